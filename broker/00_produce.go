@@ -1,0 +1,217 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/seichedb/seiche/broker/internal/records"
+	"github.com/seichedb/seiche/broker/internal/storage"
+)
+
+// Produce v3+ (RecordBatch v2 only; v0-2 carry the old message formats that no current client sends).
+func init() { register(0, 3, 11, handleProduce) }
+
+// handleProduce appends each partition's batches in request order on the connection's read goroutine,
+// so that a pipelining idempotent producer's batches land in sequence order. With acks=all the response
+// waits for the fsync covering every appended batch; concurrent producers share that fsync (group commit).
+func handleProduce(r *request) result {
+	b := r.c.b
+	req := r.kreq.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+
+	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
+		for _, rt := range req.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.InvalidRequiredAcks.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return respond(resp)
+	}
+
+	type durable struct {
+		log    *storage.Log
+		last   int64
+		ti, pi int // index into resp.Topics and its Partitions
+	}
+	var waits []durable
+	for _, rt := range req.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic = rt.Topic
+		t := b.topics.get(rt.Topic)
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+			if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.partitions) {
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
+			p := t.partitions[rp.Partition]
+			last, err := produceToPartition(t, p, rp.Records, req.TransactionID != nil, &sp)
+			if err != nil {
+				sp.ErrorCode, sp.ErrorMessage = produceErrCode(err)
+				if sp.ErrorCode == kerr.UnknownServerError.Code || sp.ErrorCode == kerr.KafkaStorageError.Code {
+					b.logger.Error("produce failed", "topic", t.name, "partition", p.index, "err", err)
+				}
+			}
+			st.Partitions = append(st.Partitions, sp)
+			if err == nil && req.Acks == -1 {
+				waits = append(waits, durable{log: p.log, last: last, ti: len(resp.Topics), pi: len(st.Partitions) - 1})
+			}
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	b.topics.wake()
+
+	if req.Acks == 0 {
+		return result{}
+	}
+	if len(waits) == 0 {
+		return respond(resp)
+	}
+	return respondLater(func() kmsg.Response {
+		// Each partition's log fsyncs its own files; wait for them in parallel so a request spanning many
+		// partitions costs one fsync latency, not one per partition.
+		errs := make([]error, len(waits))
+		var wg sync.WaitGroup
+		for i, w := range waits[1:] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i+1] = w.log.WaitDurable(r.ctx, w.last)
+			}()
+		}
+		errs[0] = waits[0].log.WaitDurable(r.ctx, waits[0].last)
+		wg.Wait()
+		for i, err := range errs {
+			if err == nil {
+				continue
+			}
+			if r.ctx.Err() == nil {
+				b.logger.Error("fsync failed", "err", err)
+			}
+			sp := &resp.Topics[waits[i].ti].Partitions[waits[i].pi]
+			sp.ErrorCode, sp.BaseOffset = kerr.KafkaStorageError.Code, -1
+		}
+		return resp
+	})
+}
+
+// produceToPartition validates and appends one partition's record batches, filling sp's offsets.
+// It returns the last offset appended.
+func produceToPartition(t *topic, p *partition, blob []byte, transactional bool, sp *kmsg.ProduceResponseTopicPartition) (int64, error) {
+	batches, err := records.Split(blob)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", errCorruptMessage, err)
+	}
+	if len(batches) == 0 {
+		return 0, fmt.Errorf("%w: no record batch", errInvalidRecord)
+	}
+	cfg := t.config
+	maxBytes := int(cfg.int64("max.message.bytes"))
+	codec, recompress := cfg.compression()
+	var last int64
+	for i, batch := range batches {
+		h, err := records.Verify(batch)
+		if err != nil {
+			if errors.Is(err, records.ErrUnsupportedMagic) {
+				return 0, fmt.Errorf("%w: %v", errUnsupportedFormat, err)
+			}
+			return 0, fmt.Errorf("%w: %v", errCorruptMessage, err)
+		}
+		if len(batch) > maxBytes {
+			return 0, fmt.Errorf("%w: batch of %d bytes exceeds max.message.bytes %d", errMessageTooLarge, len(batch), maxBytes)
+		}
+		if h.Transactional() || transactional {
+			return 0, fmt.Errorf("%w: transactional produce is not supported yet", errTxnUnsupported)
+		}
+		if h.Control() {
+			return 0, fmt.Errorf("%w: clients may not produce control batches", errInvalidRecord)
+		}
+		if h.NumRecords <= 0 {
+			return 0, fmt.Errorf("%w: batch without records", errInvalidRecord)
+		}
+		if cfg.compact() || (recompress && codec != h.Codec()) {
+			hdr, recs, err := records.Decode(batch)
+			if err != nil {
+				return 0, fmt.Errorf("%w: %v", errCorruptMessage, err)
+			}
+			if cfg.compact() {
+				for i := range recs {
+					if recs[i].Key == nil {
+						return 0, fmt.Errorf("%w: compacted topic %s requires a key on every record", errInvalidRecord, t.name)
+					}
+				}
+			}
+			if recompress && codec != h.Codec() {
+				if batch, err = records.Encode(nil, hdr, recs, codec); err != nil {
+					return 0, fmt.Errorf("%w: recompress: %v", errInvalidRecord, err)
+				}
+			}
+		}
+		records.SetPartitionLeaderEpoch(batch, leaderEpoch)
+		appendTime := int64(-1)
+		if cfg.logAppendTime() {
+			appendTime = time.Now().UnixMilli()
+			records.SetMaxTimestampAndLogAppendTime(batch, appendTime)
+		}
+		res, err := p.log.Append(batch)
+		if err != nil {
+			return 0, err
+		}
+		if i == 0 {
+			sp.BaseOffset = res.BaseOffset
+			sp.LogAppendTime = appendTime
+		}
+		sp.LogStartOffset = res.LogStartOffset
+		last = res.LastOffset
+	}
+	return last, nil
+}
+
+var (
+	errCorruptMessage    = errors.New("broker: corrupt message")
+	errInvalidRecord     = errors.New("broker: invalid record")
+	errMessageTooLarge   = errors.New("broker: message too large")
+	errUnsupportedFormat = errors.New("broker: unsupported message format")
+	errTxnUnsupported    = errors.New("broker: transactions unsupported")
+)
+
+func produceErrCode(err error) (int16, *string) {
+	msg := err.Error()
+	code := kerr.UnknownServerError
+	switch {
+	case errors.Is(err, errCorruptMessage), errors.Is(err, records.ErrCorrupt):
+		code = kerr.CorruptMessage
+	case errors.Is(err, errInvalidRecord):
+		code = kerr.InvalidRecord
+	case errors.Is(err, errMessageTooLarge):
+		code = kerr.MessageTooLarge
+	case errors.Is(err, errUnsupportedFormat):
+		code = kerr.UnsupportedForMessageFormat
+	case errors.Is(err, errTxnUnsupported):
+		code = kerr.InvalidTxnState
+	case errors.Is(err, storage.ErrDuplicateSequence):
+		code = kerr.DuplicateSequenceNumber
+	case errors.Is(err, storage.ErrOutOfOrderSequence):
+		code = kerr.OutOfOrderSequenceNumber
+	case errors.Is(err, storage.ErrInvalidProducerEpoch):
+		code = kerr.InvalidProducerEpoch
+	case errors.Is(err, storage.ErrUnknownProducerID):
+		code = kerr.UnknownProducerID
+	case errors.Is(err, storage.ErrClosed):
+		code = kerr.NotLeaderForPartition
+	}
+	return code.Code, &msg
+}

@@ -1,0 +1,228 @@
+package broker
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+
+	"github.com/twmb/franz-go/pkg/kbin"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// maxInFlight bounds the requests a connection may have read but not yet answered; the read loop stops
+// reading (TCP backpressure) until the writer catches up.
+const maxInFlight = 64
+
+// conn is one client connection. Its read loop (serve) decodes requests and runs handlers in arrival
+// order; its write loop sends responses in the same order, waiting for asynchronous ones.
+type conn struct {
+	b        *Broker
+	nc       net.Conn
+	remote   string
+	ctx      context.Context // cancelled when the connection or the broker closes
+	cancel   context.CancelFunc
+	pending  chan *pending
+	clientID string
+}
+
+// request is what a handler gets: the decoded request and the connection it came on.
+type request struct {
+	ctx      context.Context
+	c        *conn
+	kreq     kmsg.Request
+	clientID string
+}
+
+// pending is one response slot in the connection's write order.
+type pending struct {
+	corr int32
+	resp kmsg.Response // nil with done == nil: no response (acks=0 produce)
+	done chan struct{} // non-nil for an asynchronous response; closed once resp is set
+}
+
+// result is what a handler returns: a response now, a function producing it later (run on its own
+// goroutine, its response still written in request order), or neither for requests without a response.
+type result struct {
+	resp  kmsg.Response
+	async func() kmsg.Response
+}
+
+func respond(r kmsg.Response) result             { return result{resp: r} }
+func respondLater(f func() kmsg.Response) result { return result{async: f} }
+
+type handlerFunc func(r *request) result
+
+type handler struct {
+	min, max int16
+	fn       handlerFunc
+}
+
+// handlers is indexed by API key. Each NN_name.go file registers its API in init.
+var handlers = map[int16]handler{}
+
+func register(key, min, max int16, fn handlerFunc) {
+	if _, ok := handlers[key]; ok {
+		panic(fmt.Sprintf("broker: API key %d registered twice", key))
+	}
+	handlers[key] = handler{min: min, max: max, fn: fn}
+}
+
+func newConn(b *Broker, nc net.Conn) *conn {
+	c := &conn{b: b, nc: nc, remote: nc.RemoteAddr().String(), pending: make(chan *pending, maxInFlight)}
+	c.ctx, c.cancel = context.WithCancel(b.ctx)
+	return c
+}
+
+// serve runs the connection until the client disconnects, sends something malformed, or the broker closes.
+func (c *conn) serve() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	err := c.readLoop()
+	if err != nil && err != io.EOF && c.ctx.Err() == nil {
+		c.b.logger.Warn("closing connection", "remote", c.remote, "client_id", c.clientID, "err", err)
+	}
+	close(c.pending)
+	<-writerDone
+	c.cancel()
+	c.nc.Close()
+	c.b.removeConn(c)
+}
+
+func (c *conn) readLoop() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic handling request: %v\n%s", r, debug.Stack())
+		}
+	}()
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var size [4]byte
+	for {
+		if _, err := io.ReadFull(br, size[:]); err != nil {
+			return err
+		}
+		n := int32(binary.BigEndian.Uint32(size[:]))
+		if n < 8 || n > c.b.cfg.maxRequestBytes {
+			return fmt.Errorf("request frame of %d bytes is outside [8, %d]", n, c.b.cfg.maxRequestBytes)
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return err
+		}
+		p, err := c.handle(body)
+		if err != nil {
+			return err
+		}
+		select {
+		case c.pending <- p:
+		case <-c.ctx.Done():
+			return nil
+		}
+	}
+}
+
+// handle decodes one request frame and runs its handler. An error closes the connection.
+func (c *conn) handle(body []byte) (*pending, error) {
+	rd := kbin.Reader{Src: body}
+	key := rd.Int16()
+	version := rd.Int16()
+	corr := rd.Int32()
+	clientID := rd.NullableString()
+	if rd.Complete() != nil {
+		return nil, fmt.Errorf("truncated request header")
+	}
+	if clientID != nil {
+		c.clientID = *clientID
+	}
+	h, ok := handlers[key]
+	kreq := kmsg.RequestForKey(key)
+	if !ok || kreq == nil {
+		return nil, fmt.Errorf("unsupported API key %d", key)
+	}
+	if version < h.min || version > h.max {
+		if key == kmsg.ApiVersions.Int16() {
+			// KIP-511: answer a too-new ApiVersions with a v0 body carrying UNSUPPORTED_VERSION and our
+			// ApiVersions range, so the client retries with a version we speak.
+			return &pending{corr: corr, resp: unsupportedApiVersions()}, nil
+		}
+		return nil, fmt.Errorf("unsupported version %d of %s (we serve %d..%d)", version, kmsg.NameForKey(key), h.min, h.max)
+	}
+	kreq.SetVersion(version)
+	if kreq.IsFlexible() {
+		kmsg.SkipTags(&rd)
+	}
+	if err := kreq.ReadFrom(rd.Src); err != nil {
+		return nil, fmt.Errorf("malformed %s v%d request: %w", kmsg.NameForKey(key), version, err)
+	}
+	res := h.fn(&request{ctx: c.ctx, c: c, kreq: kreq, clientID: c.clientID})
+	p := &pending{corr: corr, resp: res.resp}
+	if res.async != nil {
+		p.done = make(chan struct{})
+		c.b.goroutine(func() {
+			defer close(p.done)
+			defer func() {
+				if r := recover(); r != nil {
+					c.b.logger.Error("panic handling request", "api", kmsg.NameForKey(key), "panic", r, "stack", string(debug.Stack()))
+					c.nc.Close()
+				}
+			}()
+			p.resp = res.async()
+		})
+	}
+	return p, nil
+}
+
+func (c *conn) writeLoop() {
+	bw := bufio.NewWriterSize(c.nc, 64<<10)
+	var buf []byte
+	broken := false
+	for p := range c.pending {
+		if p.done != nil {
+			<-p.done
+		}
+		if p.resp == nil || broken {
+			continue
+		}
+		buf = append(buf[:0], 0, 0, 0, 0)
+		buf = binary.BigEndian.AppendUint32(buf, uint32(p.corr))
+		if p.resp.IsFlexible() && p.resp.Key() != kmsg.ApiVersions.Int16() {
+			buf = append(buf, 0) // response header v1: empty tagged fields
+		}
+		buf = p.resp.AppendTo(buf)
+		binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
+		if _, err := bw.Write(buf); err != nil {
+			broken = true
+			c.nc.Close()
+			continue
+		}
+		// Flush when nothing else is ready to go out, so pipelined responses share a syscall.
+		if len(c.pending) == 0 {
+			if err := bw.Flush(); err != nil {
+				broken = true
+				c.nc.Close()
+			}
+		}
+		if cap(buf) > 1<<20 {
+			buf = nil // do not pin a large fetch response's buffer for the connection's life
+		}
+	}
+}
+
+func unsupportedApiVersions() kmsg.Response {
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.Version = 0
+	resp.ErrorCode = kerr.UnsupportedVersion.Code
+	k := kmsg.NewApiVersionsResponseApiKey()
+	k.ApiKey = kmsg.ApiVersions.Int16()
+	h := handlers[k.ApiKey]
+	k.MinVersion, k.MaxVersion = h.min, h.max
+	resp.ApiKeys = append(resp.ApiKeys, k)
+	return resp
+}
