@@ -1,0 +1,637 @@
+// Package storage is the broker's partition log: a directory of segment files holding RecordBatch v2
+// bytes exactly as produced (with offsets assigned), sparse offset and time indexes, recovery after a
+// crash, retention, compaction and the idempotent producer state.
+//
+// One Log is safe for concurrent use. Appends are serialised by the log's mutex; reads run concurrently
+// with appends and with each other, reading only complete batches. Fsync runs on the log's own flusher
+// goroutine, so a producer waiting for durability never holds the lock, and producers that wait at the
+// same time share one fsync.
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/seichedb/seiche/broker/internal/records"
+)
+
+var (
+	ErrClosed               = errors.New("storage: log closed")
+	ErrOffsetOutOfRange     = errors.New("storage: offset out of range")
+	ErrDuplicateSequence    = errors.New("storage: duplicate sequence number")
+	ErrOutOfOrderSequence   = errors.New("storage: out of order sequence number")
+	ErrInvalidProducerEpoch = errors.New("storage: invalid producer epoch")
+	ErrUnknownProducerID    = errors.New("storage: unknown producer id")
+)
+
+// Config is a log's behaviour, taken from its topic's configs.
+type Config struct {
+	SegmentBytes           int64
+	SegmentMs              int64
+	RetentionMs            int64 // -1: no time limit
+	RetentionBytes         int64 // -1: no size limit
+	Delete                 bool  // cleanup.policy includes delete
+	Compact                bool  // cleanup.policy includes compact
+	MinCleanableDirtyRatio float64
+	DeleteRetentionMs      int64
+	MinCompactionLagMs     int64
+	FlushMessages          int64 // fsync after this many messages; 0: only when asked (acks=all) or by FlushMs
+	FlushMs                int64 // fsync at least this often; 0: never on a timer
+	IndexIntervalBytes     int
+}
+
+func (c Config) withDefaults() Config {
+	if c.SegmentBytes <= 0 {
+		c.SegmentBytes = 1 << 30
+	}
+	if c.IndexIntervalBytes <= 0 {
+		c.IndexIntervalBytes = 4096
+	}
+	return c
+}
+
+// Options are a log's process-level settings.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock for retention, segment age and tombstone horizons; tests replace it.
+	Now func() time.Time
+}
+
+// AppendResult says where an appended batch landed.
+type AppendResult struct {
+	BaseOffset     int64
+	LastOffset     int64
+	LogStartOffset int64
+	// Duplicate is set when an idempotent producer resent a batch the log already holds; the offsets
+	// are those of the stored batch and nothing was written.
+	Duplicate bool
+}
+
+// Log is one partition's log.
+type Log struct {
+	dir    string
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu struct {
+		sync.Mutex
+		cfg       Config
+		segments  []*segment // sorted by base; the last is the active segment
+		producers producerStates
+		unflushed int64 // messages since the last fsync
+		closed    bool
+		failed    error // a write or fsync error: the log takes no more appends
+	}
+
+	start atomic.Int64 // log start offset
+	end   atomic.Int64 // log end offset (next offset to assign)
+
+	// Durability: the flusher goroutine fsyncs on request and publishes the end offset it covered.
+	flush struct {
+		sync.Mutex
+		durable int64         // every offset below it is on disk
+		done    chan struct{} // closed and replaced after each flush
+		err     error
+	}
+	flushReq  chan struct{}
+	stop      chan struct{}
+	flusherWG sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+
+	cleanMu sync.Mutex // one compaction at a time
+}
+
+const startOffsetFile = "log-start-offset"
+
+// Open opens the log in dir, creating it if needed, and recovers it: a torn or corrupt tail of the
+// active segment is cut off at the last complete, CRC-valid batch, and the producer state is rebuilt.
+func Open(dir string, cfg Config, opts Options) (*Log, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	l := &Log{dir: dir, logger: opts.Logger, now: opts.Now, flushReq: make(chan struct{}, 1), stop: make(chan struct{})}
+	l.mu.cfg = cfg.withDefaults()
+	l.flush.done = make(chan struct{})
+	if err := l.recover(); err != nil {
+		l.closeFiles()
+		return nil, err
+	}
+	l.flush.durable = l.end.Load()
+	l.flusherWG.Add(1)
+	go l.flusher()
+	return l, nil
+}
+
+func (l *Log) recover() error {
+	bases, err := listSegments(l.dir)
+	if err != nil {
+		return fmt.Errorf("storage: list segments of %s: %w", l.dir, err)
+	}
+	start := int64(0)
+	if b, err := os.ReadFile(filepath.Join(l.dir, startOffsetFile)); err == nil {
+		if v, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			start = v
+		}
+	}
+	snap, snapErr := readProducerSnapshot(l.dir)
+	l.mu.producers = newProducerStates()
+	replayFrom := int64(0)
+	if snapErr == nil {
+		l.mu.producers = snap.states
+		replayFrom = snap.offset
+	}
+	if len(bases) == 0 {
+		f, err := os.OpenFile(segmentName(l.dir, start, logSuffix), os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return fmt.Errorf("storage: %w", err)
+		}
+		l.mu.segments = []*segment{newSegment(f, l.dir, start)}
+		l.start.Store(start)
+		l.end.Store(start)
+		l.mu.producers = newProducerStates()
+		return nil
+	}
+	interval := l.mu.cfg.IndexIntervalBytes
+	var replay []records.Header
+	for i, base := range bases {
+		f, err := os.OpenFile(segmentName(l.dir, base, logSuffix), os.O_RDWR, 0o644)
+		if err != nil {
+			return fmt.Errorf("storage: %w", err)
+		}
+		s := newSegment(f, l.dir, base)
+		l.mu.segments = append(l.mu.segments, s)
+		st, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("storage: %w", err)
+		}
+		s.created = st.ModTime()
+		active := i == len(bases)-1
+		if !active && s.loadIndexes(st.Size()) {
+			continue
+		}
+		valid, err := s.scan(interval, func(h records.Header) {
+			if h.BaseOffset >= replayFrom {
+				replay = append(replay, h)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("storage: recover %s: %w", f.Name(), err)
+		}
+		if valid < st.Size() {
+			l.logger.Warn("truncating torn or corrupt log tail", "segment", f.Name(), "valid_bytes", valid, "file_bytes", st.Size())
+			if err := f.Truncate(valid); err != nil {
+				return fmt.Errorf("storage: truncate %s: %w", f.Name(), err)
+			}
+			if err := f.Sync(); err != nil {
+				return fmt.Errorf("storage: %w", err)
+			}
+		}
+		if !active {
+			if err := s.writeIndexes(); err != nil {
+				return fmt.Errorf("storage: write indexes of %s: %w", f.Name(), err)
+			}
+		}
+	}
+	last := l.mu.segments[len(l.mu.segments)-1]
+	end := last.next
+	if end < start {
+		end = start
+	}
+	if first := l.mu.segments[0].base; start < first {
+		start = first
+	}
+	l.start.Store(start)
+	l.end.Store(end)
+	if snapErr != nil || replayFrom > end {
+		// No usable snapshot (first start, or the snapshot is ahead of what survived): rebuild the
+		// producer state from every batch header.
+		l.mu.producers = newProducerStates()
+		replay = replay[:0]
+		for _, s := range l.mu.segments {
+			err := l.walk(s, 0, s.size, func(h records.Header, _ int64) bool {
+				replay = append(replay, h)
+				return true
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for _, h := range replay {
+		l.mu.producers.replay(h)
+	}
+	return nil
+}
+
+// walk calls fn with each batch header of s from pos up to limit, until fn returns false.
+func (l *Log) walk(s *segment, pos, limit int64, fn func(h records.Header, pos int64) bool) error {
+	for pos < limit {
+		h, err := s.headerAt(pos, limit)
+		if err != nil {
+			return err
+		}
+		if !fn(h, pos) {
+			return nil
+		}
+		pos += int64(h.Size())
+	}
+	return nil
+}
+
+// StartOffset returns the log start offset: the first offset a consumer can read.
+func (l *Log) StartOffset() int64 { return l.start.Load() }
+
+// EndOffset returns the log end offset: the offset the next appended record gets.
+func (l *Log) EndOffset() int64 { return l.end.Load() }
+
+// SetConfig replaces the log's configuration; it applies to the next append, flush and cleaning.
+func (l *Log) SetConfig(cfg Config) {
+	l.mu.Lock()
+	l.mu.cfg = cfg.withDefaults()
+	l.mu.Unlock()
+	select {
+	case l.flushReq <- struct{}{}: // let the flusher pick up a new flush.ms
+	default:
+	}
+}
+
+// Append assigns offsets to a verified batch and writes it to the active segment, rolling a new segment
+// first when the active one is full or old. The batch's base offset is overwritten in place. Append
+// does not wait for the data to reach disk; WaitDurable does.
+func (l *Log) Append(batch []byte) (AppendResult, error) {
+	h, err := records.ParseHeader(batch)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.mu.closed {
+		return AppendResult{}, ErrClosed
+	}
+	if l.mu.failed != nil {
+		return AppendResult{}, l.mu.failed
+	}
+	base := l.end.Load()
+	h.BaseOffset = base
+	if dup, err := l.mu.producers.check(h); err != nil {
+		return AppendResult{}, err
+	} else if dup != nil {
+		return AppendResult{BaseOffset: dup.baseOffset, LastOffset: dup.lastOffset, LogStartOffset: l.start.Load(), Duplicate: true}, nil
+	}
+	if err := l.maybeRollLocked(int64(len(batch))); err != nil {
+		return AppendResult{}, err
+	}
+	records.SetBaseOffset(batch, base)
+	s := l.mu.segments[len(l.mu.segments)-1]
+	pos := s.size
+	if _, err := s.f.WriteAt(batch, pos); err != nil {
+		// The file may now hold a partial batch past s.size; the next append overwrites it, and
+		// recovery would cut it off. Stop taking appends: the disk is failing.
+		l.mu.failed = fmt.Errorf("storage: write %s: %w", s.path(), err)
+		return AppendResult{}, l.mu.failed
+	}
+	s.track(h, pos, l.mu.cfg.IndexIntervalBytes)
+	s.unsynced = true
+	l.mu.producers.update(h)
+	l.end.Store(h.LastOffset() + 1)
+	l.mu.unflushed += int64(h.NumRecords)
+	if fm := l.mu.cfg.FlushMessages; fm > 0 && l.mu.unflushed >= fm {
+		l.requestFlush()
+	}
+	return AppendResult{BaseOffset: base, LastOffset: h.LastOffset(), LogStartOffset: l.start.Load()}, nil
+}
+
+// maybeRollLocked starts a new active segment when the current one cannot take n more bytes or has
+// been open longer than segment.ms. REQUIRES: l.mu is held.
+func (l *Log) maybeRollLocked(n int64) error {
+	s := l.mu.segments[len(l.mu.segments)-1]
+	if s.size == 0 {
+		return nil
+	}
+	full := s.size+n > l.mu.cfg.SegmentBytes || s.size+n > 1<<31-1
+	old := l.mu.cfg.SegmentMs > 0 && l.now().Sub(s.created) >= time.Duration(l.mu.cfg.SegmentMs)*time.Millisecond
+	if !full && !old {
+		return nil
+	}
+	return l.rollLocked()
+}
+
+// rollLocked seals the active segment and opens a new one at the log end offset.
+// REQUIRES: l.mu is held.
+func (l *Log) rollLocked() error {
+	s := l.mu.segments[len(l.mu.segments)-1]
+	end := l.end.Load()
+	f, err := os.OpenFile(segmentName(l.dir, end, logSuffix), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("storage: roll segment: %w", err)
+	}
+	if err := s.writeIndexes(); err != nil {
+		f.Close()
+		return fmt.Errorf("storage: write indexes: %w", err)
+	}
+	l.mu.segments = append(l.mu.segments, newSegment(f, l.dir, end))
+	// The sealed segment's data is fsynced by the flusher (it is still marked unsynced); the producer
+	// snapshot lets recovery skip replaying sealed segments.
+	if err := writeProducerSnapshot(l.dir, end, &l.mu.producers); err != nil {
+		l.logger.Warn("write producer snapshot", "err", err)
+	}
+	syncDir(l.dir)
+	return nil
+}
+
+// Read returns whole batches starting with the one that holds offset, up to maxBytes (at least one batch
+// whatever its size, as Kafka does since KIP-74), and never a batch at or past maxOffset. Reading at the end
+// offset returns no data; an offset before the start or after the end is ErrOffsetOutOfRange.
+func (l *Log) Read(offset int64, maxBytes int, maxOffset int64) ([]byte, error) {
+	l.mu.Lock()
+	if l.mu.closed {
+		l.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if offset < l.start.Load() || offset > l.end.Load() {
+		l.mu.Unlock()
+		return nil, ErrOffsetOutOfRange
+	}
+	if offset == l.end.Load() || offset >= maxOffset {
+		l.mu.Unlock()
+		return nil, nil
+	}
+	l.mu.Unlock()
+
+	// Find the first batch whose last offset reaches offset (compaction can leave gaps, so it may be in
+	// a later segment), then read whole batches from there. The segment list is looked up afresh for
+	// each segment, as a compaction swap may replace segments meanwhile.
+	prevBase := int64(-1)
+	for {
+		l.mu.Lock()
+		if l.mu.closed {
+			l.mu.Unlock()
+			return nil, ErrClosed
+		}
+		var s *segment
+		if prevBase < 0 {
+			s = l.mu.segments[l.segmentForLocked(offset)]
+		} else if i := l.segmentForLocked(prevBase) + 1; i < len(l.mu.segments) {
+			s = l.mu.segments[i]
+		}
+		if s == nil {
+			l.mu.Unlock()
+			return nil, nil
+		}
+		s.acquire()
+		pos, limit := int64(0), s.size
+		if s.base <= offset {
+			pos = s.lookup(offset)
+		}
+		l.mu.Unlock()
+		prevBase = s.base
+		startPos := int64(-1)
+		err := l.walk(s, pos, limit, func(h records.Header, pos int64) bool {
+			if h.LastOffset() >= offset {
+				startPos = pos
+				return false
+			}
+			return true
+		})
+		if err == nil && startPos >= 0 {
+			data, err := readBatches(s, startPos, limit, maxBytes, maxOffset)
+			s.release()
+			return data, err
+		}
+		s.release()
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// readBatches reads complete batches from s starting at pos: as many as fit in maxBytes, and at least
+// one; none whose base offset is at or past limitOffset.
+func readBatches(s *segment, pos, end int64, maxBytes int, limitOffset int64) ([]byte, error) {
+	want := min(int64(maxBytes), end-pos)
+	if want < records.HeaderSize {
+		want = min(records.HeaderSize, end-pos)
+	}
+	buf := make([]byte, want)
+	if _, err := s.f.ReadAt(buf, pos); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("storage: read %s: %w", s.path(), err)
+	}
+	n := 0
+	for n+records.LogOverhead <= len(buf) {
+		base := int64(binary.BigEndian.Uint64(buf[n:]))
+		size := records.LogOverhead + int(int32(binary.BigEndian.Uint32(buf[n+8:])))
+		if base >= limitOffset {
+			break
+		}
+		if n+size > len(buf) {
+			if n == 0 {
+				// The first batch is larger than maxBytes: return it whole.
+				big := make([]byte, size)
+				if _, err := s.f.ReadAt(big, pos); err != nil {
+					return nil, fmt.Errorf("storage: read %s: %w", s.path(), err)
+				}
+				return big, nil
+			}
+			break
+		}
+		n += size
+	}
+	return buf[:n], nil
+}
+
+// segmentForLocked returns the index of the segment holding offset. REQUIRES: l.mu is held.
+func (l *Log) segmentForLocked(offset int64) int {
+	segs := l.mu.segments
+	lo, hi := 0, len(segs)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if segs[mid].base <= offset {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// WaitDurable blocks until every offset up to and including last is fsynced, or ctx is done.
+func (l *Log) WaitDurable(ctx context.Context, last int64) error {
+	for {
+		l.flush.Lock()
+		if l.flush.err != nil {
+			err := l.flush.err
+			l.flush.Unlock()
+			return err
+		}
+		if l.flush.durable > last {
+			l.flush.Unlock()
+			return nil
+		}
+		done := l.flush.done
+		l.flush.Unlock()
+		l.requestFlush()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.stop:
+			return ErrClosed
+		}
+	}
+}
+
+func (l *Log) requestFlush() {
+	select {
+	case l.flushReq <- struct{}{}:
+	default:
+	}
+}
+
+// flusher fsyncs the log when asked, and every flush.ms if set. Requests that arrive during an fsync
+// are served together by the next one: that is the group commit.
+func (l *Log) flusher() {
+	defer l.flusherWG.Done()
+	var tick <-chan time.Time
+	var ticker *time.Ticker
+	setTicker := func() {
+		l.mu.Lock()
+		ms := l.mu.cfg.FlushMs
+		l.mu.Unlock()
+		if ticker != nil {
+			ticker.Stop()
+			ticker, tick = nil, nil
+		}
+		if ms > 0 {
+			ticker = time.NewTicker(time.Duration(ms) * time.Millisecond)
+			tick = ticker.C
+		}
+	}
+	setTicker()
+	defer func() {
+		if ticker != nil {
+			ticker.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-l.flushReq:
+			l.sync()
+			setTicker()
+		case <-tick:
+			l.sync()
+		}
+	}
+}
+
+// sync fsyncs every segment written since the last sync and publishes the covered end offset.
+func (l *Log) sync() error {
+	l.mu.Lock()
+	end := l.end.Load()
+	var dirty []*segment
+	for _, s := range l.mu.segments {
+		if s.unsynced {
+			s.unsynced = false
+			s.acquire()
+			dirty = append(dirty, s)
+		}
+	}
+	l.mu.unflushed = 0
+	l.mu.Unlock()
+	var err error
+	for _, s := range dirty {
+		if e := s.f.Sync(); e != nil && err == nil && !s.deleted.Load() {
+			err = fmt.Errorf("storage: fsync %s: %w", s.path(), e)
+		}
+		s.release()
+	}
+	l.flush.Lock()
+	if err != nil {
+		l.flush.err = err
+		l.mu.Lock()
+		l.mu.failed = err
+		l.mu.Unlock()
+		l.logger.Error("fsync failed; the log takes no more appends", "dir", l.dir, "err", err)
+	} else if end > l.flush.durable {
+		l.flush.durable = end
+	}
+	close(l.flush.done)
+	l.flush.done = make(chan struct{})
+	l.flush.Unlock()
+	return err
+}
+
+// Flush fsyncs everything appended so far.
+func (l *Log) Flush() error {
+	l.mu.Lock()
+	closed := l.mu.closed
+	l.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	return l.sync()
+}
+
+// Close flushes the log, writes the producer state snapshot and closes every file. Calls after the
+// first return the first call's result.
+func (l *Log) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.stop)
+		l.flusherWG.Wait()
+		err := l.sync()
+		l.mu.Lock()
+		l.mu.closed = true
+		if err == nil {
+			err = writeProducerSnapshot(l.dir, l.end.Load(), &l.mu.producers)
+		}
+		l.mu.Unlock()
+		l.closeErr = errors.Join(err, l.closeFiles())
+	})
+	return l.closeErr
+}
+
+func (l *Log) closeFiles() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.mu.segments {
+		s.release()
+	}
+	l.mu.segments = nil
+	return nil
+}
+
+// Remove closes the log and deletes its directory.
+func (l *Log) Remove() error {
+	l.Close()
+	return os.RemoveAll(l.dir)
+}
+
+// setStartLocked moves the log start offset forward and persists it. REQUIRES: l.mu is held.
+func (l *Log) setStartLocked(off int64) error {
+	if off <= l.start.Load() {
+		return nil
+	}
+	if err := writeFileSync(filepath.Join(l.dir, startOffsetFile), []byte(strconv.FormatInt(off, 10))); err != nil {
+		return fmt.Errorf("storage: persist log start offset: %w", err)
+	}
+	l.start.Store(off)
+	return nil
+}
