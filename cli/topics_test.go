@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTopics(t *testing.T) {
+	t.Parallel()
+	addr := startBroker(t)
+
+	if got := ok(t, addr, "", "topics", "create", "orders", "--partitions", "3", "--config", "retention.ms=3600000"); got != "Created topic orders.\n" {
+		t.Fatalf("topics create: got %q", got)
+	}
+	fails(t, addr, "", "TOPIC_ALREADY_EXISTS", "topics", "create", "orders")
+	if got := ok(t, addr, "", "topics", "create", "orders", "--if-not-exists"); got != "" {
+		t.Fatalf("topics create --if-not-exists of an existing topic: got %q", got)
+	}
+	ok(t, addr, "", "topics", "create", "audit", "--replication-factor", "1")
+	fails(t, addr, "", "INVALID_REPLICATION_FACTOR", "topics", "create", "big", "--replication-factor", "3")
+	fails(t, addr, "", "want key=value", "topics", "create", "bad", "--config", "retention.ms")
+
+	if got := ok(t, addr, "", "topics", "list"); got != "audit\norders\n" {
+		t.Fatalf("topics list: got %q", got)
+	}
+
+	describe := func(want string) {
+		t.Helper()
+		got := ok(t, addr, "", "topics", "describe", "orders")
+		got = regexp.MustCompile(`TopicId: \S+`).ReplaceAllString(got, "TopicId: ID")
+		if got != want {
+			t.Fatalf("topics describe orders:\ngot:\n%s\nwant:\n%s", got, want)
+		}
+	}
+	partitionLines := func(n int) string {
+		var b strings.Builder
+		for p := range n {
+			fmt.Fprintf(&b, "\tTopic: orders\tPartition: %d\tLeader: 0\tReplicas: 0\tIsr: 0\n", p)
+		}
+		return b.String()
+	}
+	describe("Topic: orders\tTopicId: ID\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=3600000\n" + partitionLines(3))
+
+	if got := ok(t, addr, "", "topics", "alter", "orders", "--partitions", "4",
+		"--config", "cleanup.policy=compact", "--config", "segment.ms=60000", "--delete-config", "retention.ms"); got != "" {
+		t.Fatalf("topics alter: got %q", got)
+	}
+	describe("Topic: orders\tTopicId: ID\tPartitionCount: 4\tReplicationFactor: 1\tConfigs: cleanup.policy=compact,segment.ms=60000\n" + partitionLines(4))
+	fails(t, addr, "", "orders partitions", "topics", "alter", "orders", "--partitions", "2")
+	fails(t, addr, "", "nothing to alter", "topics", "alter", "orders")
+	fails(t, addr, "", "orders configs", "topics", "alter", "orders", "--config", "no.such.config=1")
+
+	all := ok(t, addr, "", "topics", "describe")
+	if !strings.HasPrefix(all, "Topic: audit\t") || !strings.Contains(all, "\nTopic: orders\t") {
+		t.Fatalf("topics describe without names should describe audit then orders, got:\n%s", all)
+	}
+	fails(t, addr, "", "topic nope does not exist", "topics", "describe", "nope")
+
+	ok(t, addr, "", "topics", "delete", "orders", "audit")
+	checkFor(t, 5*time.Second, func() error {
+		if got := ok(t, addr, "", "topics", "list"); got != "" {
+			return fmt.Errorf("topics list after deleting every topic: got %q", got)
+		}
+		return nil
+	})
+	fails(t, addr, "", "topic orders does not exist", "topics", "delete", "orders")
+	ok(t, addr, "", "topics", "delete", "orders", "--if-exists")
+}
