@@ -199,6 +199,10 @@ func (f *fetch) finish(resp *kmsg.FetchResponse) kmsg.Response {
 		rp.ErrorCode = fp.code
 		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = fp.hw, fp.hw, fp.logStart
 		rp.RecordBatches = fp.batches
+		if rp.RecordBatches == nil {
+			// An empty record set, not a null one: some clients (kafka-python) fail on null.
+			rp.RecordBatches = []byte{}
+		}
 		cur.Partitions = append(cur.Partitions, rp)
 	}
 	return resp

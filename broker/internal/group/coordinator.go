@@ -102,12 +102,13 @@ func (c *Coordinator) Close() error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
 		c.mu.closed = true
-		groups := slices.Collect(maps.Values(c.mu.groups))
 		c.mu.Unlock()
 		close(c.closing)
 		c.ops.Wait()
 		c.bg.Wait()
-		for _, g := range groups {
+		// Nothing runs any more (timer callbacks that fire now return at enter), so no group can be
+		// created or re-arm a timer after this snapshot.
+		for _, g := range c.groups() {
 			g.mu.Lock()
 			g.stopTimersLocked()
 			g.mu.Unlock()

@@ -99,7 +99,8 @@ func decodeMeta(v []byte) (generation int32, protocolType string, ok bool) {
 	return int32(binary.BigEndian.Uint32(v[1:])), string(v[5:]), true
 }
 
-// load reads every stored group and offset. Groups come back Empty.
+// load reads every stored group and offset. Groups come back Empty. New calls it before the coordinator
+// is shared, so it takes no locks.
 func (c *Coordinator) load() error {
 	it, err := c.db.NewIter(&pebble.IterOptions{LowerBound: keysLower, UpperBound: keysUpper})
 	if err != nil {
