@@ -1,0 +1,492 @@
+package analyzer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/seichedb/seiche/sql/expr"
+	"github.com/seichedb/seiche/sql/format"
+	"github.com/seichedb/seiche/sql/function"
+	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/sqlerr"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// Analyzed is an analyzed statement.
+type Analyzed interface{ analyzed() }
+
+// CreateSource is an analyzed CREATE STREAM|TABLE without AS SELECT.
+type CreateSource struct {
+	Source      *Source
+	OrReplace   bool
+	IfNotExists bool
+}
+
+// CreateType is an analyzed CREATE TYPE.
+type CreateType struct {
+	Name        string
+	Type        *types.Type
+	IfNotExists bool
+}
+
+// DropSource is an analyzed DROP STREAM|TABLE.
+type DropSource struct {
+	Source      *Source // nil when it does not exist and IF EXISTS was given
+	DeleteTopic bool
+}
+
+// DropType is an analyzed DROP TYPE.
+type DropType struct {
+	Name     string
+	IfExists bool
+}
+
+// PersistentQuery is an analyzed CREATE ... AS SELECT or INSERT INTO ... SELECT: Query writes into Sink.
+type PersistentQuery struct {
+	Query *Query
+	Sink  *Source
+	// Insert is set for INSERT INTO (the sink exists); otherwise the statement creates Sink.
+	Insert      bool
+	OrReplace   bool
+	IfNotExists bool
+}
+
+// TransientQuery is an analyzed bare SELECT (push or pull query).
+type TransientQuery struct {
+	Query *Query
+}
+
+// InsertValues is an analyzed INSERT INTO ... VALUES: Values[i] is the value for Target.Schema.Columns[i]
+// (nil when not given).
+type InsertValues struct {
+	Target *Source
+	Values []types.Value
+}
+
+// Other is a statement that needs no analysis (SET, SHOW, DESCRIBE, TERMINATE, PRINT, ...).
+type Other struct {
+	Statement parser.Statement
+}
+
+func (*CreateSource) analyzed()    {}
+func (*CreateType) analyzed()      {}
+func (*DropSource) analyzed()      {}
+func (*DropType) analyzed()        {}
+func (*PersistentQuery) analyzed() {}
+func (*TransientQuery) analyzed()  {}
+func (*InsertValues) analyzed()    {}
+func (*Other) analyzed()           {}
+
+// Analyzer analyzes statements against a metastore.
+type Analyzer struct {
+	Meta  *Metastore
+	Funcs *function.Registry
+	// Props are the session properties (SET), by name.
+	Props map[string]string
+}
+
+// New returns an analyzer over meta with the built-in functions.
+func New(meta *Metastore) *Analyzer {
+	return &Analyzer{Meta: meta, Funcs: function.Builtins(), Props: map[string]string{}}
+}
+
+func (a *Analyzer) typeLookup(name string) (*types.Type, bool) { return a.Meta.Type(name) }
+
+// Analyze analyzes one statement. text is the statement's SQL, kept on created sources.
+func (a *Analyzer) Analyze(stmt parser.Statement, text string) (Analyzed, error) {
+	switch s := stmt.(type) {
+	case *parser.CreateSource:
+		return a.createSource(s, text)
+	case *parser.CreateType:
+		if _, exists := a.Meta.Type(s.Name.Name); exists && !s.IfNotExists {
+			return nil, sqlerr.New(sqlerr.SourceExists, s.P, "Cannot register custom type '%s' since it is already registered with type: %s", s.Name.Name, mustType(a.Meta.Type(s.Name.Name)))
+		}
+		t, err := expr.ResolveType(s.Type, a.typeLookup)
+		if err != nil {
+			return nil, err
+		}
+		return &CreateType{Name: s.Name.Name, Type: t, IfNotExists: s.IfNotExists}, nil
+	case *parser.DropType:
+		if _, ok := a.Meta.Type(s.Name.Name); !ok && !s.IfExists {
+			return nil, sqlerr.New(sqlerr.UnknownType, s.P, "Type %s does not exist.", s.Name.Name)
+		}
+		return &DropType{Name: s.Name.Name, IfExists: s.IfExists}, nil
+	case *parser.DropSource:
+		src, ok := a.Meta.Source(s.Name.Name)
+		if !ok {
+			if s.IfExists {
+				return &DropSource{DeleteTopic: s.DeleteTopic}, nil
+			}
+			return nil, sqlerr.New(sqlerr.UnknownSource, s.P, "%s %s does not exist.", strings.Title(strings.ToLower(s.Kind.String())), s.Name.Name)
+		}
+		if src.Kind != s.Kind {
+			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Incompatible data source type is %s, but statement was DROP %s", src.Kind, s.Kind)
+		}
+		return &DropSource{Source: src, DeleteTopic: s.DeleteTopic}, nil
+	case *parser.CreateAsSelect:
+		return a.createAsSelect(s, text)
+	case *parser.InsertInto:
+		return a.insertInto(s)
+	case *parser.InsertValues:
+		return a.insertValues(s)
+	case *parser.QueryStatement:
+		q, err := a.AnalyzeQuery(s.Query, "")
+		if err != nil {
+			return nil, err
+		}
+		return &TransientQuery{Query: q}, nil
+	case *parser.Explain:
+		if s.Statement != nil {
+			if _, err := a.Analyze(s.Statement, text); err != nil {
+				return nil, err
+			}
+		}
+		return &Other{Statement: stmt}, nil
+	}
+	return &Other{Statement: stmt}, nil
+}
+
+func mustType(t *types.Type, _ bool) *types.Type { return t }
+
+// Apply records the effect of an analyzed statement on the metastore (sources and types created or dropped).
+func (a *Analyzer) Apply(an Analyzed) {
+	switch s := an.(type) {
+	case *CreateSource:
+		if _, exists := a.Meta.Source(s.Source.Name); exists && s.IfNotExists {
+			return
+		}
+		a.Meta.PutSource(s.Source)
+	case *CreateType:
+		if _, exists := a.Meta.Type(s.Name); exists && s.IfNotExists {
+			return
+		}
+		a.Meta.PutType(s.Name, s.Type)
+	case *DropSource:
+		if s.Source != nil {
+			a.Meta.DeleteSource(s.Source.Name)
+		}
+	case *DropType:
+		a.Meta.DeleteType(s.Name)
+	case *PersistentQuery:
+		if !s.Insert {
+			if _, exists := a.Meta.Source(s.Sink.Name); exists && s.IfNotExists {
+				return
+			}
+			a.Meta.PutSource(s.Sink)
+		}
+	case *Other:
+		switch st := s.Statement.(type) {
+		case *parser.SetProperty:
+			a.Props[st.Name] = st.Value
+		case *parser.UnsetProperty:
+			delete(a.Props, st.Name)
+		}
+	}
+}
+
+func propString(props parser.Properties, name string) (string, bool) {
+	l, ok := props.Get(name)
+	if !ok || l.Kind == parser.LitNull {
+		return "", false
+	}
+	return l.Value, true
+}
+
+// formats resolves KEY_FORMAT / VALUE_FORMAT / FORMAT, with ksqlDB's defaults (key KAFKA).
+func (a *Analyzer) formats(props parser.Properties, pos sqlerr.Pos, valueRequired bool) (string, string, error) {
+	f, hasFormat := propString(props, "FORMAT")
+	kf, hasKey := propString(props, "KEY_FORMAT")
+	vf, hasValue := propString(props, "VALUE_FORMAT")
+	if hasFormat && (hasKey || hasValue) {
+		which := "KEY_FORMAT"
+		if hasValue {
+			which = "VALUE_FORMAT"
+		}
+		return "", "", sqlerr.New(sqlerr.Property, pos, "Cannot supply both '%s' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats.\nEither use just 'FORMAT', or use '%s' and '%s'.", which, "KEY_FORMAT", "VALUE_FORMAT")
+	}
+	if hasFormat {
+		kf, vf = f, f
+		hasKey, hasValue = true, true
+	}
+	if !hasKey {
+		kf = a.Props["ksql.persistence.default.format.key"]
+		if kf == "" {
+			kf = "KAFKA"
+		}
+	}
+	if !hasValue {
+		vf = a.Props["ksql.persistence.default.format.value"]
+		if vf == "" && valueRequired {
+			return "", "", sqlerr.New(sqlerr.Property, pos, "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either provide one or set a default via the 'ksql.persistence.default.format.value' config.")
+		}
+	}
+	kf, vf = strings.ToUpper(kf), strings.ToUpper(vf)
+	for _, x := range []string{kf, vf} {
+		if x != "" && !format.Known(x) {
+			return "", "", sqlerr.New(sqlerr.Property, pos, "Unknown format: %s", x)
+		}
+	}
+	return kf, vf, nil
+}
+
+var reservedColumnNames = map[string]bool{"ROWTIME": true, "ROWPARTITION": true, "ROWOFFSET": true,
+	"WINDOWSTART": true, "WINDOWEND": true}
+
+func propsMap(props parser.Properties) map[string]string {
+	m := map[string]string{}
+	for _, p := range props {
+		m[p.Name] = p.Value.Value
+	}
+	return m
+}
+
+func (a *Analyzer) createSource(s *parser.CreateSource, text string) (Analyzed, error) {
+	if existing, ok := a.Meta.Source(s.Name.Name); ok {
+		if s.OrReplace && (existing.ReadOnly || s.Source) {
+			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot add %s '%s': CREATE OR REPLACE is not supported on source %ss.",
+				strings.ToLower(s.Kind.String()), s.Name.Name, strings.ToLower(s.Kind.String()))
+		}
+		if !s.OrReplace && !s.IfNotExists {
+			return nil, sqlerr.New(sqlerr.SourceExists, s.P, "Cannot add %s '%s': A %s with the same name already exists",
+				strings.ToLower(s.Kind.String()), s.Name.Name, strings.ToLower(existing.Kind.String()))
+		}
+	}
+	if s.OrReplace && s.Source {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot add %s '%s': CREATE OR REPLACE is not supported on source %ss.",
+			strings.ToLower(s.Kind.String()), s.Name.Name, strings.ToLower(s.Kind.String()))
+	}
+	topic, ok := propString(s.Props, "KAFKA_TOPIC")
+	if !ok {
+		return nil, sqlerr.New(sqlerr.Property, s.P, "Missing required property \"KAFKA_TOPIC\" which has no default value.")
+	}
+	kf, vf, err := a.formats(s.Props, s.P, true)
+	if err != nil {
+		return nil, err
+	}
+	schema := &types.Schema{}
+	seen := map[string]bool{}
+	hasKey := false
+	for _, el := range s.Elements {
+		name := el.Name.Name
+		if reservedColumnNames[name] {
+			return nil, sqlerr.New(sqlerr.Semantic, el.Name.P, "'%s' is a reserved column name. You cannot use it as a name for a column.", name)
+		}
+		if seen[name] {
+			return nil, sqlerr.New(sqlerr.Semantic, el.Name.P, "Duplicate column names: %s", name)
+		}
+		seen[name] = true
+		t, err := expr.ResolveType(el.Type, a.typeLookup)
+		if err != nil {
+			return nil, err
+		}
+		col := types.Column{Name: name, Type: t}
+		switch el.Constraint {
+		case parser.ConstraintKey:
+			if s.Kind == parser.Table {
+				return nil, sqlerr.New(sqlerr.Semantic, el.Name.P, "Column `%s` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.", name)
+			}
+			col.Namespace = types.NamespaceKey
+			hasKey = true
+		case parser.ConstraintPrimaryKey:
+			if s.Kind == parser.Stream {
+				return nil, sqlerr.New(sqlerr.Semantic, el.Name.P, "Column `%s` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.", name)
+			}
+			col.Namespace = types.NamespaceKey
+			hasKey = true
+		case parser.ConstraintHeaders:
+			col.Namespace = types.NamespaceHeader
+		case parser.ConstraintHeader:
+			col.Namespace, col.HeaderKey = types.NamespaceHeader, el.HeaderKey
+		}
+		schema.Columns = append(schema.Columns, col)
+	}
+	// Key columns first, as ksqlDB orders them.
+	var keys, vals []types.Column
+	for _, c := range schema.Columns {
+		if c.Namespace == types.NamespaceKey {
+			keys = append(keys, c)
+		} else {
+			vals = append(vals, c)
+		}
+	}
+	schema.Columns = append(keys, vals...)
+	if s.Kind == parser.Table && !hasKey && len(s.Elements) > 0 {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.")
+	}
+	if err := format.ValidateSchema(kf, keys, true); err != nil {
+		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
+	}
+	if err := format.ValidateSchema(vf, vals, false); err != nil {
+		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
+	}
+	src := &Source{Name: s.Name.Name, Kind: s.Kind, Schema: schema, Topic: topic, KeyFormat: kf, ValueFormat: vf,
+		Props: propsMap(s.Props), ReadOnly: s.Source, SQL: text}
+	if ts, ok := propString(s.Props, "TIMESTAMP"); ok {
+		col := strings.ToUpper(ts)
+		idx := schema.Index(col)
+		if idx < 0 {
+			return nil, sqlerr.New(sqlerr.Property, s.P, "The TIMESTAMP column set in the WITH clause does not exist in the schema: '%s'", col)
+		}
+		t := schema.Columns[idx].Type
+		_, hasFmt := propString(s.Props, "TIMESTAMP_FORMAT")
+		if t.Kind != types.KindBigint && t.Kind != types.KindTimestamp && !(t.Kind == types.KindString && hasFmt) {
+			return nil, sqlerr.New(sqlerr.Property, s.P, "Timestamp column, `%s`, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified.", col)
+		}
+		src.TimestampColumn = col
+	}
+	if ws, ok := propString(s.Props, "WINDOW_TYPE"); ok {
+		src.Window = strings.ToUpper(ws)
+	}
+	return &CreateSource{Source: src, OrReplace: s.OrReplace, IfNotExists: s.IfNotExists}, nil
+}
+
+func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyzed, error) {
+	if existing, ok := a.Meta.Source(s.Name.Name); ok && !s.OrReplace && !s.IfNotExists {
+		return nil, sqlerr.New(sqlerr.SourceExists, s.P, "Cannot add %s '%s': A %s with the same name already exists",
+			strings.ToLower(s.Kind.String()), s.Name.Name, strings.ToLower(existing.Kind.String()))
+	}
+	q, err := a.AnalyzeQuery(s.Query, s.Name.Name)
+	if err != nil {
+		return nil, err
+	}
+	if s.Kind == parser.Table && !q.IsTable {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.")
+	}
+	if s.Kind == parser.Stream && q.IsTable {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.")
+	}
+	first := q.Sources[0].Source
+	kf, vf := first.KeyFormat, first.ValueFormat
+	if _, ok := propString(s.Props, "FORMAT"); ok {
+		kf, vf, err = a.formats(s.Props, s.P, false)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		if x, ok := propString(s.Props, "KEY_FORMAT"); ok {
+			kf = strings.ToUpper(x)
+		}
+		if x, ok := propString(s.Props, "VALUE_FORMAT"); ok {
+			vf = strings.ToUpper(x)
+		}
+		for _, f := range []string{kf, vf} {
+			if !format.Known(f) {
+				return nil, sqlerr.New(sqlerr.Property, s.P, "Unknown format: %s", f)
+			}
+		}
+	}
+	topic, ok := propString(s.Props, "KAFKA_TOPIC")
+	if !ok {
+		topic = s.Name.Name
+	}
+	if err := format.ValidateSchema(kf, q.Output.Key(), true); err != nil {
+		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
+	}
+	if err := format.ValidateSchema(vf, q.Output.Value(), false); err != nil {
+		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
+	}
+	sink := &Source{Name: s.Name.Name, Kind: s.Kind, Schema: q.Output, Topic: topic, KeyFormat: kf, ValueFormat: vf,
+		Props: propsMap(s.Props), SQL: text}
+	if q.Window != nil {
+		sink.Window = q.Window.Kind.String()
+	} else if first.Window != "" && len(q.GroupBy) == 0 {
+		sink.Window = first.Window
+	}
+	return &PersistentQuery{Query: q, Sink: sink, OrReplace: s.OrReplace, IfNotExists: s.IfNotExists}, nil
+}
+
+func (a *Analyzer) insertInto(s *parser.InsertInto) (Analyzed, error) {
+	target, ok := a.Meta.Source(s.Target.Name)
+	if !ok {
+		return nil, sqlerr.New(sqlerr.UnknownSource, s.Target.P, "%s does not exist.", s.Target.Name)
+	}
+	if target.ReadOnly {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot insert into read-only %s: %s", strings.ToLower(target.Kind.String()), target.Name)
+	}
+	q, err := a.AnalyzeQuery(s.Query, s.Target.Name)
+	if err != nil {
+		return nil, err
+	}
+	if len(q.Output.Columns) != len(target.Schema.Columns) {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Incompatible schema between results and sink.\nResult schema is %s\nSink schema is %s", q.Output, target.Schema)
+	}
+	for i, c := range q.Output.Columns {
+		tc := target.Schema.Columns[i]
+		if c.Name != tc.Name || !c.Type.Equal(tc.Type) || (c.Namespace == types.NamespaceKey) != (tc.Namespace == types.NamespaceKey) {
+			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Incompatible schema between results and sink.\nResult schema is %s\nSink schema is %s", q.Output, target.Schema)
+		}
+	}
+	return &PersistentQuery{Query: q, Sink: target, Insert: true}, nil
+}
+
+func (a *Analyzer) insertValues(s *parser.InsertValues) (Analyzed, error) {
+	target, ok := a.Meta.Source(s.Target.Name)
+	if !ok {
+		return nil, sqlerr.New(sqlerr.UnknownSource, s.Target.P, "Cannot insert values into an unknown stream/table: %s", s.Target.Name)
+	}
+	if target.ReadOnly {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot insert values into read-only %s: %s", strings.ToLower(target.Kind.String()), target.Name)
+	}
+	var cols []int
+	if s.Columns == nil {
+		for i, c := range target.Schema.Columns {
+			if c.Namespace != types.NamespaceHeader {
+				cols = append(cols, i)
+			}
+		}
+	} else {
+		var headers []string
+		for _, c := range s.Columns {
+			idx := target.Schema.Index(c.Name)
+			if idx < 0 {
+				if c.Name == "ROWTIME" {
+					cols = append(cols, -1)
+					continue
+				}
+				return nil, sqlerr.New(sqlerr.UnknownColumn, c.P, "Column name %s does not exist.", c.Name)
+			}
+			if target.Schema.Columns[idx].Namespace == types.NamespaceHeader {
+				headers = append(headers, c.Name)
+			}
+			cols = append(cols, idx)
+		}
+		if len(headers) > 0 {
+			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot insert into HEADER columns: %s", strings.Join(headers, ", "))
+		}
+	}
+	if len(cols) != len(s.Values) {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Expected a value for each column. Expected Columns: %v. Got %v", len(cols), len(s.Values))
+	}
+	out := make([]types.Value, len(target.Schema.Columns))
+	c := &expr.Compiler{Scope: &expr.Scope{}, Funcs: a.Funcs, Types: a.typeLookup}
+	for i, ve := range s.Values {
+		ce, err := c.Compile(ve)
+		if err != nil {
+			return nil, err
+		}
+		v, err := ce.Eval(nil)
+		if err != nil {
+			return nil, sqlerr.New(sqlerr.Eval, ve.Position(), "%v", err)
+		}
+		if cols[i] < 0 {
+			continue
+		}
+		col := target.Schema.Columns[cols[i]]
+		if v != nil && !ce.Type.Equal(col.Type) {
+			conv, err := types.Caster(ce.Type, col.Type)
+			if err != nil || (!types.CanWiden(ce.Type, col.Type) && ce.Type.Kind != types.KindString) {
+				return nil, sqlerr.New(sqlerr.Type, ve.Position(), "Expected type %s for field %s but got %s(%s)", col.Type, col.Name, ce.Type, types.Format(v))
+			}
+			if v, err = conv(v); err != nil {
+				return nil, sqlerr.New(sqlerr.Type, ve.Position(), "%v", err)
+			}
+		}
+		out[cols[i]] = v
+	}
+	return &InsertValues{Target: target, Values: out}, nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+var _ = fmt.Sprintf

@@ -1,0 +1,81 @@
+package analyzer
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/datadriven"
+	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/sqlerr"
+)
+
+// describe renders an analyzed statement for testdata.
+func describe(an Analyzed) string {
+	switch s := an.(type) {
+	case *CreateSource:
+		return fmt.Sprintf("create %s %s: %s (topic %s, key %s, value %s)", s.Source.Kind, s.Source.Name,
+			s.Source.Schema, s.Source.Topic, s.Source.KeyFormat, s.Source.ValueFormat)
+	case *CreateType:
+		return fmt.Sprintf("type %s = %s", s.Name, s.Type)
+	case *PersistentQuery:
+		q := s.Query
+		var b strings.Builder
+		fmt.Fprintf(&b, "query -> %s %s: %s (topic %s, key %s, value %s)", s.Sink.Kind, s.Sink.Name, s.Sink.Schema,
+			s.Sink.Topic, s.Sink.KeyFormat, s.Sink.ValueFormat)
+		if len(q.Joins) > 0 {
+			fmt.Fprintf(&b, "; joins %d", len(q.Joins))
+		}
+		if len(q.GroupBy) > 0 {
+			fmt.Fprintf(&b, "; group by %d", len(q.GroupBy))
+		}
+		for _, a := range q.Aggregates {
+			fmt.Fprintf(&b, "; agg %s -> %s", a.Name, a.Resolved.Return)
+		}
+		for _, tf := range q.TableFuncs {
+			fmt.Fprintf(&b, "; udtf %s -> %s", tf.Name, tf.Type)
+		}
+		if q.Window != nil {
+			fmt.Fprintf(&b, "; window %s", q.Window.Kind)
+		}
+		return b.String()
+	case *TransientQuery:
+		return fmt.Sprintf("select: %s", s.Query.Output)
+	case *InsertValues:
+		return fmt.Sprintf("insert into %s: %v", s.Target.Name, s.Values)
+	case *DropSource:
+		if s.Source == nil {
+			return "drop (absent)"
+		}
+		return "drop " + s.Source.Name
+	case *DropType:
+		return "drop type " + s.Name
+	case *Other:
+		return "other: " + parser.Format(s.Statement)
+	}
+	return fmt.Sprintf("%T", an)
+}
+
+// TestAnalyze runs testdata/analyze: each script runs statement by statement against a fresh metastore,
+// printing each analyzed statement or the first error.
+func TestAnalyze(t *testing.T) {
+	datadriven.RunTest(t, "testdata/analyze", func(t *testing.T, d *datadriven.TestData) string {
+		a := New(NewMetastore())
+		var ps parser.Parser
+		parsed, err := ps.ParseScript(d.Input)
+		var b strings.Builder
+		for _, p := range parsed {
+			an, aerr := a.Analyze(p.Statement, p.Text)
+			if aerr != nil {
+				fmt.Fprintf(&b, "error %s: %v\n", sqlerr.CodeOf(aerr), aerr)
+				return b.String()
+			}
+			a.Apply(an)
+			b.WriteString(describe(an) + "\n")
+		}
+		if err != nil {
+			fmt.Fprintf(&b, "error %s: %v\n", sqlerr.CodeOf(err), err)
+		}
+		return b.String()
+	})
+}

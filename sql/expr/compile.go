@@ -1,0 +1,1317 @@
+// Package expr type-checks expressions of the SQL front end against a scope of typed columns and compiles
+// them, once, into Go closures over rows (func(types.Row) (types.Value, error)). Nothing walks an AST per
+// record: every operator, cast and function is resolved to a closure at compile time, with its operand
+// types fixed.
+//
+// Errors at compile time are *sqlerr.Error with a position. Errors at evaluation time (a bad cast, a
+// division by zero) are returned per record; ksqlDB's behaviour, which the runtime implements, is to log them
+// to the processing log and use NULL for the expression.
+package expr
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/seichedb/seiche/sql/function"
+	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/sqlerr"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// Value and Row are the types of package types.
+type (
+	Value = types.Value
+	Row   = types.Row
+)
+
+// EvalFunc evaluates an expression for one row.
+type EvalFunc func(row Row) (Value, error)
+
+// Compiled is a compiled expression.
+type Compiled struct {
+	Type *types.Type
+	Eval EvalFunc
+	// Const is set when the expression does not depend on the row (literals and expressions of literals).
+	Const bool
+}
+
+// Column is a column visible to expressions; its position in Scope.Columns is its position in the row.
+type Column struct {
+	// Qualifier is the source name or alias the column can be qualified with ("" for none).
+	Qualifier string
+	Name      string
+	Type      *types.Type
+}
+
+// Scope is the set of columns an expression may reference.
+type Scope struct {
+	Columns []Column
+}
+
+// Resolve returns the index of the column named name, qualified by qualifier when it is not "".
+func (s *Scope) Resolve(qualifier, name string) (int, error) {
+	found := -1
+	for i, c := range s.Columns {
+		if c.Name != name || (qualifier != "" && c.Qualifier != qualifier) {
+			continue
+		}
+		if found >= 0 {
+			return -1, fmt.Errorf("Column '%s' is ambiguous. Could be %s.%s or %s.%s.", name,
+				s.Columns[found].Qualifier, name, c.Qualifier, name)
+		}
+		found = i
+	}
+	if found < 0 {
+		return -1, nil
+	}
+	return found, nil
+}
+
+// TypeResolver resolves custom type names declared with CREATE TYPE.
+type TypeResolver func(name string) (*types.Type, bool)
+
+// Compiler compiles expressions against a scope.
+type Compiler struct {
+	Scope *Scope
+	Funcs *function.Registry
+	Types TypeResolver
+	// Substitute, when set, is consulted before compiling each sub-expression: if it returns ok, the
+	// expression is compiled to a read of row[idx] of type t. The analyzer uses it to replace GROUP BY
+	// expressions and aggregate calls by the columns that hold their values.
+	Substitute func(e parser.Expr) (idx int, t *types.Type, ok bool)
+	// Clause names the clause being compiled, for error messages ("WHERE column 'X' cannot be resolved.").
+	Clause string
+
+	lambdas []lambdaVar
+}
+
+type lambdaVar struct {
+	name string
+	idx  int
+	t    *types.Type
+}
+
+func errAt(code sqlerr.Code, n parser.Node, format string, args ...any) *sqlerr.Error {
+	return sqlerr.New(code, n.Position(), format, args...)
+}
+
+// Compile type-checks and compiles e.
+func (c *Compiler) Compile(e parser.Expr) (*Compiled, error) {
+	if c.Substitute != nil {
+		if idx, t, ok := c.Substitute(e); ok {
+			return &Compiled{Type: t, Eval: func(row Row) (Value, error) { return row[idx], nil }}, nil
+		}
+	}
+	switch e := e.(type) {
+	case *parser.Literal:
+		return compileLiteral(e)
+	case *parser.ColumnRef:
+		return c.column(e)
+	case *parser.Dereference:
+		return c.dereference(e)
+	case *parser.Subscript:
+		return c.subscript(e)
+	case *parser.FuncCall:
+		return c.call(e)
+	case *parser.Cast:
+		return c.cast(e)
+	case *parser.Case:
+		return c.caseExpr(e)
+	case *parser.Binary:
+		return c.binary(e)
+	case *parser.Unary:
+		return c.unary(e)
+	case *parser.Between:
+		return c.between(e)
+	case *parser.InList:
+		return c.inList(e)
+	case *parser.Like:
+		return c.like(e)
+	case *parser.IsNull:
+		x, err := c.Compile(e.X)
+		if err != nil {
+			return nil, err
+		}
+		not := e.Not
+		return &Compiled{Type: types.Boolean, Const: x.Const, Eval: func(row Row) (Value, error) {
+			v, err := x.Eval(row)
+			if err != nil {
+				return nil, err
+			}
+			return (v == nil) != not, nil
+		}}, nil
+	case *parser.ArrayConstructor:
+		return c.array(e)
+	case *parser.MapConstructor:
+		return c.mapCons(e)
+	case *parser.StructConstructor:
+		return c.structCons(e)
+	case *parser.TypedLiteral:
+		t, err := c.ResolveType(&parser.TypeExpr{P: e.P, Base: e.Type.Name})
+		if err != nil {
+			return nil, err
+		}
+		conv, cerr := types.Caster(types.String, t)
+		if cerr != nil {
+			return nil, errAt(sqlerr.Type, e, "%v", cerr)
+		}
+		v, err := conv(e.Value)
+		if err != nil {
+			return nil, errAt(sqlerr.Type, e, "%v", err)
+		}
+		return constant(t, v), nil
+	case *parser.Lambda:
+		return nil, errAt(sqlerr.Semantic, e, "Lambda expressions are only allowed as function arguments")
+	case *parser.IntervalUnit:
+		return nil, errAt(sqlerr.Semantic, e, "Time unit %s is only allowed as a function argument", e.Unit)
+	case *parser.AtTimeZone:
+		return nil, errAt(sqlerr.Unsupported, e, "AT TIME ZONE is not supported")
+	}
+	return nil, sqlerr.New(sqlerr.Unsupported, e.Position(), "unsupported expression %T", e)
+}
+
+func constant(t *types.Type, v Value) *Compiled {
+	return &Compiled{Type: t, Const: true, Eval: func(Row) (Value, error) { return v, nil }}
+}
+
+func compileLiteral(e *parser.Literal) (*Compiled, error) {
+	switch e.Kind {
+	case parser.LitNull:
+		return constant(types.Null, nil), nil
+	case parser.LitBoolean:
+		return constant(types.Boolean, e.Value == "TRUE"), nil
+	case parser.LitString:
+		return constant(types.String, e.Value), nil
+	case parser.LitInteger:
+		i, err := strconv.ParseInt(e.Value, 10, 64)
+		if err != nil {
+			// ksqlDB treats integers past BIGINT as DECIMAL literals.
+			d, derr := types.ParseDecimal(e.Value)
+			if derr != nil {
+				return nil, errAt(sqlerr.Syntax, e, "invalid number %s", e.Value)
+			}
+			return constant(types.DecimalTypeOf(d), d), nil
+		}
+		if i >= math.MinInt32 && i <= math.MaxInt32 {
+			return constant(types.Int, int32(i)), nil
+		}
+		return constant(types.Bigint, i), nil
+	case parser.LitDecimal:
+		d, err := types.ParseDecimal(e.Value)
+		if err != nil {
+			return nil, errAt(sqlerr.Syntax, e, "invalid decimal %s", e.Value)
+		}
+		return constant(types.DecimalTypeOf(d), d), nil
+	case parser.LitDouble:
+		f, err := strconv.ParseFloat(e.Value, 64)
+		if err != nil {
+			return nil, errAt(sqlerr.Syntax, e, "invalid number %s", e.Value)
+		}
+		return constant(types.Double, f), nil
+	}
+	return nil, errAt(sqlerr.Syntax, e, "invalid literal")
+}
+
+func (c *Compiler) column(e *parser.ColumnRef) (*Compiled, error) {
+	if e.Qualifier == nil {
+		for i := len(c.lambdas) - 1; i >= 0; i-- {
+			if lv := c.lambdas[i]; lv.name == e.Name.Name {
+				idx := lv.idx
+				return &Compiled{Type: lv.t, Eval: func(row Row) (Value, error) { return row[idx], nil }}, nil
+			}
+		}
+	}
+	q := ""
+	if e.Qualifier != nil {
+		q = e.Qualifier.Name
+	}
+	idx, err := c.Scope.Resolve(q, e.Name.Name)
+	if err != nil {
+		return nil, errAt(sqlerr.AmbiguousColumn, e, "%v", err)
+	}
+	if idx < 0 {
+		name := e.Name.Name
+		if q != "" {
+			name = q + "." + name
+		}
+		if c.Clause != "" {
+			return nil, errAt(sqlerr.UnknownColumn, e, "%s column '%s' cannot be resolved.", c.Clause, name)
+		}
+		return nil, errAt(sqlerr.UnknownColumn, e, "Column '%s' cannot be resolved.", name)
+	}
+	t := c.Scope.Columns[idx].Type
+	return &Compiled{Type: t, Eval: func(row Row) (Value, error) { return row[idx], nil }}, nil
+}
+
+func (c *Compiler) dereference(e *parser.Dereference) (*Compiled, error) {
+	base, err := c.Compile(e.Base)
+	if err != nil {
+		return nil, err
+	}
+	if base.Type.Kind != types.KindStruct {
+		return nil, errAt(sqlerr.Type, e, "Expected STRUCT type for dereference of %s, got %s",
+			parser.FormatExpr(e.Base), base.Type)
+	}
+	fi := base.Type.FieldIndex(e.Field.Name)
+	if fi < 0 {
+		return nil, errAt(sqlerr.UnknownColumn, e, "Could not find field '%s' in '%s'.", e.Field.Name, parser.FormatExpr(e.Base))
+	}
+	return &Compiled{Type: base.Type.Fields[fi].Type, Const: base.Const, Eval: func(row Row) (Value, error) {
+		v, err := base.Eval(row)
+		if v == nil || err != nil {
+			return nil, err
+		}
+		return v.(*types.Struct).Vals[fi], nil
+	}}, nil
+}
+
+// subscript: arrays are 1-based, negative indexes count from the end, out of range is NULL; maps look up
+// the key.
+func (c *Compiler) subscript(e *parser.Subscript) (*Compiled, error) {
+	base, err := c.Compile(e.Base)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := c.Compile(e.Index)
+	if err != nil {
+		return nil, err
+	}
+	switch base.Type.Kind {
+	case types.KindArray:
+		if idx.Type.Kind != types.KindInt && idx.Type.Kind != types.KindBigint {
+			return nil, errAt(sqlerr.Type, e.Index, "array index must be INTEGER, got %s", idx.Type)
+		}
+		return &Compiled{Type: base.Type.Elem, Eval: func(row Row) (Value, error) {
+			a, err := base.Eval(row)
+			if a == nil || err != nil {
+				return nil, err
+			}
+			iv, err := idx.Eval(row)
+			if iv == nil || err != nil {
+				return nil, err
+			}
+			arr := a.([]Value)
+			var i int64
+			switch x := iv.(type) {
+			case int32:
+				i = int64(x)
+			case int64:
+				i = x
+			}
+			switch {
+			case i > 0 && i <= int64(len(arr)):
+				return arr[i-1], nil
+			case i < 0 && -i <= int64(len(arr)):
+				return arr[int64(len(arr))+i], nil
+			}
+			return nil, nil
+		}}, nil
+	case types.KindMap:
+		conv := types.Widener(idx.Type, base.Type.Key)
+		if idx.Type.Kind != types.KindNull && !types.CanWiden(idx.Type, base.Type.Key) {
+			return nil, errAt(sqlerr.Type, e.Index, "map key must be %s, got %s", base.Type.Key, idx.Type)
+		}
+		return &Compiled{Type: base.Type.Elem, Eval: func(row Row) (Value, error) {
+			m, err := base.Eval(row)
+			if m == nil || err != nil {
+				return nil, err
+			}
+			k, err := idx.Eval(row)
+			if k == nil || err != nil {
+				return nil, err
+			}
+			if conv != nil {
+				if k, err = conv(k); err != nil {
+					return nil, err
+				}
+			}
+			v, _ := m.(*types.Map).Get(k)
+			return v, nil
+		}}, nil
+	}
+	return nil, errAt(sqlerr.Type, e, "Subscript expression %s requires an ARRAY or MAP, got %s",
+		parser.FormatExpr(e), base.Type)
+}
+
+// ResolveType resolves a type expression, including custom types.
+func (c *Compiler) ResolveType(te *parser.TypeExpr) (*types.Type, error) {
+	return ResolveType(te, c.Types)
+}
+
+// ResolveType resolves a type expression; custom names are looked up with lookup (which may be nil).
+func ResolveType(te *parser.TypeExpr, lookup TypeResolver) (*types.Type, error) {
+	switch te.Base {
+	case "BOOLEAN":
+		return types.Boolean, nil
+	case "INT", "INTEGER":
+		return types.Int, nil
+	case "BIGINT":
+		return types.Bigint, nil
+	case "DOUBLE":
+		return types.Double, nil
+	case "STRING", "VARCHAR":
+		return types.String, nil
+	case "BYTES":
+		return types.Bytes, nil
+	case "DATE":
+		return types.Date, nil
+	case "TIME":
+		return types.Time, nil
+	case "TIMESTAMP":
+		return types.Timestamp, nil
+	case "DECIMAL":
+		p, s := te.Params[0], te.Params[1]
+		if p < 1 || p > types.MaxDecimalPrecision {
+			return nil, sqlerr.New(sqlerr.Type, te.P, "DECIMAL precision must be between 1 and %d: %d", types.MaxDecimalPrecision, p)
+		}
+		if s < 0 || s > p {
+			return nil, sqlerr.New(sqlerr.Type, te.P, "DECIMAL scale must be between 0 and precision (%d): %d", p, s)
+		}
+		return types.DecimalOf(p, s), nil
+	case "ARRAY":
+		el, err := ResolveType(te.Elem, lookup)
+		if err != nil {
+			return nil, err
+		}
+		return types.ArrayOf(el), nil
+	case "MAP":
+		k, err := ResolveType(te.Key, lookup)
+		if err != nil {
+			return nil, err
+		}
+		v, err := ResolveType(te.Elem, lookup)
+		if err != nil {
+			return nil, err
+		}
+		return types.MapOf(k, v), nil
+	case "STRUCT":
+		var fields []types.Field
+		for _, f := range te.Fields {
+			ft, err := ResolveType(f.Type, lookup)
+			if err != nil {
+				return nil, err
+			}
+			fields = append(fields, types.Field{Name: f.Name.Name, Type: ft})
+		}
+		return types.StructOf(fields...), nil
+	}
+	if lookup != nil {
+		if t, ok := lookup(te.Base); ok {
+			return t, nil
+		}
+	}
+	return nil, sqlerr.New(sqlerr.UnknownType, te.P, "Unknown type: %s", te.Base)
+}
+
+func (c *Compiler) cast(e *parser.Cast) (*Compiled, error) {
+	x, err := c.Compile(e.Expr)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.ResolveType(e.Type)
+	if err != nil {
+		return nil, err
+	}
+	conv, cerr := types.Caster(x.Type, t)
+	if cerr != nil {
+		return nil, errAt(sqlerr.Type, e, "%v", cerr)
+	}
+	return &Compiled{Type: t, Const: x.Const, Eval: func(row Row) (Value, error) {
+		v, err := x.Eval(row)
+		if v == nil || err != nil {
+			return nil, err
+		}
+		return conv(v)
+	}}, nil
+}
+
+// coerce returns a closure evaluating x converted to type t.
+func coerce(x *Compiled, t *types.Type) EvalFunc {
+	conv := types.Widener(x.Type, t)
+	if conv == nil {
+		return x.Eval
+	}
+	return func(row Row) (Value, error) {
+		v, err := x.Eval(row)
+		if v == nil || err != nil {
+			return nil, err
+		}
+		return conv(v)
+	}
+}
+
+func (c *Compiler) caseExpr(e *parser.Case) (*Compiled, error) {
+	var operand *Compiled
+	if e.Operand != nil {
+		var err error
+		if operand, err = c.Compile(e.Operand); err != nil {
+			return nil, err
+		}
+	}
+	conds := make([]*Compiled, len(e.Whens))
+	results := make([]*Compiled, len(e.Whens))
+	var rt *types.Type = types.Null
+	for i, w := range e.Whens {
+		cond, err := c.Compile(w.Cond)
+		if err != nil {
+			return nil, err
+		}
+		if operand == nil && cond.Type.Kind != types.KindBoolean && cond.Type.Kind != types.KindNull {
+			return nil, errAt(sqlerr.Type, w.Cond, "WHEN operand type should be boolean. Type for '%s' is %s",
+				parser.FormatExpr(w.Cond), cond.Type)
+		}
+		if operand != nil {
+			if _, err := comparable(operand.Type, cond.Type); err != nil {
+				return nil, errAt(sqlerr.Type, w.Cond, "%v", err)
+			}
+		}
+		res, err := c.Compile(w.Result)
+		if err != nil {
+			return nil, err
+		}
+		nt := types.CommonType(rt, res.Type)
+		if nt == nil {
+			return nil, errAt(sqlerr.Type, w.Result, "Invalid Case expression. Type for all 'THEN' clauses should be the same.\nTHEN expression '%s' has type: %s. Previous THEN expression(s) type: %s.",
+				parser.FormatExpr(w.Result), res.Type, rt)
+		}
+		rt = nt
+		conds[i], results[i] = cond, res
+	}
+	var elseC *Compiled
+	if e.Else != nil {
+		var err error
+		if elseC, err = c.Compile(e.Else); err != nil {
+			return nil, err
+		}
+		nt := types.CommonType(rt, elseC.Type)
+		if nt == nil {
+			return nil, errAt(sqlerr.Type, e.Else, "Invalid Case expression. Type for the default clause should be the same as for 'THEN' clauses.\nTHEN type: %s.\nDEFAULT type: %s.", rt, elseC.Type)
+		}
+		rt = nt
+	}
+	resEvals := make([]EvalFunc, len(results))
+	for i, r := range results {
+		resEvals[i] = coerce(r, rt)
+	}
+	var elseEval EvalFunc
+	if elseC != nil {
+		elseEval = coerce(elseC, rt)
+	}
+	return &Compiled{Type: rt, Eval: func(row Row) (Value, error) {
+		var ov Value
+		if operand != nil {
+			var err error
+			if ov, err = operand.Eval(row); err != nil {
+				return nil, err
+			}
+		}
+		for i, cond := range conds {
+			cv, err := cond.Eval(row)
+			if err != nil {
+				return nil, err
+			}
+			match := false
+			if operand != nil {
+				match = ov != nil && cv != nil && types.Equal(ov, cv)
+			} else {
+				match = types.IsTrue(cv)
+			}
+			if match {
+				return resEvals[i](row)
+			}
+		}
+		if elseEval != nil {
+			return elseEval(row)
+		}
+		return nil, nil
+	}}, nil
+}
+
+// comparable checks that two types can be compared and returns the type both sides are converted to.
+func comparable(a, b *types.Type) (*types.Type, error) {
+	if ct := types.CommonType(a, b); ct != nil {
+		return ct, nil
+	}
+	switch {
+	case a.Kind == types.KindString && (b.Kind == types.KindTimestamp || b.Kind == types.KindDate || b.Kind == types.KindTime):
+		return b, nil
+	case b.Kind == types.KindString && (a.Kind == types.KindTimestamp || a.Kind == types.KindDate || a.Kind == types.KindTime):
+		return a, nil
+	case (a.Kind == types.KindTimestamp && b.Kind == types.KindDate) || (a.Kind == types.KindDate && b.Kind == types.KindTimestamp):
+		return types.Timestamp, nil
+	}
+	return nil, fmt.Errorf("Cannot compare %s to %s", a, b)
+}
+
+func (c *Compiler) binary(e *parser.Binary) (*Compiled, error) {
+	l, err := c.Compile(e.L)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Compile(e.R)
+	if err != nil {
+		return nil, err
+	}
+	switch e.Op {
+	case parser.OpAnd, parser.OpOr:
+		for _, x := range []struct {
+			c *Compiled
+			e parser.Expr
+		}{{l, e.L}, {r, e.R}} {
+			if x.c.Type.Kind != types.KindBoolean && x.c.Type.Kind != types.KindNull {
+				return nil, errAt(sqlerr.Type, x.e, "Logical binary expects two boolean values.  Actual %s (%s) and %s (%s)",
+					parser.FormatExpr(e.L), l.Type, parser.FormatExpr(e.R), r.Type)
+			}
+		}
+		return logical(e.Op == parser.OpAnd, l, r), nil
+	case parser.OpConcat:
+		if (l.Type.Kind != types.KindString && l.Type.Kind != types.KindNull) || (r.Type.Kind != types.KindString && r.Type.Kind != types.KindNull) {
+			return nil, errAt(sqlerr.Type, e, "Error processing expression: %s. Unsupported arithmetic types. %s %s",
+				parser.FormatExpr(e), l.Type, r.Type)
+		}
+		return &Compiled{Type: types.String, Const: l.Const && r.Const, Eval: func(row Row) (Value, error) {
+			a, err := l.Eval(row)
+			if a == nil || err != nil {
+				return nil, err
+			}
+			b, err := r.Eval(row)
+			if b == nil || err != nil {
+				return nil, err
+			}
+			return a.(string) + b.(string), nil
+		}}, nil
+	case parser.OpIsDistinct, parser.OpIsNotDistinct, parser.OpEq, parser.OpNeq, parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
+		return compare(e, l, r)
+	}
+	return arithmetic(e, l, r)
+}
+
+func logical(and bool, l, r *Compiled) *Compiled {
+	// SQL three-valued logic.
+	return &Compiled{Type: types.Boolean, Const: l.Const && r.Const, Eval: func(row Row) (Value, error) {
+		a, err := l.Eval(row)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil && a.(bool) != and {
+			return !and, nil
+		}
+		b, err := r.Eval(row)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil && b.(bool) != and {
+			return !and, nil
+		}
+		if a == nil || b == nil {
+			return nil, nil
+		}
+		return and, nil
+	}}
+}
+
+var opNames = map[parser.BinaryOp]string{parser.OpEq: "EQUAL", parser.OpNeq: "NOT_EQUAL", parser.OpLt: "LESS_THAN",
+	parser.OpLte: "LESS_THAN_OR_EQUAL", parser.OpGt: "GREATER_THAN", parser.OpGte: "GREATER_THAN_OR_EQUAL",
+	parser.OpIsDistinct: "IS_DISTINCT_FROM", parser.OpIsNotDistinct: "IS_NOT_DISTINCT_FROM"}
+
+func compare(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
+	ct, err := comparable(l.Type, r.Type)
+	if err != nil {
+		return nil, errAt(sqlerr.Type, e, "Cannot compare %s (%s) to %s (%s) with %s.", parser.FormatExpr(e.L), l.Type,
+			parser.FormatExpr(e.R), r.Type, opNames[e.Op])
+	}
+	if !ct.IsPrimitive() && e.Op != parser.OpEq && e.Op != parser.OpNeq && e.Op != parser.OpIsDistinct && e.Op != parser.OpIsNotDistinct {
+		return nil, errAt(sqlerr.Type, e, "Cannot compare %s (%s) to %s (%s) with %s.", parser.FormatExpr(e.L), l.Type,
+			parser.FormatExpr(e.R), r.Type, opNames[e.Op])
+	}
+	le, re := coerceCmp(l, ct), coerceCmp(r, ct)
+	op := e.Op
+	return &Compiled{Type: types.Boolean, Const: l.Const && r.Const, Eval: func(row Row) (Value, error) {
+		a, err := le(row)
+		if err != nil {
+			return nil, err
+		}
+		b, err := re(row)
+		if err != nil {
+			return nil, err
+		}
+		switch op {
+		case parser.OpIsDistinct:
+			return !types.Equal(a, b), nil
+		case parser.OpIsNotDistinct:
+			return types.Equal(a, b), nil
+		}
+		if a == nil || b == nil {
+			return nil, nil
+		}
+		c, ok := types.Compare(a, b)
+		if !ok {
+			return nil, fmt.Errorf("cannot compare %v and %v", a, b)
+		}
+		switch op {
+		case parser.OpEq:
+			return c == 0, nil
+		case parser.OpNeq:
+			return c != 0, nil
+		case parser.OpLt:
+			return c < 0, nil
+		case parser.OpLte:
+			return c <= 0, nil
+		case parser.OpGt:
+			return c > 0, nil
+		}
+		return c >= 0, nil
+	}}, nil
+}
+
+// coerceCmp converts strings compared with temporal values; numbers compare across kinds natively.
+func coerceCmp(x *Compiled, ct *types.Type) EvalFunc {
+	if x.Type.Kind == types.KindString && ct.Kind != types.KindString {
+		conv, err := types.Caster(types.String, ct)
+		if err == nil {
+			return func(row Row) (Value, error) {
+				v, err := x.Eval(row)
+				if v == nil || err != nil {
+					return nil, err
+				}
+				return conv(v)
+			}
+		}
+	}
+	if x.Type.Kind == types.KindDate && ct.Kind == types.KindTimestamp {
+		return coerce(x, ct)
+	}
+	return x.Eval
+}
+
+func arithmetic(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
+	var op types.ArithOp
+	switch e.Op {
+	case parser.OpAdd:
+		op = types.Add
+	case parser.OpSub:
+		op = types.Sub
+	case parser.OpMul:
+		op = types.Mul
+	case parser.OpDiv:
+		op = types.Div
+	case parser.OpMod:
+		op = types.Mod
+	}
+	lt, rt := l.Type, r.Type
+	if lt.Kind == types.KindNull {
+		lt = rt
+	}
+	if rt.Kind == types.KindNull {
+		rt = lt
+	}
+	if lt.Kind == types.KindNull {
+		lt, rt = types.Int, types.Int
+	}
+	// STRING + STRING is concatenation in ksqlDB.
+	if op == types.Add && lt.Kind == types.KindString && rt.Kind == types.KindString {
+		return &Compiled{Type: types.String, Const: l.Const && r.Const, Eval: func(row Row) (Value, error) {
+			a, err := l.Eval(row)
+			if a == nil || err != nil {
+				return nil, err
+			}
+			b, err := r.Eval(row)
+			if b == nil || err != nil {
+				return nil, err
+			}
+			return a.(string) + b.(string), nil
+		}}, nil
+	}
+	t := types.ArithResult(op, lt, rt)
+	if t == nil {
+		return nil, errAt(sqlerr.Type, e, "Error processing expression: %s. Unsupported arithmetic types. %s %s",
+			parser.FormatExpr(e), l.Type, r.Type)
+	}
+	fn := ArithFunc(op, t)
+	le, re := coerce(l, operandType(t, lt)), coerce(r, operandType(t, rt))
+	return &Compiled{Type: t, Const: l.Const && r.Const, Eval: func(row Row) (Value, error) {
+		a, err := le(row)
+		if a == nil || err != nil {
+			return nil, err
+		}
+		b, err := re(row)
+		if b == nil || err != nil {
+			return nil, err
+		}
+		return fn(a, b)
+	}}, nil
+}
+
+// operandType is the type an operand is converted to before an operation with result type t.
+func operandType(t, operand *types.Type) *types.Type {
+	if t.Kind == types.KindDecimal && operand.Kind == types.KindDecimal {
+		return operand
+	}
+	if t.Kind == types.KindDecimal {
+		if operand.Kind == types.KindInt {
+			return types.DecimalOf(10, 0)
+		}
+		return types.DecimalOf(19, 0)
+	}
+	return t
+}
+
+// ArithFunc returns the function computing op for operands already converted to the operand kind of result
+// type t. Integer arithmetic wraps around like Java's; integer division by zero is an error; DOUBLE
+// follows IEEE 754.
+func ArithFunc(op types.ArithOp, t *types.Type) func(a, b Value) (Value, error) {
+	switch t.Kind {
+	case types.KindInt:
+		return func(a, b Value) (Value, error) {
+			x, y := a.(int32), b.(int32)
+			switch op {
+			case types.Add:
+				return x + y, nil
+			case types.Sub:
+				return x - y, nil
+			case types.Mul:
+				return x * y, nil
+			case types.Div:
+				if y == 0 {
+					return nil, fmt.Errorf("/ by zero")
+				}
+				if x == math.MinInt32 && y == -1 {
+					return x, nil
+				}
+				return x / y, nil
+			}
+			if y == 0 {
+				return nil, fmt.Errorf("/ by zero")
+			}
+			if y == -1 {
+				return int32(0), nil
+			}
+			return x % y, nil
+		}
+	case types.KindBigint:
+		return func(a, b Value) (Value, error) {
+			x, y := a.(int64), b.(int64)
+			switch op {
+			case types.Add:
+				return x + y, nil
+			case types.Sub:
+				return x - y, nil
+			case types.Mul:
+				return x * y, nil
+			case types.Div:
+				if y == 0 {
+					return nil, fmt.Errorf("/ by zero")
+				}
+				if x == math.MinInt64 && y == -1 {
+					return x, nil
+				}
+				return x / y, nil
+			}
+			if y == 0 {
+				return nil, fmt.Errorf("/ by zero")
+			}
+			if y == -1 {
+				return int64(0), nil
+			}
+			return x % y, nil
+		}
+	case types.KindDouble:
+		return func(a, b Value) (Value, error) {
+			x, y := a.(float64), b.(float64)
+			switch op {
+			case types.Add:
+				return x + y, nil
+			case types.Sub:
+				return x - y, nil
+			case types.Mul:
+				return x * y, nil
+			case types.Div:
+				return x / y, nil
+			}
+			return math.Mod(x, y), nil
+		}
+	}
+	p, s := t.Precision, t.Scale
+	return func(a, b Value) (Value, error) {
+		x, y := a.(*apd.Decimal), b.(*apd.Decimal)
+		var r *apd.Decimal
+		var err error
+		switch op {
+		case types.Add:
+			r, err = types.DecimalAdd(x, y)
+		case types.Sub:
+			r, err = types.DecimalSub(x, y)
+		case types.Mul:
+			r, err = types.DecimalMul(x, y)
+		case types.Div:
+			r, err = types.DecimalDiv(x, y, s)
+		default:
+			r, err = types.DecimalRem(x, y)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return types.RoundDecimal(r, p, s)
+	}
+}
+
+func (c *Compiler) unary(e *parser.Unary) (*Compiled, error) {
+	x, err := c.Compile(e.X)
+	if err != nil {
+		return nil, err
+	}
+	switch e.Op {
+	case parser.OpNot:
+		if x.Type.Kind != types.KindBoolean && x.Type.Kind != types.KindNull {
+			return nil, errAt(sqlerr.Type, e, "NOT expects a boolean value, got %s", x.Type)
+		}
+		return &Compiled{Type: types.Boolean, Const: x.Const, Eval: func(row Row) (Value, error) {
+			v, err := x.Eval(row)
+			if v == nil || err != nil {
+				return nil, err
+			}
+			return !v.(bool), nil
+		}}, nil
+	case parser.OpPlus:
+		if !x.Type.IsNumeric() {
+			return nil, errAt(sqlerr.Type, e, "Unary + expects a numeric value, got %s", x.Type)
+		}
+		return x, nil
+	}
+	if !x.Type.IsNumeric() {
+		return nil, errAt(sqlerr.Type, e, "Unary - expects a numeric value, got %s", x.Type)
+	}
+	return &Compiled{Type: x.Type, Const: x.Const, Eval: func(row Row) (Value, error) {
+		v, err := x.Eval(row)
+		if v == nil || err != nil {
+			return nil, err
+		}
+		switch n := v.(type) {
+		case int32:
+			return -n, nil
+		case int64:
+			return -n, nil
+		case float64:
+			return -n, nil
+		case *apd.Decimal:
+			return types.DecimalNeg(n), nil
+		}
+		return nil, fmt.Errorf("cannot negate %T", v)
+	}}, nil
+}
+
+func (c *Compiler) between(e *parser.Between) (*Compiled, error) {
+	x, err := c.Compile(e.X)
+	if err != nil {
+		return nil, err
+	}
+	lo, err := c.Compile(e.Lo)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := c.Compile(e.Hi)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range []*Compiled{lo, hi} {
+		if _, err := comparable(x.Type, b.Type); err != nil {
+			return nil, errAt(sqlerr.Type, e, "Cannot compare %s (%s) with BETWEEN bound of type %s", parser.FormatExpr(e.X), x.Type, b.Type)
+		}
+	}
+	ct, _ := comparable(x.Type, lo.Type)
+	xe, le, he := coerceCmp(x, ct), coerceCmp(lo, ct), coerceCmp(hi, ct)
+	not := e.Not
+	return &Compiled{Type: types.Boolean, Eval: func(row Row) (Value, error) {
+		v, err := xe(row)
+		if v == nil || err != nil {
+			return nil, err
+		}
+		l, err := le(row)
+		if l == nil || err != nil {
+			return nil, err
+		}
+		h, err := he(row)
+		if h == nil || err != nil {
+			return nil, err
+		}
+		c1, _ := types.Compare(v, l)
+		c2, _ := types.Compare(v, h)
+		return (c1 >= 0 && c2 <= 0) != not, nil
+	}}, nil
+}
+
+func (c *Compiler) inList(e *parser.InList) (*Compiled, error) {
+	x, err := c.Compile(e.X)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]EvalFunc, len(e.List))
+	for i, it := range e.List {
+		ic, err := c.Compile(it)
+		if err != nil {
+			return nil, err
+		}
+		ct, err := comparable(x.Type, ic.Type)
+		if err != nil && ic.Const && ic.Type.Kind == types.KindString {
+			// ksqlDB coerces string literals in IN lists to the tested type.
+			conv, cerr := types.Caster(types.String, x.Type)
+			if cerr == nil {
+				v, _ := ic.Eval(nil)
+				cv, cerr := conv(v)
+				if cerr != nil {
+					return nil, errAt(sqlerr.Type, it, "Invalid Predicate: %v", cerr)
+				}
+				items[i] = func(Row) (Value, error) { return cv, nil }
+				continue
+			}
+		}
+		if err != nil {
+			return nil, errAt(sqlerr.Type, it, "Invalid Predicate: %v", err)
+		}
+		items[i] = coerceCmp(ic, ct)
+	}
+	xe := x.Eval
+	not := e.Not
+	return &Compiled{Type: types.Boolean, Eval: func(row Row) (Value, error) {
+		v, err := xe(row)
+		if v == nil || err != nil {
+			return nil, err
+		}
+		sawNull := false
+		for _, it := range items {
+			iv, err := it(row)
+			if err != nil {
+				return nil, err
+			}
+			if iv == nil {
+				sawNull = true
+				continue
+			}
+			if types.Equal(v, iv) {
+				return !not, nil
+			}
+		}
+		if sawNull {
+			return nil, nil
+		}
+		return not, nil
+	}}, nil
+}
+
+func (c *Compiler) like(e *parser.Like) (*Compiled, error) {
+	x, err := c.Compile(e.X)
+	if err != nil {
+		return nil, err
+	}
+	pat, err := c.Compile(e.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	if (x.Type.Kind != types.KindString && x.Type.Kind != types.KindNull) || (pat.Type.Kind != types.KindString && pat.Type.Kind != types.KindNull) {
+		return nil, errAt(sqlerr.Type, e, "LIKE operands must be STRING, got %s and %s", x.Type, pat.Type)
+	}
+	var esc rune
+	if e.Escape != "" {
+		esc = []rune(e.Escape)[0]
+	}
+	not := e.Not
+	var fixed func(string) bool
+	if pat.Const {
+		pv, _ := pat.Eval(nil)
+		if pv != nil {
+			fixed = likeMatcher(pv.(string), esc)
+		}
+	}
+	return &Compiled{Type: types.Boolean, Eval: func(row Row) (Value, error) {
+		v, err := x.Eval(row)
+		if v == nil || err != nil {
+			return nil, err
+		}
+		m := fixed
+		if m == nil {
+			pv, err := pat.Eval(row)
+			if pv == nil || err != nil {
+				return nil, err
+			}
+			m = likeMatcher(pv.(string), esc)
+		}
+		return m(v.(string)) != not, nil
+	}}, nil
+}
+
+// likeMatcher compiles a LIKE pattern: % matches any sequence, _ any single character; esc (if not 0)
+// escapes the next character.
+func likeMatcher(pattern string, esc rune) func(string) bool {
+	type tok struct {
+		kind byte // 'l' literal, '%', '_'
+		r    rune
+	}
+	var toks []tok
+	rs := []rune(pattern)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case esc != 0 && r == esc && i+1 < len(rs):
+			i++
+			toks = append(toks, tok{'l', rs[i]})
+		case r == '%':
+			toks = append(toks, tok{'%', 0})
+		case r == '_':
+			toks = append(toks, tok{'_', 0})
+		default:
+			toks = append(toks, tok{'l', r})
+		}
+	}
+	return func(s string) bool {
+		in := []rune(s)
+		// Iterative wildcard matching with backtracking to the last %.
+		ti, si, star, mark := 0, 0, -1, 0
+		for si < len(in) {
+			switch {
+			case ti < len(toks) && (toks[ti].kind == '_' || (toks[ti].kind == 'l' && toks[ti].r == in[si])):
+				ti++
+				si++
+			case ti < len(toks) && toks[ti].kind == '%':
+				star, mark = ti, si
+				ti++
+			case star >= 0:
+				ti = star + 1
+				mark++
+				si = mark
+			default:
+				return false
+			}
+		}
+		for ti < len(toks) && toks[ti].kind == '%' {
+			ti++
+		}
+		return ti == len(toks)
+	}
+}
+
+func (c *Compiler) array(e *parser.ArrayConstructor) (*Compiled, error) {
+	elems := make([]*Compiled, len(e.Elems))
+	var et *types.Type = types.Null
+	for i, x := range e.Elems {
+		ce, err := c.Compile(x)
+		if err != nil {
+			return nil, err
+		}
+		nt := types.CommonType(et, ce.Type)
+		if nt == nil {
+			return nil, errAt(sqlerr.Type, x, "invalid input syntax for type %s: \"%s\"", et, parser.FormatExpr(x))
+		}
+		et = nt
+		elems[i] = ce
+	}
+	if len(elems) == 0 || et.Kind == types.KindNull {
+		if len(elems) == 0 {
+			return nil, errAt(sqlerr.Type, e, "Array constructor cannot be empty. Please supply at least one element (which can be null).")
+		}
+		return nil, errAt(sqlerr.Type, e, "Cannot construct an array with all NULL elements (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.")
+	}
+	evals := make([]EvalFunc, len(elems))
+	for i, ce := range elems {
+		evals[i] = coerce(ce, et)
+	}
+	return &Compiled{Type: types.ArrayOf(et), Eval: func(row Row) (Value, error) {
+		out := make([]Value, len(evals))
+		for i, ev := range evals {
+			v, err := ev(row)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	}}, nil
+}
+
+func (c *Compiler) mapCons(e *parser.MapConstructor) (*Compiled, error) {
+	if len(e.Keys) == 0 {
+		return nil, errAt(sqlerr.Type, e, "Map constructor cannot be empty. Please supply at least one key value pair (see https://github.com/confluentinc/ksql/issues/4239).")
+	}
+	keys := make([]*Compiled, len(e.Keys))
+	vals := make([]*Compiled, len(e.Vals))
+	var kt, vt *types.Type = types.Null, types.Null
+	for i := range e.Keys {
+		k, err := c.Compile(e.Keys[i])
+		if err != nil {
+			return nil, err
+		}
+		v, err := c.Compile(e.Vals[i])
+		if err != nil {
+			return nil, err
+		}
+		if kt = types.CommonType(kt, k.Type); kt == nil {
+			return nil, errAt(sqlerr.Type, e.Keys[i], "invalid input syntax for map key: \"%s\"", parser.FormatExpr(e.Keys[i]))
+		}
+		if vt = types.CommonType(vt, v.Type); vt == nil {
+			return nil, errAt(sqlerr.Type, e.Vals[i], "invalid input syntax for map value: \"%s\"", parser.FormatExpr(e.Vals[i]))
+		}
+		keys[i], vals[i] = k, v
+	}
+	if kt.Kind == types.KindNull || vt.Kind == types.KindNull {
+		return nil, errAt(sqlerr.Type, e, "Cannot construct a map with all NULL keys or values (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL key or value to the desired type.")
+	}
+	kevals, vevals := make([]EvalFunc, len(keys)), make([]EvalFunc, len(vals))
+	for i := range keys {
+		kevals[i], vevals[i] = coerce(keys[i], kt), coerce(vals[i], vt)
+	}
+	return &Compiled{Type: types.MapOf(kt, vt), Eval: func(row Row) (Value, error) {
+		ks, vs := make([]Value, 0, len(kevals)), make([]Value, 0, len(vevals))
+		for i := range kevals {
+			k, err := kevals[i](row)
+			if err != nil {
+				return nil, err
+			}
+			v, err := vevals[i](row)
+			if err != nil {
+				return nil, err
+			}
+			ks, vs = append(ks, k), append(vs, v)
+		}
+		return types.NewMap(ks, vs), nil
+	}}, nil
+}
+
+func (c *Compiler) structCons(e *parser.StructConstructor) (*Compiled, error) {
+	fields := make([]types.Field, len(e.Names))
+	evals := make([]EvalFunc, len(e.Names))
+	seen := map[string]bool{}
+	for i, n := range e.Names {
+		if seen[n.Name] {
+			return nil, errAt(sqlerr.Semantic, e, "Duplicate field names found in STRUCT: '%s'", n.Name)
+		}
+		seen[n.Name] = true
+		v, err := c.Compile(e.Values[i])
+		if err != nil {
+			return nil, err
+		}
+		t := v.Type
+		if t.Kind == types.KindNull {
+			t = types.String
+		}
+		fields[i] = types.Field{Name: n.Name, Type: t}
+		evals[i] = v.Eval
+	}
+	return &Compiled{Type: types.StructOf(fields...), Eval: func(row Row) (Value, error) {
+		out := &types.Struct{Vals: make([]Value, len(evals))}
+		for i, ev := range evals {
+			v, err := ev(row)
+			if err != nil {
+				return nil, err
+			}
+			out.Vals[i] = v
+		}
+		return out, nil
+	}}, nil
+}
+
+// call compiles a scalar function call. Aggregate and table function calls must have been replaced (via
+// Substitute) by the analyzer; reaching one here is an error in the clause it appears in.
+func (c *Compiler) call(e *parser.FuncCall) (*Compiled, error) {
+	name := e.Name.Name
+	fn, ok := c.Funcs.Scalar(name)
+	if !ok {
+		if _, isAgg := c.Funcs.Aggregate(name); isAgg {
+			return nil, errAt(sqlerr.Semantic, e, "Aggregate functions can not be used here: %s", name)
+		}
+		if _, isTable := c.Funcs.Table(name); isTable {
+			return nil, errAt(sqlerr.Semantic, e, "Table functions can not be used here: %s", name)
+		}
+		return nil, errAt(sqlerr.UnknownFunction, e, "Can't find any functions with the name '%s'", name)
+	}
+	if e.Star {
+		return nil, errAt(sqlerr.InvalidArguments, e, "Function '%s' does not accept '*'", strings.ToLower(name))
+	}
+	argTypes := make([]*types.Type, len(e.Args))
+	evals := make([]EvalFunc, len(e.Args))
+	isConst := true
+	for i, a := range e.Args {
+		switch a := a.(type) {
+		case *parser.Lambda:
+			if fn.LambdaParams == nil {
+				return nil, errAt(sqlerr.InvalidArguments, a, "Function '%s' does not accept lambda arguments", strings.ToLower(name))
+			}
+			pts, err := fn.LambdaParams(argTypes[:i], i)
+			if err != nil {
+				return nil, errAt(sqlerr.InvalidArguments, a, "%v", err)
+			}
+			if len(pts) != len(a.Params) {
+				return nil, errAt(sqlerr.InvalidArguments, a, "Was expecting %d arguments to lambda function, got %d", len(pts), len(a.Params))
+			}
+			body, ev, err := c.lambda(a, pts)
+			if err != nil {
+				return nil, err
+			}
+			argTypes[i] = &types.Type{Kind: types.KindLambda, Elem: body}
+			evals[i] = ev
+			isConst = false
+		case *parser.IntervalUnit:
+			unit := a.Unit
+			argTypes[i] = types.Interval
+			evals[i] = func(Row) (Value, error) { return unit, nil }
+		default:
+			ce, err := c.Compile(a)
+			if err != nil {
+				return nil, err
+			}
+			argTypes[i], evals[i] = ce.Type, ce.Eval
+			isConst = isConst && ce.Const
+		}
+	}
+	rt, impl, err := fn.Resolve(argTypes)
+	if err != nil {
+		var se *sqlerr.Error
+		if err == function.ErrArgs {
+			se = function.ArgsError(name, argTypes).(*sqlerr.Error)
+		} else if e2, ok := err.(*sqlerr.Error); ok {
+			se = e2
+		} else {
+			se = sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "%v", err)
+		}
+		se2 := *se
+		se2.Pos = e.P
+		return nil, &se2
+	}
+	_ = isConst // functions such as RANDOM and UUID are not constant even for constant arguments
+	return &Compiled{Type: rt, Eval: func(row Row) (Value, error) {
+		args := make([]Value, len(evals))
+		for i, ev := range evals {
+			v, err := ev(row)
+			if err != nil {
+				return nil, err
+			}
+			args[i] = v
+		}
+		return impl(args)
+	}}, nil
+}
+
+// lambda compiles a lambda body with its parameters bound past the end of the row, and returns an
+// EvalFunc producing a function.Lambda bound to the row it is evaluated on.
+func (c *Compiler) lambda(l *parser.Lambda, paramTypes []*types.Type) (*types.Type, EvalFunc, error) {
+	base := len(c.Scope.Columns) + len(c.lambdas)
+	saved := c.lambdas
+	for i, p := range l.Params {
+		c.lambdas = append(c.lambdas, lambdaVar{name: p.Name, idx: base + i, t: paramTypes[i]})
+	}
+	body, err := c.Compile(l.Body)
+	c.lambdas = saved
+	if err != nil {
+		return nil, nil, err
+	}
+	n := len(l.Params)
+	return body.Type, func(row Row) (Value, error) {
+		return function.Lambda(func(args ...Value) (Value, error) {
+			ext := make(Row, base+n)
+			copy(ext, row)
+			copy(ext[base:], args)
+			return body.Eval(ext)
+		}), nil
+	}, nil
+}

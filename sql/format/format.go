@@ -1,0 +1,204 @@
+// Package format serializes and deserializes the key or value of a record given the columns stored in it:
+// ksqlDB's KAFKA, JSON, DELIMITED and NONE formats. AVRO, PROTOBUF and JSON_SR need a schema registry and
+// will plug in behind the same Serde interface.
+//
+// A Serde is immutable after New and safe for concurrent use.
+package format
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// Serde converts between bytes and the values of a list of columns.
+type Serde interface {
+	// Serialize encodes vals, positioned like the serde's columns. It returns nil for a NULL record
+	// (all values nil in a single-column unwrapped format) where the format encodes NULL as no bytes.
+	Serialize(vals []types.Value) ([]byte, error)
+	// Deserialize decodes data; nil data (a tombstone or a missing key) decodes to nil.
+	Deserialize(data []byte) ([]types.Value, error)
+}
+
+// Options configure a serde (from the WITH clause: VALUE_DELIMITER, WRAP_SINGLE_VALUE, ...).
+type Options struct {
+	// IsKey is set for key serdes.
+	IsKey bool
+	// Wrap says whether a single column is wrapped in an object/record (WRAP_SINGLE_VALUE). nil means the
+	// format's default: wrapped for values, unwrapped for keys.
+	Wrap *bool
+	// Delimiter is DELIMITED's field separator (default ',').
+	Delimiter string
+}
+
+var known = map[string]bool{"KAFKA": true, "JSON": true, "DELIMITED": true, "NONE": true, "AVRO": true,
+	"PROTOBUF": true, "PROTOBUF_NOSR": true, "JSON_SR": true}
+
+// Known reports whether name (upper case) is a format ksqlDB defines.
+func Known(name string) bool { return known[name] }
+
+// Implemented reports whether Seiche can serialize name today.
+func Implemented(name string) bool {
+	switch name {
+	case "KAFKA", "JSON", "DELIMITED", "NONE":
+		return true
+	}
+	return false
+}
+
+func colList(cols []types.Column, isKey bool) string {
+	var parts []string
+	for _, c := range cols {
+		s := "`" + c.Name + "` " + c.Type.String()
+		if isKey {
+			s += " KEY"
+		}
+		parts = append(parts, s)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// ValidateSchema checks that the columns can be stored in the format, with ksqlDB's messages.
+func ValidateSchema(format string, cols []types.Column, isKey bool) error {
+	if isKey {
+		for _, c := range cols {
+			if containsMap(c.Type) {
+				return fmt.Errorf("Map keys, including types that contain maps, are not supported as they may lead to unexpected behavior due to inconsistent serialization. Key column name: `%s`. Column type: %s. See https://github.com/confluentinc/ksql/issues/6621 for more.", c.Name, c.Type)
+			}
+		}
+	}
+	switch format {
+	case "NONE":
+		if len(cols) > 0 {
+			return fmt.Errorf("The 'NONE' format can only be used when no columns are defined. Got: %s", colList(cols, isKey))
+		}
+	case "KAFKA":
+		if len(cols) > 1 {
+			return fmt.Errorf("The 'KAFKA' format only supports a single field. Got: %s", colList(cols, isKey))
+		}
+		for _, c := range cols {
+			switch c.Type.Kind {
+			case types.KindInt, types.KindBigint, types.KindDouble, types.KindString, types.KindBytes:
+			default:
+				return fmt.Errorf("The 'KAFKA' format does not support type '%s'", kindName(c.Type))
+			}
+		}
+	case "DELIMITED":
+		for _, c := range cols {
+			if !c.Type.IsPrimitive() {
+				return fmt.Errorf("The 'DELIMITED' format does not support type '%s'", kindName(c.Type))
+			}
+		}
+	case "JSON":
+		for _, c := range cols {
+			if err := checkStringMapKeys(c.Type, "JSON only supports MAP types with STRING keys"); err != nil {
+				return err
+			}
+		}
+	case "AVRO":
+		for _, c := range cols {
+			if err := checkStringMapKeys(c.Type, "Avro only supports MAPs with STRING keys"); err != nil {
+				return err
+			}
+		}
+	case "PROTOBUF", "PROTOBUF_NOSR":
+		for _, c := range cols {
+			if err := checkStringMapKeys(c.Type, "PROTOBUF format only supports MAP types with STRING keys"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func kindName(t *types.Type) string {
+	switch t.Kind {
+	case types.KindArray:
+		return "ARRAY"
+	case types.KindMap:
+		return "MAP"
+	case types.KindStruct:
+		return "STRUCT"
+	case types.KindDecimal:
+		return "DECIMAL"
+	}
+	return t.String()
+}
+
+func containsMap(t *types.Type) bool {
+	switch t.Kind {
+	case types.KindMap:
+		return true
+	case types.KindArray:
+		return containsMap(t.Elem)
+	case types.KindStruct:
+		for _, f := range t.Fields {
+			if containsMap(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func checkStringMapKeys(t *types.Type, msg string) error {
+	switch t.Kind {
+	case types.KindMap:
+		if t.Key.Kind != types.KindString {
+			return fmt.Errorf("%s", msg)
+		}
+		return checkStringMapKeys(t.Elem, msg)
+	case types.KindArray:
+		return checkStringMapKeys(t.Elem, msg)
+	case types.KindStruct:
+		for _, f := range t.Fields {
+			if err := checkStringMapKeys(f.Type, msg); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// New returns the serde of format for cols.
+func New(format string, cols []types.Column, opts Options) (Serde, error) {
+	if err := ValidateSchema(format, cols, opts.IsKey); err != nil {
+		return nil, err
+	}
+	switch format {
+	case "NONE":
+		return noneSerde{}, nil
+	case "KAFKA":
+		return &kafkaSerde{cols: cols}, nil
+	case "JSON":
+		wrap := !opts.IsKey || len(cols) != 1
+		if opts.Wrap != nil {
+			if *opts.Wrap == false && len(cols) != 1 {
+				return nil, fmt.Errorf("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")
+			}
+			wrap = *opts.Wrap
+		}
+		return &jsonSerde{cols: cols, wrap: wrap}, nil
+	case "DELIMITED":
+		d := opts.Delimiter
+		switch strings.ToUpper(d) {
+		case "":
+			d = ","
+		case "TAB":
+			d = "\t"
+		case "SPACE":
+			d = " "
+		}
+		if len([]rune(d)) != 1 {
+			return nil, fmt.Errorf("Configuration VALUE_DELIMITER is invalid: Invalid delimiter value: '%s'. Delimiter must be a single character or TAB or SPACE", d)
+		}
+		return &delimitedSerde{cols: cols, delim: []rune(d)[0]}, nil
+	}
+	return nil, fmt.Errorf("format: %s is not supported yet", format)
+}
+
+type noneSerde struct{}
+
+func (noneSerde) Serialize([]types.Value) ([]byte, error)   { return nil, nil }
+func (noneSerde) Deserialize([]byte) ([]types.Value, error) { return []types.Value{}, nil }

@@ -1,0 +1,344 @@
+package format
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// jsonSerde is ksqlDB's JSON format. Wrapped, a record is an object with one field per column; field names
+// are matched case-insensitively on read (ksqlDB upper-cases them) and written as the column names.
+// Unwrapped (a single column with WRAP_SINGLE_VALUE=false, and single-column keys by default), the record
+// is the column's value itself. Reading is lenient like ksqlDB's: numbers from strings, strings from any
+// scalar. DECIMAL is a JSON number; TIMESTAMP, TIME and DATE are numbers (millis, millis, days); BYTES are
+// base64 strings.
+type jsonSerde struct {
+	cols []types.Column
+	wrap bool
+}
+
+func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
+	if vals == nil {
+		return nil, nil
+	}
+	var b bytes.Buffer
+	if !s.wrap {
+		if vals[0] == nil {
+			return nil, nil
+		}
+		if err := writeJSON(&b, s.cols[0].Type, vals[0]); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	b.WriteByte('{')
+	for i, c := range s.cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, c.Name)
+		b.WriteByte(':')
+		if err := writeJSON(&b, c.Type, vals[i]); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc, _ := json.Marshal(s)
+	b.Write(enc)
+}
+
+func writeJSON(b *bytes.Buffer, t *types.Type, v types.Value) error {
+	if v == nil {
+		b.WriteString("null")
+		return nil
+	}
+	switch x := v.(type) {
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case int32:
+		b.WriteString(strconv.FormatInt(int64(x), 10))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			writeJSONString(b, types.JavaDouble(x))
+			return nil
+		}
+		s := strconv.FormatFloat(x, 'f', -1, 64)
+		if !strings.ContainsAny(s, ".eE") {
+			s += ".0"
+		}
+		b.WriteString(s)
+	case *apd.Decimal:
+		b.WriteString(types.DecimalString(x))
+	case string:
+		writeJSONString(b, x)
+	case []byte:
+		writeJSONString(b, base64.StdEncoding.EncodeToString(x))
+	case types.TimestampValue:
+		b.WriteString(strconv.FormatInt(int64(x), 10))
+	case types.TimeValue:
+		b.WriteString(strconv.FormatInt(int64(x), 10))
+	case types.DateValue:
+		b.WriteString(strconv.FormatInt(int64(x), 10))
+	case []types.Value:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeJSON(b, t.Elem, e); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	case *types.Map:
+		b.WriteByte('{')
+		for i := range x.Keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, types.Format(x.Keys[i]))
+			b.WriteByte(':')
+			if err := writeJSON(b, t.Elem, x.Vals[i]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	case *types.Struct:
+		b.WriteByte('{')
+		for i, f := range t.Fields {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, f.Name)
+			b.WriteByte(':')
+			if err := writeJSON(b, f.Type, x.Vals[i]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	default:
+		return fmt.Errorf("format: JSON cannot serialize %T", v)
+	}
+	return nil
+}
+
+func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {
+	if data == nil {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var raw any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("format: invalid JSON: %v", err)
+	}
+	if raw == nil {
+		if s.wrap {
+			return nil, nil
+		}
+		return []types.Value{nil}, nil
+	}
+	if !s.wrap {
+		v, err := fromJSON(raw, s.cols[0].Type)
+		if err != nil {
+			return nil, err
+		}
+		return []types.Value{v}, nil
+	}
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		// ksqlDB accepts an unwrapped value for a single-column schema.
+		if len(s.cols) == 1 {
+			v, err := fromJSON(raw, s.cols[0].Type)
+			if err != nil {
+				return nil, err
+			}
+			return []types.Value{v}, nil
+		}
+		return nil, fmt.Errorf("format: expected a JSON object, got %s", string(data))
+	}
+	upper := make(map[string]any, len(obj))
+	for k, v := range obj {
+		upper[strings.ToUpper(k)] = v
+	}
+	out := make([]types.Value, len(s.cols))
+	for i, c := range s.cols {
+		rv, ok := obj[c.Name]
+		if !ok {
+			rv = upper[strings.ToUpper(c.Name)]
+		}
+		v, err := fromJSON(rv, c.Type)
+		if err != nil {
+			return nil, fmt.Errorf("format: field %s: %w", c.Name, err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func jsonText(raw any) (string, bool) {
+	switch x := raw.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+// fromJSON converts a decoded JSON value (with json.Number numbers) to a value of type t.
+func fromJSON(raw any, t *types.Type) (types.Value, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	switch t.Kind {
+	case types.KindBoolean:
+		switch x := raw.(type) {
+		case bool:
+			return x, nil
+		case string:
+			return types.ParseBoolean(x)
+		}
+	case types.KindInt, types.KindBigint, types.KindDouble, types.KindDecimal, types.KindTimestamp, types.KindTime, types.KindDate:
+		txt, ok := jsonText(raw)
+		if !ok {
+			break
+		}
+		if _, isBool := raw.(bool); isBool {
+			break
+		}
+		switch t.Kind {
+		case types.KindInt, types.KindBigint:
+			i, err := strconv.ParseInt(txt, 10, 64)
+			if err != nil {
+				f, ferr := strconv.ParseFloat(txt, 64)
+				if ferr != nil {
+					return nil, fmt.Errorf("Can't convert type. sourceType: %T, requiredType: %s, path: %s", raw, t, txt)
+				}
+				i = int64(f)
+			}
+			if t.Kind == types.KindInt {
+				return int32(i), nil
+			}
+			return i, nil
+		case types.KindDouble:
+			f, err := strconv.ParseFloat(txt, 64)
+			if err != nil {
+				return nil, fmt.Errorf("Can't convert type. requiredType: DOUBLE, value: %s", txt)
+			}
+			return f, nil
+		case types.KindDecimal:
+			d, _, err := apd.NewFromString(txt)
+			if err != nil {
+				return nil, fmt.Errorf("Can't convert type. requiredType: %s, value: %s", t, txt)
+			}
+			return types.RoundDecimal(d, t.Precision, t.Scale)
+		case types.KindTimestamp:
+			if i, err := strconv.ParseInt(txt, 10, 64); err == nil {
+				return types.TimestampValue(i), nil
+			}
+			return types.ParseTimestamp(txt)
+		case types.KindTime:
+			if i, err := strconv.ParseInt(txt, 10, 32); err == nil {
+				return types.TimeValue(i), nil
+			}
+			return types.ParseTime(txt)
+		case types.KindDate:
+			if i, err := strconv.ParseInt(txt, 10, 32); err == nil {
+				return types.DateValue(i), nil
+			}
+			return types.ParseDate(txt)
+		}
+	case types.KindString:
+		if txt, ok := jsonText(raw); ok {
+			return txt, nil
+		}
+		enc, _ := json.Marshal(raw)
+		return string(enc), nil
+	case types.KindBytes:
+		if s, ok := raw.(string); ok {
+			return base64.StdEncoding.DecodeString(s)
+		}
+	case types.KindArray:
+		if arr, ok := raw.([]any); ok {
+			out := make([]types.Value, len(arr))
+			for i, e := range arr {
+				v, err := fromJSON(e, t.Elem)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = v
+			}
+			return out, nil
+		}
+	case types.KindMap:
+		if obj, ok := raw.(map[string]any); ok {
+			keys := make([]types.Value, 0, len(obj))
+			vals := make([]types.Value, 0, len(obj))
+			for k, e := range obj {
+				v, err := fromJSON(e, t.Elem)
+				if err != nil {
+					return nil, err
+				}
+				kv, err := fromJSON(k, t.Key)
+				if err != nil {
+					return nil, err
+				}
+				keys, vals = append(keys, kv), append(vals, v)
+			}
+			return types.NewMap(keys, vals), nil
+		}
+	case types.KindStruct:
+		if obj, ok := raw.(map[string]any); ok {
+			upper := make(map[string]any, len(obj))
+			for k, v := range obj {
+				upper[strings.ToUpper(k)] = v
+			}
+			out := &types.Struct{Vals: make([]types.Value, len(t.Fields))}
+			for i, f := range t.Fields {
+				rv, ok := obj[f.Name]
+				if !ok {
+					rv = upper[strings.ToUpper(f.Name)]
+				}
+				v, err := fromJSON(rv, f.Type)
+				if err != nil {
+					return nil, err
+				}
+				out.Vals[i] = v
+			}
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("Can't convert type. sourceType: %s, requiredType: %s", jsonKind(raw), t)
+}
+
+func jsonKind(raw any) string {
+	switch raw.(type) {
+	case map[string]any:
+		return "ObjectNode"
+	case []any:
+		return "ArrayNode"
+	case string:
+		return "TextNode"
+	case bool:
+		return "BooleanNode"
+	case json.Number:
+		return "NumericNode"
+	}
+	return fmt.Sprintf("%T", raw)
+}

@@ -1,0 +1,188 @@
+package function
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/seichedb/seiche/sql/sqlerr"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+func ambiguous(name string, n int) error {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "null"
+	}
+	return sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "Function '%s' cannot be resolved due to ambiguous method parameters (%s).",
+		strings.ToLower(name), strings.Join(parts, ", "))
+}
+
+// commonOf resolves a function whose arguments share one type (COALESCE, IFNULL, NULLIF).
+func commonOf(args []*types.Type) (*types.Type, []types.Converter, bool) {
+	var t *types.Type = types.Null
+	for _, a := range args {
+		if t = types.CommonType(t, a); t == nil {
+			return nil, nil, false
+		}
+	}
+	convs := make([]types.Converter, len(args))
+	for i, a := range args {
+		convs[i] = types.Widener(a, t)
+	}
+	return t, convs, true
+}
+
+func conv(c types.Converter, v Value) (Value, error) {
+	if c == nil || v == nil {
+		return v, nil
+	}
+	return c(v)
+}
+
+func init() {
+	builtins.AddScalar(&Scalar{Name: "COALESCE", Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
+		if len(args) == 0 {
+			return nil, nil, ErrArgs
+		}
+		t, convs, ok := commonOf(args)
+		if !ok {
+			return nil, nil, ErrArgs
+		}
+		return t, func(vals []Value) (Value, error) {
+			for i, v := range vals {
+				if v != nil {
+					return conv(convs[i], v)
+				}
+			}
+			return nil, nil
+		}, nil
+	}})
+	builtins.AddScalar(&Scalar{Name: "IFNULL", Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
+		if len(args) != 2 {
+			return nil, nil, ErrArgs
+		}
+		t, convs, ok := commonOf(args)
+		if !ok {
+			return nil, nil, ErrArgs
+		}
+		return t, func(vals []Value) (Value, error) {
+			if vals[0] != nil {
+				return conv(convs[0], vals[0])
+			}
+			return conv(convs[1], vals[1])
+		}, nil
+	}})
+	builtins.AddScalar(&Scalar{Name: "NULLIF", Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
+		if len(args) != 2 || types.CommonType(args[0], args[1]) == nil {
+			return nil, nil, ErrArgs
+		}
+		return args[0], func(vals []Value) (Value, error) {
+			if vals[0] != nil && vals[1] != nil && types.Equal(vals[0], vals[1]) {
+				return nil, nil
+			}
+			return vals[0], nil
+		}, nil
+	}})
+	// AS_VALUE(col) copies a key column into the value; it is the identity.
+	builtins.AddScalar(&Scalar{Name: "AS_VALUE", Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
+		if len(args) != 1 {
+			return nil, nil, ErrArgs
+		}
+		return args[0], func(vals []Value) (Value, error) { return vals[0], nil }, nil
+	}})
+	def("UUID", Sig{Params: p(), Ret: tS, Impl: func([]Value) (Value, error) {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		b[6] = b[6]&0x0f | 0x40 // version 4
+		b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+		return formatUUID(b[:]), nil
+	}},
+		Sig{Params: p(types.Bytes), Ret: tS, Impl: func(a []Value) (Value, error) {
+			b := a[0].([]byte)
+			if len(b) != 16 {
+				return nil, nil
+			}
+			return formatUUID(b), nil
+		}})
+	def("MD5", Sig{Params: p(tS), Ret: tS, Impl: func(a []Value) (Value, error) {
+		sum := md5.Sum([]byte(str(a[0])))
+		return hex.EncodeToString(sum[:]), nil
+	}})
+	def("TO_BYTES", Sig{Params: p(tS, tS), Ret: types.Bytes, Impl: func(a []Value) (Value, error) {
+		return decodeString(str(a[0]), str(a[1]))
+	}})
+	def("FROM_BYTES", Sig{Params: p(types.Bytes, tS), Ret: tS, Impl: func(a []Value) (Value, error) {
+		return encodeBytes(a[0].([]byte), str(a[1]))
+	}})
+	def("ENCODE", Sig{Params: p(tS, tS, tS), Ret: tS, Impl: func(a []Value) (Value, error) {
+		b, err := decodeString(str(a[0]), str(a[1]))
+		if err != nil {
+			return nil, err
+		}
+		return encodeBytes(b, str(a[2]))
+	}})
+	bytesInt := func(name string, size int, ret *types.Type, mk func([]byte, binary.ByteOrder) Value) {
+		build := func(b []byte, order binary.ByteOrder) (Value, error) {
+			if len(b) != size {
+				return nil, fmt.Errorf("Number of bytes must be equal to %d, but found %d", size, len(b))
+			}
+			return mk(b, order), nil
+		}
+		def(name,
+			Sig{Params: p(types.Bytes), Ret: ret, Impl: func(a []Value) (Value, error) { return build(a[0].([]byte), binary.BigEndian) }},
+			Sig{Params: p(types.Bytes, tS), Ret: ret, Impl: func(a []Value) (Value, error) {
+				var order binary.ByteOrder = binary.BigEndian
+				switch strings.ToUpper(str(a[1])) {
+				case "LITTLE_ENDIAN":
+					order = binary.LittleEndian
+				case "BIG_ENDIAN":
+				default:
+					return nil, fmt.Errorf("Byte order must be BIG_ENDIAN or LITTLE_ENDIAN")
+				}
+				return build(a[0].([]byte), order)
+			}})
+	}
+	bytesInt("INT_FROM_BYTES", 4, tI, func(b []byte, o binary.ByteOrder) Value { return int32(o.Uint32(b)) })
+	bytesInt("BIGINT_FROM_BYTES", 8, tB, func(b []byte, o binary.ByteOrder) Value { return int64(o.Uint64(b)) })
+	bytesInt("DOUBLE_FROM_BYTES", 8, tD, func(b []byte, o binary.ByteOrder) Value { return math.Float64frombits(o.Uint64(b)) })
+}
+
+func decodeString(s, enc string) ([]byte, error) {
+	switch strings.ToLower(enc) {
+	case "hex":
+		if len(s)%2 == 1 {
+			s = "0" + s
+		}
+		return hex.DecodeString(s)
+	case "utf8":
+		return []byte(s), nil
+	case "ascii":
+		return []byte(s), nil
+	case "base64":
+		return base64.StdEncoding.DecodeString(s)
+	}
+	return nil, fmt.Errorf("Supported input encodings are: hex, utf8, ascii and base64, but got %s", enc)
+}
+
+func encodeBytes(b []byte, enc string) (Value, error) {
+	switch strings.ToLower(enc) {
+	case "hex":
+		return strings.ToUpper(hex.EncodeToString(b)), nil
+	case "utf8", "ascii":
+		return string(b), nil
+	case "base64":
+		return base64.StdEncoding.EncodeToString(b), nil
+	}
+	return nil, fmt.Errorf("Supported output encodings are: hex, utf8, ascii and base64, but got %s", enc)
+}
+
+func formatUUID(b []byte) string {
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

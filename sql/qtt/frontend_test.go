@@ -1,0 +1,151 @@
+package qtt
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/parser"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata/frontend_known_failures.txt from the current results")
+
+const knownFailuresFile = "testdata/frontend_known_failures.txt"
+
+// frontEnd runs a variant's statements through parse + analysis against an in-memory metastore. It returns
+// the first error and whether every statement got through.
+func frontEnd(v Variant) error {
+	a := analyzer.New(analyzer.NewMetastore())
+	var ps parser.Parser
+	for _, s := range v.Statements {
+		parsed, err := ps.ParseScript(s)
+		if err != nil {
+			return err
+		}
+		for _, p := range parsed {
+			an, err := a.Analyze(p.Statement, p.Text)
+			if err != nil {
+				return err
+			}
+			a.Apply(an)
+		}
+	}
+	return nil
+}
+
+func loadKnownFailures(t *testing.T) map[string]string {
+	out := map[string]string{}
+	f, err := os.Open(knownFailuresFile)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return out
+		}
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, reason, _ := strings.Cut(line, "\t")
+		out[id] = reason
+	}
+	return out
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\t", " ")
+	s = strings.ReplaceAll(s, "\n", `\n`)
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+// TestFrontEndConformance runs every QTT case's statements through the parser and analyzer. A positive
+// case passes when all its statements parse and analyze; a negative case whose error arises at parse or
+// analysis time passes when our error contains the expected message. Negative cases that our front end
+// accepts are expected to fail at run time and are counted, not judged, here. Results are compared with
+// testdata/frontend_known_failures.txt, which must list exactly the failing cases (-rewrite regenerates it).
+func TestFrontEndConformance(t *testing.T) {
+	dir := CorpusDir(".")
+	if dir == "" {
+		t.Skip("ksqlDB conformance corpus not found at ../shared/conformance/ksql/qtt relative to the module root")
+	}
+	files, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := loadKnownFailures(t)
+	failures := map[string]string{}
+	var posTotal, posPass, negTotal, negFrontEnd, negPass, negLater, skipped int
+	for _, f := range files {
+		for _, v := range f.Variants() {
+			if r := SkipReason(v); r != "" {
+				skipped++
+				continue
+			}
+			err := frontEnd(v)
+			if exp := v.Case.ExpectedException; exp != nil {
+				negTotal++
+				if err == nil {
+					negLater++
+					continue
+				}
+				negFrontEnd++
+				if strings.Contains(err.Error(), exp.Message) {
+					negPass++
+				} else {
+					failures[v.ID] = oneLine(fmt.Sprintf("expected error containing %q, got %q", exp.Message, err.Error()))
+				}
+				continue
+			}
+			posTotal++
+			if err == nil {
+				posPass++
+			} else {
+				failures[v.ID] = oneLine(err.Error())
+			}
+		}
+	}
+	t.Logf("positive cases: %d/%d parse and analyze", posPass, posTotal)
+	t.Logf("negative cases: %d total; %d fail in the front end, %d of them with the expected message; %d pass the front end (their error is expected at run time or is a missing check)",
+		negTotal, negFrontEnd, negPass, negLater)
+	t.Logf("skipped: %d (disabled, schema-registry formats, test-only functions)", skipped)
+
+	if *rewrite {
+		ids := make([]string, 0, len(failures))
+		for id := range failures {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		var b strings.Builder
+		b.WriteString("# QTT cases that fail parse + analysis (sql/qtt TestFrontEndConformance), one per line: case id TAB reason.\n")
+		b.WriteString("# Regenerate with: go test ./sql/qtt -run TestFrontEndConformance -rewrite\n")
+		for _, id := range ids {
+			b.WriteString(id + "\t" + failures[id] + "\n")
+		}
+		if err := os.WriteFile(knownFailuresFile, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	for id, reason := range failures {
+		if _, ok := known[id]; !ok {
+			t.Errorf("new failure (not in %s): %s: %s", knownFailuresFile, id, reason)
+		}
+	}
+	for id := range known {
+		if _, ok := failures[id]; !ok {
+			t.Errorf("listed in %s but now passes (remove it): %s", knownFailuresFile, id)
+		}
+	}
+}
