@@ -1,0 +1,45 @@
+// Package dsl is Seiche's typed Go API for streaming applications: Kafka Streams' StreamsBuilder,
+// KStream and KTable, with Go generics.
+//
+//	b := dsl.NewBuilder()
+//	orders := dsl.Source(b, "orders", serde.String(), serde.JSON[Order]())
+//	big := orders.Filter(func(_ string, o Order) (bool, error) { return o.Amount > 100, nil })
+//	byCustomer := dsl.SelectKey(big, func(_ string, o Order) (string, error) { return o.Customer, nil },
+//		dsl.WithKeySerde(serde.String()))
+//	byCustomer.To("big-orders-by-customer")
+//	topo, err := b.Build() // a *runtime.Topology: run it with runtime.New, test it with dsltest
+//
+// # Conventions
+//
+//   - Streams and tables are typed: Stream[K, V] and Table[K, V]. Operations that keep the types are
+//     methods (Filter, FilterNot, Peek, Foreach, Split, Merge, Repartition, To, ToTable; Table's
+//     Filter, FilterNot, ToStream). Operations that change a type are package functions, because Go
+//     methods cannot have type parameters: Map, MapValues, FlatMap, FlatMapValues, SelectKey,
+//     MapTableValues, Process.
+//   - Every user function takes the record's key and value and returns an error last:
+//     func(K, V) (bool, error) for predicates, func(K, V) (VR, error) for MapValues, and so on. An
+//     error (or a panic) is a processing error of that record: it goes to the processing log and,
+//     by default, processing continues with the next record (runtime.OnProcessingError changes
+//     that). There are no non-error variants: one convention, and `return x, nil` costs nothing.
+//   - Serdes travel with a stream while its types stay (from Source); after a type change give them
+//     with WithKeySerde and WithValueSerde where the stream is written (To, Repartition, ToTable) or
+//     at the operation. A missing serde is a Build error naming the operation.
+//   - Nodes are named as in Kafka Streams (KSTREAM-FILTER-0000000001), so Describe output reads the
+//     same; Named overrides a name.
+//   - A nil value of a pointer, slice, map or interface type is a Kafka null (serde.IsNil): tables
+//     treat it as a delete, ToStream emits it for a delete, sinks write it as a tombstone.
+//   - Operations that move a key (Map, FlatMap, SelectKey, Process) mark the stream: the stateful
+//     operations of the next issue repartition such a stream first, as Kafka Streams does.
+//     Repartition does it explicitly.
+//
+// # Serdes
+//
+// Serdes are the top-level package serde, not dsl/serde: the runtime (sources and sinks) and the
+// state package's typed stores use them too, and neither may import the dsl.
+//
+// # What it never does
+//
+// The dsl only builds: it never runs anything and keeps no state of its own; every node it adds is
+// a runtime processor a user could have written with the Processor API. It never panics on a
+// mistake in the topology: Build returns the first one.
+package dsl

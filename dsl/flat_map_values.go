@@ -1,0 +1,36 @@
+package dsl
+
+import "github.com/seichedb/seiche/runtime"
+
+// FlatMapValues turns each value into zero or more values with the same key
+// (KSTREAM-FLATMAPVALUES).
+func FlatMapValues[K, V, VR any](s *Stream[K, V], fn func(key K, value V) ([]VR, error), opts ...Opt) *Stream[K, VR] {
+	c := newOpConfig(opts)
+	name := s.b.nameOr(c, "KSTREAM-FLATMAPVALUES-")
+	addProcessor(s.b, name, func() runtime.Processor[K, V, K, VR] { return &flatMapValuesProc[K, V, VR]{fn: fn} }, s.node)
+	return &Stream[K, VR]{
+		b:          s.b,
+		node:       name,
+		keys:       s.keys,
+		values:     serdeOr(s.b, name, c.valueSerde, nilSerde[VR]()),
+		keyChanged: s.keyChanged,
+	}
+}
+
+type flatMapValuesProc[K, V, VR any] struct {
+	forwarder[K, VR]
+	fn func(K, V) ([]VR, error)
+}
+
+func (p *flatMapValuesProc[K, V, VR]) Process(rec runtime.Record[K, V]) error {
+	vs, err := p.fn(rec.Key, rec.Value)
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if err := p.ctx.Forward(runtime.WithValue(rec, v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,203 @@
+package dsl
+
+import (
+	"math"
+
+	"github.com/seichedb/seiche/runtime"
+	"github.com/seichedb/seiche/serde"
+	"github.com/seichedb/seiche/state"
+)
+
+// TimeWindowedStream is a grouped stream cut into time windows (Kafka Streams'
+// TimeWindowedKStream).
+type TimeWindowedStream[K, V any] struct {
+	g *GroupedStream[K, V]
+	w TimeWindows
+}
+
+// WindowedBy cuts the grouped stream into tumbling or hopping windows (KGroupedStream.windowedBy).
+// It is a package function, not a method, because a method would make Go's generic instantiation
+// cyclic (a windowed table's stream could be windowed again, with key Windowed[Windowed[K]]).
+func WindowedBy[K, V any](g *GroupedStream[K, V], w TimeWindows) *TimeWindowedStream[K, V] {
+	if err := w.validate(); err != nil {
+		g.s.b.fail("windowed by: %v", err)
+	}
+	return &TimeWindowedStream[K, V]{g: g, w: w}
+}
+
+// Count counts the records per key and window. The result is a table keyed by Windowed[K], whose
+// key serde is TimeWindowedSerde; every update of a window is forwarded (subject to CacheBytes)
+// with the largest timestamp of the window's records.
+func (w *TimeWindowedStream[K, V]) Count(opts ...Opt) *Table[Windowed[K], int64] {
+	return addWindowAggregate(w, "count", &windowAggregate[K, V, int64]{
+		init: func() (int64, error) { return 0, nil },
+		agg:  func(_ K, _ V, n int64) (int64, error) { return n + 1, nil },
+	}, serde.Int64(), opts)
+}
+
+// Reduce combines the values of each key and window.
+func (w *TimeWindowedStream[K, V]) Reduce(reduce func(agg, value V) (V, error), opts ...Opt) *Table[Windowed[K], V] {
+	c := newOpConfig(opts)
+	return addWindowAggregate(w, "reduce", &windowAggregate[K, V, V]{reduce: reduce}, serdeOr(w.g.s.b, "reduce", c.valueSerde, w.g.values), opts)
+}
+
+// WindowedAggregate folds the values of each key and window into a VA (TimeWindowedKStream.
+// aggregate); the serde of VA comes from WithValueSerde.
+func WindowedAggregate[K, V, VA any](w *TimeWindowedStream[K, V], init func() (VA, error), agg func(key K, value V, agg VA) (VA, error), opts ...Opt) *Table[Windowed[K], VA] {
+	c := newOpConfig(opts)
+	return addWindowAggregate(w, "aggregate", &windowAggregate[K, V, VA]{init: init, agg: agg}, serdeOr(w.g.s.b, "aggregate", c.valueSerde, nilSerde[VA]()), opts)
+}
+
+func addWindowAggregate[K, V, VA any](w *TimeWindowedStream[K, V], op string, proto *windowAggregate[K, V, VA], aggs serde.Serde[VA], opts []Opt) *Table[Windowed[K], VA] {
+	g := w.g
+	b := g.s.b
+	c := newOpConfig(opts)
+	sc := newStatefulConfig(opts)
+	prefix := "KSTREAM-AGGREGATE-"
+	if proto.reduce != nil {
+		prefix = "KSTREAM-REDUCE-"
+	}
+	store := b.storeName(c, prefix)
+	in, ok := g.input(op, store)
+	if !ok || aggs == nil {
+		if aggs == nil {
+			b.fail("windowed %s: no serde for the aggregate %s: pass dsl.WithValueSerde", op, typeName[VA]())
+		}
+		return &Table[Windowed[K], VA]{b: b, node: g.s.node}
+	}
+	retention := max(sc.retention, w.w.Size+w.w.Grace)
+	name := b.nameOr(c, prefix)
+	keys := g.keys
+	win := w.w
+	addProcessor(b, name, func() runtime.Processor[K, V, Windowed[K], Change[VA]] {
+		p := *proto
+		p.store, p.keys, p.aggs, p.windows = store, keys, aggs, win
+		return &p
+	}, in.node)
+	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, cache: sc.cacheBytes,
+		size: win.Size, retention: retention, unlogged: sc.withoutLog}, name)
+	return &Table[Windowed[K], VA]{b: b, node: name, keys: timeWindowedSerde[K]{keys: keys, size: win.Size.Milliseconds(), grace: win.Grace}, values: aggs}
+}
+
+// windowAggregate is Kafka Streams' KStreamWindowAggregate (emit on every update): a record
+// updates every window that contains it and is still open, windowEnd > streamTime - grace; for the
+// others it is dropped. The store holds each window's aggregate with its timestamp.
+type windowAggregate[K, V, VA any] struct {
+	ctx      runtime.ProcessorContext[Windowed[K], Change[VA]]
+	store    string
+	keys     serde.Serde[K]
+	aggs     serde.Serde[VA]
+	windows  TimeWindows
+	init     func() (VA, error)
+	agg      func(K, V, VA) (VA, error)
+	reduce   func(VA, V) (VA, error)
+	ws       state.WindowStore
+	observed int64
+}
+
+func (p *windowAggregate[K, V, VA]) Init(ctx runtime.ProcessorContext[Windowed[K], Change[VA]]) error {
+	p.ctx = ctx
+	s, err := listenTo(ctx, p.store, forwardWindowChange(ctx, p.keys, p.aggs))
+	if err != nil {
+		return err
+	}
+	p.ws = s.(state.WindowStore)
+	// After a restart the store's stream time (its latest window start) is a lower bound of the
+	// stream time the processor had seen.
+	p.observed = -1
+	if st := p.ws.StreamTime(); st != math.MinInt64 {
+		p.observed = st
+	}
+	return nil
+}
+
+func (p *windowAggregate[K, V, VA]) Close() error { return nil }
+
+func (p *windowAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
+	if serde.IsNil(rec.Key) {
+		// "Skipping record due to null key"; null values reach the aggregator, as in
+		// KStreamWindowAggregate.
+		runtime.RecordDropped(p.ctx)
+		return nil
+	}
+	kb, err := p.keys.Serialize(rec.Key)
+	if err != nil {
+		return err
+	}
+	p.observed = max(p.observed, rec.Timestamp)
+	closeTime := p.observed - p.windows.Grace.Milliseconds()
+	for _, w := range p.windows.windowsFor(rec.Timestamp) {
+		if w.End <= closeTime {
+			// "Skipping record for expired window": KStreamWindowAggregate drops and counts it.
+			p.ctx.Logger().Debug("dsl: dropping record for a closed window", "window_start", w.Start, "window_end", w.End, "timestamp", rec.Timestamp, "stream_time", p.observed)
+			runtime.RecordDropped(p.ctx)
+			continue
+		}
+		oldB, ok, err := p.ws.Get(kb, w.Start)
+		if err != nil {
+			return err
+		}
+		var old, next VA
+		ts := rec.Timestamp
+		if ok {
+			var oldTS int64
+			if old, oldTS, err = decodeValueAndTimestamp(p.aggs, oldB); err != nil {
+				return err
+			}
+			ts = max(ts, oldTS)
+		}
+		switch {
+		case p.reduce != nil && !ok:
+			next = any(rec.Value).(VA)
+		case p.reduce != nil:
+			next, err = p.reduce(old, rec.Value)
+		default:
+			if !ok {
+				if old, err = p.init(); err != nil {
+					return err
+				}
+			}
+			next, err = p.agg(rec.Key, rec.Value, old)
+		}
+		if err != nil {
+			return err
+		}
+		vb, err := encodeValueAndTimestamp(p.aggs, next, ts)
+		if err != nil {
+			return err
+		}
+		if err := p.ws.Put(kb, w.Start, vb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forwardWindowChange is the flush listener of a window store of ValueAndTimestamp aggregates.
+func forwardWindowChange[K, VA any](ctx runtime.ProcessorContext[Windowed[K], Change[VA]], keys serde.Serde[K], aggs serde.Serde[VA]) state.FlushListener {
+	return func(c state.Change) error {
+		k, err := keys.Deserialize(c.Key)
+		if err != nil {
+			return err
+		}
+		var ch Change[VA]
+		var ts int64
+		if c.Value != nil {
+			if ch.New, ts, err = decodeValueAndTimestamp(aggs, c.Value); err != nil {
+				return err
+			}
+			ch.HasNew = true
+		}
+		if c.OldValue != nil {
+			var oldTS int64
+			if ch.Old, oldTS, err = decodeValueAndTimestamp(aggs, c.OldValue); err != nil {
+				return err
+			}
+			ch.HasOld = true
+			if c.Value == nil {
+				ts = oldTS
+			}
+		}
+		return ctx.Forward(runtime.Record[Windowed[K], Change[VA]]{Key: Windowed[K]{Key: k, Window: c.Window}, Value: ch, Timestamp: ts})
+	}
+}

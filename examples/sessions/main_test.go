@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/dsl/dsltest"
+	"github.com/seichedb/seiche/serde"
+)
+
+func TestUserSessions(t *testing.T) {
+	d := dsltest.New(t, Topology("events", "sessions"))
+	in := dsltest.Input(d, "events", serde.String(), serde.String())
+	out := dsltest.Output(d, "sessions", dsl.SessionWindowedSerde(serde.String()), serde.JSON[*int64]())
+	m := func(min int64) time.Time { return time.UnixMilli(min * 60000) }
+
+	in.PipeAt("ann", "login", m(0))
+	in.PipeAt("ann", "click", m(10))
+	in.PipeAt("bob", "login", m(12))
+	in.PipeAt("ann", "click", m(55)) // 45 minutes idle: a new session
+	in.PipeAt("ann", "click", m(32)) // bridges both of ann's sessions: they merge
+
+	var got []string
+	for _, r := range out.ReadRecords() {
+		v := "null"
+		if r.Value != nil {
+			v = fmt.Sprint(*r.Value)
+		}
+		got = append(got, fmt.Sprintf("%s [%dm,%dm]=%s", r.Key.Key, r.Key.Window.Start/60000, r.Key.Window.End/60000, v))
+	}
+	want := []string{
+		"ann [0m,0m]=1",
+		"ann [0m,0m]=null", "ann [0m,10m]=2",
+		"bob [12m,12m]=1",
+		"ann [55m,55m]=1",
+		"ann [0m,10m]=null", "ann [55m,55m]=null", "ann [0m,55m]=4",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("sessions:\n got  %q\n want %q", got, want)
+	}
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/dsl/dsltest"
+	"github.com/seichedb/seiche/serde"
+)
+
+func TestWordCount(t *testing.T) {
+	d := dsltest.New(t, Topology("lines", "counts"))
+	in := dsltest.Input(d, "lines", serde.String(), serde.String())
+	out := dsltest.Output(d, "counts", serde.String(), serde.Int64())
+
+	in.Pipe("", "Hello Kafka Streams")
+	in.Pipe("", "All streams lead to Kafka")
+	in.Pipe("", "Join Kafka Summit")
+
+	want := []dsl.KeyValue[string, int64]{
+		{Key: "hello", Value: 1}, {Key: "kafka", Value: 1}, {Key: "streams", Value: 1},
+		{Key: "all", Value: 1}, {Key: "streams", Value: 2}, {Key: "lead", Value: 1}, {Key: "to", Value: 1}, {Key: "kafka", Value: 2},
+		{Key: "join", Value: 1}, {Key: "kafka", Value: 3}, {Key: "summit", Value: 1},
+	}
+	if got := out.ReadKeyValues(); !slices.Equal(got, want) {
+		t.Errorf("counts:\n got  %v\n want %v", got, want)
+	}
+	store := dsltest.TimestampedKeyValueStore(d, "word-counts", serde.String(), serde.Int64())
+	if n, _, _, _ := store.Get("kafka"); n != 3 {
+		t.Errorf("store word-counts[kafka] = %d, want 3", n)
+	}
+}

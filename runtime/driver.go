@@ -1,0 +1,253 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/state"
+)
+
+// RawRecord is a record as bytes, piped into or read out of a TestDriver.
+type RawRecord struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       []byte
+	Value     []byte
+	Headers   []Header
+	Timestamp int64 // ms
+}
+
+// TestDriver runs a topology synchronously, without a broker: Kafka Streams' TopologyTestDriver.
+// Every sub-topology runs as one task for partition 0; a record piped in is processed completely,
+// including what it sends through repartition topics, before PipeInput returns. Wall-clock time is
+// a mock clock that only AdvanceWallClock moves, so runs are deterministic. Stores live in memory
+// and are committed after every input record.
+//
+// The dsl's dsltest package wraps it with typed input and output topics. A TestDriver is not safe
+// for concurrent use.
+type TestDriver struct {
+	cfg     config
+	sh      *shared
+	plan    *plan
+	tasks   []*task
+	offsets map[string]int64
+	outputs map[string][]RawRecord
+	pending []*kgo.Record
+	now     time.Time
+	db      *state.DB
+	closed  bool
+	reg     *prometheus.Registry
+}
+
+// NewTestDriver instantiates t. ApplicationID defaults to "dsltest".
+func NewTestDriver(t *Topology, opts ...Opt) (*TestDriver, error) {
+	cfg := defaultConfig()
+	cfg.appID = "dsltest"
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	if err := cfg.validate(false); err != nil {
+		return nil, err
+	}
+	p, err := newPlan(cfg.appID, t)
+	if err != nil {
+		return nil, err
+	}
+	d := &TestDriver{cfg: cfg, plan: p, offsets: map[string]int64{}, outputs: map[string][]RawRecord{}, now: cfg.startTime}
+	if d.now.IsZero() {
+		d.now = time.UnixMilli(0)
+	}
+	d.reg = prometheus.NewRegistry()
+	m, err := newMetrics(d.reg, cfg.appID)
+	if err != nil {
+		return nil, err
+	}
+	d.sh = &shared{
+		appID:    cfg.appID,
+		logger:   cfg.logger,
+		onDeser:  cfg.onDeser,
+		onProc:   cfg.onProc,
+		plog:     processingLog{topic: cfg.plogTopic},
+		now:      func() time.Time { return d.now },
+		internal: p.internal,
+		metrics:  m,
+	}
+	var openState openStateTask
+	for _, st := range p.subs {
+		if len(st.stores) > 0 {
+			d.db = state.OpenMemory()
+			openState = func(id TaskID) (*state.Task, error) { return d.db.OpenTask(cfg.appID, id.String(), id.Partition) }
+			break
+		}
+	}
+	for _, st := range p.subs {
+		tk, err := newTask(context.Background(), TaskID{Subtopology: st.id}, st, d.sh, driverCollector{d}, openState)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.tasks = append(d.tasks, tk)
+	}
+	return d, nil
+}
+
+type driverCollector struct{ d *TestDriver }
+
+func (c driverCollector) send(r *kgo.Record) {
+	d := c.d
+	off := d.offsets[r.Topic]
+	d.offsets[r.Topic] = off + 1
+	d.outputs[r.Topic] = append(d.outputs[r.Topic], RawRecord{
+		Topic: r.Topic, Offset: off, Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: r.Timestamp.UnixMilli(),
+	})
+	if d.taskFor(r.Topic) != nil {
+		r.Partition, r.Offset = 0, off
+		d.pending = append(d.pending, r)
+	}
+}
+
+// taskFor returns the task reading topic: records sent to a topic the topology reads (a
+// repartition topic, or any other source topic) are processed again, as in TopologyTestDriver.
+func (d *TestDriver) taskFor(topic string) *task {
+	id, ok := d.plan.subFor(topic)
+	if !ok {
+		return nil
+	}
+	return d.tasks[id]
+}
+
+// PipeInput processes one record of an input topic: its key and value bytes, its timestamp (ms)
+// and headers. It returns a *TaskError when an error handler decided to fail (the driver stays
+// usable), and an error for a topic no source reads.
+func (d *TestDriver) PipeInput(topic string, key, value []byte, timestamp int64, headers ...Header) error {
+	if d.closed {
+		return ErrClosed
+	}
+	id, ok := d.plan.subFor(topic)
+	if !ok {
+		return fmt.Errorf("runtime: no source reads topic %s", topic)
+	}
+	off := d.offsets[topic]
+	d.offsets[topic] = off + 1
+	r := &kgo.Record{Topic: topic, Partition: 0, Offset: off, Key: key, Value: value, Headers: headers, Timestamp: time.UnixMilli(timestamp)}
+	if err := d.run(d.tasks[id], r); err != nil {
+		d.pending = nil
+		return err
+	}
+	return d.drain()
+}
+
+func (d *TestDriver) run(t *task, r *kgo.Record) error {
+	if err := t.process(r); err != nil {
+		return err
+	}
+	t.consumed(TopicPartition{Topic: r.Topic, Partition: r.Partition}, kgo.EpochOffset{Epoch: -1, Offset: r.Offset + 1})
+	return d.commit(t)
+}
+
+// drain processes the records sent to internal topics, in the order they were sent.
+func (d *TestDriver) drain() error {
+	for len(d.pending) > 0 {
+		r := d.pending[0]
+		d.pending = d.pending[1:]
+		if err := d.run(d.taskFor(r.Topic), r); err != nil {
+			d.pending = nil
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *TestDriver) commit(t *task) error {
+	if err := t.flushState(context.Background()); err != nil {
+		return err
+	}
+	clear(t.offsets)
+	return t.commitState(context.Background())
+}
+
+// AdvanceWallClock moves the mock wall clock forward by by and runs the wall-clock punctuations
+// that became due.
+func (d *TestDriver) AdvanceWallClock(by time.Duration) error {
+	if d.closed {
+		return ErrClosed
+	}
+	if by < 0 {
+		return errors.New("runtime: cannot move the wall clock backwards")
+	}
+	d.now = d.now.Add(by)
+	for _, t := range d.tasks {
+		if err := t.punctuateWallClock(); err != nil {
+			d.pending = nil
+			return err
+		}
+		if err := d.drain(); err != nil {
+			return err
+		}
+		if err := d.commit(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WallClock returns the mock wall-clock time.
+func (d *TestDriver) WallClock() time.Time { return d.now }
+
+// ReadOutput removes and returns the oldest record written to topic, ok false if there is none.
+// Records sent to repartition topics are readable too, under their run-time names.
+func (d *TestDriver) ReadOutput(topic string) (RawRecord, bool) {
+	q := d.outputs[topic]
+	if len(q) == 0 {
+		return RawRecord{}, false
+	}
+	r := q[0]
+	d.outputs[topic] = q[1:]
+	return r, true
+}
+
+// OutputTopics returns the topics that have records not yet read.
+func (d *TestDriver) OutputTopics() []string {
+	var out []string
+	for t, q := range d.outputs {
+		if len(q) > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// StateStore returns the store name of the task that has it.
+func (d *TestDriver) StateStore(name string) (state.Store, error) {
+	for _, t := range d.tasks {
+		if s, ok := t.stores[name]; ok {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("runtime: no state store %s", name)
+}
+
+// Describe returns the structure of the driven topology.
+func (d *TestDriver) Describe() TopologyDescription { return d.plan.topo.Describe() }
+
+// Close closes every task (processors' Close, stores) and is idempotent.
+func (d *TestDriver) Close() error {
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	var errs []error
+	for _, t := range d.tasks {
+		errs = append(errs, t.close())
+	}
+	if d.db != nil {
+		errs = append(errs, d.db.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,64 @@
+package runtime
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+type sinkNode[K, V any] struct {
+	name  string
+	spec  SinkSpec[K, V]
+	topic string // decorated static topic
+	t     *task
+}
+
+func newSinkNode[K, V any](name string, spec SinkSpec[K, V]) *sinkNode[K, V] {
+	return &sinkNode[K, V]{name: name, spec: spec}
+}
+
+func (s *sinkNode[K, V]) nodeName() string { return s.name }
+
+func (s *sinkNode[K, V]) addChild(child node) error {
+	return fmt.Errorf("runtime: sink %s cannot have child %s", s.name, child.nodeName())
+}
+
+func (s *sinkNode[K, V]) init(t *task) error {
+	s.t = t
+	if s.spec.Topic != "" {
+		s.topic = t.sh.decorate(s.spec.Topic)
+	}
+	return nil
+}
+
+func (s *sinkNode[K, V]) close() error { return nil }
+
+// process serializes rec and hands it to the task's collector. Serialization failures are
+// processing errors of the sink (Kafka Streams routes them to its production exception handler).
+func (s *sinkNode[K, V]) process(rec Record[K, V]) (err error) {
+	s.t.node = s.name
+	topic := s.topic
+	if s.spec.TopicFunc != nil {
+		if topic, err = s.spec.TopicFunc(rec); err != nil {
+			return s.t.processingError(s.name, fmt.Errorf("topic: %w", err))
+		}
+	}
+	kb, err := s.spec.Keys.Serialize(rec.Key)
+	if err != nil {
+		return s.t.processingError(s.name, fmt.Errorf("serialize key: %w", err))
+	}
+	vb, err := s.spec.Values.Serialize(rec.Value)
+	if err != nil {
+		return s.t.processingError(s.name, fmt.Errorf("serialize value: %w", err))
+	}
+	s.t.collector.send(&kgo.Record{
+		Topic:     topic,
+		Partition: -1,
+		Key:       kb,
+		Value:     vb,
+		Headers:   rec.Headers,
+		Timestamp: time.UnixMilli(rec.Timestamp),
+	})
+	return nil
+}

@@ -1,0 +1,419 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/seichedb/seiche/state"
+)
+
+// thread is a stream thread: one group member with its own franz-go client, running its tasks.
+//
+// Ownership: the thread's goroutine drives the tasks (poll, process, punctuate, commit). franz-go
+// calls the rebalance callbacks on its group goroutine; with BlockRebalanceOnPoll they never run
+// while the thread holds polled records, and mu makes the two take turns: a task is only ever
+// touched with mu held, by one goroutine at a time.
+type thread struct {
+	app    *App
+	idx    int
+	logger *slog.Logger
+	cl     *kgo.Client
+	col    *kafkaCollector
+
+	// active holds the tasks the thread runs, for JoinGroupMetadata and App.Tasks; written with mu
+	// held, read anywhere.
+	active  atomic.Pointer[[]TaskID]
+	crashed atomic.Bool
+
+	mu struct {
+		sync.Mutex
+		tasks      map[TaskID]*task
+		suspended  map[TaskID]*task
+		byTP       map[TopicPartition]*task
+		nextCommit time.Time
+		err        error // a failure found in a callback, returned by the loop
+	}
+}
+
+func newThread(a *App, idx int) (*thread, error) {
+	th := &thread{app: a, idx: idx}
+	th.logger = a.cfg.logger.With("application", a.cfg.appID, "thread", idx)
+	th.mu.tasks = map[TaskID]*task{}
+	th.mu.suspended = map[TaskID]*task{}
+	th.mu.byTP = map[TopicPartition]*task{}
+	th.active.Store(&[]TaskID{})
+	bal := &balancer{
+		plan:      a.plan,
+		process:   a.processID,
+		host:      a.cfg.appServer,
+		prev:      &th.active,
+		onAssign:  a.setAssignmentInfo,
+		copartErr: a.plan.checkCopartition,
+	}
+	cfg := a.cfg
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.bootstrap...),
+		kgo.ClientID(fmt.Sprintf("%s-%s-StreamThread-%d", cfg.appID, a.processID, idx+1)),
+		kgo.ConsumerGroup(cfg.appID),
+		kgo.Balancers(bal),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(th.onAssigned),
+		kgo.OnPartitionsRevoked(th.onRevoked),
+		kgo.OnPartitionsLost(th.onLost),
+		kgo.SessionTimeout(cfg.sessionTimeout),
+		kgo.HeartbeatInterval(cfg.heartbeat),
+		kgo.RebalanceTimeout(cfg.rebalanceTimeout),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.RecordPartitioner(partitioner{}),
+		kgo.WithLogger(kgoLogger{th.logger}),
+	}
+	if a.plan.usesPatterns() {
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(a.plan.regexes()...))
+	} else {
+		opts = append(opts, kgo.ConsumeTopics(a.plan.allTopics()...))
+	}
+	if cfg.instanceID != "" {
+		opts = append(opts, kgo.InstanceID(fmt.Sprintf("%s-%d", cfg.instanceID, idx)))
+	}
+	opts = append(opts, cfg.clientOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: thread %d: %w", idx, err)
+	}
+	th.cl = cl
+	th.col = newKafkaCollector(cl, th.logger)
+	return th, nil
+}
+
+// run polls and processes until ctx is done or a task fails. It always closes the client.
+func (th *thread) run(ctx context.Context) error {
+	err := th.loop(ctx)
+	th.shutdown()
+	return err
+}
+
+func (th *thread) loop(ctx context.Context) error {
+	th.mu.Lock()
+	th.mu.nextCommit = time.Now().Add(th.app.cfg.commitInterval)
+	th.mu.Unlock()
+	for ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, th.pollWait())
+		fetches := th.cl.PollRecords(pctx, th.app.cfg.maxPollRecords)
+		cancel()
+		if fetches.IsClientClosed() {
+			return nil
+		}
+		err := th.handle(ctx, fetches)
+		th.cl.AllowRebalance()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pollWait bounds a poll so that commits and wall-clock punctuations happen without input.
+func (th *thread) pollWait() time.Duration {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	now := time.Now()
+	wait := min(th.mu.nextCommit.Sub(now), 500*time.Millisecond)
+	for _, t := range th.mu.tasks {
+		if next, ok := t.nextWallClock(); ok {
+			wait = min(wait, time.UnixMilli(next).Sub(th.app.sh.now()))
+		}
+	}
+	return max(wait, time.Millisecond)
+}
+
+func (th *thread) handle(ctx context.Context, fetches kgo.Fetches) error {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	if th.mu.err != nil {
+		return th.mu.err
+	}
+	fetches.EachError(func(topic string, p int32, err error) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return
+		}
+		th.logger.Warn("runtime: fetch error", "topic", topic, "partition", p, "err", err)
+	})
+	var fatal error
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if fatal != nil || len(p.Records) == 0 {
+			return
+		}
+		tp := TopicPartition{Topic: p.Topic, Partition: p.Partition}
+		t := th.mu.byTP[tp]
+		if t == nil {
+			th.logger.Warn("runtime: records for a partition the thread does not own", "partition", tp.String())
+			return
+		}
+		start := time.Now()
+		if err := t.processBatch(p.Topic, p.Records); err != nil {
+			fatal = err
+			return
+		}
+		last := p.Records[len(p.Records)-1]
+		t.consumed(tp, kgo.EpochOffset{Epoch: last.LeaderEpoch, Offset: last.Offset + 1})
+		if t.tm != nil {
+			n := len(p.Records)
+			t.tm.processed.Add(float64(n))
+			t.tm.processLat.Observe(time.Since(start).Seconds() / float64(n))
+			if p.HighWatermark >= 0 {
+				t.tm.setLag(tp, max(p.HighWatermark-(last.Offset+1), 0))
+			}
+		}
+	})
+	if fatal != nil {
+		return fatal
+	}
+	if err := th.col.err(); err != nil {
+		return fmt.Errorf("runtime: thread %d: output lost: %w", th.idx, err)
+	}
+	requested := false
+	for _, t := range th.mu.tasks {
+		if err := t.punctuateWallClock(); err != nil {
+			return err
+		}
+		requested = requested || t.commitRequested
+	}
+	if requested || !time.Now().Before(th.mu.nextCommit) {
+		return th.commitLocked(ctx)
+	}
+	return nil
+}
+
+// commitLocked commits every task: flush state (changelogs), wait for every produced record, commit
+// the offsets, make the state durable. A failed offset commit is logged and retried at the next
+// commit (a rebalance under way makes it fail; the revoke commits again); a lost output record is
+// fatal.
+//
+// REQUIRES: th.mu is held.
+func (th *thread) commitLocked(ctx context.Context) error {
+	th.mu.nextCommit = time.Now().Add(th.app.cfg.commitInterval)
+	if len(th.mu.tasks) == 0 {
+		return nil
+	}
+	start := time.Now()
+	for _, t := range th.mu.tasks {
+		if err := t.flushState(ctx); err != nil {
+			return err
+		}
+	}
+	if err := th.cl.Flush(ctx); err != nil {
+		return fmt.Errorf("runtime: thread %d: flush output: %w", th.idx, err)
+	}
+	if err := th.col.err(); err != nil {
+		return fmt.Errorf("runtime: thread %d: output lost: %w", th.idx, err)
+	}
+	offsets := map[string]map[int32]kgo.EpochOffset{}
+	for _, t := range th.mu.tasks {
+		for tp, off := range t.offsets {
+			if offsets[tp.Topic] == nil {
+				offsets[tp.Topic] = map[int32]kgo.EpochOffset{}
+			}
+			offsets[tp.Topic][tp.Partition] = off
+		}
+	}
+	if len(offsets) > 0 {
+		var cerr error
+		th.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if err != nil {
+				cerr = err
+				return
+			}
+			for _, t := range resp.Topics {
+				for _, p := range t.Partitions {
+					if err := kerr.ErrorForCode(p.ErrorCode); err != nil && cerr == nil {
+						cerr = fmt.Errorf("%s-%d: %w", t.Topic, p.Partition, err)
+					}
+				}
+			}
+		})
+		if cerr != nil {
+			th.logger.Warn("runtime: commit offsets failed; retrying at the next commit", "err", cerr)
+			return nil
+		}
+	}
+	elapsed := time.Since(start).Seconds()
+	for _, t := range th.mu.tasks {
+		if err := t.commitState(ctx); err != nil {
+			return err
+		}
+		clear(t.offsets)
+		t.commitRequested = false
+		if t.tm != nil {
+			t.tm.commitLat.Observe(elapsed)
+		}
+	}
+	return nil
+}
+
+// onRevoked commits and suspends the tasks of the revoked partitions (with the eager protocol: all
+// of them). A suspended task keeps its processors and stores, so getting it back costs nothing.
+func (th *thread) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	if th.crashed.Load() {
+		return
+	}
+	if err := th.commitLocked(ctx); err != nil {
+		th.logger.Error("runtime: commit before revoke failed", "err", err)
+		if th.mu.err == nil {
+			th.mu.err = err
+		}
+	}
+	for topic, parts := range revoked {
+		for _, p := range parts {
+			tp := TopicPartition{Topic: topic, Partition: p}
+			if t, ok := th.mu.byTP[tp]; ok {
+				delete(th.mu.byTP, tp)
+				delete(th.mu.tasks, t.id)
+				th.mu.suspended[t.id] = t
+			}
+		}
+	}
+	th.publishLocked()
+}
+
+// onAssigned creates (or resumes) the tasks of the assigned partitions and closes the suspended
+// tasks that went elsewhere.
+func (th *thread) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	th.app.metrics.rebalances.Inc()
+	byTask := map[TaskID][]TopicPartition{}
+	for topic, parts := range assigned {
+		for _, p := range parts {
+			tp := TopicPartition{Topic: topic, Partition: p}
+			id, ok := th.app.plan.taskFor(tp)
+			if !ok {
+				th.logger.Error("runtime: assigned a partition no source reads", "partition", tp.String())
+				continue
+			}
+			byTask[id] = append(byTask[id], tp)
+		}
+	}
+	for id, tps := range byTask {
+		t, ok := th.mu.tasks[id]
+		if !ok {
+			if t, ok = th.mu.suspended[id]; ok {
+				delete(th.mu.suspended, id)
+			} else {
+				var err error
+				st := th.app.plan.subs[id.Subtopology]
+				t, err = newTask(ctx, id, st, th.app.sh, th.col, th.openState)
+				if err != nil {
+					th.logger.Error("runtime: create task", "task", id.String(), "err", err)
+					if th.mu.err == nil {
+						th.mu.err = err
+					}
+					continue
+				}
+			}
+			th.mu.tasks[id] = t
+		}
+		for _, tp := range tps {
+			th.mu.byTP[tp] = t
+		}
+	}
+	for id, t := range th.mu.suspended {
+		if err := t.close(); err != nil {
+			th.logger.Warn("runtime: close task", "task", id.String(), "err", err)
+		}
+		delete(th.mu.suspended, id)
+	}
+	th.publishLocked()
+	th.logger.Info("runtime: tasks assigned", "tasks", taskStrings(*th.active.Load()))
+}
+
+// onLost closes every task without committing: the group moved on without this member.
+func (th *thread) onLost(_ context.Context, _ *kgo.Client, _ map[string][]int32) {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	th.logger.Warn("runtime: partitions lost; closing tasks without commit")
+	th.closeAllLocked()
+}
+
+// closeAllLocked closes every task, uncommitted work discarded.
+//
+// REQUIRES: th.mu is held.
+func (th *thread) closeAllLocked() {
+	for _, m := range []map[TaskID]*task{th.mu.tasks, th.mu.suspended} {
+		for id, t := range m {
+			if err := t.close(); err != nil {
+				th.logger.Warn("runtime: close task", "task", id.String(), "err", err)
+			}
+			delete(m, id)
+		}
+	}
+	clear(th.mu.byTP)
+	th.publishLocked()
+}
+
+// publishLocked makes the active task list visible outside mu.
+//
+// REQUIRES: th.mu is held.
+func (th *thread) publishLocked() {
+	ids := make([]TaskID, 0, len(th.mu.tasks))
+	for id := range th.mu.tasks {
+		ids = append(ids, id)
+	}
+	sortTasks(ids)
+	old := th.active.Swap(&ids)
+	th.app.metrics.assignedTasks.Add(float64(len(ids) - len(*old)))
+}
+
+func (th *thread) openState(id TaskID) (*state.Task, error) {
+	db, err := th.app.stateDB()
+	if err != nil {
+		return nil, err
+	}
+	return db.OpenTask(th.app.cfg.appID, id.String(), id.Partition,
+		state.WithChangelog(state.NewKafkaChangelog(th.cl, state.RestoreClientOpts(th.app.cfg.clientOpts...))),
+		state.ChangelogPartitions(th.app.subTasks(id.Subtopology)))
+}
+
+// shutdown commits and closes every task, then the client. After a crash (tests), nothing is
+// committed and the client closes without leaving the group when it is a static member.
+func (th *thread) shutdown() {
+	th.mu.Lock()
+	if !th.crashed.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), th.app.cfg.sessionTimeout)
+		if err := th.commitLocked(ctx); err != nil {
+			th.logger.Error("runtime: final commit failed", "err", err)
+		}
+		cancel()
+	}
+	th.closeAllLocked()
+	th.mu.Unlock()
+	th.cl.Close()
+}
+
+// regexes returns the subscription of a topology with pattern sources: its explicit topics quoted,
+// and its patterns.
+func (p *plan) regexes() []string {
+	var out []string
+	for _, t := range p.allTopics() {
+		out = append(out, "^"+regexpQuote(t)+"$")
+	}
+	for _, ps := range p.subPatterns {
+		for _, re := range ps {
+			out = append(out, re.String())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
