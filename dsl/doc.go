@@ -42,4 +42,13 @@
 // The dsl only builds: it never runs anything and keeps no state of its own; every node it adds is
 // a runtime processor a user could have written with the Processor API. It never panics on a
 // mistake in the topology: Build returns the first one.
+//
+// # Stateful operations
+//
+// GroupByKey/GroupBy then Count, Reduce, Aggregate; WindowedBy (tumbling, hopping), SlidingWindowedBy,
+// SessionWindowedBy; TableGroupBy with adder/subtractor; SuppressUntilWindowCloses; StreamTableJoin,
+// StreamStreamJoin (JoinWindows, KIP-633), TableTableJoin, ForeignKeyJoin (KIP-213). Semantics follow
+// Kafka Streams, including timestamps, grace, tombstones and dropped records (runtime.RecordDropped).
+// All state lives in state/ stores with changelogs; a key changed upstream is repartitioned first.
+// Aggregations cache updates per key between commits (CacheBytes; 0 forwards every update).
 package dsl

@@ -71,13 +71,17 @@ func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string
 	}
 	name := b.nameOr(c, prefix)
 	keys, win := g.keys, w.w
+	retention := max(sc.retention, sessionRetention(win))
+	if sc.retention == 0 && sc.cacheBytes > 0 {
+		retention = max(retention, DefaultWindowRetention)
+	}
 	addProcessor(b, name, func() runtime.Processor[K, V, Windowed[K], Change[VA]] {
 		p := *proto
 		p.store, p.keys, p.aggs, p.windows = store, keys, aggs, win
 		return &p
 	}, in.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: sessionKind, listen: true, cache: sc.cacheBytes,
-		retention: max(sc.retention, sessionRetention(win)), unlogged: sc.withoutLog}, name)
+	b.topo.AddStateStore(dslStore{name: store, kind: sessionKind, listen: true, noOld: true, cache: sc.cacheBytes,
+		retention: retention, unlogged: sc.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name, keys: sessionWindowedSerde[K]{keys: keys, grace: win.Gap + win.Grace}, values: aggs}
 }
 

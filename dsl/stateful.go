@@ -13,6 +13,13 @@ import (
 // cache and reach downstream when the task commits (or the cache evicts), as in Kafka Streams.
 const DefaultCacheBytes = 10 << 20
 
+// DefaultWindowRetention is how long the store of a cached windowed aggregation keeps windows
+// unless Retention says otherwise (Kafka Streams' former default, one day). A window must outlive
+// the record cache: the state store drops a cached update of a window that expired before the
+// cache flushed, which Kafka Streams would still forward, and between two commits stream time can
+// move far (replaying a backlog). Without a cache (CacheBytes(0)) the default is size + grace.
+const DefaultWindowRetention = 24 * time.Hour
+
 // statefulConfig holds the options only stateful operations use. They travel as Opt values whose
 // apply does nothing, so that every operation keeps taking ...Opt.
 type statefulConfig struct {
@@ -48,8 +55,8 @@ func CacheBytes(n int64) Opt {
 }
 
 // Retention sets how long a windowed store keeps windows after stream time passes them
-// (Materialized.withRetention). It must be at least the window size plus grace, which is the
-// default.
+// (Materialized.withRetention); it is raised to the window size plus grace if smaller. The default
+// is DefaultWindowRetention (size plus grace without a cache).
 func Retention(d time.Duration) Opt { return statefulOpt(func(c *statefulConfig) { c.retention = d }) }
 
 // GroupedAs names the repartition topic of a grouping, "<name>-repartition" (Kafka Streams'
@@ -127,6 +134,7 @@ type dslStore struct {
 	retention time.Duration // window and session stores
 	dups      bool
 	unlogged  bool
+	noOld     bool // listen without old values (windowed aggregations: nothing downstream uses them)
 }
 
 func (s dslStore) Name() string { return s.name }
@@ -136,7 +144,10 @@ func (s dslStore) Open(ctx context.Context, t *state.Task) (state.Store, error) 
 	var slot *flushSlot
 	if s.listen {
 		slot = &flushSlot{}
-		opts = append(opts, state.OnFlush(slot.call), state.SendOldValues())
+		opts = append(opts, state.OnFlush(slot.call))
+		if !s.noOld {
+			opts = append(opts, state.SendOldValues())
+		}
 		if s.cache > 0 {
 			opts = append(opts, state.Caching(s.cache))
 		}

@@ -66,6 +66,9 @@ func addWindowAggregate[K, V, VA any](w *TimeWindowedStream[K, V], op string, pr
 		return &Table[Windowed[K], VA]{b: b, node: g.s.node}
 	}
 	retention := max(sc.retention, w.w.Size+w.w.Grace)
+	if sc.retention == 0 && sc.cacheBytes > 0 {
+		retention = max(retention, DefaultWindowRetention)
+	}
 	name := b.nameOr(c, prefix)
 	keys := g.keys
 	win := w.w
@@ -74,7 +77,7 @@ func addWindowAggregate[K, V, VA any](w *TimeWindowedStream[K, V], op string, pr
 		p.store, p.keys, p.aggs, p.windows = store, keys, aggs, win
 		return &p
 	}, in.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, cache: sc.cacheBytes,
+	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, noOld: true, cache: sc.cacheBytes,
 		size: win.Size, retention: retention, unlogged: sc.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name, keys: timeWindowedSerde[K]{keys: keys, size: win.Size.Milliseconds(), grace: win.Grace}, values: aggs}
 }
@@ -93,6 +96,13 @@ type windowAggregate[K, V, VA any] struct {
 	reduce   func(VA, V) (VA, error)
 	ws       state.WindowStore
 	observed int64
+	// restoredUpTo is the latest window start the store held when the processor started: every
+	// window starting later was created by this processor and is in created (until it closes), so
+	// a window missing from created need not be looked up in the store. Most records of a
+	// windowed count open a window (a key's first record in it), and looking up an absent key is
+	// the most expensive read a store has.
+	restoredUpTo int64
+	created      map[int64]map[string]struct{}
 }
 
 func (p *windowAggregate[K, V, VA]) Init(ctx runtime.ProcessorContext[Windowed[K], Change[VA]]) error {
@@ -105,10 +115,40 @@ func (p *windowAggregate[K, V, VA]) Init(ctx runtime.ProcessorContext[Windowed[K
 	// After a restart the store's stream time (its latest window start) is a lower bound of the
 	// stream time the processor had seen.
 	p.observed = -1
-	if st := p.ws.StreamTime(); st != math.MinInt64 {
-		p.observed = st
+	p.restoredUpTo = p.ws.StreamTime()
+	if p.restoredUpTo != math.MinInt64 {
+		p.observed = p.restoredUpTo
 	}
+	p.created = map[int64]map[string]struct{}{}
 	return nil
+}
+
+// known reports whether the window of kb starting at start may exist in the store, and records
+// that it will.
+func (p *windowAggregate[K, V, VA]) known(kb []byte, start int64) bool {
+	if start <= p.restoredUpTo {
+		return true
+	}
+	keys, ok := p.created[start]
+	if !ok {
+		keys = map[string]struct{}{}
+		p.created[start] = keys
+	}
+	if _, ok := keys[string(kb)]; ok {
+		return true
+	}
+	keys[string(kb)] = struct{}{}
+	return false
+}
+
+// forgetClosed drops the created sets of windows that closed: no record can reach them again.
+func (p *windowAggregate[K, V, VA]) forgetClosed(closeTime int64) {
+	size := p.windows.Size.Milliseconds()
+	for start := range p.created {
+		if start+size <= closeTime {
+			delete(p.created, start)
+		}
+	}
 }
 
 func (p *windowAggregate[K, V, VA]) Close() error { return nil }
@@ -124,7 +164,10 @@ func (p *windowAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
 	if err != nil {
 		return err
 	}
-	p.observed = max(p.observed, rec.Timestamp)
+	if rec.Timestamp > p.observed {
+		p.observed = rec.Timestamp
+		p.forgetClosed(p.observed - p.windows.Grace.Milliseconds())
+	}
 	closeTime := p.observed - p.windows.Grace.Milliseconds()
 	for _, w := range p.windows.windowsFor(rec.Timestamp) {
 		if w.End <= closeTime {
@@ -133,9 +176,12 @@ func (p *windowAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
 			runtime.RecordDropped(p.ctx)
 			continue
 		}
-		oldB, ok, err := p.ws.Get(kb, w.Start)
-		if err != nil {
-			return err
+		var oldB []byte
+		var ok bool
+		if p.known(kb, w.Start) {
+			if oldB, ok, err = p.ws.Get(kb, w.Start); err != nil {
+				return err
+			}
 		}
 		var old, next VA
 		ts := rec.Timestamp

@@ -73,3 +73,30 @@ func TestHoppingWindowCount(t *testing.T) {
 		wrec{wk("a", 10, 20), 1, 12},
 	)
 }
+
+// Window stores expire windows by retention (Materialized.withRetention): once stream time passes
+// a window's start by the retention, the window is gone from the store.
+func TestWindowStoreRetention(t *testing.T) {
+	b := dsl.NewBuilder()
+	in := dsl.Source(b, "in", serde.String(), serde.String())
+	dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(10*time.Millisecond, 0)).
+		Count(dsl.Materialized("counts"), dsl.Retention(30*time.Millisecond), dsl.CacheBytes(0)).ToStream().To("out")
+	d := dsltest.New(t, b)
+	input := dsltest.Input(d, "in", serde.String(), serde.String())
+	input.PipeAt("a", "x", at(5))
+	input.PipeAt("a", "x", at(25))
+	store := dsltest.WindowStore(d, "counts", serde.String(), serde.Bytes())
+	if _, ok, _ := store.Get("a", 0); !ok {
+		t.Fatalf("window [0,10) gone before its retention")
+	}
+	input.PipeAt("a", "x", at(35)) // stream time 35 >= 0 + 30: [0,10) expires
+	if _, ok, _ := store.Get("a", 0); ok {
+		t.Errorf("window [0,10) still in the store past its retention")
+	}
+	if _, ok, _ := store.Get("a", 20); !ok {
+		t.Errorf("window [20,30) missing")
+	}
+	if got := len(dsltest.Output(d, "out", dsl.TimeWindowedSerde(serde.String(), 10*time.Millisecond), serde.Int64()).ReadRecords()); got != 3 {
+		t.Errorf("%d updates, want 3 (cache size 0 forwards each)", got)
+	}
+}

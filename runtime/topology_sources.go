@@ -32,17 +32,3 @@ func (t *Topology) SourcesOf(node string) []string {
 	})
 	return out
 }
-
-// IsSourceTopicInternal reports whether node is a source reading an internal (repartition) topic.
-func (t *Topology) IsSourceTopicInternal(node string) bool {
-	n, ok := t.byName[node]
-	if !ok || n.kind != sourceKind {
-		return false
-	}
-	for _, topic := range n.topics {
-		if _, ok := t.internal[topic]; ok {
-			return true
-		}
-	}
-	return false
-}
