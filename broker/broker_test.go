@@ -498,3 +498,44 @@ func TestApiVersionsTooNew(t *testing.T) {
 		t.Fatalf("got %+v", v)
 	}
 }
+
+// TestFetchSessionEpochs follows KIP-227: the fetch that creates a session carries epoch 0 and the
+// client's next incremental fetch carries epoch 1, then 2, and so on.
+func TestFetchSessionEpochs(t *testing.T) {
+	b := brokertest.Start(t)
+	cl := newClient(t, b.Addr())
+	createTopic(t, kadm.NewClient(cl), "sessions", 1, nil)
+	ctx := testContext(t)
+	fetch := func(id, epoch int32) *kmsg.FetchResponse {
+		t.Helper()
+		req := kmsg.NewPtrFetchRequest()
+		req.Version = 12
+		req.ReplicaID, req.MaxWaitMillis, req.MaxBytes = -1, 10, 1<<20
+		req.SessionID, req.SessionEpoch = id, epoch
+		if epoch == 0 {
+			rt := kmsg.NewFetchRequestTopic()
+			rt.Topic = "sessions"
+			rp := kmsg.NewFetchRequestTopicPartition()
+			rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = 1<<20, -1
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+		}
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	first := fetch(0, 0)
+	if first.ErrorCode != 0 || first.SessionID == 0 {
+		t.Fatalf("creating fetch: error %v, session %d", kerr.ErrorForCode(first.ErrorCode), first.SessionID)
+	}
+	for epoch := int32(1); epoch <= 3; epoch++ {
+		if r := fetch(first.SessionID, epoch); r.ErrorCode != 0 {
+			t.Fatalf("incremental fetch at epoch %d: %v", epoch, kerr.ErrorForCode(r.ErrorCode))
+		}
+	}
+	if r := fetch(first.SessionID, 7); r.ErrorCode != kerr.InvalidFetchSessionEpoch.Code {
+		t.Fatalf("wrong epoch: %v, want INVALID_FETCH_SESSION_EPOCH", kerr.ErrorForCode(r.ErrorCode))
+	}
+}

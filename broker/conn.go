@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -86,7 +88,12 @@ func (c *conn) serve() {
 		c.writeLoop()
 	}()
 	err := c.readLoop()
-	if err != nil && err != io.EOF && c.ctx.Err() == nil {
+	switch {
+	case err == nil || err == io.EOF || c.ctx.Err() != nil:
+	case errors.Is(err, syscall.ECONNRESET):
+		// Clients close connections abruptly all the time; that is not the broker's concern.
+		c.b.logger.Debug("connection reset by client", "remote", c.remote, "client_id", c.clientID)
+	default:
 		c.b.logger.Warn("closing connection", "remote", c.remote, "client_id", c.clientID, "err", err)
 	}
 	close(c.pending)
@@ -209,7 +216,7 @@ func (c *conn) writeLoop() {
 				c.nc.Close()
 			}
 		}
-		if cap(buf) > 1<<20 {
+		if cap(buf) > 4<<20 {
 			buf = nil // do not pin a large fetch response's buffer for the connection's life
 		}
 	}

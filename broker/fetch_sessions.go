@@ -72,7 +72,7 @@ func (fs *fetchSessions) create() *fetchSession {
 			fs.nextID = 1
 		}
 		if _, taken := fs.m[id]; !taken {
-			s := &fetchSession{id: id, epoch: 1, index: make(map[tp]*sessionPart), used: time.Now(), busy: true}
+			s := &fetchSession{id: id, epoch: 0, index: make(map[tp]*sessionPart), used: time.Now(), busy: true}
 			fs.m[id] = s
 			return s
 		}
