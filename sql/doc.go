@@ -1,6 +1,8 @@
-// Package sql is Seiche's KSQL engine. This tree holds its front end, the stages that need no runtime:
+// Package sql is Seiche's KSQL engine: a front end that needs no runtime, and a planner that lowers
+// persistent queries onto the dsl:
 //
-//	SQL text ─▶ parser (AST) ─▶ analyzer (schemas, types, compiled expressions) ─▶ [planner, lowering: later]
+//	SQL text ─▶ parser (AST) ─▶ analyzer (schemas, types, compiled expressions) ─▶ planner (logical plan,
+//	lowering to a dsl graph) ─▶ runtime topology
 //
 // Packages, in stage order (each depends only on the ones above it):
 //
@@ -18,7 +20,10 @@
 //	sql/analyzer  metastore of sources and custom types, and analysis of statements: WITH properties, source
 //	              schemas, query scopes (sources, joins, pseudo-columns), WHERE / GROUP BY / aggregates /
 //	              HAVING / PARTITION BY / projection compiled, output schema with key columns.
-//	sql/qtt       reader for ksqlDB's QTT files and the front-end conformance test over them.
+//	sql/planner   logical plan of a persistent query (one node per file) and its lowering onto a
+//	              dsl.Builder with sql rows as keys and values.
+//	sql/qtt       reader and executor of ksqlDB's QTT files (and of ksql-test-runner tests) on a
+//	              runtime.TestDriver; the front-end and end-to-end conformance tests over the corpus.
 //
 // From text to an analyzed statement:
 //

@@ -264,6 +264,9 @@ func (a *Analyzer) createSource(s *parser.CreateSource, text string) (Analyzed, 
 	if err != nil {
 		return nil, err
 	}
+	if err := formatProps(s.Props, vf, s.P); err != nil {
+		return nil, err
+	}
 	schema := &types.Schema{}
 	seen := map[string]bool{}
 	hasKey := false
@@ -314,7 +317,7 @@ func (a *Analyzer) createSource(s *parser.CreateSource, text string) (Analyzed, 
 	if s.Kind == parser.Table && !hasKey && len(s.Elements) > 0 {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.")
 	}
-	if err := format.ValidateSchema(kf, keys, true); err != nil {
+	if err := format.ValidateKeySchema(kf, keys); err != nil {
 		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
 	}
 	if err := format.ValidateSchema(vf, vals, false); err != nil {
@@ -380,7 +383,7 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	if !ok {
 		topic = s.Name.Name
 	}
-	if err := format.ValidateSchema(kf, q.Output.Key(), true); err != nil {
+	if err := format.ValidateKeySchema(kf, q.Output.Key()); err != nil {
 		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
 	}
 	if err := format.ValidateSchema(vf, q.Output.Value(), false); err != nil {
@@ -388,6 +391,19 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	}
 	sink := &Source{Name: s.Name.Name, Kind: s.Kind, Schema: q.Output, Topic: topic, KeyFormat: kf, ValueFormat: vf,
 		Props: propsMap(s.Props), SQL: text}
+	if ts, ok := propString(s.Props, "TIMESTAMP"); ok {
+		col := strings.ToUpper(ts)
+		idx := q.Output.Index(col)
+		if idx < 0 {
+			return nil, sqlerr.New(sqlerr.Property, s.P, "The TIMESTAMP column set in the WITH clause does not exist in the schema: '%s'", col)
+		}
+		t := q.Output.Columns[idx].Type
+		_, hasFmt := propString(s.Props, "TIMESTAMP_FORMAT")
+		if t.Kind != types.KindBigint && t.Kind != types.KindTimestamp && !(t.Kind == types.KindString && hasFmt) {
+			return nil, sqlerr.New(sqlerr.Property, s.P, "Timestamp column, `%s`, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified.", col)
+		}
+		sink.TimestampColumn = col
+	}
 	if q.Window != nil {
 		sink.Window = q.Window.Kind.String()
 	} else if first.Window != "" && len(q.GroupBy) == 0 {
@@ -400,6 +416,9 @@ func (a *Analyzer) insertInto(s *parser.InsertInto) (Analyzed, error) {
 	target, ok := a.Meta.Source(s.Target.Name)
 	if !ok {
 		return nil, sqlerr.New(sqlerr.UnknownSource, s.Target.P, "%s does not exist.", s.Target.Name)
+	}
+	if target.Kind == parser.Table {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "INSERT INTO can only be used to insert into a stream. %s is a table.", target.Name)
 	}
 	if target.ReadOnly {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot insert into read-only %s: %s", strings.ToLower(target.Kind.String()), target.Name)
@@ -490,3 +509,26 @@ func (a *Analyzer) insertValues(s *parser.InsertValues) (Analyzed, error) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 var _ = fmt.Sprintf
+
+// formatProps checks the WITH properties that configure the value format, with ksqlDB's messages.
+func formatProps(props parser.Properties, vf string, pos sqlerr.Pos) error {
+	if d, ok := propString(props, "VALUE_DELIMITER"); ok {
+		if vf != "DELIMITED" {
+			return sqlerr.New(sqlerr.Property, pos, "%s does not support the following configs: [delimiter]", vf)
+		}
+		switch up := strings.ToUpper(d); {
+		case up == "TAB" || up == "SPACE":
+		case strings.TrimSpace(d) == "":
+			return sqlerr.New(sqlerr.Property, pos, "Failed to prepare statement: Configuration VALUE_DELIMITER is invalid: Delimiter cannot be empty, if you meant to have a tab or space for delimiter, please use the special values 'TAB' or 'SPACE'\nExample valid value: ';'")
+		case len([]rune(d)) != 1:
+			return sqlerr.New(sqlerr.Property, pos, "Failed to prepare statement: Configuration VALUE_DELIMITER is invalid: Invalid delimiter value: '%s'. Delimiter must be a single character or TAB,SPACE\nExample valid value: ';'", d)
+		}
+	}
+	if _, ok := propString(props, "VALUE_AVRO_SCHEMA_FULL_NAME"); ok && vf != "AVRO" {
+		return sqlerr.New(sqlerr.Property, pos, "%s does not support the following configs: [fullSchemaName]", vf)
+	}
+	if w, ok := propString(props, "WRAP_SINGLE_VALUE"); ok && vf == "DELIMITED" && strings.EqualFold(w, "true") {
+		return sqlerr.New(sqlerr.Property, pos, "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'.")
+	}
+	return nil
+}

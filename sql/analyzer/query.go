@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/seichedb/seiche/sql/expr"
@@ -121,6 +122,9 @@ func (a *Analyzer) AnalyzeQuery(pq *parser.Query, sink string) (*Query, error) {
 		return nil, err
 	}
 	q := qa.q
+	if err := qa.sourceChecks(pq); err != nil {
+		return nil, err
+	}
 	if pq.Where != nil {
 		w, err := qa.compiler(qa.input, "WHERE").Compile(pq.Where)
 		if err != nil {
@@ -266,6 +270,9 @@ func (qa *queryAnalysis) join(i int, j parser.Join) (JoinStep, error) {
 		return step, sqlerr.New(sqlerr.Semantic, j.P, "Invalid join type: %s join not supported for stream-table join. Got %s [%s] %sJOIN %s.", name, qa.q.Sources[i].Alias, j.Type, map[bool]string{true: "OUTER ", false: ""}[j.Type == parser.FullJoin], qa.q.Sources[i+1].Alias)
 	}
 	b, ok := j.On.(*parser.Binary)
+	if ok && b.Op == parser.OpAnd {
+		return step, sqlerr.New(sqlerr.Unsupported, j.On.Position(), "Invalid join condition: joins on multiple conditions are not yet supported. Got %s.", parser.FormatExpr(j.On))
+	}
 	if !ok || b.Op != parser.OpEq {
 		return step, sqlerr.New(sqlerr.Unsupported, j.On.Position(), "Unsupported join expression: %s. Only equality joins are supported.", parser.FormatExpr(j.On))
 	}
@@ -306,7 +313,55 @@ func (qa *queryAnalysis) join(i int, j parser.Join) (JoinStep, error) {
 		return step, sqlerr.New(sqlerr.Type, j.On.Position(), "Invalid join condition: types don't match. Got %s{%s} = %s{%s}.", parser.FormatExpr(le), lk.Type, parser.FormatExpr(re), rk.Type)
 	}
 	step.LeftKey, step.RightKey, step.LeftExpr, step.RightExpr = lk, rk, le, re
+	if right.Kind == parser.Table && !qa.isKeyOf(re, i+1) {
+		got := qa.qualified(le) + " = " + qa.qualified(re)
+		if left.Kind == parser.Stream {
+			return step, sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid join condition: stream-table joins require to join on the table's primary key. Got %s.", got)
+		}
+		return step, sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid join condition: table-table joins require to join on the primary key of the right input table. Got %s.", got)
+	}
+	allTables := true
+	for _, s := range qa.q.Sources[:i+2] {
+		allTables = allTables && s.Source.Kind == parser.Table
+	}
+	if allTables && i > 0 && !qa.isKeyOf(le, -1) {
+		return step, sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got %s = %s.", qa.qualified(le), qa.qualified(re))
+	}
 	return step, nil
+}
+
+// isKeyOf reports whether e is a column reference to the (single) key column of source si, or of any
+// source when si is -1.
+func (qa *queryAnalysis) isKeyOf(e parser.Expr, si int) bool {
+	cr, ok := e.(*parser.ColumnRef)
+	if !ok {
+		return false
+	}
+	for i, s := range qa.q.Sources {
+		if si >= 0 && i != si {
+			continue
+		}
+		if cr.Qualifier != nil && cr.Qualifier.Name != s.Alias {
+			continue
+		}
+		keys := s.Source.Schema.Key()
+		if len(keys) == 1 && keys[0].Name == cr.Name.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// qualified formats a column reference with its source's alias, as ksqlDB's messages do.
+func (qa *queryAnalysis) qualified(e parser.Expr) string {
+	cr, ok := e.(*parser.ColumnRef)
+	if !ok || cr.Qualifier != nil {
+		return parser.FormatExpr(e)
+	}
+	for si := range qa.sourcesOf(e) {
+		return qa.q.Sources[si].Alias + "." + cr.Name.Name
+	}
+	return parser.FormatExpr(e)
 }
 
 // walk calls fn on e and every sub-expression (lambda bodies included).
@@ -404,21 +459,121 @@ func aggregateName(funcs *function.Registry, e parser.Expr) string {
 
 // columnName is the output name of a projection: its alias, the column or struct field it reads, or
 // KSQL_COL_<i>.
-func columnName(it parser.SelectItem, i int, joined bool) string {
+// gen numbers the generated names of one projection as ksqlDB does: KSQL_COL_0, KSQL_COL_1, ... in
+// the order of the unnamed expressions, skipping names the projection uses itself.
+type colNames struct {
+	next  int
+	taken map[string]bool
+}
+
+func newColNames(items []parser.SelectItem) *colNames {
+	g := &colNames{taken: map[string]bool{}}
+	for _, it := range items {
+		if it.Alias != nil {
+			g.taken[it.Alias.Name] = true
+		} else if cr, ok := it.Expr.(*parser.ColumnRef); ok {
+			g.taken[cr.Name.Name] = true
+		}
+	}
+	return g
+}
+
+func (g *colNames) generate() string {
+	for {
+		n := "KSQL_COL_" + itoa(g.next)
+		g.next++
+		if !g.taken[n] {
+			return n
+		}
+	}
+}
+
+func columnName(it parser.SelectItem, g *colNames, joined func(name string) bool) string {
 	if it.Alias != nil {
 		return it.Alias.Name
 	}
 	switch e := it.Expr.(type) {
 	case *parser.ColumnRef:
-		if joined && e.Qualifier != nil {
-			// In a join, a qualified column is named <source>_<column>, as in ksqlDB.
+		if joined != nil && e.Qualifier != nil && joined(e.Name.Name) {
+			// In a join, a qualified column whose name several sources have is named
+			// <source>_<column>, as in ksqlDB.
 			return e.Qualifier.Name + "_" + e.Name.Name
 		}
 		return e.Name.Name
 	case *parser.Dereference:
 		return e.Field.Name
 	}
-	return "KSQL_COL_" + itoa(i)
+	return g.generate()
+}
+
+// sourceChecks rejects queries over sources whose format or windowing ksqlDB cannot process.
+func (qa *queryAnalysis) sourceChecks(pq *parser.Query) error {
+	q := qa.q
+	var kafka []string
+	for _, s := range q.Sources {
+		if s.Source.ValueFormat == "KAFKA" {
+			kafka = append(kafka, s.Source.Name)
+		}
+	}
+	if len(kafka) > 0 && len(q.Joins) > 0 {
+		return sqlerr.New(sqlerr.Semantic, pq.P, "Source(s) %s are using the 'KAFKA' value format. This format does not yet support JOIN.", strings.Join(kafka, ", "))
+	}
+	if len(kafka) > 0 && len(pq.GroupBy) > 0 {
+		return sqlerr.New(sqlerr.Semantic, pq.P, "Source(s) %s are using the 'KAFKA' value format. This format does not yet support GROUP BY.", strings.Join(kafka, ", "))
+	}
+	if qa.sink != "" && len(q.Sources) == 1 && q.Sources[0].Source.Kind == parser.Table && q.Sources[0].Source.Window != "" {
+		return sqlerr.New(sqlerr.Semantic, pq.P, "KSQL does not support persistent queries on windowed tables.")
+	}
+	return nil
+}
+
+// foreignKeyJoin reports whether the query's first join is a table-table join on a foreign key: its left
+// expression is not a key column of the left table.
+func (qa *queryAnalysis) foreignKeyJoin() bool {
+	q := qa.q
+	if len(q.Joins) == 0 || len(q.Sources) < 2 || q.Sources[0].Source.Kind != parser.Table || q.Sources[1].Source.Kind != parser.Table {
+		return false
+	}
+	cr, ok := q.Joins[0].LeftExpr.(*parser.ColumnRef)
+	if !ok {
+		return true
+	}
+	i := q.Sources[0].Source.Schema.Index(cr.Name.Name)
+	return i < 0 || q.Sources[0].Source.Schema.Columns[i].Namespace != types.NamespaceKey
+}
+
+// ambiguous returns, for a join, whether a column name exists in more than one source; nil otherwise.
+func (qa *queryAnalysis) ambiguous() func(string) bool {
+	if len(qa.q.Sources) < 2 {
+		return nil
+	}
+	joinCols := map[string]bool{}
+	for _, j := range qa.q.Joins {
+		for _, e := range []parser.Expr{j.LeftExpr, j.RightExpr} {
+			if cr, ok := e.(*parser.ColumnRef); ok {
+				joinCols[cr.Name.Name] = true
+			}
+		}
+	}
+	return func(name string) bool {
+		if joinCols[name] {
+			return true
+		}
+		switch name {
+		case "ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND":
+			return true
+		}
+		n := 0
+		for _, s := range qa.q.Sources {
+			if i := s.Source.Schema.Index(name); i >= 0 {
+				if s.Source.Schema.Columns[i].Namespace == types.NamespaceKey {
+					return true
+				}
+				n++
+			}
+		}
+		return n > 1
+	}
 }
 
 // expandStar returns the select items a * or src.* stands for.
@@ -525,7 +680,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 			return ferr
 		}
 	}
-	c := qa.compiler(scope, "")
+	c := qa.compiler(scope, "SELECT")
 	if len(tfSlots) > 0 {
 		c.Substitute = func(e parser.Expr) (int, *types.Type, bool) {
 			if f, ok := e.(*parser.FuncCall); ok {
@@ -538,6 +693,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 	}
 	// Key columns of the result.
 	var keyExprs []string
+	fk := false
 	switch {
 	case len(pq.PartitionBy) > 0:
 		for _, pb := range pq.PartitionBy {
@@ -545,6 +701,13 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 				continue
 			}
 			keyExprs = append(keyExprs, parser.FormatExpr(pb))
+		}
+	case qa.foreignKeyJoin():
+		// A foreign-key join keeps the left table's key.
+		fk = true
+		s := q.Sources[0]
+		for _, k := range s.Source.Schema.Key() {
+			keyExprs = append(keyExprs, parser.FormatExpr(&parser.ColumnRef{Qualifier: &parser.Ident{Name: s.Alias}, Name: parser.Ident{Name: k.Name}}))
 		}
 	case len(q.Joins) > 0:
 		// The key of a join is its join expression (either side).
@@ -561,13 +724,19 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 	seen := map[string]bool{}
 	keyFound := map[string]bool{}
 	var keys, vals []types.Column
-	for i, it := range items {
-		name := columnName(it, i, len(q.Sources) > 1)
+	names := newColNames(items)
+	for _, it := range items {
+		name := columnName(it, names, qa.ambiguous())
 		if reservedColumnNames[name] && it.Alias != nil {
 			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
 		}
 		ce, err := c.Compile(it.Expr)
 		if err != nil {
+			if se, ok := err.(*sqlerr.Error); ok && strings.HasPrefix(se.Msg, "Cast of ") {
+				cp := *se
+				cp.Msg = "Invalid Select: " + cp.Msg
+				return &cp
+			}
 			return err
 		}
 		if seen[name] {
@@ -579,7 +748,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 			if qa.sameExpr(it.Expr, ke) && !keyFound[ke] {
 				isKey = true
 				keyFound[ke] = true
-				if len(q.Joins) > 0 {
+				if len(q.Joins) > 0 && !fk {
 					// Either side of a join satisfies the key.
 					for _, other := range keyExprs {
 						keyFound[other] = true
@@ -610,6 +779,16 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 				what = "partitioning expression"
 			case len(q.Joins) > 0:
 				what = "join expression"
+			}
+			if fk {
+				var cols []string
+				for _, m := range missing {
+					cols = append(cols, "`"+qa.unqualified(m)+"`")
+				}
+				if len(cols) == 1 {
+					return sqlerr.New(sqlerr.Semantic, pq.P, "Primary key column missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (`%s`). Missing column: %s.", q.Sources[0].Alias, cols[0])
+				}
+				return sqlerr.New(sqlerr.Semantic, pq.P, "Primary key columns missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (`%s`). Missing columns: %s.", q.Sources[0].Alias, strings.Join(cols, ", "))
 			}
 			if len(q.Joins) > 0 {
 				return sqlerr.New(sqlerr.Semantic, pq.P, "The query used to build `%s` must include the %ss %s in its projection (eg, SELECT %s...).", qa.sink, what, strings.Join(missing, " or "), missing[0])
@@ -805,10 +984,12 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 		q.Having = h
 	}
 	var keys, vals []types.Column
+	var keyGroup []int
 	seen := map[string]bool{}
 	keyFound := map[int]bool{}
-	for i, it := range items {
-		name := columnName(it, i, len(q.Sources) > 1)
+	names := newColNames(items)
+	for _, it := range items {
+		name := columnName(it, names, qa.ambiguous())
 		if reservedColumnNames[name] && it.Alias != nil {
 			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
 		}
@@ -832,10 +1013,22 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 		if isKey {
 			col.Namespace = types.NamespaceKey
 			keys = append(keys, col)
+			keyGroup = append(keyGroup, groupKeys[qa.unqualified(parser.FormatExpr(it.Expr))])
 		} else {
 			vals = append(vals, col)
 		}
 	}
+	// Key columns are in GROUP BY order, as in ksqlDB.
+	idx := make([]int, len(keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return keyGroup[idx[i]] < keyGroup[idx[j]] })
+	sorted := make([]types.Column, len(keys))
+	for i, k := range idx {
+		sorted[i] = keys[k]
+	}
+	keys = sorted
 	if qa.sink != "" && len(pq.GroupBy) > 0 {
 		var missing []string
 		for i, g := range pq.GroupBy {

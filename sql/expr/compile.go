@@ -962,14 +962,22 @@ func (c *Compiler) inList(e *parser.InList) (*Compiled, error) {
 				v, _ := ic.Eval(nil)
 				cv, cerr := conv(v)
 				if cerr != nil {
-					return nil, errAt(sqlerr.Type, it, "Invalid Predicate: %v", cerr)
+					return nil, errAt(sqlerr.Type, it, "Invalid Predicate: invalid input syntax for type %s: \"%v\".", x.Type, v)
 				}
 				items[i] = func(Row) (Value, error) { return cv, nil }
 				continue
 			}
 		}
 		if err != nil {
-			return nil, errAt(sqlerr.Type, it, "Invalid Predicate: %v", err)
+			hint := ""
+			if x.Type.Kind == types.KindBoolean {
+				hint = "\nHint: You might need to add explicit type casts."
+			}
+			text := parser.FormatExpr(it)
+			if l, ok := it.(*parser.Literal); ok && l.Kind == parser.LitBoolean {
+				text = strings.ToLower(text)
+			}
+			return nil, errAt(sqlerr.Type, it, "Invalid Predicate: operator does not exist: %s = %s (%s)%s", x.Type, ic.Type, text, hint)
 		}
 		items[i] = coerceCmp(ic, ct)
 	}

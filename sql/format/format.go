@@ -87,7 +87,7 @@ func ValidateSchema(format string, cols []types.Column, isKey bool) error {
 	case "DELIMITED":
 		for _, c := range cols {
 			if !c.Type.IsPrimitive() {
-				return fmt.Errorf("The 'DELIMITED' format does not support type '%s'", kindName(c.Type))
+				return fmt.Errorf("The 'DELIMITED' format does not support type '%s', column: `%s`", kindName(c.Type), c.Name)
 			}
 		}
 	case "JSON":
@@ -159,6 +159,16 @@ func checkStringMapKeys(t *types.Type, msg string) error {
 		}
 	}
 	return nil
+}
+
+// ValidateKeySchema is ValidateSchema for key columns, with ksqlDB's message naming the format, the key
+// schema and the reason.
+func ValidateKeySchema(format string, cols []types.Column) error {
+	err := ValidateSchema(format, cols, true)
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("Key format does not support schema.\nformat: %s\nschema: Persistence{columns=%s, features=[]}\nreason: %v", format, colList(cols, true), err)
 }
 
 // New returns the serde of format for cols.

@@ -13,7 +13,7 @@ import (
 	"github.com/seichedb/seiche/sql/parser"
 )
 
-var rewrite = flag.Bool("rewrite", false, "rewrite testdata/frontend_known_failures.txt from the current results")
+var rewrite = flag.Bool("rewrite", false, "rewrite the known-failures files of the tests run from the current results")
 
 const knownFailuresFile = "testdata/frontend_known_failures.txt"
 
@@ -39,8 +39,12 @@ func frontEnd(v Variant) error {
 }
 
 func loadKnownFailures(t *testing.T) map[string]string {
+	return loadKnownFailuresFile(t, knownFailuresFile)
+}
+
+func loadKnownFailuresFile(t *testing.T, path string) map[string]string {
 	out := map[string]string{}
-	f, err := os.Open(knownFailuresFile)
+	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return out

@@ -1,0 +1,225 @@
+package planner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/serde"
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// defaultGrace is ksqlDB's grace period of a window without GRACE PERIOD.
+const defaultGrace = 24 * time.Hour
+
+// AggregateNode groups rows by the GROUP BY expressions and folds them with the aggregate functions
+// (analyzer.AggregateCall), over a stream or, with adder and subtractor (Undo), over a table;
+// optionally in TUMBLING, HOPPING or SESSION windows. Its output rows are the Aggregate rows: the
+// GROUP BY values, the aggregate results, then WINDOWSTART and WINDOWEND.
+type AggregateNode struct {
+	Query *analyzer.Query
+}
+
+// Describe implements Node.
+func (n *AggregateNode) Describe() string {
+	if w := n.Query.Window; w != nil {
+		return "Aggregate(" + w.Kind.String() + ")"
+	}
+	return "Aggregate"
+}
+
+func (n *AggregateNode) groupKey(row Row) (Row, error) {
+	q := n.Query
+	if row == nil {
+		return nil, fmt.Errorf("planner: null value: row dropped from the aggregation")
+	}
+	if len(q.GroupBy) == 0 {
+		// An aggregation without GROUP BY has one group; ksqlDB keys it by a constant.
+		return Row{}, nil
+	}
+	k := make(Row, len(q.GroupBy))
+	for i, g := range q.GroupBy {
+		v, err := g.Eval(row)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			return nil, fmt.Errorf("planner: GROUP BY expression %s is NULL: row dropped", parser.FormatExpr(q.GroupByExpr[i]))
+		}
+		k[i] = v
+	}
+	return k, nil
+}
+
+func (n *AggregateNode) init() (Row, error) {
+	acc := make(Row, len(n.Query.Aggregates))
+	for i, a := range n.Query.Aggregates {
+		acc[i] = a.Resolved.Agg.Init()
+	}
+	return acc, nil
+}
+
+func (n *AggregateNode) args(a *analyzer.AggregateCall, row Row) ([]types.Value, error) {
+	args := make([]types.Value, len(a.Args))
+	for j, ae := range a.Args {
+		v, err := ae.Eval(row)
+		if err != nil {
+			return nil, err
+		}
+		args[j] = v
+	}
+	return args, nil
+}
+
+func (n *AggregateNode) add(_ Row, row Row, acc Row) (Row, error) {
+	out := make(Row, len(acc))
+	for i := range n.Query.Aggregates {
+		a := &n.Query.Aggregates[i]
+		args, err := n.args(a, row)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = a.Resolved.Agg.Add(acc[i], args); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (n *AggregateNode) undo(_ Row, row Row, acc Row) (Row, error) {
+	out := make(Row, len(acc))
+	for i := range n.Query.Aggregates {
+		a := &n.Query.Aggregates[i]
+		if !a.Resolved.CanUndo {
+			out[i] = acc[i]
+			continue
+		}
+		args, err := n.args(a, row)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = a.Resolved.Agg.Undo(acc[i], args); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (n *AggregateNode) merge(_ Row, x, y Row) (Row, error) {
+	out := make(Row, len(x))
+	for i, a := range n.Query.Aggregates {
+		var err error
+		if out[i], err = a.Resolved.Agg.Merge(x[i], y[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// result maps a group's key and accumulators to the Aggregate row.
+func (n *AggregateNode) result(k Row, acc Row, w *dsl.Window) (Row, error) {
+	q := n.Query
+	width := len(q.GroupBy) + len(q.Aggregates)
+	if q.Window != nil {
+		width += 2
+	}
+	row := make(Row, width)
+	copy(row, k)
+	for i, a := range q.Aggregates {
+		if acc == nil {
+			break
+		}
+		v, err := a.Resolved.Agg.Result(acc[i])
+		if err != nil {
+			return nil, err
+		}
+		row[len(q.GroupBy)+i] = v
+	}
+	if w != nil {
+		row[width-2], row[width-1] = w.Start, w.End
+	}
+	return row, nil
+}
+
+func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
+	q := n.Query
+	var keyTypes []*types.Type
+	for _, g := range q.GroupBy {
+		keyTypes = append(keyTypes, g.Type)
+	}
+	var accTypes []*types.Type
+	for _, a := range q.Aggregates {
+		accTypes = append(accTypes, a.Resolved.AccType)
+	}
+	keys := internalSerde(typeColumns(keyTypes))
+	vals := internalSerde(in.valCols)
+	accs := internalSerde(typeColumns(accTypes))
+	rowTypes := append([]*types.Type{}, keyTypes...)
+	for _, a := range q.Aggregates {
+		rowTypes = append(rowTypes, a.Resolved.Return)
+	}
+	if q.Window != nil {
+		rowTypes = append(rowTypes, types.Bigint, types.Bigint)
+	}
+	rowSerde := dsl.WithValueSerde(internalSerde(typeColumns(rowTypes)))
+	out := flow{keyCols: keyTypes, window: q.Window, valCols: typeColumns(rowTypes)}
+	if in.table != nil {
+		if q.Window != nil {
+			return flow{}, fmt.Errorf("planner: windowed aggregation of a table is not supported")
+		}
+		// Groups are keyed by the encoded GROUP BY values, a comparable string: the DSL then sends an
+		// update that stays in its group as one record, and the group emits once (KIP-904).
+		g := dsl.TableGroupBy(in.table, func(_ Row, row Row) (string, Row, error) {
+			k, err := n.groupKey(row)
+			if err != nil {
+				return "", nil, err
+			}
+			b, err := keys.Serialize(k)
+			return string(b), row, err
+		}, dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(vals))
+		t := dsl.TableAggregate(g, n.init, func(_ string, row, acc Row) (Row, error) { return n.add(nil, row, acc) },
+			func(_ string, row, acc Row) (Row, error) { return n.undo(nil, row, acc) }, append(stateful(), dsl.WithValueSerde(accs))...)
+		rows := dsl.Map(t.ToStream(), func(k string, acc Row) (Row, Row, error) {
+			key, err := keys.Deserialize([]byte(k))
+			if err != nil || acc == nil {
+				return key, nil, err
+			}
+			row, err := n.result(key, acc, nil)
+			return key, row, err
+		}, dsl.WithKeySerde(keys), rowSerde)
+		out.table = rows.ToTable(stateful()...)
+		return out, nil
+	}
+	g := dsl.GroupBy(in.stream, func(_ Row, row Row) (Row, error) { return n.groupKey(row) },
+		dsl.WithKeySerde(keys), dsl.WithValueSerde(vals))
+	w := q.Window
+	if w == nil {
+		t := dsl.Aggregate(g, n.init, n.add, append(stateful(), dsl.WithValueSerde(accs))...)
+		out.table = dsl.MapTableValues(t, func(k Row, acc Row) (Row, error) { return n.result(k, acc, nil) }, rowSerde)
+		return out, nil
+	}
+	grace := defaultGrace
+	if w.Grace != nil {
+		grace = dur(*w.Grace)
+	}
+	opts := append(stateful(), dsl.WithValueSerde(accs))
+	if w.Retention != nil {
+		opts = append(opts, dsl.Retention(dur(*w.Retention)))
+	}
+	var t *dsl.Table[dsl.Windowed[Row], Row]
+	switch w.Kind {
+	case parser.Session:
+		t = dsl.SessionAggregate(dsl.SessionWindowedBy(g, dsl.SessionWindows{Gap: dur(w.Size), Grace: grace}), n.init, n.add, n.merge, opts...)
+	case parser.Hopping:
+		t = dsl.WindowedAggregate(dsl.WindowedBy(g, dsl.HoppingWindows(dur(w.Size), dur(w.Advance), grace)), n.init, n.add, opts...)
+	default:
+		t = dsl.WindowedAggregate(dsl.WindowedBy(g, dsl.TumblingWindows(dur(w.Size), grace)), n.init, n.add, opts...)
+	}
+	out.wtable = dsl.MapTableValues(t, func(k dsl.Windowed[Row], acc Row) (Row, error) {
+		win := k.Window
+		return n.result(k.Key, acc, &win)
+	}, rowSerde)
+	return out, nil
+}

@@ -1,0 +1,174 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/expr"
+	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// JoinNode joins the rows so far (sources 0..Index) with source Index+1 on the equi-join of a
+// JoinStep: stream-stream within a window, stream-table, table-table on the primary key, and
+// table-table on a foreign key (the left key is not the left table's key). Joined rows are the
+// concatenation of both sides' Input rows, a missing side all NULL; the result is keyed by the join key
+// (the left table's key for a foreign-key join).
+type JoinNode struct {
+	Query *analyzer.Query
+	Index int
+	Step  analyzer.JoinStep
+}
+
+// Describe implements Node.
+func (n *JoinNode) Describe() string {
+	return fmt.Sprintf("Join(%s %s)", n.Step.Type, n.Query.Sources[n.Index+1].Source.Name)
+}
+
+func (n *JoinNode) right() analyzer.QuerySource { return n.Query.Sources[n.Index+1] }
+
+// concat places the left row and the right source's row in the joined row.
+func (n *JoinNode) concat(l, r Row) Row {
+	rs := n.right()
+	out := make(Row, rs.Offset+rs.Width)
+	copy(out[:rs.Offset], l)
+	if r != nil {
+		copy(out[rs.Offset:], r)
+	}
+	return out
+}
+
+func castKey(c *expr.Compiled, to *types.Type, row Row) (Row, error) {
+	v, err := c.Eval(row)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, fmt.Errorf("planner: join key %s is NULL: row dropped", c.Type)
+	}
+	if !c.Type.Equal(to) {
+		conv, err := types.Caster(c.Type, to)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = conv(v); err != nil {
+			return nil, err
+		}
+	}
+	return Row{v}, nil
+}
+
+func (n *JoinNode) rightKey(row Row, to *types.Type) (Row, error) {
+	return castKey(n.Step.RightKey, to, n.concat(nil, row))
+}
+
+// isKeyColumn reports whether e names a key column of one of the sources in [from, to].
+func (n *JoinNode) isKeyColumn(e parser.Expr, from, to int) bool {
+	cr, ok := e.(*parser.ColumnRef)
+	if !ok {
+		return false
+	}
+	for _, qs := range n.Query.Sources[from : to+1] {
+		if cr.Qualifier != nil && cr.Qualifier.Name != qs.Alias {
+			continue
+		}
+		for _, c := range qs.Source.Schema.Key() {
+			if c.Name == cr.Name.Name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
+	rs := n.right()
+	right, err := (&SourceNode{Source: rs.Source}).lower(e, flow{})
+	if err != nil {
+		return flow{}, err
+	}
+	st := n.Step
+	keyType := types.CommonType(st.LeftKey.Type, st.RightKey.Type)
+	if keyType == nil {
+		keyType = st.LeftKey.Type
+	}
+	valCols := append(append([]types.Column{}, in.valCols...), right.valCols...)
+	vals := dsl.WithValueSerde(internalSerde(valCols))
+	keyTypes := []*types.Type{keyType}
+	keys := internalSerde(typeColumns(keyTypes))
+	out := flow{keyCols: keyTypes, valCols: valCols}
+	leftKey := func(_ Row, row Row) (Row, error) { return castKey(st.LeftKey, keyType, row) }
+	rightKey := func(_ Row, row Row) (Row, error) { return n.rightKey(row, keyType) }
+	switch {
+	case in.stream != nil && right.stream != nil:
+		if st.Within == nil {
+			return flow{}, fmt.Errorf("planner: stream-stream join without WITHIN")
+		}
+		w := dsl.JoinWindows{Before: dur(st.Within.Before), After: dur(st.Within.After), Grace: defaultGrace}
+		if st.Within.Grace != nil {
+			w.Grace = dur(*st.Within.Grace)
+		}
+		l := dsl.SelectKey(in.stream, leftKey, dsl.WithKeySerde(keys))
+		r := dsl.SelectKey(right.stream, rightKey, dsl.WithKeySerde(keys))
+		opts := append(stateful(), vals)
+		switch st.Type {
+		case parser.InnerJoin:
+			out.stream = dsl.StreamStreamJoin(l, r, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
+		case parser.LeftJoin:
+			out.stream = dsl.StreamStreamLeftJoin(l, r, func(_ Row, lv, rv Row, has bool) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
+		case parser.RightJoin:
+			out.stream = dsl.StreamStreamLeftJoin(r, l, func(_ Row, rv, lv Row, has bool) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
+		default:
+			out.stream = dsl.StreamStreamOuterJoin(l, r, func(_ Row, lv Row, _ bool, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
+		}
+		return out, nil
+	case in.stream != nil && right.table != nil:
+		tkey := rs.Source.Schema.Key()
+		if len(tkey) != 1 {
+			return flow{}, fmt.Errorf("planner: stream-table join on a table with %d key columns", len(tkey))
+		}
+		kt := tkey[0].Type
+		l := dsl.SelectKey(in.stream, func(_ Row, row Row) (Row, error) { return castKey(st.LeftKey, kt, row) },
+			dsl.WithKeySerde(internalSerde(typeColumns([]*types.Type{kt}))))
+		out.keyCols = []*types.Type{kt}
+		switch st.Type {
+		case parser.InnerJoin:
+			out.stream = dsl.StreamTableJoin(l, right.table, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, vals)
+		case parser.LeftJoin:
+			out.stream = dsl.StreamTableLeftJoin(l, right.table, func(_ Row, lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, vals)
+		default:
+			return flow{}, fmt.Errorf("planner: %s stream-table join is not supported", st.Type)
+		}
+		return out, nil
+	case in.table != nil && right.table != nil:
+		if !n.isKeyColumn(st.LeftExpr, 0, n.Index) && len(rs.Source.Schema.Key()) == 1 {
+			// Foreign-key join: the left table keeps its key.
+			kt := rs.Source.Schema.Key()[0].Type
+			out.keyCols = in.keyCols
+			fk := func(row Row) (Row, error) { return castKey(st.LeftKey, kt, row) }
+			switch st.Type {
+			case parser.InnerJoin:
+				out.table = dsl.ForeignKeyJoin(in.table, right.table, fk, func(lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, append(stateful(), vals)...)
+			case parser.LeftJoin:
+				out.table = dsl.ForeignKeyLeftJoin(in.table, right.table, fk, func(lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, append(stateful(), vals)...)
+			default:
+				return flow{}, fmt.Errorf("planner: %s foreign-key join is not supported", st.Type)
+			}
+			return out, nil
+		}
+		opts := append(stateful(), vals)
+		switch st.Type {
+		case parser.InnerJoin:
+			out.table = dsl.TableTableJoin(in.table, right.table, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, opts...)
+		case parser.LeftJoin:
+			out.table = dsl.TableTableLeftJoin(in.table, right.table, func(_ Row, lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, opts...)
+		case parser.RightJoin:
+			out.table = dsl.TableTableLeftJoin(right.table, in.table, func(_ Row, rv, lv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, opts...)
+		default:
+			out.table = dsl.TableTableOuterJoin(in.table, right.table, func(_ Row, lv Row, _ bool, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, opts...)
+		}
+		return out, nil
+	}
+	return flow{}, fmt.Errorf("planner: unsupported join of a table with a stream")
+}

@@ -1,0 +1,150 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// ProjectNode evaluates the projection and splits its result into the output key (the key columns,
+// in projection order) and value. After it the flow is a stream of output rows: a table's changes
+// become records, a delete a record with a nil value.
+type ProjectNode struct {
+	Query *analyzer.Query
+}
+
+// Describe implements Node.
+func (n *ProjectNode) Describe() string { return "Project" }
+
+// keySlot returns the position of key column name in the output key.
+func (n *ProjectNode) keySlot(name string) int {
+	for i, c := range n.Query.Output.Key() {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// split evaluates the projection over row.
+func (n *ProjectNode) split(row Row) (Row, Row, error) {
+	var v Row
+	nk := len(n.Query.Output.Key())
+	var k Row
+	if nk > 0 {
+		k = make(Row, nk)
+	}
+	for _, p := range n.Query.Projection {
+		x, err := p.Expr.Eval(row)
+		if err != nil {
+			return nil, nil, err
+		}
+		if p.Key {
+			if i := n.keySlot(p.Name); i >= 0 {
+				k[i] = x
+			}
+		} else {
+			v = append(v, x)
+		}
+	}
+	if v == nil {
+		v = Row{}
+	}
+	return k, v, nil
+}
+
+// keyOnly evaluates the key columns of the projection over a row that holds only key values, for a
+// delete: the expressions of key columns read nothing else.
+func (n *ProjectNode) keyOnly(row Row) (Row, error) {
+	var k Row
+	if nk := len(n.Query.Output.Key()); nk > 0 {
+		k = make(Row, nk)
+	}
+	for _, p := range n.Query.Projection {
+		if !p.Key {
+			continue
+		}
+		x, err := p.Expr.Eval(row)
+		if err != nil {
+			return nil, err
+		}
+		if i := n.keySlot(p.Name); i >= 0 {
+			k[i] = x
+		}
+	}
+	return k, nil
+}
+
+// deleteRow builds the row a delete of key k is evaluated over.
+func (n *ProjectNode) deleteRow(k Row, in flow) Row {
+	q := n.Query
+	if q.Aggregating() {
+		row := make(Row, len(in.valCols))
+		copy(row, k)
+		return row
+	}
+	row := make(Row, len(in.valCols))
+	src := q.Sources[0].Source
+	i := 0
+	for pos, c := range src.Schema.Columns {
+		if c.Namespace == types.NamespaceKey && i < len(k) {
+			row[pos] = k[i]
+			i++
+		}
+	}
+	return row
+}
+
+func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
+	out := flow{window: in.window}
+	switch {
+	case in.stream != nil && n.Query.Sources[0].Source.Window != "" && !n.Query.Aggregating():
+		// A windowed source passed through keeps its windows: WINDOWSTART and WINDOWEND close its Input row.
+		out.windowKind = n.Query.Sources[0].Source.Window
+		w := len(in.valCols)
+		out.wstream = dsl.Map(in.stream, func(_ Row, row Row) (dsl.Windowed[Row], Row, error) {
+			if row == nil {
+				return dsl.Windowed[Row]{}, nil, fmt.Errorf("planner: null value of a windowed stream: dropped")
+			}
+			k, v, err := n.split(row)
+			ws, _ := row[w-2].(int64)
+			we, _ := row[w-1].(int64)
+			return dsl.Windowed[Row]{Key: k, Window: dsl.Window{Start: ws, End: we}}, v, err
+		})
+	case in.stream != nil:
+		out.stream = dsl.Map(in.stream, func(k Row, row Row) (Row, Row, error) {
+			if row == nil {
+				key, err := n.keyOnly(n.deleteRow(k, in))
+				return key, nil, err
+			}
+			return n.split(row)
+		})
+	case in.table != nil:
+		s := in.table.ToStream()
+		out.stream = dsl.Map(s, func(k Row, row Row) (Row, Row, error) {
+			if row == nil {
+				key, err := n.keyOnly(n.deleteRow(k, in))
+				return key, nil, err
+			}
+			return n.split(row)
+		})
+	default:
+		s := in.wtable.ToStream()
+		out.wstream = dsl.Map(s, func(k dsl.Windowed[Row], row Row) (dsl.Windowed[Row], Row, error) {
+			if row == nil {
+				r := n.deleteRow(k.Key, in)
+				if len(r) >= 2 && n.Query.Window != nil {
+					r[len(r)-2], r[len(r)-1] = k.Window.Start, k.Window.End
+				}
+				key, err := n.keyOnly(r)
+				return dsl.Windowed[Row]{Key: key, Window: k.Window}, nil, err
+			}
+			key, val, err := n.split(row)
+			return dsl.Windowed[Row]{Key: key, Window: k.Window}, val, err
+		})
+		out.windowKind = n.Query.Window.Kind.String()
+	}
+	return out, nil
+}

@@ -1,0 +1,256 @@
+package planner
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/runtime"
+	"github.com/seichedb/seiche/serde"
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/function"
+	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// SourceNode reads a stream or table from its topic: key and value deserialized with the source's
+// formats into the Input row (schema columns, then ROWTIME, ROWPARTITION, ROWOFFSET, and WINDOWSTART,
+// WINDOWEND for a windowed source). A table is materialized; a tombstone deletes its key.
+type SourceNode struct {
+	Source *analyzer.Source
+}
+
+// Describe implements Node.
+func (n *SourceNode) Describe() string { return "Source(" + n.Source.Name + ")" }
+
+func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
+	src := n.Source
+	keys, err := KeySerde(src)
+	if err != nil {
+		return flow{}, err
+	}
+	vals, err := ValueSerde(src)
+	if err != nil {
+		return flow{}, err
+	}
+	d := &deserializer{src: src, keys: keys, values: vals, tsCol: -1}
+	if src.TimestampColumn != "" {
+		d.tsCol = src.Schema.Index(src.TimestampColumn)
+		d.tsFormat = src.Props["TIMESTAMP_FORMAT"]
+	}
+	if src.Window != "" {
+		d.windowSize = windowSizeProp(src.Props["WINDOW_SIZE"])
+	}
+	for i, c := range src.Schema.Columns {
+		switch c.Namespace {
+		case types.NamespaceKey:
+			d.keyPos = append(d.keyPos, i)
+		case types.NamespaceHeader:
+			d.headerPos = append(d.headerPos, i)
+		default:
+			d.valPos = append(d.valPos, i)
+		}
+	}
+	var keyTypes []*types.Type
+	for _, c := range src.Schema.Key() {
+		keyTypes = append(keyTypes, c.Type)
+	}
+	inputCols := len(src.Schema.Columns) + 3
+	if src.Window != "" {
+		inputCols += 2
+	}
+	d.width = inputCols
+	rows := dsl.Process(e.Raw(src.Topic), func() runtime.Processor[[]byte, []byte, Row, Row] { return &deserializeProc{d: d} },
+		dsl.Named(e.name("KSQL-SOURCE-"+src.Name)),
+		dsl.WithKeySerde(keys),
+		dsl.WithValueSerde(internalSerde(inputColumns(src))))
+	f := flow{keyCols: keyTypes, valCols: inputColumns(src)}
+	if src.Kind == parser.Table {
+		f.table = rows.ToTable(append(stateful(), dsl.Named(e.name("KSQL-TABLE-"+src.Name)))...)
+		return f, nil
+	}
+	f.stream = rows
+	return f, nil
+}
+
+func inputColumns(src *analyzer.Source) []types.Column {
+	cols := append([]types.Column{}, src.Schema.Columns...)
+	cols = append(cols, types.Column{Type: types.Bigint}, types.Column{Type: types.Int}, types.Column{Type: types.Bigint})
+	if src.Window != "" {
+		cols = append(cols, types.Column{Type: types.Bigint}, types.Column{Type: types.Bigint})
+	}
+	return cols
+}
+
+func windowSizeProp(s string) int64 {
+	var n int64
+	var unit string
+	if _, err := fmt.Sscanf(s, "%d %s", &n, &unit); err != nil {
+		return 0
+	}
+	return parser.Duration{N: n, Unit: normalizeUnit(unit)}.Millis()
+}
+
+func normalizeUnit(u string) string {
+	b := []byte(u)
+	for i := range b {
+		if b[i] >= 'a' && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+type deserializer struct {
+	src            *analyzer.Source
+	keys, values   serde.Serde[Row]
+	keyPos, valPos []int
+	headerPos      []int
+	tsCol          int
+	tsFormat       string
+	windowSize     int64
+	width          int
+}
+
+type deserializeProc struct {
+	d   *deserializer
+	ctx runtime.ProcessorContext[Row, Row]
+}
+
+func (p *deserializeProc) Init(ctx runtime.ProcessorContext[Row, Row]) error { p.ctx = ctx; return nil }
+func (p *deserializeProc) Close() error                                      { return nil }
+
+func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
+	d := p.d
+	kb := rec.Key
+	var wstart, wend int64
+	windowed := d.src.Window != ""
+	if windowed && kb != nil {
+		if d.src.Window == "SESSION" {
+			if len(kb) < 16 {
+				return fmt.Errorf("planner: %s: session-windowed key shorter than 16 bytes", d.src.Name)
+			}
+			wend = int64(binary.BigEndian.Uint64(kb[len(kb)-16:]))
+			wstart = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
+			kb = kb[:len(kb)-16]
+		} else {
+			if len(kb) < 8 {
+				return fmt.Errorf("planner: %s: windowed key shorter than 8 bytes", d.src.Name)
+			}
+			wstart = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
+			wend = wstart + d.windowSize
+			kb = kb[:len(kb)-8]
+		}
+	}
+	key, err := d.keys.Deserialize(kb)
+	if err != nil {
+		return fmt.Errorf("planner: %s: key: %w", d.src.Name, err)
+	}
+	if key == nil && len(d.keyPos) > 0 {
+		key = make(Row, len(d.keyPos))
+	}
+	if rec.Value == nil {
+		// A table's delete; a stream passes a null value on (a filter or an aggregation drops it).
+		return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
+	}
+	val, err := d.values.Deserialize(rec.Value)
+	if err != nil {
+		return fmt.Errorf("planner: %s: value: %w", d.src.Name, err)
+	}
+	if val == nil {
+		return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
+	}
+	row := make(Row, d.width)
+	for i, pos := range d.keyPos {
+		if i < len(key) {
+			row[pos] = key[i]
+		}
+	}
+	for i, pos := range d.valPos {
+		if i < len(val) {
+			row[pos] = val[i]
+		}
+	}
+	for _, pos := range d.headerPos {
+		row[pos] = headerValue(d.src.Schema.Columns[pos], rec.Headers)
+	}
+	n := len(d.src.Schema.Columns)
+	ts := rec.Timestamp
+	if d.tsCol >= 0 {
+		t, ok, err := timestampOf(row[d.tsCol], d.tsFormat)
+		if err != nil {
+			return fmt.Errorf("planner: %s: timestamp column %s: %w", d.src.Name, d.src.TimestampColumn, err)
+		}
+		if !ok {
+			return nil // ksqlDB drops records with a NULL or negative timestamp
+		}
+		ts = t
+	}
+	if ts < 0 {
+		return nil
+	}
+	row[n] = ts
+	if md, ok := p.ctx.RecordMetadata(); ok {
+		row[n+1] = md.Partition
+		row[n+2] = md.Offset
+	}
+	if windowed {
+		row[n+3], row[n+4] = wstart, wend
+	}
+	out := runtime.WithKeyValue(rec, key, row)
+	out.Timestamp = ts
+	return p.ctx.Forward(out)
+}
+
+// timestampOf converts a TIMESTAMP property column's value into milliseconds; ok is false for NULL.
+func timestampOf(v types.Value, layout string) (int64, bool, error) {
+	switch x := v.(type) {
+	case nil:
+		return 0, false, nil
+	case int64:
+		return x, true, nil
+	case int32:
+		return int64(x), true, nil
+	case types.TimestampValue:
+		return int64(x), true, nil
+	case string:
+		if layout == "" {
+			n, err := strconv.ParseInt(x, 10, 64)
+			return n, err == nil, err
+		}
+		t, err := function.ParseTimestamp(x, layout)
+		if err != nil {
+			return 0, false, err
+		}
+		return t, true, nil
+	}
+	return 0, false, fmt.Errorf("unsupported timestamp value %T", v)
+}
+
+// headerValue is the value of a header column: every header as an ARRAY<STRUCT<KEY, VALUE>>, or the
+// last header with the column's key as BYTES (NULL when absent).
+func headerValue(c types.Column, headers []runtime.Header) types.Value {
+	if c.HeaderKey == "" {
+		out := make([]types.Value, 0, len(headers))
+		for _, h := range headers {
+			var v types.Value
+			if h.Value != nil {
+				v = append([]byte{}, h.Value...)
+			}
+			out = append(out, &types.Struct{Vals: []types.Value{h.Key, v}})
+		}
+		return out
+	}
+	var v types.Value
+	for _, h := range headers {
+		if h.Key == c.HeaderKey {
+			if h.Value == nil {
+				v = nil
+			} else {
+				v = append([]byte{}, h.Value...)
+			}
+		}
+	}
+	return v
+}

@@ -1,0 +1,137 @@
+package planner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/serde"
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/sqlerr"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// Node is a logical plan node. Each node lowers itself onto the flow its input produced.
+type Node interface {
+	// Describe names the node for EXPLAIN-like output ("Filter", "Aggregate(TUMBLING)", ...).
+	Describe() string
+	lower(e *Env, in flow) (flow, error)
+}
+
+// Plan is the logical plan of one persistent query: Nodes run in order, the first is a Source and the
+// last a Sink.
+type Plan struct {
+	Query *analyzer.PersistentQuery
+	Nodes []Node
+}
+
+// String renders the chain of nodes.
+func (p *Plan) String() string {
+	s := ""
+	for i, n := range p.Nodes {
+		if i > 0 {
+			s += " -> "
+		}
+		s += n.Describe()
+	}
+	return s
+}
+
+// Build makes the logical plan of pq.
+func Build(pq *analyzer.PersistentQuery) (*Plan, error) {
+	q := pq.Query
+	src := q.Sources[0].Source
+	p := &Plan{Query: pq}
+	p.Nodes = append(p.Nodes, &SourceNode{Source: src})
+	for i, j := range q.Joins {
+		p.Nodes = append(p.Nodes, &JoinNode{Query: q, Index: i, Step: j})
+	}
+	if q.Where != nil {
+		p.Nodes = append(p.Nodes, &FilterNode{Predicate: q.Where})
+	}
+	if len(q.TableFuncs) > 0 {
+		if src.Kind == parser.Table {
+			return nil, sqlerr.New(sqlerr.Unsupported, sqlerr.Pos{}, "planner: table functions over a table are not supported")
+		}
+		p.Nodes = append(p.Nodes, &TableFunctionNode{Calls: q.TableFuncs})
+	}
+	if q.Aggregating() {
+		p.Nodes = append(p.Nodes, &AggregateNode{Query: q})
+		if q.Having != nil {
+			p.Nodes = append(p.Nodes, &HavingNode{Predicate: q.Having})
+		}
+		if q.Emit == parser.EmitFinal && q.Window != nil {
+			p.Nodes = append(p.Nodes, &SuppressNode{})
+		}
+	} else if len(q.PartitionBy) > 0 {
+		if src.Kind == parser.Table {
+			return nil, sqlerr.New(sqlerr.Unsupported, sqlerr.Pos{}, "planner: PARTITION BY over a table is not supported")
+		}
+	}
+	p.Nodes = append(p.Nodes, &ProjectNode{Query: q})
+	p.Nodes = append(p.Nodes, &SinkNode{Sink: pq.Sink, Query: q})
+	return p, nil
+}
+
+// Env is the state shared by the queries lowered onto one builder.
+type Env struct {
+	B *dsl.Builder
+	// raw is the raw source node of each topic.
+	raw map[string]*dsl.Stream[[]byte, []byte]
+	seq int
+}
+
+// NewEnv returns an Env lowering onto b.
+func NewEnv(b *dsl.Builder) *Env {
+	return &Env{B: b, raw: map[string]*dsl.Stream[[]byte, []byte]{}}
+}
+
+// Raw returns the raw stream of topic, adding its source node on first use.
+func (e *Env) Raw(topic string) *dsl.Stream[[]byte, []byte] {
+	if s, ok := e.raw[topic]; ok {
+		return s
+	}
+	s := dsl.Source(e.B, topic, serde.Bytes(), serde.Bytes())
+	e.raw[topic] = s
+	return s
+}
+
+func (e *Env) name(prefix string) string {
+	e.seq++
+	return fmt.Sprintf("%s-%d", prefix, e.seq)
+}
+
+// Lower adds the plan's nodes to the Env's builder.
+func (e *Env) Lower(p *Plan) error {
+	var f flow
+	var err error
+	for _, n := range p.Nodes {
+		if f, err = n.lower(e, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flow is what a node hands the next: exactly one of stream, table and wtable is set. Values are
+// Input rows before the aggregation and Aggregate rows after it (see analyzer.Query), output rows after
+// the projection.
+type flow struct {
+	stream *dsl.Stream[Row, Row]
+	table  *dsl.Table[Row, Row]
+	wtable *dsl.Table[dsl.Windowed[Row], Row]
+	// wstream carries the projected rows of a windowed aggregation, keyed by window.
+	wstream *dsl.Stream[dsl.Windowed[Row], Row]
+	window  *parser.Window
+	// windowKind is the window type of wstream's keys: TUMBLING, HOPPING or SESSION.
+	windowKind string
+	// keyCols are the types of the key row, valCols the columns of the value row.
+	keyCols []*types.Type
+	valCols []types.Column
+}
+
+func dur(d parser.Duration) time.Duration { return time.Duration(d.Millis()) * time.Millisecond }
+
+// stateful are the options of every stateful operation: ksqlDB's tests run with caching off.
+func stateful() []dsl.Opt { return []dsl.Opt{dsl.CacheBytes(0)} }

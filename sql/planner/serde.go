@@ -1,0 +1,100 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/seichedb/seiche/serde"
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/format"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// Row is the key and value type of every lowered stream and table.
+type Row = types.Row
+
+// rowSerde adapts a format.Serde to serde.Serde[Row]: a nil row is a Kafka null, and so is a key
+// whose single column is NULL.
+type rowSerde struct {
+	f         format.Serde
+	singleKey bool
+}
+
+func (s rowSerde) Serialize(r Row) ([]byte, error) {
+	if r == nil || (s.singleKey && len(r) == 1 && r[0] == nil) {
+		return nil, nil
+	}
+	return s.f.Serialize(r)
+}
+
+func (s rowSerde) Deserialize(b []byte) (Row, error) {
+	if b == nil {
+		return nil, nil
+	}
+	return s.f.Deserialize(b)
+}
+
+// internalSerde serializes rows of cols through repartition topics and state stores: wrapped JSON,
+// which round-trips every SQL type given the columns.
+func internalSerde(cols []types.Column) serde.Serde[Row] {
+	cs := make([]types.Column, len(cols))
+	for i, c := range cols {
+		cs[i] = types.Column{Name: fmt.Sprintf("C%d", i), Type: c.Type}
+	}
+	wrap := true
+	f, err := format.New("JSON", cs, format.Options{Wrap: &wrap})
+	if err != nil {
+		// JSON accepts every type but maps with non-string keys; fall back to a serde that reports it.
+		return serde.Funcs(func(Row) ([]byte, error) { return nil, err }, func([]byte) (Row, error) { return nil, err })
+	}
+	return rowSerde{f: f}
+}
+
+func typeColumns(ts []*types.Type) []types.Column {
+	cols := make([]types.Column, len(ts))
+	for i, t := range ts {
+		cols[i] = types.Column{Type: t}
+	}
+	return cols
+}
+
+// KeySerde returns the serde of src's key columns in its key format.
+func KeySerde(src *analyzer.Source) (serde.Serde[Row], error) {
+	return sourceSerde(src, src.KeyFormat, src.Schema.Key(), true)
+}
+
+// ValueSerde returns the serde of src's value columns in its value format.
+func ValueSerde(src *analyzer.Source) (serde.Serde[Row], error) {
+	return sourceSerde(src, src.ValueFormat, ValueColumns(src), false)
+}
+
+// ValueColumns are the columns stored in src's record values: its value columns but the headers.
+func ValueColumns(src *analyzer.Source) []types.Column {
+	var out []types.Column
+	for _, c := range src.Schema.Value() {
+		if c.Namespace != types.NamespaceHeader {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func sourceSerde(src *analyzer.Source, fm string, cols []types.Column, isKey bool) (serde.Serde[Row], error) {
+	opts := format.Options{IsKey: isKey}
+	prefix := "VALUE_"
+	if isKey {
+		prefix = "KEY_"
+	}
+	if d, ok := src.Props[prefix+"DELIMITER"]; ok {
+		opts.Delimiter = d
+	}
+	if w, ok := src.Props["WRAP_SINGLE_VALUE"]; ok && !isKey {
+		b := strings.EqualFold(w, "true")
+		opts.Wrap = &b
+	}
+	f, err := format.New(fm, cols, opts)
+	if err != nil {
+		return nil, err
+	}
+	return rowSerde{f: f, singleKey: isKey && len(cols) == 1}, nil
+}

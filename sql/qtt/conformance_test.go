@@ -1,0 +1,104 @@
+package qtt
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const conformanceKnownFailuresFile = "testdata/known_failures.txt"
+
+// TestConformance runs every QTT case of ksqlDB's corpus end to end (statements, then inputs through a
+// runtime.TestDriver, outputs compared per topic) and compares the failures with
+// testdata/known_failures.txt: a case failing that is not listed, or listed and passing, fails the test,
+// so the list only shrinks. -rewrite regenerates it.
+func TestConformance(t *testing.T) {
+	dir := CorpusDir(".")
+	if dir == "" {
+		t.Skip("ksqlDB conformance corpus not found at ../shared/conformance/ksql/qtt relative to the module root")
+	}
+	files, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := loadKnownFailuresFile(t, conformanceKnownFailuresFile)
+	failures := map[string]string{}
+	var posTotal, posPass, negTotal, negPass, skipped int
+	for _, f := range files {
+		for _, v := range f.Variants() {
+			r := Run(v)
+			if r.Status == Skip {
+				skipped++
+				continue
+			}
+			neg := v.Case.ExpectedException != nil
+			if neg {
+				negTotal++
+			} else {
+				posTotal++
+			}
+			if r.Status == Pass {
+				if neg {
+					negPass++
+				} else {
+					posPass++
+				}
+				continue
+			}
+			reason := r.Reason
+			if neg {
+				reason = oneLine(r.Detail)
+			}
+			failures[v.ID] = oneLine(reason)
+		}
+	}
+	pct := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return 100 * float64(a) / float64(b)
+	}
+	t.Logf("positive cases: %d/%d pass (%.1f%%)", posPass, posTotal, pct(posPass, posTotal))
+	t.Logf("negative cases: %d/%d fail with the expected message (%.1f%%)", negPass, negTotal, pct(negPass, negTotal))
+	t.Logf("%d passed, %d failed, %d skipped", posPass+negPass, len(failures), skipped)
+
+	if *rewrite {
+		writeKnownFailures(t, conformanceKnownFailuresFile, failures,
+			"# QTT cases that fail end to end (sql/qtt TestConformance), one per line: case id TAB reason.\n"+
+				"# Regenerate with: go test ./sql/qtt -run TestConformance -rewrite\n")
+		return
+	}
+	var msgs []string
+	for id, reason := range failures {
+		if _, ok := known[id]; !ok {
+			msgs = append(msgs, fmt.Sprintf("new failure (not in %s): %s: %s", conformanceKnownFailuresFile, id, reason))
+		}
+	}
+	for id := range known {
+		if _, ok := failures[id]; !ok {
+			msgs = append(msgs, fmt.Sprintf("listed in %s but now passes (remove it): %s", conformanceKnownFailuresFile, id))
+		}
+	}
+	sort.Strings(msgs)
+	for _, m := range msgs {
+		t.Error(m)
+	}
+}
+
+func writeKnownFailures(t *testing.T, path string, failures map[string]string, header string) {
+	ids := make([]string, 0, len(failures))
+	for id := range failures {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var b strings.Builder
+	b.WriteString(header)
+	for _, id := range ids {
+		b.WriteString(id + "\t" + failures[id] + "\n")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
