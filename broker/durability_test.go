@@ -286,7 +286,7 @@ func TestCompactionKeepsLatestPerKey(t *testing.T) {
 			})
 		}
 		if err := compactedMatches(latest, got, n); err != nil {
-				if time.Since(lastRoll) > 400*time.Millisecond {
+			if time.Since(lastRoll) > 400*time.Millisecond {
 				prod.ProduceSync(context.Background(), &kgo.Record{Key: []byte("roll"), Value: []byte("x")})
 				latest["roll"] = kadm.StringPtr("x")
 				lastRoll = time.Now()

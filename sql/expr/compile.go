@@ -759,65 +759,49 @@ func operandType(t, operand *types.Type) *types.Type {
 	return t
 }
 
+// intArith is ArithFunc for INT and BIGINT: Java's wrapping arithmetic, with the operator chosen once
+// rather than per record. minValue / -1 overflows back to minValue, and x % -1 is 0, as in Java.
+func intArith[T int32 | int64](op types.ArithOp, minValue T) func(a, b Value) (Value, error) {
+	switch op {
+	case types.Add:
+		return func(a, b Value) (Value, error) { return a.(T) + b.(T), nil }
+	case types.Sub:
+		return func(a, b Value) (Value, error) { return a.(T) - b.(T), nil }
+	case types.Mul:
+		return func(a, b Value) (Value, error) { return a.(T) * b.(T), nil }
+	case types.Div:
+		return func(a, b Value) (Value, error) {
+			x, y := a.(T), b.(T)
+			if y == 0 {
+				return nil, fmt.Errorf("/ by zero")
+			}
+			if x == minValue && y == -1 {
+				return x, nil
+			}
+			return x / y, nil
+		}
+	}
+	return func(a, b Value) (Value, error) {
+		x, y := a.(T), b.(T)
+		if y == 0 {
+			return nil, fmt.Errorf("/ by zero")
+		}
+		if y == -1 {
+			return T(0), nil
+		}
+		return x % y, nil
+	}
+}
+
 // ArithFunc returns the function computing op for operands already converted to the operand kind of result
 // type t. Integer arithmetic wraps around like Java's; integer division by zero is an error; DOUBLE
 // follows IEEE 754.
 func ArithFunc(op types.ArithOp, t *types.Type) func(a, b Value) (Value, error) {
 	switch t.Kind {
 	case types.KindInt:
-		return func(a, b Value) (Value, error) {
-			x, y := a.(int32), b.(int32)
-			switch op {
-			case types.Add:
-				return x + y, nil
-			case types.Sub:
-				return x - y, nil
-			case types.Mul:
-				return x * y, nil
-			case types.Div:
-				if y == 0 {
-					return nil, fmt.Errorf("/ by zero")
-				}
-				if x == math.MinInt32 && y == -1 {
-					return x, nil
-				}
-				return x / y, nil
-			}
-			if y == 0 {
-				return nil, fmt.Errorf("/ by zero")
-			}
-			if y == -1 {
-				return int32(0), nil
-			}
-			return x % y, nil
-		}
+		return intArith[int32](op, math.MinInt32)
 	case types.KindBigint:
-		return func(a, b Value) (Value, error) {
-			x, y := a.(int64), b.(int64)
-			switch op {
-			case types.Add:
-				return x + y, nil
-			case types.Sub:
-				return x - y, nil
-			case types.Mul:
-				return x * y, nil
-			case types.Div:
-				if y == 0 {
-					return nil, fmt.Errorf("/ by zero")
-				}
-				if x == math.MinInt64 && y == -1 {
-					return x, nil
-				}
-				return x / y, nil
-			}
-			if y == 0 {
-				return nil, fmt.Errorf("/ by zero")
-			}
-			if y == -1 {
-				return int64(0), nil
-			}
-			return x % y, nil
-		}
+		return intArith[int64](op, math.MinInt64)
 	case types.KindDouble:
 		return func(a, b Value) (Value, error) {
 			x, y := a.(float64), b.(float64)
