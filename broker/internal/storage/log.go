@@ -430,14 +430,16 @@ func readBatches(s *segment, pos, end int64, maxBytes int, limitOffset int64) ([
 		want = min(records.HeaderSize, end-pos)
 	}
 	buf := make([]byte, want)
-	if _, err := s.f.ReadAt(buf, pos); err != nil && !errors.Is(err, io.EOF) {
+	got, err := s.f.ReadAt(buf, pos)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("storage: read %s: %w", s.path(), err)
 	}
+	buf = buf[:got]
 	n := 0
 	for n+records.LogOverhead <= len(buf) {
 		base := int64(binary.BigEndian.Uint64(buf[n:]))
 		size := records.LogOverhead + int(int32(binary.BigEndian.Uint32(buf[n+8:])))
-		if base >= limitOffset {
+		if base >= limitOffset || size < records.HeaderSize {
 			break
 		}
 		if n+size > len(buf) {
