@@ -47,6 +47,7 @@
 //
 // GroupByKey/GroupBy then Count, Reduce, Aggregate; WindowedBy (tumbling, hopping), SlidingWindowedBy,
 // SessionWindowedBy; TableGroupBy with adder/subtractor; SuppressUntilWindowCloses; StreamTableJoin,
+// GlobalTable with StreamGlobalTableJoin/LeftJoin (all partitions, loaded before tasks start),
 // StreamStreamJoin (JoinWindows, KIP-633), TableTableJoin, ForeignKeyJoin (KIP-213). Semantics follow
 // Kafka Streams, including timestamps, grace, tombstones and dropped records (runtime.RecordDropped).
 // All state lives in state/ stores with changelogs; a key changed upstream is repartitioned first.

@@ -112,6 +112,13 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	stopGlobals, err := a.startGlobals(ctx, cancel)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	threads := make([]*thread, a.cfg.threads)
 	for i := range threads {
 		th, err := newThread(a, i)
@@ -119,6 +126,8 @@ func (a *App) Run(ctx context.Context) error {
 			for _, t := range threads[:i] {
 				t.cl.Close()
 			}
+			cancel()
+			stopGlobals()
 			return err
 		}
 		threads[i] = th
@@ -147,6 +156,10 @@ func (a *App) Run(ctx context.Context) error {
 		if err != nil && first == nil {
 			first = err
 		}
+	}
+	cancel()
+	if err := stopGlobals(); err != nil && first == nil {
+		first = err
 	}
 	a.closeState()
 	return first

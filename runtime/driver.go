@@ -78,10 +78,19 @@ func NewTestDriver(t *Topology, opts ...Opt) (*TestDriver, error) {
 		internal: p.internal,
 		metrics:  m,
 	}
+	if len(t.globals) > 0 {
+		d.db = state.OpenMemory()
+		if d.sh.globals, err = openGlobals(context.Background(), t, d.db, cfg.appID); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
 	var openState openStateTask
 	for _, st := range p.subs {
 		if len(st.stores) > 0 {
-			d.db = state.OpenMemory()
+			if d.db == nil {
+				d.db = state.OpenMemory()
+			}
 			openState = func(id TaskID) (*state.Task, error) { return d.db.OpenTask(cfg.appID, id.String(), id.Partition) }
 			break
 		}
@@ -106,7 +115,7 @@ func (c driverCollector) send(r *kgo.Record) {
 	d.outputs[r.Topic] = append(d.outputs[r.Topic], RawRecord{
 		Topic: r.Topic, Offset: off, Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: r.Timestamp.UnixMilli(),
 	})
-	if d.taskFor(r.Topic) != nil {
+	if d.taskFor(r.Topic) != nil || d.sh.globals.forTopic(r.Topic) != nil {
 		r.Partition, r.Offset = 0, off
 		d.pending = append(d.pending, r)
 	}
@@ -130,12 +139,15 @@ func (d *TestDriver) PipeInput(topic string, key, value []byte, timestamp int64,
 		return ErrClosed
 	}
 	id, ok := d.plan.subFor(topic)
-	if !ok {
+	if !ok && d.sh.globals.forTopic(topic) == nil {
 		return fmt.Errorf("runtime: no source reads topic %s", topic)
 	}
 	off := d.offsets[topic]
 	d.offsets[topic] = off + 1
 	r := &kgo.Record{Topic: topic, Partition: 0, Offset: off, Key: key, Value: value, Headers: headers, Timestamp: time.UnixMilli(timestamp)}
+	if !ok {
+		return d.applyGlobal(r)
+	}
 	if err := d.run(d.tasks[id], r); err != nil {
 		d.pending = nil
 		return err
@@ -156,6 +168,12 @@ func (d *TestDriver) drain() error {
 	for len(d.pending) > 0 {
 		r := d.pending[0]
 		d.pending = d.pending[1:]
+		if d.taskFor(r.Topic) == nil {
+			if err := d.applyGlobal(r); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := d.run(d.taskFor(r.Topic), r); err != nil {
 			d.pending = nil
 			return err
@@ -246,8 +264,19 @@ func (d *TestDriver) Close() error {
 	for _, t := range d.tasks {
 		errs = append(errs, t.close())
 	}
+	errs = append(errs, d.sh.globals.close())
 	if d.db != nil {
 		errs = append(errs, d.db.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// applyGlobal applies a record of a global store's topic to the store, as the App's global
+// consumer does; with one partition per topic, the store is always caught up.
+func (d *TestDriver) applyGlobal(r *kgo.Record) error {
+	if err := d.sh.globals.forTopic(r.Topic).apply(context.Background(), d.sh, []*kgo.Record{r}); err != nil {
+		d.pending = nil
+		return err
+	}
+	return nil
 }

@@ -23,6 +23,7 @@ type shared struct {
 	now      func() time.Time
 	internal map[string]bool // undecorated internal topic names
 	metrics  *metrics
+	globals  *globals // nil without global stores; set before any task is created
 }
 
 // decorate returns the run-time name of topic: "<application.id>-<topic>" for an internal topic.

@@ -25,6 +25,7 @@ type Topology struct {
 	storeBy  map[string]*storeDef
 	internal map[string]*internalTopic // undecorated repartition topic name → spec
 	copart   [][]string                // groups of source node names
+	globals  []*globalDef              // global stores (global.go), in no sub-topology
 	err      error
 }
 
