@@ -93,6 +93,17 @@ func (c *clientFlags) newAdmin() (*kadm.Client, error) {
 	return adm, nil
 }
 
+// admin returns an admin client and a context bounding one admin operation by --timeout; done closes
+// both.
+func (c *clientFlags) admin(parent context.Context) (context.Context, *kadm.Client, func(), error) {
+	adm, err := c.newAdmin()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := c.requestContext(parent)
+	return ctx, adm, func() { cancel(); adm.Close() }, nil
+}
+
 // requestContext bounds one admin operation (which may be several requests) by --timeout.
 func (c *clientFlags) requestContext(parent context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(parent, c.timeout)

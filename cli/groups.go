@@ -44,13 +44,11 @@ func newGroupsListCommand(cf *clientFlags) *cobra.Command {
 		Short: "List groups with their state and protocol type, sorted by group",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			adm, err := cf.newAdmin()
+			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := cf.requestContext(cmd.Context())
-			defer cancel()
+			defer done()
 			groups, err := adm.ListGroups(ctx)
 			if err != nil {
 				return fmt.Errorf("list groups: %w", cf.describeErr(err))
@@ -75,13 +73,11 @@ offset, the lag between them and the member consuming it; "-" where there is non
 partitions get a row of their own. A group without members says so on standard error.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			adm, err := cf.newAdmin()
+			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := cf.requestContext(cmd.Context())
-			defer cancel()
+			defer done()
 			lags, err := adm.Lag(ctx, args...)
 			if err != nil {
 				return fmt.Errorf("describe groups: %w", cf.describeErr(err))
@@ -176,13 +172,11 @@ and refuses while the group has members (its state is not Empty): stop its consu
 			if err != nil {
 				return err
 			}
-			adm, err := cf.newAdmin()
+			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := cf.requestContext(cmd.Context())
-			defer cancel()
+			defer done()
 			plan, err := o.plan(ctx, adm, group, scenario)
 			if err != nil {
 				return cf.describeErr(err)
@@ -400,13 +394,11 @@ func newGroupsDeleteCommand(cf *clientFlags) *cobra.Command {
 		Short: "Delete inactive groups and their committed offsets",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			adm, err := cf.newAdmin()
+			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := cf.requestContext(cmd.Context())
-			defer cancel()
+			defer done()
 			resps, err := adm.DeleteGroups(ctx, args...)
 			if err != nil {
 				return fmt.Errorf("delete groups: %w", cf.describeErr(err))

@@ -53,13 +53,11 @@ Prints "Created topic NAME." on success, as kafka-topics.sh does.`,
 			if err != nil {
 				return err
 			}
-			adm, err := cf.newAdmin()
+			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := cf.requestContext(cmd.Context())
-			defer cancel()
+			defer done()
 			resp, err := adm.CreateTopic(ctx, partitions, replication, cfgs, name)
 			switch {
 			case ifNotExists && errors.Is(err, kerr.TopicAlreadyExists):
@@ -85,13 +83,11 @@ func newTopicsListCommand(cf *clientFlags) *cobra.Command {
 		Short: "List topic names, one per line, sorted; internal topics are left out",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			adm, err := cf.newAdmin()
+			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := cf.requestContext(cmd.Context())
-			defer cancel()
+			defer done()
 			topics, err := adm.ListTopics(ctx)
 			if err != nil {
 				return fmt.Errorf("list topics: %w", cf.describeErr(err))
@@ -113,13 +109,11 @@ func newTopicsDescribeCommand(cf *clientFlags) *cobra.Command {
 form: one line per topic with its ID, partition count, replication factor and the configs set on the
 topic itself (not broker or built-in defaults), then one line per partition.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			adm, err := cf.newAdmin()
+			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := cf.requestContext(cmd.Context())
-			defer cancel()
+			defer done()
 			topics, err := adm.ListTopics(ctx, args...)
 			if err != nil {
 				return fmt.Errorf("describe topics: %w", cf.describeErr(err))
@@ -220,13 +214,11 @@ incrementally: configs not named keep their values.`,
 				alter = append(alter, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: k})
 			}
 
-			adm, err := cf.newAdmin()
+			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := cf.requestContext(cmd.Context())
-			defer cancel()
+			defer done()
 			if cmd.Flags().Changed("partitions") {
 				resps, err := adm.UpdatePartitions(ctx, partitions, name)
 				if err != nil {
@@ -264,13 +256,11 @@ func newTopicsDeleteCommand(cf *clientFlags) *cobra.Command {
 		Short: "Delete topics and all their records",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			adm, err := cf.newAdmin()
+			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer adm.Close()
-			ctx, cancel := cf.requestContext(cmd.Context())
-			defer cancel()
+			defer done()
 			resps, err := adm.DeleteTopics(ctx, args...)
 			if err != nil {
 				return fmt.Errorf("delete topics: %w", cf.describeErr(err))
