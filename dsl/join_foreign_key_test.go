@@ -59,3 +59,38 @@ func TestForeignKeyJoinSemantics(t *testing.T) {
 		t.Errorf("left:\n got  %v\n want %v", got, want)
 	}
 }
+
+// A foreign-key join's result carries no old values (Kafka Streams' ResponseJoinProcessor forwards
+// Change(new, null)), so a delete of a left row reaches a downstream table-table join as a change
+// with neither value: KTableKTableJoin forwards it as a delete when the other table has the row.
+func TestForeignKeyJoinDeleteThroughTableJoin(t *testing.T) {
+	b := dsl.NewBuilder()
+	orders := dsl.TableSource(b, "orders", serde.String(), serde.JSON[*string]()) // order → product id
+	products := dsl.TableSource(b, "products", serde.String(), serde.JSON[*string]())
+	notes := dsl.TableSource(b, "notes", serde.String(), serde.JSON[*string]()) // order → note
+	vs := dsl.WithValueSerde(serde.JSON[*string]())
+	cat := func(a, b *string) (*string, error) {
+		s := *a + ":" + *b
+		return &s, nil
+	}
+	fj := dsl.ForeignKeyJoin(orders, products, func(p *string) (string, error) { return *p, nil }, cat, vs)
+	dsl.TableTableJoin(fj, notes, func(_ string, a, b *string) (*string, error) { return cat(a, b) }, vs).ToStream().To("out")
+
+	d := dsltest.New(t, b)
+	o := dsltest.Input(d, "orders", serde.String(), serde.JSON[*string]())
+	p := dsltest.Input(d, "products", serde.String(), serde.JSON[*string]())
+	n := dsltest.Input(d, "notes", serde.String(), serde.JSON[*string]())
+	s := func(v string) *string { return &v }
+	p.PipeAt("p1", s("apple"), at(1))
+	n.PipeAt("o1", s("urgent"), at(2))
+	o.PipeAt("o1", s("p1"), at(3))
+	o.PipeAt("o1", nil, at(4))
+
+	var got []rec[string, string]
+	for _, r := range dsltest.Output(d, "out", serde.String(), serde.JSON[*string]()).ReadRecords() {
+		got = append(got, rec[string, string]{r.Key, strOr(r.Value, true), r.Timestamp})
+	}
+	if want := []rec[string, string]{{"o1", "p1:apple:urgent", 3}, {"o1", "null", 4}}; !equalRecs(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}

@@ -27,7 +27,8 @@ func StreamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO]
 // StreamStreamLeftJoin is StreamStreamJoin where a left record that joined no right record is also
 // emitted, with hasRight false, once its window has closed: when stream time passes t+After+Grace
 // (KIP-633: no spurious left-join results for records that later find a partner). A left record
-// that arrives after its window already closed is emitted at once.
+// that arrives after its window already closed is emitted at once. With w.Eager, a left record
+// that finds no partner on arrival is emitted at once, and again joined with each later partner.
 func StreamStreamLeftJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO], joiner func(key K, left V, right VO, hasRight bool) (VR, error), w JoinWindows, opts ...Opt) *Stream[K, VR] {
 	return streamStreamJoin(left, right, func(k K, l V, hasL bool, r VO, hasR bool) (VR, error) { return joiner(k, l, r, hasR) }, w, true, false, opts)
 }
@@ -70,7 +71,7 @@ func streamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO]
 		otherStore = base + "-other-store"
 	}
 	outerStore := ""
-	if leftOuter || rightOuter {
+	if (leftOuter || rightOuter) && !w.Eager {
 		outerStore = base + "-outer-shared-store"
 	}
 	size := max(w.Before+w.After, time.Millisecond)

@@ -66,3 +66,46 @@ func TestStreamStreamJoinSemantics(t *testing.T) {
 		fmt.Println(d.Describe())
 	}
 }
+
+// Eager join windows are Kafka Streams' JoinWindows.of semantics before KIP-633 (the spurious
+// left/outer-join results of KAFKA-10847, which ksqlDB keeps for joins without a GRACE PERIOD):
+// a record that finds no partner on arrival is emitted at once with the other side absent, and a
+// partner arriving later in the window emits the joined result too.
+func TestStreamStreamJoinEagerSemantics(t *testing.T) {
+	b := dsl.NewBuilder()
+	l := dsl.Source(b, "left", serde.String(), serde.String())
+	r := dsl.Source(b, "right", serde.String(), serde.String())
+	w := dsl.LegacyJoinTimeDifference(10 * time.Millisecond)
+	str := dsl.WithValueSerde(serde.String())
+	orNull := func(v string, ok bool) string {
+		if !ok {
+			return "null"
+		}
+		return v
+	}
+	dsl.StreamStreamJoin(l, r, func(_ string, a, b string) (string, error) { return a + "+" + b, nil }, w, str).To("inner")
+	dsl.StreamStreamLeftJoin(l, r, func(_ string, a, b string, ok bool) (string, error) {
+		return a + "+" + orNull(b, ok), nil
+	}, w, str).To("leftjoin")
+	dsl.StreamStreamOuterJoin(l, r, func(_ string, a string, okA bool, b string, okB bool) (string, error) {
+		return orNull(a, okA) + "+" + orNull(b, okB), nil
+	}, w, str).To("outer")
+
+	d := dsltest.New(t, b)
+	left := dsltest.Input(d, "left", serde.String(), serde.String())
+	right := dsltest.Input(d, "right", serde.String(), serde.String())
+	left.PipeAt("a", "L0", at(0))   // no partner yet: left and outer emit L0+null now
+	right.PipeAt("a", "R5", at(5))  // joins L0: every join emits L0+R5
+	right.PipeAt("b", "Rb", at(30)) // no partner: outer emits null+Rb now
+	left.PipeAt("b", "Lb", at(45))  // 15ms after Rb, outside the window: Lb+null
+	left.PipeAt("c", "Lc", at(1))   // out of order, no partner: emitted at once
+
+	type r3 = rec[string, string]
+	checkRecs(t, "inner", dsltest.Output(d, "inner", serde.String(), serde.String()),
+		r3{"a", "L0+R5", 5})
+	checkRecs(t, "left", dsltest.Output(d, "leftjoin", serde.String(), serde.String()),
+		r3{"a", "L0+null", 0}, r3{"a", "L0+R5", 5}, r3{"b", "Lb+null", 45}, r3{"c", "Lc+null", 1})
+	checkRecs(t, "outer", dsltest.Output(d, "outer", serde.String(), serde.String()),
+		r3{"a", "L0+null", 0}, r3{"a", "L0+R5", 5}, r3{"b", "null+Rb", 30}, r3{"b", "Lb+null", 45},
+		r3{"c", "Lc+null", 1})
+}

@@ -124,7 +124,9 @@ func (p *tableJoinProc[K, V, VO, VR]) Process(rec runtime.Record[K, Change[V]]) 
 		}
 		out.HasOld = true
 	}
-	if !out.HasNew && !out.HasOld {
+	if !out.HasNew && !out.HasOld && !hasOther {
+		// With the other row present, Kafka Streams forwards even a change without old value (a
+		// foreign-key join's delete) as a delete; without it there was no result row.
 		return nil
 	}
 	ts := rec.Timestamp

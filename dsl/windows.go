@@ -66,11 +66,23 @@ type SessionWindows struct {
 // other side's records in [t-Before, t+After]. Grace is how long after a window closes (stream
 // time past t+After) out-of-order records are still joined; left and outer joins emit a record
 // that found no partner only when its window closed plus grace (KIP-633), never spuriously.
+//
+// Eager selects the join semantics before KIP-633 (Kafka Streams' deprecated JoinWindows.of,
+// which disables the spurious-result fix of KAFKA-10847): a left or outer join emits a record
+// that found no partner at once, with the other side absent, and a partner arriving later in the
+// window emits the joined result as well. ksqlDB joins without a GRACE PERIOD behave this way.
 type JoinWindows struct {
 	Before, After, Grace time.Duration
+	Eager                bool
 }
 
 // JoinTimeDifference returns symmetric join windows: [t-d, t+d] (JoinWindows.ofTimeDifferenceAndGrace).
 func JoinTimeDifference(d, grace time.Duration) JoinWindows {
 	return JoinWindows{Before: d, After: d, Grace: grace}
+}
+
+// LegacyJoinTimeDifference returns symmetric eager join windows with the default grace of the
+// deprecated API: 24 hours less the window size, at least zero (JoinWindows.of).
+func LegacyJoinTimeDifference(d time.Duration) JoinWindows {
+	return JoinWindows{Before: d, After: d, Grace: max(24*time.Hour-2*d, 0), Eager: true}
 }

@@ -123,7 +123,15 @@ func (a *Analyzer) Analyze(stmt parser.Statement, text string) (Analyzed, error)
 		if src.Kind != s.Kind {
 			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Incompatible data source type is %s, but statement was DROP %s", src.Kind, s.Kind)
 		}
+		if src.ReadOnly && s.DeleteTopic {
+			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot delete topic for read-only source: %s", src.Name)
+		}
 		return &DropSource{Source: src, DeleteTopic: s.DeleteTopic}, nil
+	case *parser.AlterSource:
+		if src, ok := a.Meta.Source(s.Name.Name); ok && src.ReadOnly {
+			kind := strings.ToLower(src.Kind.String())
+			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot alter %s '%s': ALTER operations are not supported on source %ss.", kind, src.Name, kind)
+		}
 	case *parser.CreateAsSelect:
 		return a.createAsSelect(s, text)
 	case *parser.InsertInto:
@@ -203,7 +211,7 @@ func (a *Analyzer) formats(props parser.Properties, pos sqlerr.Pos, valueRequire
 		if hasValue {
 			which = "VALUE_FORMAT"
 		}
-		return "", "", sqlerr.New(sqlerr.Property, pos, "Cannot supply both '%s' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats.\nEither use just 'FORMAT', or use '%s' and '%s'.", which, "KEY_FORMAT", "VALUE_FORMAT")
+		return "", "", sqlerr.New(sqlerr.Property, pos, "Cannot supply both '%s' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats. Either use just 'FORMAT', or use '%s' and '%s'.", which, "KEY_FORMAT", "VALUE_FORMAT")
 	}
 	if hasFormat {
 		kf, vf = f, f
@@ -229,6 +237,9 @@ func (a *Analyzer) formats(props parser.Properties, pos sqlerr.Pos, valueRequire
 	}
 	return kf, vf, nil
 }
+
+// headersType is the type of a HEADERS column: every header of the record, in order.
+var headersType = types.ArrayOf(types.StructOf(types.Field{Name: "KEY", Type: types.String}, types.Field{Name: "VALUE", Type: types.Bytes}))
 
 var reservedColumnNames = map[string]bool{"ROWTIME": true, "ROWPARTITION": true, "ROWOFFSET": true,
 	"WINDOWSTART": true, "WINDOWEND": true}
@@ -298,8 +309,14 @@ func (a *Analyzer) createSource(s *parser.CreateSource, text string) (Analyzed, 
 			col.Namespace = types.NamespaceKey
 			hasKey = true
 		case parser.ConstraintHeaders:
+			if !t.Equal(headersType) {
+				return nil, sqlerr.New(sqlerr.Type, el.Name.P, "Invalid type for HEADERS column: expected %s, got %s", headersType, t)
+			}
 			col.Namespace = types.NamespaceHeader
 		case parser.ConstraintHeader:
+			if t.Kind != types.KindBytes {
+				return nil, sqlerr.New(sqlerr.Type, el.Name.P, "Invalid type for HEADER('%s') column: expected BYTES, got %s", el.HeaderKey, t)
+			}
 			col.Namespace, col.HeaderKey = types.NamespaceHeader, el.HeaderKey
 		}
 		schema.Columns = append(schema.Columns, col)
@@ -340,6 +357,14 @@ func (a *Analyzer) createSource(s *parser.CreateSource, text string) (Analyzed, 
 	}
 	if ws, ok := propString(s.Props, "WINDOW_TYPE"); ok {
 		src.Window = strings.ToUpper(ws)
+		if size, ok := propString(s.Props, "WINDOW_SIZE"); ok {
+			if src.Window == "SESSION" {
+				return nil, sqlerr.New(sqlerr.Property, s.P, "'WINDOW_SIZE' should not be set for SESSION windows.")
+			}
+			if err := checkDuration(size); err != nil {
+				return nil, sqlerr.New(sqlerr.Property, s.P, "Configuration WINDOW_SIZE is invalid: %v", err)
+			}
+		}
 	}
 	return &CreateSource{Source: src, OrReplace: s.OrReplace, IfNotExists: s.IfNotExists}, nil
 }
@@ -349,9 +374,22 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 		return nil, sqlerr.New(sqlerr.SourceExists, s.P, "Cannot add %s '%s': A %s with the same name already exists",
 			strings.ToLower(s.Kind.String()), s.Name.Name, strings.ToLower(existing.Kind.String()))
 	}
-	q, err := a.AnalyzeQuery(s.Query, s.Name.Name)
+	q, planErr, err := a.analyzeQuery(s.Query, s.Name.Name)
 	if err != nil {
 		return nil, err
+	}
+	if planErr != nil {
+		if ts, ok := propString(s.Props, "TIMESTAMP"); ok && q.Output.Index(strings.ToUpper(ts)) < 0 {
+			return nil, sqlerr.New(sqlerr.Property, s.P, "The TIMESTAMP column set in the WITH clause does not exist in the schema: '%s'", strings.ToUpper(ts))
+		}
+		return nil, planErr
+	}
+	if s.Kind == parser.Table && len(q.GroupByExpr) == 0 && len(q.Aggregates) > 0 {
+		var calls []string
+		for _, ag := range q.Aggregates {
+			calls = append(calls, aggregateText(ag.Expr))
+		}
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "CREATE TABLE AS SELECT statement does not support aggregate function [%s] without a GROUP BY clause.", strings.Join(calls, ", "))
 	}
 	if s.Kind == parser.Table && !q.IsTable {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.")
@@ -378,6 +416,11 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 				return nil, sqlerr.New(sqlerr.Property, s.P, "Unknown format: %s", f)
 			}
 		}
+	}
+	_, keyGiven := propString(s.Props, "KEY_FORMAT")
+	_, formatGiven := propString(s.Props, "FORMAT")
+	if kf == "NONE" && !keyGiven && !formatGiven && len(q.Output.Key()) > 0 {
+		kf = inheritedKeyFormat(q, vf)
 	}
 	topic, ok := propString(s.Props, "KAFKA_TOPIC")
 	if !ok {
@@ -423,6 +466,11 @@ func (a *Analyzer) insertInto(s *parser.InsertInto) (Analyzed, error) {
 	if target.ReadOnly {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot insert into read-only %s: %s", strings.ToLower(target.Kind.String()), target.Name)
 	}
+	for _, c := range target.Schema.Columns {
+		if c.Namespace == types.NamespaceHeader {
+			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot insert into %s because it has header columns", target.Name)
+		}
+	}
 	q, err := a.AnalyzeQuery(s.Query, s.Target.Name)
 	if err != nil {
 		return nil, err
@@ -442,17 +490,25 @@ func (a *Analyzer) insertInto(s *parser.InsertInto) (Analyzed, error) {
 func (a *Analyzer) insertValues(s *parser.InsertValues) (Analyzed, error) {
 	target, ok := a.Meta.Source(s.Target.Name)
 	if !ok {
-		return nil, sqlerr.New(sqlerr.UnknownSource, s.Target.P, "Cannot insert values into an unknown stream/table: %s", s.Target.Name)
+		return nil, sqlerr.New(sqlerr.UnknownSource, s.Target.P, "Cannot insert values into an unknown stream/table: `%s`%s", s.Target.Name, a.caseHint(s.Target))
 	}
 	if target.ReadOnly {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot insert values into read-only %s: %s", strings.ToLower(target.Kind.String()), target.Name)
 	}
 	var cols []int
 	if s.Columns == nil {
+		// Without a column list the values are for every column, headers included, which cannot be
+		// written.
+		var headers []string
 		for i, c := range target.Schema.Columns {
-			if c.Namespace != types.NamespaceHeader {
+			if c.Namespace == types.NamespaceHeader {
+				headers = append(headers, c.Name)
+			} else {
 				cols = append(cols, i)
 			}
+		}
+		if len(headers) > 0 {
+			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Cannot insert into HEADER columns: %s", strings.Join(headers, ", "))
 		}
 	} else {
 		var headers []string
@@ -506,7 +562,64 @@ func (a *Analyzer) insertValues(s *parser.InsertValues) (Analyzed, error) {
 	return &InsertValues{Target: target, Values: out}, nil
 }
 
+// caseHint suggests, for a source name that does not exist, the source whose name differs only in case.
+func (a *Analyzer) caseHint(name parser.Ident) string {
+	for _, src := range a.Meta.Sources() {
+		if src.Name == name.Name || !strings.EqualFold(src.Name, name.Name) {
+			continue
+		}
+		if name.Quoted {
+			return fmt.Sprintf("\nDid you mean %s? Hint: try removing double quotes from the source name.", src.Name)
+		}
+		return fmt.Sprintf("\nDid you mean \"%s\"? Hint: wrap the source name in double quotes to make it case-sensitive.", src.Name)
+	}
+	return ""
+}
+
+// durationUnits are the time units of a duration property such as WINDOW_SIZE ('30 SECONDS').
+var durationUnits = map[string]bool{"NANOSECONDS": true, "MICROSECONDS": true, "MILLISECONDS": true,
+	"SECONDS": true, "MINUTES": true, "HOURS": true, "DAYS": true}
+
+// checkDuration validates a duration property value: a whole number and a time unit, singular or plural.
+func checkDuration(text string) error {
+	parts := strings.Fields(text)
+	if len(parts) != 2 {
+		return fmt.Errorf("Invalid duration: '%s'. Expected '<number> <time unit>', e.g. '30 SECONDS'", text)
+	}
+	if _, err := strconv.ParseInt(parts[0], 10, 64); err != nil {
+		return fmt.Errorf("Invalid duration: '%s'. Not a number: '%s'", text, parts[0])
+	}
+	unit := strings.ToUpper(parts[1])
+	if !durationUnits[unit] && !durationUnits[unit+"S"] {
+		return fmt.Errorf("Invalid duration: '%s'. Unknown time unit: '%s'", text, unit)
+	}
+	return nil
+}
+
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// inheritedKeyFormat is the key format of a query result that has key columns although its first source
+// has none (key format NONE): a joined source's key format, else the value format when it can hold the
+// key, else KAFKA.
+func inheritedKeyFormat(q *Query, vf string) string {
+	for _, s := range q.Sources[1:] {
+		if s.Source.KeyFormat != "NONE" {
+			return s.Source.KeyFormat
+		}
+	}
+	if format.ValidateKeySchema(vf, q.Output.Key()) == nil {
+		return vf
+	}
+	return "KAFKA"
+}
+
+// aggregateText renders an aggregate call as ksqlDB's messages do: COUNT(*) reads ROWTIME.
+func aggregateText(e parser.Expr) string {
+	if f, ok := e.(*parser.FuncCall); ok && (f.Star || len(f.Args) == 0) {
+		return f.Name.Name + "(ROWTIME)"
+	}
+	return parser.FormatExpr(e)
+}
 
 var _ = fmt.Sprintf
 

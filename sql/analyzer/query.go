@@ -2,7 +2,9 @@ package analyzer
 
 import (
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/seichedb/seiche/sql/expr"
 	"github.com/seichedb/seiche/sql/function"
@@ -18,17 +20,6 @@ type QuerySource struct {
 	Alias  string
 	Offset int
 	Width  int
-}
-
-// JoinStep is one join of the FROM clause (left-deep: step i joins the result of the previous steps with
-// Sources[i+1]).
-type JoinStep struct {
-	Type   parser.JoinType
-	Within *parser.Within
-	// LeftKey and RightKey are the equi-join expressions over the Input row.
-	LeftKey, RightKey *expr.Compiled
-	// LeftExpr and RightExpr are the join expressions as written.
-	LeftExpr, RightExpr parser.Expr
 }
 
 // AggregateCall is one aggregate function call of an aggregating query; Args are evaluated over the Input
@@ -109,6 +100,8 @@ type queryAnalysis struct {
 	q     *Query
 	sink  string
 	input *expr.Scope
+	// planErr is an error ksqlDB reports when it plans the query rather than when it analyzes it.
+	planErr error
 }
 
 func (qa *queryAnalysis) compiler(scope *expr.Scope, clause string) *expr.Compiler {
@@ -117,39 +110,64 @@ func (qa *queryAnalysis) compiler(scope *expr.Scope, clause string) *expr.Compil
 
 // AnalyzeQuery analyzes a SELECT; sink is the name of the source it writes into ("" for transient queries).
 func (a *Analyzer) AnalyzeQuery(pq *parser.Query, sink string) (*Query, error) {
+	q, planErr, err := a.analyzeQuery(pq, sink)
+	if err == nil {
+		err = planErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// analyzeQuery is AnalyzeQuery, keeping apart the errors of the checks ksqlDB makes when planning (planErr,
+// with q complete), which a statement reports after its own.
+func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *Query, planErr error, err error) {
 	qa := &queryAnalysis{a: a, q: &Query{Window: pq.Window, Emit: pq.Emit, Limit: pq.Limit}, sink: sink}
 	if err := qa.from(pq.From); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	q := qa.q
+	q = qa.q
 	if err := qa.sourceChecks(pq); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if pq.Where != nil {
+		rewritePseudoTimestamps(pq.Where)
+		var unknown string
+		walk(pq.Where, func(x parser.Expr) {
+			if cr, ok := x.(*parser.ColumnRef); ok && unknown == "" && isWindowBound(cr.Name.Name) {
+				if idx, err := qa.input.Resolve(qualifierOf(cr), cr.Name.Name); err != nil || idx < 0 {
+					unknown = cr.Name.Name
+				}
+			}
+		})
+		if unknown != "" {
+			return nil, nil, sqlerr.New(sqlerr.UnknownColumn, pq.Where.Position(), "Error in WHERE expression: Unknown column %s.", unknown)
+		}
 		w, err := qa.compiler(qa.input, "WHERE").Compile(pq.Where)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if w.Type.Kind != types.KindBoolean && w.Type.Kind != types.KindNull {
-			return nil, sqlerr.New(sqlerr.Type, pq.Where.Position(), "Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", parser.FormatExpr(pq.Where), w.Type)
+			return nil, nil, sqlerr.New(sqlerr.Type, pq.Where.Position(), "Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", parser.FormatExpr(pq.Where), w.Type)
 		}
 		q.Where = w
 	}
 	if pq.Window != nil && len(pq.GroupBy) == 0 {
-		return nil, sqlerr.New(sqlerr.Semantic, pq.Window.P, "WINDOW clause requires a GROUP BY clause.")
+		return nil, nil, sqlerr.New(sqlerr.Semantic, pq.Window.P, "WINDOW clause requires a GROUP BY clause.")
 	}
 	for _, pb := range pq.PartitionBy {
 		if containsAggregate(a.Funcs, pb) {
-			return nil, sqlerr.New(sqlerr.Semantic, pb.Position(), "PARTITION BY does not support aggregate functions: %s is an aggregate function.", aggregateName(a.Funcs, pb))
+			return nil, nil, sqlerr.New(sqlerr.Semantic, pb.Position(), "PARTITION BY does not support aggregate functions: %s is an aggregate function.", aggregateName(a.Funcs, pb))
 		}
 		c, err := qa.compiler(qa.input, "PARTITION BY").Compile(pb)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		q.PartitionBy = append(q.PartitionBy, c)
 	}
 	if len(pq.PartitionBy) > 0 && len(pq.GroupBy) > 0 {
-		return nil, sqlerr.New(sqlerr.Semantic, pq.P, "Queries with GROUP BY and PARTITION BY are not supported.")
+		return nil, nil, sqlerr.New(sqlerr.Semantic, pq.P, "Queries with GROUP BY and PARTITION BY are not supported.")
 	}
 	aggregating := len(pq.GroupBy) > 0
 	for _, it := range pq.Select {
@@ -158,18 +176,17 @@ func (a *Analyzer) AnalyzeQuery(pq *parser.Query, sink string) (*Query, error) {
 		}
 	}
 	if pq.Having != nil && !aggregating {
-		return nil, sqlerr.New(sqlerr.Semantic, pq.Having.Position(), "HAVING clause requires a GROUP BY clause.")
+		return nil, nil, sqlerr.New(sqlerr.Semantic, pq.Having.Position(), "HAVING clause requires a GROUP BY clause.")
 	}
-	var err error
 	if aggregating {
 		err = qa.aggregate(pq)
 	} else {
 		err = qa.project(pq)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return q, nil
+	return q, qa.planErr, nil
 }
 
 func (qa *queryAnalysis) from(f *parser.From) error {
@@ -192,10 +209,9 @@ func (qa *queryAnalysis) from(f *parser.From) error {
 		if as.Alias != nil {
 			alias = as.Alias.Name
 		}
-		if seen[alias] {
-			return sqlerr.New(sqlerr.Semantic, as.Name.P, "Can not join '%s' to '%s': self joins are not yet supported.", src.Name, src.Name)
+		if err := repeatedSource(seen, src.Name, as.Name.P); err != nil {
+			return err
 		}
-		seen[alias] = true
 		qs := QuerySource{Source: src, Alias: alias, Offset: len(scope.Columns)}
 		cols := append(append([]types.Column{}, src.Schema.Columns...), pseudoColumns(src.Window != "")...)
 		for _, c := range cols {
@@ -207,12 +223,8 @@ func (qa *queryAnalysis) from(f *parser.From) error {
 	qa.input = scope
 	qa.q.Input = scope
 	qa.q.IsTable = qa.q.Sources[0].Source.Kind == parser.Table
-	for i, j := range f.Joins {
-		step, err := qa.join(i, j)
-		if err != nil {
-			return err
-		}
-		qa.q.Joins = append(qa.q.Joins, step)
+	if err := qa.joins(f.Joins); err != nil {
+		return err
 	}
 	if joined {
 		// A join's result is a table only when every source is a table.
@@ -226,142 +238,67 @@ func (qa *queryAnalysis) from(f *parser.From) error {
 	return nil
 }
 
-// sourcesOf returns the indexes of the sources an expression references.
-func (qa *queryAnalysis) sourcesOf(e parser.Expr) map[int]bool {
-	out := map[int]bool{}
-	walk(e, func(x parser.Expr) {
+// rewritePseudoTimestamps replaces, in a WHERE clause, the string literals compared with ROWTIME,
+// WINDOWSTART or WINDOWEND by the epoch milliseconds they name ('2020-01-01T00:00:00', '2018'), as
+// ksqlDB rewrites such statements before analyzing them. It rewrites e in place.
+func rewritePseudoTimestamps(e parser.Expr) {
+	isPseudo := func(x parser.Expr) bool {
 		cr, ok := x.(*parser.ColumnRef)
+		return ok && (cr.Name.Name == "ROWTIME" || isWindowBound(cr.Name.Name))
+	}
+	millis := func(x parser.Expr) parser.Expr {
+		l, ok := x.(*parser.Literal)
+		if !ok || l.Kind != parser.LitString {
+			return x
+		}
+		ms, ok := pseudoTimestampMillis(l.Value)
 		if !ok {
-			return
+			return x
 		}
-		q := ""
-		if cr.Qualifier != nil {
-			q = cr.Qualifier.Name
-		}
-		if idx, err := qa.input.Resolve(q, cr.Name.Name); err == nil && idx >= 0 {
-			for si, s := range qa.q.Sources {
-				if idx >= s.Offset && idx < s.Offset+s.Width {
-					out[si] = true
+		return &parser.Literal{P: l.P, Kind: parser.LitInteger, Value: strconv.FormatInt(ms, 10)}
+	}
+	walk(e, func(x parser.Expr) {
+		switch y := x.(type) {
+		case *parser.Binary:
+			switch y.Op {
+			case parser.OpEq, parser.OpNeq, parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
+				if isPseudo(y.L) {
+					y.R = millis(y.R)
+				} else if isPseudo(y.R) {
+					y.L = millis(y.L)
 				}
+			}
+		case *parser.Between:
+			if isPseudo(y.X) {
+				y.Lo, y.Hi = millis(y.Lo), millis(y.Hi)
 			}
 		}
 	})
-	return out
 }
 
-func (qa *queryAnalysis) join(i int, j parser.Join) (JoinStep, error) {
-	step := JoinStep{Type: j.Type, Within: j.Within}
-	left := qa.q.Sources[i].Source
-	right := qa.q.Sources[i+1].Source
-	if left.Kind == parser.Table && right.Kind == parser.Stream && i == 0 {
-		return step, sqlerr.New(sqlerr.Semantic, j.P, "Invalid join order: table-stream joins are not supported; only stream-table joins. Got %s [%s] JOIN %s.", qa.q.Sources[i].Alias, j.Type, qa.q.Sources[i+1].Alias)
-	}
-	if left.Kind == parser.Stream && right.Kind == parser.Stream && j.Within == nil {
-		return step, sqlerr.New(sqlerr.Semantic, j.P, "Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn about how to specify a WITHIN clause with a stream-stream join, please visit: https://docs.confluent.io/current/ksql/docs/syntax-reference.html#create-stream-as-select")
-	}
-	if j.Within != nil && right.Kind == parser.Table {
-		return step, sqlerr.New(sqlerr.Semantic, j.P, "A window definition was provided for a Stream-Table join. These joins are not windowed. Please drop the window definition (ie. the WITHIN clause) and try to execute your Stream-Table join again.")
-	}
-	if left.Kind == parser.Stream && right.Kind == parser.Table && (j.Type == parser.FullJoin || j.Type == parser.RightJoin) {
-		name := "full-outer"
-		if j.Type == parser.RightJoin {
-			name = "right"
-		}
-		return step, sqlerr.New(sqlerr.Semantic, j.P, "Invalid join type: %s join not supported for stream-table join. Got %s [%s] %sJOIN %s.", name, qa.q.Sources[i].Alias, j.Type, map[bool]string{true: "OUTER ", false: ""}[j.Type == parser.FullJoin], qa.q.Sources[i+1].Alias)
-	}
-	b, ok := j.On.(*parser.Binary)
-	if ok && b.Op == parser.OpAnd {
-		return step, sqlerr.New(sqlerr.Unsupported, j.On.Position(), "Invalid join condition: joins on multiple conditions are not yet supported. Got %s.", parser.FormatExpr(j.On))
-	}
-	if !ok || b.Op != parser.OpEq {
-		return step, sqlerr.New(sqlerr.Unsupported, j.On.Position(), "Unsupported join expression: %s. Only equality joins are supported.", parser.FormatExpr(j.On))
-	}
-	ls, rs := qa.sourcesOf(b.L), qa.sourcesOf(b.R)
-	for _, side := range []struct {
-		e parser.Expr
-		s map[int]bool
-	}{{b.L, ls}, {b.R, rs}} {
-		if len(side.s) != 1 {
-			return step, sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid comparison expression '%s' in join '%s'. Each side of the join comparision must contain references from exactly one source.", parser.FormatExpr(side.e), parser.FormatExpr(j.On))
+// pseudoTimestampMillis parses a timestamp as ksqlDB's comparisons with ROWTIME accept it: ISO-8601,
+// possibly truncated after the year or month, with an optional zone offset.
+func pseudoTimestampMillis(text string) (int64, bool) {
+	if v, err := types.ParseTimestamp(text); err == nil {
+		if ts, ok := v.(types.TimestampValue); ok {
+			return int64(ts), true
 		}
 	}
-	le, re := b.L, b.R
-	if rs[i+1] {
-		// right side references the joined source: keep as is
-	} else if ls[i+1] {
-		le, re = b.R, b.L
-	} else {
-		var names []string
-		for k := range rs {
-			names = append(names, qa.q.Sources[k].Alias)
+	for _, layout := range []string{"2006", "2006-01"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(text)); err == nil {
+			return t.UnixMilli(), true
 		}
-		for k := range ls {
-			names = append(names, qa.q.Sources[k].Alias)
-		}
-		return step, sqlerr.New(sqlerr.Semantic, j.On.Position(), "A join criteria is expected to reference the source (`%s`) in the FROM clause, instead the right source references `%s` and the left source references `%s`", qa.q.Sources[i+1].Alias, names[0], names[len(names)-1])
 	}
-	c := qa.compiler(qa.input, "")
-	lk, err := c.Compile(le)
-	if err != nil {
-		return step, err
-	}
-	rk, err := c.Compile(re)
-	if err != nil {
-		return step, err
-	}
-	if types.CommonType(lk.Type, rk.Type) == nil {
-		return step, sqlerr.New(sqlerr.Type, j.On.Position(), "Invalid join condition: types don't match. Got %s{%s} = %s{%s}.", parser.FormatExpr(le), lk.Type, parser.FormatExpr(re), rk.Type)
-	}
-	step.LeftKey, step.RightKey, step.LeftExpr, step.RightExpr = lk, rk, le, re
-	if right.Kind == parser.Table && !qa.isKeyOf(re, i+1) {
-		got := qa.qualified(le) + " = " + qa.qualified(re)
-		if left.Kind == parser.Stream {
-			return step, sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid join condition: stream-table joins require to join on the table's primary key. Got %s.", got)
-		}
-		return step, sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid join condition: table-table joins require to join on the primary key of the right input table. Got %s.", got)
-	}
-	allTables := true
-	for _, s := range qa.q.Sources[:i+2] {
-		allTables = allTables && s.Source.Kind == parser.Table
-	}
-	if allTables && i > 0 && !qa.isKeyOf(le, -1) {
-		return step, sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got %s = %s.", qa.qualified(le), qa.qualified(re))
-	}
-	return step, nil
+	return 0, false
 }
 
-// isKeyOf reports whether e is a column reference to the (single) key column of source si, or of any
-// source when si is -1.
-func (qa *queryAnalysis) isKeyOf(e parser.Expr, si int) bool {
-	cr, ok := e.(*parser.ColumnRef)
-	if !ok {
-		return false
-	}
-	for i, s := range qa.q.Sources {
-		if si >= 0 && i != si {
-			continue
-		}
-		if cr.Qualifier != nil && cr.Qualifier.Name != s.Alias {
-			continue
-		}
-		keys := s.Source.Schema.Key()
-		if len(keys) == 1 && keys[0].Name == cr.Name.Name {
-			return true
-		}
-	}
-	return false
-}
+func isWindowBound(name string) bool { return name == "WINDOWSTART" || name == "WINDOWEND" }
 
-// qualified formats a column reference with its source's alias, as ksqlDB's messages do.
-func (qa *queryAnalysis) qualified(e parser.Expr) string {
-	cr, ok := e.(*parser.ColumnRef)
-	if !ok || cr.Qualifier != nil {
-		return parser.FormatExpr(e)
+func qualifierOf(cr *parser.ColumnRef) string {
+	if cr.Qualifier == nil {
+		return ""
 	}
-	for si := range qa.sourcesOf(e) {
-		return qa.q.Sources[si].Alias + "." + cr.Name.Name
-	}
-	return parser.FormatExpr(e)
+	return cr.Qualifier.Name
 }
 
 // walk calls fn on e and every sub-expression (lambda bodies included).
@@ -370,61 +307,58 @@ func walk(e parser.Expr, fn func(parser.Expr)) {
 		return
 	}
 	fn(e)
+	children(e, func(c parser.Expr) { walk(c, fn) })
+}
+
+// children calls fn on each direct, non-nil sub-expression of e.
+func children(e parser.Expr, fn func(parser.Expr)) {
+	visit := func(xs ...parser.Expr) {
+		for _, x := range xs {
+			if x != nil {
+				fn(x)
+			}
+		}
+	}
 	switch x := e.(type) {
 	case *parser.Dereference:
-		walk(x.Base, fn)
+		visit(x.Base)
 	case *parser.Subscript:
-		walk(x.Base, fn)
-		walk(x.Index, fn)
+		visit(x.Base, x.Index)
 	case *parser.FuncCall:
-		for _, a := range x.Args {
-			walk(a, fn)
-		}
+		visit(x.Args...)
 	case *parser.Lambda:
-		walk(x.Body, fn)
+		visit(x.Body)
 	case *parser.Cast:
-		walk(x.Expr, fn)
+		visit(x.Expr)
 	case *parser.Case:
-		walk(x.Operand, fn)
+		visit(x.Operand)
 		for _, w := range x.Whens {
-			walk(w.Cond, fn)
-			walk(w.Result, fn)
+			visit(w.Cond, w.Result)
 		}
-		walk(x.Else, fn)
+		visit(x.Else)
 	case *parser.Binary:
-		walk(x.L, fn)
-		walk(x.R, fn)
+		visit(x.L, x.R)
 	case *parser.Unary:
-		walk(x.X, fn)
+		visit(x.X)
 	case *parser.Between:
-		walk(x.X, fn)
-		walk(x.Lo, fn)
-		walk(x.Hi, fn)
+		visit(x.X, x.Lo, x.Hi)
 	case *parser.InList:
-		walk(x.X, fn)
-		for _, y := range x.List {
-			walk(y, fn)
-		}
+		visit(x.X)
+		visit(x.List...)
 	case *parser.Like:
-		walk(x.X, fn)
-		walk(x.Pattern, fn)
+		visit(x.X, x.Pattern)
 	case *parser.IsNull:
-		walk(x.X, fn)
+		visit(x.X)
 	case *parser.ArrayConstructor:
-		for _, y := range x.Elems {
-			walk(y, fn)
-		}
+		visit(x.Elems...)
 	case *parser.MapConstructor:
 		for i := range x.Keys {
-			walk(x.Keys[i], fn)
-			walk(x.Vals[i], fn)
+			visit(x.Keys[i], x.Vals[i])
 		}
 	case *parser.StructConstructor:
-		for _, y := range x.Values {
-			walk(y, fn)
-		}
+		visit(x.Values...)
 	case *parser.AtTimeZone:
-		walk(x.X, fn)
+		visit(x.X)
 	}
 }
 
@@ -527,58 +461,9 @@ func (qa *queryAnalysis) sourceChecks(pq *parser.Query) error {
 	return nil
 }
 
-// foreignKeyJoin reports whether the query's first join is a table-table join on a foreign key: its left
-// expression is not a key column of the left table.
-func (qa *queryAnalysis) foreignKeyJoin() bool {
-	q := qa.q
-	if len(q.Joins) == 0 || len(q.Sources) < 2 || q.Sources[0].Source.Kind != parser.Table || q.Sources[1].Source.Kind != parser.Table {
-		return false
-	}
-	cr, ok := q.Joins[0].LeftExpr.(*parser.ColumnRef)
-	if !ok {
-		return true
-	}
-	i := q.Sources[0].Source.Schema.Index(cr.Name.Name)
-	return i < 0 || q.Sources[0].Source.Schema.Columns[i].Namespace != types.NamespaceKey
-}
-
-// ambiguous returns, for a join, whether a column name exists in more than one source; nil otherwise.
-func (qa *queryAnalysis) ambiguous() func(string) bool {
-	if len(qa.q.Sources) < 2 {
-		return nil
-	}
-	joinCols := map[string]bool{}
-	for _, j := range qa.q.Joins {
-		for _, e := range []parser.Expr{j.LeftExpr, j.RightExpr} {
-			if cr, ok := e.(*parser.ColumnRef); ok {
-				joinCols[cr.Name.Name] = true
-			}
-		}
-	}
-	return func(name string) bool {
-		if joinCols[name] {
-			return true
-		}
-		switch name {
-		case "ROWTIME", "ROWPARTITION", "ROWOFFSET", "WINDOWSTART", "WINDOWEND":
-			return true
-		}
-		n := 0
-		for _, s := range qa.q.Sources {
-			if i := s.Source.Schema.Index(name); i >= 0 {
-				if s.Source.Schema.Columns[i].Namespace == types.NamespaceKey {
-					return true
-				}
-				n++
-			}
-		}
-		return n > 1
-	}
-}
-
 // expandStar returns the select items a * or src.* stands for.
 func (qa *queryAnalysis) expandStar(it parser.SelectItem) ([]parser.SelectItem, error) {
-	var out []parser.SelectItem
+	out := qa.syntheticKeyItem(it)
 	joined := len(qa.q.Sources) > 1
 	for _, s := range qa.q.Sources {
 		if it.Kind == parser.SelectSourceStar && s.Alias != it.Source.Name {
@@ -601,6 +486,33 @@ func (qa *queryAnalysis) expandStar(it parser.SelectItem) ([]parser.SelectItem, 
 	return out, nil
 }
 
+// repartitionedStar orders the columns * stands for in a query with PARTITION BY as ksqlDB does: the
+// partitioning expressions that are not columns of the source first (they become the key, named
+// KSQL_COL_<i>), then the source's value columns, then its key columns, which a re-keyed row carries in
+// its value.
+func (qa *queryAnalysis) repartitionedStar(pq *parser.Query, star parser.SelectItem, items []parser.SelectItem) []parser.SelectItem {
+	src := qa.q.Sources[0].Source
+	var out []parser.SelectItem
+	for _, pb := range pq.PartitionBy {
+		if l, ok := pb.(*parser.Literal); ok && l.Kind == parser.LitNull {
+			continue
+		}
+		if cr, ok := pb.(*parser.ColumnRef); ok && src.Schema.Index(cr.Name.Name) >= 0 {
+			continue
+		}
+		out = append(out, parser.SelectItem{Kind: parser.SelectExpr, P: star.P, Expr: pb})
+	}
+	var keys []parser.SelectItem
+	for i, it := range items {
+		if src.Schema.Columns[i].Namespace == types.NamespaceKey {
+			keys = append(keys, it)
+		} else {
+			out = append(out, it)
+		}
+	}
+	return append(out, keys...)
+}
+
 func (qa *queryAnalysis) selectItems(pq *parser.Query) ([]parser.SelectItem, error) {
 	var out []parser.SelectItem
 	for _, it := range pq.Select {
@@ -609,6 +521,9 @@ func (qa *queryAnalysis) selectItems(pq *parser.Query) ([]parser.SelectItem, err
 			items, err := qa.expandStar(it)
 			if err != nil {
 				return nil, err
+			}
+			if it.Kind == parser.SelectStar && len(pq.PartitionBy) > 0 && len(qa.q.Sources) == 1 {
+				items = qa.repartitionedStar(pq, it, items)
 			}
 			out = append(out, items...)
 		case parser.SelectStructStar:
@@ -694,6 +609,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 	// Key columns of the result.
 	var keyExprs []string
 	fk := false
+	var jk *joinKey
 	switch {
 	case len(pq.PartitionBy) > 0:
 		for _, pb := range pq.PartitionBy {
@@ -710,10 +626,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 			keyExprs = append(keyExprs, parser.FormatExpr(&parser.ColumnRef{Qualifier: &parser.Ident{Name: s.Alias}, Name: parser.Ident{Name: k.Name}}))
 		}
 	case len(q.Joins) > 0:
-		// The key of a join is its join expression (either side).
-		for _, j := range q.Joins[:1] {
-			keyExprs = append(keyExprs, parser.FormatExpr(j.LeftExpr), parser.FormatExpr(j.RightExpr))
-		}
+		jk = qa.joinKey(items)
 	default:
 		s := q.Sources[0]
 		for _, k := range s.Source.Schema.Key() {
@@ -723,6 +636,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 	out := &types.Schema{}
 	seen := map[string]bool{}
 	keyFound := map[string]bool{}
+	keyAlias := map[string]string{}
 	var keys, vals []types.Column
 	names := newColNames(items)
 	for _, it := range items {
@@ -730,7 +644,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 		if reservedColumnNames[name] && it.Alias != nil {
 			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
 		}
-		ce, err := c.Compile(it.Expr)
+		ce, err := jk.compile(qa, c, it.Expr)
 		if err != nil {
 			if se, ok := err.(*sqlerr.Error); ok && strings.HasPrefix(se.Msg, "Cast of ") {
 				cp := *se
@@ -739,13 +653,24 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 			}
 			return err
 		}
+		if ce.Type.Kind == types.KindNull {
+			return sqlerr.New(sqlerr.Type, it.Expr.Position(), "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).")
+		}
 		if seen[name] {
 			return sqlerr.New(sqlerr.Semantic, it.P, "Duplicate value columns found in schema: `%s` %s", name, ce.Type)
 		}
 		seen[name] = true
-		isKey := false
+		isKey := jk.claims(ce, name)
 		for _, ke := range keyExprs {
+			if qa.sameExpr(it.Expr, ke) && keyFound[ke] && len(pq.PartitionBy) == 0 && (len(q.Joins) == 0 || fk && qa.qualified(it.Expr) == ke) && qa.sink != "" {
+				kc := qa.unqualified(ke)
+				if fk {
+					kc = strings.Replace(ke, ".", "_", 1)
+				}
+				return sqlerr.New(sqlerr.Semantic, it.P, "The projection contains a key column (`%s`) more than once, aliased as: %s and %s.", kc, keyAlias[ke], name)
+			}
 			if qa.sameExpr(it.Expr, ke) && !keyFound[ke] {
+				keyAlias[ke] = name
 				isKey = true
 				keyFound[ke] = true
 				if len(q.Joins) > 0 && !fk {
@@ -765,45 +690,57 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 			vals = append(vals, col)
 		}
 	}
-	if qa.sink != "" {
-		var missing []string
-		for _, ke := range keyExprs {
-			if !keyFound[ke] {
-				missing = append(missing, ke)
-			}
-		}
-		if len(missing) > 0 {
-			what := "key column"
-			switch {
-			case len(pq.PartitionBy) > 0:
-				what = "partitioning expression"
-			case len(q.Joins) > 0:
-				what = "join expression"
-			}
-			if fk {
-				var cols []string
-				for _, m := range missing {
-					cols = append(cols, "`"+qa.unqualified(m)+"`")
-				}
-				if len(cols) == 1 {
-					return sqlerr.New(sqlerr.Semantic, pq.P, "Primary key column missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (`%s`). Missing column: %s.", q.Sources[0].Alias, cols[0])
-				}
-				return sqlerr.New(sqlerr.Semantic, pq.P, "Primary key columns missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (`%s`). Missing columns: %s.", q.Sources[0].Alias, strings.Join(cols, ", "))
-			}
-			if len(q.Joins) > 0 {
-				return sqlerr.New(sqlerr.Semantic, pq.P, "The query used to build `%s` must include the %ss %s in its projection (eg, SELECT %s...).", qa.sink, what, strings.Join(missing, " or "), missing[0])
-			}
-			if len(missing) > 1 {
-				what += "s"
-			}
-			return sqlerr.New(sqlerr.Semantic, pq.P, "The query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).", qa.sink, what, joinAnd(missing), strings.Join(missing, ", "))
-		}
-		if len(vals) == 0 {
-			return sqlerr.New(sqlerr.Semantic, pq.P, "The projection contains no value columns.")
-		}
-	}
 	out.Columns = append(keys, vals...)
 	q.Output = out
+	if qa.sink != "" {
+		// ksqlDB checks the key of a persistent query's result when it plans it, after the statement's
+		// own checks (e.g. of its WITH clause), so the error is kept for the caller to report last.
+		qa.planErr = func() error {
+			if err := jk.check(qa.sink, pq.P); err != nil {
+				return err
+			}
+			var missing []string
+			for _, ke := range keyExprs {
+				if !keyFound[ke] {
+					missing = append(missing, ke)
+				}
+			}
+			if len(missing) > 0 {
+				what := "key column"
+				switch {
+				case len(pq.PartitionBy) > 0:
+					what = "partitioning expression"
+				case len(q.Joins) > 0:
+					what = "join expression"
+				}
+				if fk {
+					var cols []string
+					for _, m := range missing {
+						cols = append(cols, "`"+qa.unqualified(m)+"`")
+					}
+					if len(cols) == 1 {
+						return sqlerr.New(sqlerr.Semantic, pq.P, "Primary key column missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (`%s`). Missing column: %s.", q.Sources[0].Alias, cols[0])
+					}
+					return sqlerr.New(sqlerr.Semantic, pq.P, "Primary key columns missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (`%s`). Missing columns: %s.", q.Sources[0].Alias, strings.Join(cols, ", "))
+				}
+				if len(q.Joins) > 0 {
+					return sqlerr.New(sqlerr.Semantic, pq.P, "The query used to build `%s` must include the %ss %s in its projection (eg, SELECT %s...).", qa.sink, what, strings.Join(missing, " or "), missing[0])
+				}
+				if what == "key column" {
+					// ksqlDB names every key column of the source, not only the missing ones.
+					missing = keyExprs
+				}
+				if len(missing) > 1 {
+					what += "s"
+				}
+				return sqlerr.New(sqlerr.Semantic, pq.P, "The query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).", qa.sink, what, joinAnd(missing), strings.Join(missing, ", "))
+			}
+			if len(vals) == 0 {
+				return sqlerr.New(sqlerr.Semantic, pq.P, "The projection contains no value columns.")
+			}
+			return nil
+		}()
+	}
 	return nil
 }
 
@@ -856,6 +793,9 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 			return err
 		}
 		key := qa.unqualified(parser.FormatExpr(g))
+		if _, dup := groupKeys[key]; dup {
+			return sqlerr.New(sqlerr.Semantic, g.Position(), "Duplicate GROUP BY expression: %s", parser.FormatExpr(g))
+		}
 		groupKeys[key] = len(aggScope.Columns)
 		q.GroupBy = append(q.GroupBy, ce)
 		q.GroupByExpr = append(q.GroupByExpr, g)
@@ -886,7 +826,7 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 			var argTypes []*types.Type
 			for _, a := range f.Args[:ncols] {
 				if containsAggregate(qa.a.Funcs, a) {
-					ferr = sqlerr.New(sqlerr.Semantic, a.Position(), "Aggregate functions can not be nested: %s(%s(...))", f.Name.Name, aggregateName(qa.a.Funcs, a))
+					ferr = sqlerr.New(sqlerr.Semantic, a.Position(), "Aggregate functions can not be nested: %s(%s())", f.Name.Name, aggregateName(qa.a.Funcs, a))
 					return
 				}
 				bad := ""
@@ -937,6 +877,17 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 			q.Aggregates = append(q.Aggregates, AggregateCall{Name: f.Name.Name, Resolved: res, Args: args, Init: init, Expr: f})
 		})
 	}
+	if q.Window != nil && pq.Having != nil {
+		var bound *parser.ColumnRef
+		walk(pq.Having, func(x parser.Expr) {
+			if cr, ok := x.(*parser.ColumnRef); ok && bound == nil && isWindowBound(cr.Name.Name) {
+				bound = cr
+			}
+		})
+		if bound != nil {
+			return sqlerr.New(sqlerr.Semantic, bound.P, "Window bounds column %s can only be used in the SELECT clause of windowed aggregations and can not be passed to aggregate functions.", bound.Name.Name)
+		}
+	}
 	for _, it := range items {
 		collect(it.Expr)
 	}
@@ -945,6 +896,9 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	}
 	if ferr != nil {
 		return ferr
+	}
+	if err := qa.groupByRules(pq, items, groupKeys); err != nil {
+		return err
 	}
 	wsIdx := len(aggScope.Columns)
 	if q.Window != nil {
@@ -1047,7 +1001,139 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 			return sqlerr.New(sqlerr.Semantic, pq.P, "The projection contains no value columns.")
 		}
 	}
+	if q.IsTable {
+		// Over a table, each update retracts the row's old value, which only some aggregates can do.
+		var names []string
+		seenName := map[string]bool{}
+		for _, ag := range q.Aggregates {
+			if !ag.Resolved.CanUndo && !seenName[ag.Name] {
+				seenName[ag.Name] = true
+				names = append(names, ag.Name)
+			}
+		}
+		if len(names) > 0 {
+			plural := ""
+			if len(names) > 1 {
+				plural = "s"
+			}
+			return sqlerr.New(sqlerr.Semantic, pq.P, "The aggregation function%s %s cannot be applied to a table source, only to a stream source.", plural, joinAnd(names))
+		}
+	}
 	q.Output = &types.Schema{Columns: append(keys, vals...)}
 	q.IsTable = true
 	return nil
+}
+
+// groupByRules enforces ksqlDB's rules on what an aggregating query may select: GROUP BY needs an
+// aggregate function, and every column read outside an aggregate function, in SELECT and in HAVING, must
+// be a GROUP BY expression (or be read only through one). groupKeys holds the unqualified GROUP BY
+// expressions.
+func (qa *queryAnalysis) groupByRules(pq *parser.Query, items []parser.SelectItem, groupKeys map[string]int) error {
+	funcs := qa.a.Funcs
+	var ferr error
+	check := func(e parser.Expr) {
+		walk(e, func(x parser.Expr) {
+			f, ok := x.(*parser.FuncCall)
+			if !ok || ferr != nil {
+				return
+			}
+			name := f.Name.Name
+			if _, isTable := funcs.Table(name); isTable {
+				ferr = sqlerr.New(sqlerr.Semantic, f.P, "Table functions cannot be used with aggregations.")
+				return
+			}
+			_, isScalar := funcs.Scalar(name)
+			_, isAgg := funcs.Aggregate(name)
+			if !isScalar && !isAgg {
+				ferr = sqlerr.New(sqlerr.UnknownFunction, f.P, "Can't find any functions with the name '%s'", name)
+			}
+		})
+	}
+	for _, it := range items {
+		check(it.Expr)
+	}
+	check(pq.Having)
+	if ferr != nil {
+		return ferr
+	}
+	if len(pq.GroupBy) > 0 && len(qa.q.Aggregates) == 0 {
+		return sqlerr.New(sqlerr.Semantic, pq.GroupBy[0].Position(), "GROUP BY requires aggregate functions in either the SELECT or HAVING clause.")
+	}
+	grouped := func(e parser.Expr) bool {
+		_, ok := groupKeys[qa.unqualified(parser.FormatExpr(e))]
+		return ok
+	}
+	var unmatched []string
+	var at parser.Pos
+	for _, it := range items {
+		if it.Kind != parser.SelectExpr || grouped(it.Expr) {
+			continue
+		}
+		cols, ok := qa.freeColumns(it.Expr, grouped)
+		if !ok || len(cols) == 0 {
+			continue
+		}
+		if len(unmatched) == 0 {
+			at = it.Expr.Position()
+		}
+		unmatched = append(unmatched, qa.unqualified(parser.FormatExpr(it.Expr)))
+	}
+	if len(unmatched) > 0 {
+		return sqlerr.New(sqlerr.Semantic, at, "Non-aggregate SELECT expression(s) not part of GROUP BY: %s\nEither add the column(s) to the GROUP BY or remove them from the SELECT.", strings.Join(unmatched, ", "))
+	}
+	if pq.Having != nil {
+		cols, ok := qa.freeColumns(pq.Having, grouped)
+		if ok && len(cols) > 0 {
+			return sqlerr.New(sqlerr.Semantic, pq.Having.Position(), "Non-aggregate HAVING expression not part of GROUP BY: %s", strings.Join(cols, ", "))
+		}
+	}
+	return nil
+}
+
+// freeColumns returns the columns e reads outside aggregate calls and outside sub-expressions for which
+// skip is true, unqualified and without repeats, in order of appearance. ok is false when a column does not
+// resolve in the query's input, which is reported when the expression is compiled.
+func (qa *queryAnalysis) freeColumns(e parser.Expr, skip func(parser.Expr) bool) (cols []string, ok bool) {
+	ok = true
+	seen := map[string]bool{}
+	bound := map[string]bool{}
+	var visit func(x parser.Expr)
+	visit = func(x parser.Expr) {
+		if x == nil || skip(x) || isAggregateCall(qa.a.Funcs, x) {
+			return
+		}
+		switch y := x.(type) {
+		case *parser.ColumnRef:
+			name := y.Name.Name
+			if y.Qualifier == nil && bound[name] {
+				return
+			}
+			if name == "WINDOWSTART" || name == "WINDOWEND" {
+				return
+			}
+			q := ""
+			if y.Qualifier != nil {
+				q = y.Qualifier.Name
+			}
+			if idx, err := qa.input.Resolve(q, name); err != nil || idx < 0 {
+				ok = false
+				return
+			}
+			f := qa.unqualified(parser.FormatExpr(y))
+			if !seen[f] {
+				seen[f] = true
+				cols = append(cols, f)
+			}
+			return
+		case *parser.Lambda:
+			for _, p := range y.Params {
+				bound[p.Name] = true
+			}
+			visit(y.Body)
+			return
+		}
+		children(x, visit)
+	}
+	visit(e)
+	return cols, ok
 }

@@ -5,7 +5,8 @@
 //
 // Errors at compile time are *sqlerr.Error with a position. Errors at evaluation time (a bad cast, a
 // division by zero) are returned per record; ksqlDB's behaviour, which the runtime implements, is to log them
-// to the processing log and use NULL for the expression.
+// to the processing log and use NULL for the expression. A scalar function call that fails yields NULL
+// in place, as ksqlDB's function invocations do.
 package expr
 
 import (
@@ -492,6 +493,9 @@ func (c *Compiler) caseExpr(e *parser.Case) (*Compiled, error) {
 		}
 		rt = nt
 	}
+	if rt.Kind == types.KindNull {
+		return nil, errAt(sqlerr.Type, e, "Invalid Case expression. All case branches have NULL type")
+	}
 	resEvals := make([]EvalFunc, len(results))
 	for i, r := range results {
 		resEvals[i] = coerce(r, rt)
@@ -618,6 +622,10 @@ var opNames = map[parser.BinaryOp]string{parser.OpEq: "EQUAL", parser.OpNeq: "NO
 	parser.OpIsDistinct: "IS_DISTINCT_FROM", parser.OpIsNotDistinct: "IS_NOT_DISTINCT_FROM"}
 
 func compare(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
+	if (l.Type.Kind == types.KindNull || r.Type.Kind == types.KindNull) && e.Op != parser.OpIsDistinct && e.Op != parser.OpIsNotDistinct {
+		text := parser.FormatExpr(e)
+		return nil, errAt(sqlerr.Type, e, "Comparison with NULL not supported: %s", strings.TrimSuffix(strings.TrimPrefix(text, "("), ")"))
+	}
 	ct, err := comparable(l.Type, r.Type)
 	if err != nil {
 		return nil, errAt(sqlerr.Type, e, "Cannot compare %s (%s) to %s (%s) with %s.", parser.FormatExpr(e.L), l.Type,
@@ -1094,14 +1102,14 @@ func (c *Compiler) array(e *parser.ArrayConstructor) (*Compiled, error) {
 		}
 		nt := types.CommonType(et, ce.Type)
 		if nt == nil {
-			return nil, errAt(sqlerr.Type, x, "invalid input syntax for type %s: \"%s\"", et, parser.FormatExpr(x))
+			return nil, errAt(sqlerr.Type, x, "invalid input syntax for type %s: \"%s\"", et, literalText(x))
 		}
 		et = nt
 		elems[i] = ce
 	}
 	if len(elems) == 0 || et.Kind == types.KindNull {
 		if len(elems) == 0 {
-			return nil, errAt(sqlerr.Type, e, "Array constructor cannot be empty. Please supply at least one element (which can be null).")
+			return nil, errAt(sqlerr.Type, e, "Array constructor cannot be empty. Please supply at least one element (see https://github.com/confluentinc/ksql/issues/4239).")
 		}
 		return nil, errAt(sqlerr.Type, e, "Cannot construct an array with all NULL elements (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.")
 	}
@@ -1122,6 +1130,14 @@ func (c *Compiler) array(e *parser.ArrayConstructor) (*Compiled, error) {
 	}}, nil
 }
 
+// literalText renders an expression for "invalid input syntax" messages: a string literal as its contents.
+func literalText(e parser.Expr) string {
+	if l, ok := e.(*parser.Literal); ok && l.Kind == parser.LitString {
+		return l.Value
+	}
+	return parser.FormatExpr(e)
+}
+
 func (c *Compiler) mapCons(e *parser.MapConstructor) (*Compiled, error) {
 	if len(e.Keys) == 0 {
 		return nil, errAt(sqlerr.Type, e, "Map constructor cannot be empty. Please supply at least one key value pair (see https://github.com/confluentinc/ksql/issues/4239).")
@@ -1138,16 +1154,22 @@ func (c *Compiler) mapCons(e *parser.MapConstructor) (*Compiled, error) {
 		if err != nil {
 			return nil, err
 		}
-		if kt = types.CommonType(kt, k.Type); kt == nil {
-			return nil, errAt(sqlerr.Type, e.Keys[i], "invalid input syntax for map key: \"%s\"", parser.FormatExpr(e.Keys[i]))
+		nk := types.CommonType(kt, k.Type)
+		if nk == nil {
+			return nil, errAt(sqlerr.Type, e.Keys[i], "invalid input syntax for type %s: \"%s\".", kt, literalText(e.Keys[i]))
 		}
-		if vt = types.CommonType(vt, v.Type); vt == nil {
-			return nil, errAt(sqlerr.Type, e.Vals[i], "invalid input syntax for map value: \"%s\"", parser.FormatExpr(e.Vals[i]))
+		nv := types.CommonType(vt, v.Type)
+		if nv == nil {
+			return nil, errAt(sqlerr.Type, e.Vals[i], "invalid input syntax for type %s: \"%s\".", vt, literalText(e.Vals[i]))
 		}
+		kt, vt = nk, nv
 		keys[i], vals[i] = k, v
 	}
-	if kt.Kind == types.KindNull || vt.Kind == types.KindNull {
-		return nil, errAt(sqlerr.Type, e, "Cannot construct a map with all NULL keys or values (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL key or value to the desired type.")
+	if kt.Kind == types.KindNull {
+		return nil, errAt(sqlerr.Type, e, "Cannot construct a map with all NULL keys (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL key to the desired type.")
+	}
+	if vt.Kind == types.KindNull {
+		return nil, errAt(sqlerr.Type, e, "Cannot construct a map with all NULL values (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.")
 	}
 	kevals, vevals := make([]EvalFunc, len(keys)), make([]EvalFunc, len(vals))
 	for i := range keys {
@@ -1218,7 +1240,10 @@ func (c *Compiler) call(e *parser.FuncCall) (*Compiled, error) {
 		return nil, errAt(sqlerr.UnknownFunction, e, "Can't find any functions with the name '%s'", name)
 	}
 	if e.Star {
-		return nil, errAt(sqlerr.InvalidArguments, e, "Function '%s' does not accept '*'", strings.ToLower(name))
+		// A scalar function called with * is a call without arguments, as in ksqlDB.
+		se := *function.ArgsError(name, nil).(*sqlerr.Error)
+		se.Pos = e.P
+		return nil, &se
 	}
 	argTypes := make([]*types.Type, len(e.Args))
 	evals := make([]EvalFunc, len(e.Args))
@@ -1280,7 +1305,13 @@ func (c *Compiler) call(e *parser.FuncCall) (*Compiled, error) {
 			}
 			args[i] = v
 		}
-		return impl(args)
+		v, err := impl(args)
+		if err != nil {
+			// As in ksqlDB, a function that fails on a record yields NULL for the call, and the rest of
+			// the expression (an enclosing IFNULL, the other elements of an ARRAY) goes on.
+			return nil, nil
+		}
+		return v, nil
 	}}, nil
 }
 

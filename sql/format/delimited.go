@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/seichedb/seiche/sql/types"
@@ -22,30 +23,53 @@ func (s *delimitedSerde) Serialize(vals []types.Value) ([]byte, error) {
 	if vals == nil {
 		return nil, nil
 	}
-	rec := make([]string, len(vals))
+	var b bytes.Buffer
 	for i, v := range vals {
+		if i > 0 {
+			b.WriteRune(s.delim)
+		}
+		var f string
 		switch x := v.(type) {
 		case nil:
+			continue // NULL is an empty, unquoted field
 		case []byte:
-			rec[i] = base64.StdEncoding.EncodeToString(x)
+			f = base64.StdEncoding.EncodeToString(x)
 		case types.TimestampValue:
-			rec[i] = strconv.FormatInt(int64(x), 10)
+			f = strconv.FormatInt(int64(x), 10)
 		case types.DateValue:
-			rec[i] = strconv.FormatInt(int64(x), 10)
+			f = strconv.FormatInt(int64(x), 10)
 		case types.TimeValue:
-			rec[i] = strconv.FormatInt(int64(x), 10)
+			f = strconv.FormatInt(int64(x), 10)
 		default:
-			rec[i] = types.Format(v)
+			f = types.Format(v)
+		}
+		if s.needsQuotes(f, i == 0) {
+			b.WriteByte('"')
+			b.WriteString(strings.ReplaceAll(f, `"`, `""`))
+			b.WriteByte('"')
+		} else {
+			b.WriteString(f)
 		}
 	}
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Comma = s.delim
-	if err := w.Write(rec); err != nil {
-		return nil, err
+	return b.Bytes(), nil
+}
+
+// needsQuotes is the minimal quoting of the CSV printer ksqlDB uses: a field is quoted when it holds the
+// delimiter, a quote or a line break, starts with a character up to '#' or ends with one up to ' ', and
+// the first field of a line also when it is empty or does not start with a letter or digit.
+func (s *delimitedSerde) needsQuotes(f string, first bool) bool {
+	if f == "" {
+		return first
 	}
-	w.Flush()
-	return bytes.TrimRight(b.Bytes(), "\r\n"), nil
+	c := f[0]
+	alnum := c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+	if (first && !alnum) || c <= '#' {
+		return true
+	}
+	if strings.ContainsAny(f, "\"\r\n") || strings.ContainsRune(f, s.delim) {
+		return true
+	}
+	return f[len(f)-1] <= ' '
 }
 
 func (s *delimitedSerde) Deserialize(data []byte) ([]types.Value, error) {

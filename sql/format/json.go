@@ -54,6 +54,12 @@ func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
 }
 
 func writeJSONString(b *bytes.Buffer, s string) {
+	if plainJSONString(s) {
+		b.WriteByte('"')
+		b.WriteString(s)
+		b.WriteByte('"')
+		return
+	}
 	enc, _ := json.Marshal(s)
 	b.Write(enc)
 }
@@ -139,10 +145,13 @@ func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {
 	if data == nil {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var raw any
-	if err := dec.Decode(&raw); err != nil {
+	if s.wrap {
+		if out, ok := s.deserializeFlat(data); ok {
+			return out, nil
+		}
+	}
+	raw, err := decodeJSON(data)
+	if err != nil {
 		return nil, fmt.Errorf("format: invalid JSON: %v", err)
 	}
 	if raw == nil {
@@ -158,7 +167,7 @@ func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {
 		}
 		return []types.Value{v}, nil
 	}
-	obj, ok := raw.(map[string]any)
+	o, ok := raw.(*jsonObject)
 	if !ok {
 		// ksqlDB accepts an unwrapped value for a single-column schema.
 		if len(s.cols) == 1 {
@@ -170,6 +179,7 @@ func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {
 		}
 		return nil, fmt.Errorf("format: expected a JSON object, got %s", string(data))
 	}
+	obj := o.vals
 	upper := make(map[string]any, len(obj))
 	for k, v := range obj {
 		upper[strings.ToUpper(k)] = v
@@ -287,11 +297,11 @@ func fromJSON(raw any, t *types.Type) (types.Value, error) {
 			return out, nil
 		}
 	case types.KindMap:
-		if obj, ok := raw.(map[string]any); ok {
-			keys := make([]types.Value, 0, len(obj))
-			vals := make([]types.Value, 0, len(obj))
-			for k, e := range obj {
-				v, err := fromJSON(e, t.Elem)
+		if o, ok := raw.(*jsonObject); ok {
+			keys := make([]types.Value, 0, len(o.keys))
+			vals := make([]types.Value, 0, len(o.keys))
+			for _, k := range javaHashOrder(o.keys) {
+				v, err := fromJSON(o.vals[k], t.Elem)
 				if err != nil {
 					return nil, err
 				}
@@ -304,7 +314,8 @@ func fromJSON(raw any, t *types.Type) (types.Value, error) {
 			return types.NewMap(keys, vals), nil
 		}
 	case types.KindStruct:
-		if obj, ok := raw.(map[string]any); ok {
+		if o, ok := raw.(*jsonObject); ok {
+			obj := o.vals
 			upper := make(map[string]any, len(obj))
 			for k, v := range obj {
 				upper[strings.ToUpper(k)] = v
@@ -329,7 +340,7 @@ func fromJSON(raw any, t *types.Type) (types.Value, error) {
 
 func jsonKind(raw any) string {
 	switch raw.(type) {
-	case map[string]any:
+	case *jsonObject:
 		return "ObjectNode"
 	case []any:
 		return "ArrayNode"

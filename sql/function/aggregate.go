@@ -252,7 +252,8 @@ func init() {
 		}}, nil
 	})
 
-	// COLLECT_LIST / COLLECT_SET: ARRAY of the values (sets keep first-seen order). ksqlDB caps both at
+	// COLLECT_LIST / COLLECT_SET: ARRAY of the values, NULLs included (sets keep first-seen order and hold
+	// NULL at most once). ksqlDB caps both at
 	// 1000 elements by default (ksql.functions.collect_list.limit).
 	for _, name := range []string{"COLLECT_LIST", "COLLECT_SET"} {
 		set := name == "COLLECT_SET"
@@ -281,12 +282,7 @@ func init() {
 			}
 			return &Resolved{Return: t, AccType: t, CanUndo: true, Agg: &funcAgg{
 				init: func() Value { return []Value{} },
-				add: func(acc Value, vals []Value) (Value, error) {
-					if set && vals[0] == nil {
-						return acc, nil
-					}
-					return add(acc, vals[0]), nil
-				},
+				add:  func(acc Value, vals []Value) (Value, error) { return add(acc, vals[0]), nil },
 				merge: func(a, b Value) (Value, error) {
 					for _, v := range b.([]Value) {
 						a = add(a, v)

@@ -52,7 +52,7 @@ func TestAggregates(t *testing.T) {
 		{"MAX", types.Int, nil, "3"},
 		{"AVG", types.Int, nil, "2.25"},
 		{"COLLECT_LIST", types.Int, nil, "[3, null, 1, 3, 2]"},
-		{"COLLECT_SET", types.Int, nil, "[3, 1, 2]"},
+		{"COLLECT_SET", types.Int, nil, "[3, null, 1, 2]"},
 		{"LATEST_BY_OFFSET", types.Int, nil, "2"},
 		{"EARLIEST_BY_OFFSET", types.Int, nil, "3"},
 		{"LATEST_BY_OFFSET", types.Int, []Value{int32(2)}, "[3, 2]"},

@@ -60,7 +60,10 @@ func distinct(l []Value) []Value {
 }
 
 // twoArrays resolves functions over two arrays of a common element type.
-func twoArrays(name string, fn func(a, b []Value) []Value) {
+func twoArrays(name string, fn func(a, b []Value) []Value) { twoArraysNulls(name, fn, false) }
+
+// twoArraysNulls is twoArrays where, with oneNull, a NULL array counts as empty when the other is not NULL.
+func twoArraysNulls(name string, fn func(a, b []Value) []Value, oneNull bool) {
 	generic(name, func(args []*types.Type) (*types.Type, Impl, error) {
 		if len(args) != 2 {
 			return nil, nil, ErrArgs
@@ -73,6 +76,16 @@ func twoArrays(name string, fn func(a, b []Value) []Value) {
 		et := types.CommonType(e1, e2)
 		if et == nil {
 			return nil, nil, ErrArgs
+		}
+		if oneNull {
+			return types.ArrayOf(et), func(a []Value) (Value, error) {
+				if a[0] == nil && a[1] == nil {
+					return nil, nil
+				}
+				x, _ := a[0].([]Value)
+				y, _ := a[1].([]Value)
+				return fn(x, y), nil
+			}, nil
 		}
 		return types.ArrayOf(et), nullIn(func(a []Value) (Value, error) { return fn(arr(a[0]), arr(a[1])), nil }, 0, 1), nil
 	})
@@ -183,7 +196,8 @@ func init() {
 			return out, nil
 		}, 0), nil
 	})
-	twoArrays("ARRAY_CONCAT", func(a, b []Value) []Value { return append(append([]Value{}, a...), b...) })
+	// ARRAY_CONCAT is NULL only when both arrays are: ksqlDB returns the other array.
+	twoArraysNulls("ARRAY_CONCAT", func(a, b []Value) []Value { return append(append([]Value{}, a...), b...) }, true)
 	twoArrays("ARRAY_UNION", func(a, b []Value) []Value { return distinct(append(append([]Value{}, a...), b...)) })
 	twoArrays("ARRAY_INTERSECT", func(a, b []Value) []Value {
 		out := []Value{}
@@ -203,7 +217,6 @@ func init() {
 		}
 		return out
 	})
-	// ARRAY_CONCAT keeps NULL when one side is NULL only if both are: ksqlDB returns the other array.
 	generic("ARRAY_JOIN", func(args []*types.Type) (*types.Type, Impl, error) {
 		if len(args) < 1 || len(args) > 2 || !isArray(args[0]) || !args[0].Elem.IsPrimitive() {
 			return nil, nil, ErrArgs

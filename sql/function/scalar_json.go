@@ -113,7 +113,7 @@ func toJSONValue(t *types.Type, v Value) any {
 	case float64:
 		return json.Number(types.JavaDouble(x))
 	case types.TimestampValue, types.DateValue, types.TimeValue:
-		return json.Number(types.Format(v))
+		return types.Format(v)
 	}
 	if t.Kind == types.KindDecimal {
 		return json.Number(types.Format(v))
@@ -194,6 +194,11 @@ func init() {
 		m := doc.(map[string]any)
 		ks, vs := make([]Value, len(keys)), make([]Value, len(keys))
 		for i, k := range keys {
+			// A string value is its text; any other value its JSON.
+			if t, isText := m[k].(string); isText {
+				ks[i], vs[i] = k, t
+				continue
+			}
 			ks[i], vs[i] = k, encodeJSON(m[k])
 		}
 		return types.NewMap(ks, vs), nil
@@ -256,43 +261,50 @@ func init() {
 		}
 		return false, nil
 	}})
+	// JSON_CONCAT(json...): objects merge (a later field replaces an earlier one in place); any other mix
+	// is an array of the elements of the array arguments and the other arguments themselves, in order.
 	def("JSON_CONCAT", Sig{Params: p(), Variadic: tS, Ret: tS, Impl: func(a []Value) (Value, error) {
-		var objs []map[string]any
-		var arrs []any
-		allObj, allArr := true, true
-		for _, v := range a {
+		docs := make([]any, len(a))
+		allObj := len(a) > 0
+		for i, v := range a {
 			doc, ok := decodeJSON(str(v))
 			if !ok {
 				return nil, nil
 			}
-			switch x := doc.(type) {
-			case map[string]any:
-				objs = append(objs, x)
-				allArr = false
-			case []any:
-				arrs = append(arrs, x...)
-				allObj = false
-			default:
-				arrs = append(arrs, x)
+			docs[i] = doc
+			if _, isObj := doc.(map[string]any); !isObj {
 				allObj = false
 			}
 		}
-		if allObj && len(objs) > 0 {
-			merged := map[string]any{}
-			for _, o := range objs {
-				for k, v := range o {
-					merged[k] = v
+		if allObj {
+			var merged orderedObject
+			at := map[string]int{}
+			for i, d := range docs {
+				keys, _ := jsonObjectKeys(str(a[i]))
+				for _, k := range keys {
+					v := d.(map[string]any)[k]
+					if j, seen := at[k]; seen {
+						merged[j].v = v
+						continue
+					}
+					at[k] = len(merged)
+					merged = append(merged, kv{k, v})
 				}
+			}
+			if merged == nil {
+				return "{}", nil
 			}
 			return encodeJSON(merged), nil
 		}
-		if allArr || !allObj {
-			for _, o := range objs {
-				arrs = append(arrs, o)
+		arr := []any{}
+		for _, d := range docs {
+			if elems, isArr := d.([]any); isArr {
+				arr = append(arr, elems...)
+			} else {
+				arr = append(arr, d)
 			}
-			return encodeJSON(arrs), nil
 		}
-		return nil, nil
+		return encodeJSON(arr), nil
 	}})
 	generic("TO_JSON_STRING", func(args []*types.Type) (*types.Type, Impl, error) {
 		if len(args) != 1 {

@@ -1,10 +1,14 @@
 package function
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"github.com/cockroachdb/apd/v3"
+	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -21,6 +25,42 @@ func decimalRound(d *apd.Decimal, scale int32, mode apd.Rounder) *apd.Decimal {
 	r := new(apd.Decimal)
 	_, _ = c.Quantize(r, d, -scale)
 	return r
+}
+
+// javaLog is the natural logarithm rounded to the nearest double, as Java's Math.log returns it (Go's
+// math.Log may be one unit in the last place off, which shows in results compared exactly).
+func javaLog(x float64) float64 {
+	switch {
+	case math.IsNaN(x) || math.IsInf(x, 1) || x == 1:
+		return math.Log(x)
+	case x < 0:
+		return math.NaN()
+	case x == 0:
+		return math.Inf(-1)
+	}
+	d, _, err := apd.NewFromString(strconv.FormatFloat(x, 'g', -1, 64))
+	if err != nil {
+		return math.Log(x)
+	}
+	c := apd.BaseContext.WithPrecision(25)
+	r := new(apd.Decimal)
+	if _, err := c.Ln(r, d); err != nil {
+		return math.Log(x)
+	}
+	f, err := r.Float64()
+	if err != nil {
+		return math.Log(x)
+	}
+	return f
+}
+
+// roundHalfPositive rounds to scale places with halves toward positive infinity, like Math.round and
+// ksqlDB's ROUND (HALF_UP above zero, HALF_DOWN below).
+func roundHalfPositive(d *apd.Decimal, scale int32) *apd.Decimal {
+	if d.Negative {
+		return decimalRound(d, scale, apd.RoundHalfDown)
+	}
+	return decimalRound(d, scale, apd.RoundHalfUp)
 }
 
 // javaRound is Math.round: half up toward positive infinity.
@@ -53,7 +93,7 @@ func init() {
 		f    func(float64) float64
 	}{{"ACOS", math.Acos}, {"ASIN", math.Asin}, {"ATAN", math.Atan}, {"COS", math.Cos}, {"COSH", math.Cosh},
 		{"SIN", math.Sin}, {"SINH", math.Sinh}, {"TAN", math.Tan}, {"TANH", math.Tanh}, {"CBRT", math.Cbrt},
-		{"SQRT", math.Sqrt}, {"EXP", math.Exp}, {"LN", math.Log},
+		{"SQRT", math.Sqrt}, {"EXP", math.Exp}, {"LN", javaLog},
 		{"COT", func(x float64) float64 { return 1 / math.Tan(x) }},
 		{"DEGREES", func(x float64) float64 { return x * 180 / math.Pi }},
 		{"RADIANS", func(x float64) float64 { return x / 180 * math.Pi }}} {
@@ -61,13 +101,13 @@ func init() {
 	}
 	def("ATAN2", Sig{Params: p(tD, tD), Ret: tD, Impl: func(a []Value) (Value, error) { return math.Atan2(f64(a[0]), f64(a[1])), nil }})
 	def("LOG",
-		Sig{Params: p(tD), Ret: tD, Impl: func(a []Value) (Value, error) { return math.Log(f64(a[0])), nil }},
+		Sig{Params: p(tD), Ret: tD, Impl: func(a []Value) (Value, error) { return javaLog(f64(a[0])), nil }},
 		Sig{Params: p(tD, tD), Ret: tD, Impl: func(a []Value) (Value, error) {
 			base, x := f64(a[0]), f64(a[1])
-			if base <= 0 || base == 1 || x <= 0 {
+			if base <= 0 || base == 1 || x < 0 {
 				return math.NaN(), nil
 			}
-			return math.Log(x) / math.Log(base), nil
+			return javaLog(x) / javaLog(base), nil
 		}})
 	def("POWER", Sig{Params: p(tD, tD), Ret: tD, Impl: func(a []Value) (Value, error) { return math.Pow(f64(a[0]), f64(a[1])), nil }})
 	def("PI", Sig{Params: p(), Ret: tD, Impl: func([]Value) (Value, error) { return math.Pi, nil }})
@@ -102,20 +142,20 @@ func init() {
 			if _, err := d.SetFloat64(a[0].(float64)); err != nil {
 				return a[0], nil
 			}
-			f, _ := decimalRound(d, i32(a[1]), apd.RoundHalfUp).Float64()
+			f, _ := roundHalfPositive(d, i32(a[1])).Float64()
+			if f == 0 {
+				f = 0 // no negative zero, as BigDecimal.doubleValue
+			}
 			return f, nil
 		}},
 		Sig{Params: p(AnyDecimal), RetFn: func(args []*types.Type) (*types.Type, error) {
 			t := args[0]
-			return types.DecimalOf(t.Precision-t.Scale+1, 0), nil
-		}, Impl: func(a []Value) (Value, error) { return decimalRound(a[0].(*apd.Decimal), 0, apd.RoundHalfUp), nil }},
-		Sig{Params: p(AnyDecimal, tI), RetFn: func(args []*types.Type) (*types.Type, error) {
-			t := args[0]
-			return types.DecimalOf(t.Precision-t.Scale+1+t.Scale, t.Scale), nil
-		}, Build: func(args []*types.Type) (Impl, error) {
+			return types.DecimalOf(max(t.Precision-t.Scale, 1), 0), nil
+		}, Impl: func(a []Value) (Value, error) { return roundHalfPositive(a[0].(*apd.Decimal), 0), nil }},
+		Sig{Params: p(AnyDecimal, tI), RetFn: firstArg, Build: func(args []*types.Type) (Impl, error) {
 			scale := args[0].Scale
 			return func(a []Value) (Value, error) {
-				r := decimalRound(a[0].(*apd.Decimal), i32(a[1]), apd.RoundHalfUp)
+				r := roundHalfPositive(a[0].(*apd.Decimal), i32(a[1]))
 				return decimalRound(r, int32(scale), apd.RoundHalfUp), nil
 			}, nil
 		}})
@@ -138,23 +178,19 @@ func init() {
 	for _, name := range []string{"GREATEST", "LEAST"} {
 		greatest := name == "GREATEST"
 		builtins.AddScalar(&Scalar{Name: name, Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
-			if len(args) == 0 {
-				return nil, nil, ErrArgs
-			}
-			var t *types.Type = types.Null
-			for _, a := range args {
-				if t = types.CommonType(t, a); t == nil {
-					return nil, nil, ErrArgs
-				}
-			}
-			if t.Kind == types.KindNull {
-				return nil, nil, ambiguous(name, len(args))
-			}
-			if !t.IsPrimitive() || t.Kind == types.KindBoolean {
-				return nil, nil, ErrArgs
+			t, err := extremumType(name, args)
+			if err != nil {
+				return nil, nil, err
 			}
 			convs := make([]types.Converter, len(args))
 			for i, a := range args {
+				if a.Kind == types.KindString && t.Kind != types.KindString {
+					// A string literal among temporal arguments is read as a value of their type.
+					if convs[i], err = types.Caster(a, t); err != nil {
+						return nil, nil, err
+					}
+					continue
+				}
 				convs[i] = types.Widener(a, t)
 			}
 			return t, func(vals []Value) (Value, error) {
@@ -182,6 +218,94 @@ func init() {
 			}, nil
 		}})
 	}
+
+	// GEO_DISTANCE(lat1, lon1, lat2, lon2 [, unit]): the great-circle (haversine) distance in kilometres, or
+	// miles for unit 'mi'/'mile'/'miles'.
+	geo := func(a []Value) (Value, error) {
+		lat1, lon1, lat2, lon2 := a[0].(float64), a[1].(float64), a[2].(float64), a[3].(float64)
+		if lat1 < -90 || lat2 < -90 || lat1 > 90 || lat2 > 90 {
+			return nil, fmt.Errorf("valid latitude values for GeoDistance function are in the range of -90 to 90 decimal degrees")
+		}
+		if lon1 < -180 || lon2 < -180 || lon1 > 180 || lon2 > 180 {
+			return nil, fmt.Errorf("valid longitude values for GeoDistance function are in the range of -180 to +180 decimal degrees")
+		}
+		radius := 6371.0
+		if len(a) > 4 && a[4] != nil {
+			switch strings.ToLower(strings.TrimSpace(a[4].(string))) {
+			case "":
+			case "mi", "mile", "miles":
+				radius = 3959
+			case "km", "kilometer", "kilometers", "kilometre", "kilometres":
+			default:
+				return nil, fmt.Errorf("GeoDistance function units parameter must be one of mi, mile, miles, km, kilometer, kilometers, kilometre or kilometres. Values are case-insensitive.")
+			}
+		}
+		rad := func(deg float64) float64 { return deg * (math.Pi / 180) }
+		hav := func(x float64) float64 { s := math.Sin(x / 2); return s * s }
+		dLat, dLon := rad(lat2-lat1), rad(lon2-lon1)
+		h := hav(dLat) + hav(dLon)*math.Cos(rad(lat1))*math.Cos(rad(lat2))
+		return 2 * math.Asin(math.Sqrt(h)) * radius, nil
+	}
+	def("GEO_DISTANCE", Sig{Params: p(tD, tD, tD, tD), Ret: tD, Impl: geo},
+		Sig{Params: p(tD, tD, tD, tD, tS), Ret: tD, Impl: geo})
+}
+
+// extremumType resolves GREATEST/LEAST like ksqlDB's overloads (one per type, all arguments of it):
+// arguments of one type (any DECIMALs: their common DECIMAL), numbers including a DOUBLE (DOUBLE), or one
+// temporal type with string literals. Other mixes of numbers match several overloads and are ambiguous.
+func extremumType(name string, args []*types.Type) (*types.Type, error) {
+	var t *types.Type
+	mixed, hasDouble, allNumeric, hasString := false, false, true, false
+	for _, a := range args {
+		switch a.Kind {
+		case types.KindNull:
+			continue
+		case types.KindString:
+			hasString = true
+		case types.KindDouble:
+			hasDouble = true
+		}
+		allNumeric = allNumeric && a.IsNumeric()
+		switch {
+		case t == nil:
+			t = a
+		case a.Kind == types.KindDecimal && t.Kind == types.KindDecimal:
+			t = types.CommonType(t, a)
+		case a.Kind != t.Kind:
+			mixed = true
+		}
+	}
+	switch {
+	case len(args) == 0:
+		return nil, ErrArgs
+	case t == nil:
+		return nil, ambiguous(name, len(args))
+	case !t.IsPrimitive() || t.Kind == types.KindBoolean:
+		return nil, ErrArgs
+	case !mixed:
+		return t, nil
+	case allNumeric && hasDouble:
+		return types.Double, nil
+	case allNumeric:
+		return nil, sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{},
+			"Function '%s' cannot be resolved due to ambiguous method parameters (%s).", strings.ToLower(name), typeList(args))
+	case hasString:
+		var temporal *types.Type
+		for _, a := range args {
+			switch a.Kind {
+			case types.KindNull, types.KindString:
+			case types.KindDate, types.KindTime, types.KindTimestamp:
+				if temporal != nil && temporal.Kind != a.Kind {
+					return nil, ErrArgs
+				}
+				temporal = a
+			default:
+				return nil, ErrArgs
+			}
+		}
+		return temporal, nil
+	}
+	return nil, ErrArgs
 }
 
 func sign(f float64) float64 {

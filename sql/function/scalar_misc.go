@@ -48,7 +48,8 @@ func conv(c types.Converter, v Value) (Value, error) {
 func init() {
 	builtins.AddScalar(&Scalar{Name: "COALESCE", Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
 		if len(args) == 0 {
-			return nil, nil, ErrArgs
+			// ksqlDB names COALESCE upper-case in this one message.
+			return nil, nil, sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "Function 'COALESCE' does not accept parameters ().")
 		}
 		t, convs, ok := commonOf(args)
 		if !ok {
@@ -121,11 +122,7 @@ func init() {
 		return encodeBytes(a[0].([]byte), str(a[1]))
 	}})
 	def("ENCODE", Sig{Params: p(tS, tS, tS), Ret: tS, Impl: func(a []Value) (Value, error) {
-		b, err := decodeString(str(a[0]), str(a[1]))
-		if err != nil {
-			return nil, err
-		}
-		return encodeBytes(b, str(a[2]))
+		return encode(str(a[0]), strings.ToLower(str(a[1])), strings.ToLower(str(a[2])))
 	}})
 	bytesInt := func(name string, size int, ret *types.Type, mk func([]byte, binary.ByteOrder) Value) {
 		build := func(b []byte, order binary.ByteOrder) (Value, error) {
@@ -181,6 +178,70 @@ func encodeBytes(b []byte, enc string) (Value, error) {
 	}
 	return nil, fmt.Errorf("Supported output encodings are: hex, utf8, ascii and base64, but got %s", enc)
 }
+
+// encode is ENCODE(s, from, to) with ksqlDB's conversions: hex input may be written 0x... (an odd digit
+// count gets a leading 0) or X'...'; hex output is lower-case; ASCII output shows each byte above 127 as
+// U+FFFD and ASCII input each non-ASCII character as '?'.
+func encode(s, from, to string) (Value, error) {
+	if from == to {
+		return nil, errEncodings
+	}
+	var b []byte
+	switch from {
+	case "hex":
+		switch {
+		case strings.HasPrefix(s, "0x"):
+			s = s[2:]
+			if len(s)%2 != 0 {
+				s = "0" + s
+			}
+		case len(s) >= 3 && (s[0] == 'x' || s[0] == 'X') && s[1] == '\'' && s[len(s)-1] == '\'':
+			s = s[2 : len(s)-1]
+		}
+		var err error
+		if b, err = hex.DecodeString(s); err != nil {
+			return nil, fmt.Errorf("Invalid hex string %q", s)
+		}
+	case "utf8":
+		b = []byte(s)
+	case "ascii":
+		for _, r := range s {
+			if r > 127 {
+				r = '?'
+			}
+			b = append(b, byte(r))
+		}
+	case "base64":
+		// Padding is optional, as for the lenient decoder ksqlDB uses.
+		var err error
+		if b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err != nil {
+			return nil, fmt.Errorf("Invalid base64 string")
+		}
+	default:
+		return nil, errEncodings
+	}
+	switch to {
+	case "hex":
+		return hex.EncodeToString(b), nil
+	case "utf8":
+		return strings.ToValidUTF8(string(b), "\uFFFD"), nil
+	case "ascii":
+		var sb strings.Builder
+		for _, c := range b {
+			if c > 127 {
+				sb.WriteRune('\uFFFD')
+			} else {
+				sb.WriteByte(c)
+			}
+		}
+		return sb.String(), nil
+	case "base64":
+		return base64.StdEncoding.EncodeToString(b), nil
+	}
+	return nil, errEncodings
+}
+
+var errEncodings = fmt.Errorf("Supported input and output encodings are: hex, utf8, ascii and base64")
 
 func formatUUID(b []byte) string {
 	h := hex.EncodeToString(b)

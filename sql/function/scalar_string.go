@@ -3,8 +3,11 @@ package function
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/seichedb/seiche/sql/types"
@@ -63,6 +66,47 @@ func pad(s string, n int, fill string, left bool) Value {
 		return string(padding) + s
 	}
 	return s + string(padding)
+}
+
+// chrEscape is CHR(string): the character written as Java escapes of UTF-16 code units ("\\u004b", or a
+// surrogate pair "\\ud820\\udeb8"); NULL for anything else.
+func chrEscape(s string) Value {
+	if len(s) < 6 || len(s)%6 != 0 {
+		return nil
+	}
+	units := make([]uint16, 0, len(s)/6)
+	for i := 0; i < len(s); i += 6 {
+		if s[i] != '\\' || s[i+1] != 'u' {
+			return nil
+		}
+		u, err := strconv.ParseUint(s[i+2:i+6], 16, 16)
+		if err != nil {
+			return nil
+		}
+		units = append(units, uint16(u))
+	}
+	return string(utf16.Decode(units))
+}
+
+// padBytes is LPAD/RPAD over BYTES: NULL for a negative length or an empty padding.
+func padBytes(b []byte, n int, fill []byte, left bool) Value {
+	if n < 0 || len(fill) == 0 {
+		return nil
+	}
+	if len(b) >= n {
+		return append([]byte{}, b[:n]...)
+	}
+	out := make([]byte, 0, n)
+	if !left {
+		out = append(out, b...)
+	}
+	for i := 0; i < n-len(b); i++ {
+		out = append(out, fill[i%len(fill)])
+	}
+	if left {
+		out = append(out, b...)
+	}
+	return out
 }
 
 func init() {
@@ -146,9 +190,15 @@ func init() {
 			return instr(str(a[0]), str(a[1]), int(i32(a[2])), int(i32(a[3]))), nil
 		}})
 	def("LPAD",
-		Sig{Params: p(tS, tI, tS), Ret: tS, Impl: func(a []Value) (Value, error) { return pad(str(a[0]), int(i32(a[1])), str(a[2]), true), nil }})
+		Sig{Params: p(tS, tI, tS), Ret: tS, Impl: func(a []Value) (Value, error) { return pad(str(a[0]), int(i32(a[1])), str(a[2]), true), nil }},
+		Sig{Params: p(types.Bytes, tI, types.Bytes), Ret: types.Bytes, Impl: func(a []Value) (Value, error) {
+			return padBytes(a[0].([]byte), int(i32(a[1])), a[2].([]byte), true), nil
+		}})
 	def("RPAD",
-		Sig{Params: p(tS, tI, tS), Ret: tS, Impl: func(a []Value) (Value, error) { return pad(str(a[0]), int(i32(a[1])), str(a[2]), false), nil }})
+		Sig{Params: p(tS, tI, tS), Ret: tS, Impl: func(a []Value) (Value, error) { return pad(str(a[0]), int(i32(a[1])), str(a[2]), false), nil }},
+		Sig{Params: p(types.Bytes, tI, types.Bytes), Ret: types.Bytes, Impl: func(a []Value) (Value, error) {
+			return padBytes(a[0].([]byte), int(i32(a[1])), a[2].([]byte), false), nil
+		}})
 	def("SPLIT", Sig{Params: p(tS, tS), Ret: types.ArrayOf(tS), Impl: func(a []Value) (Value, error) {
 		s, sep := str(a[0]), str(a[1])
 		var parts []string
@@ -166,57 +216,87 @@ func init() {
 		return out, nil
 	}})
 	def("SPLIT_TO_MAP", Sig{Params: p(tS, tS, tS), Ret: types.MapOf(tS, tS), Impl: func(a []Value) (Value, error) {
+		entryDelim, kvDelim := str(a[1]), str(a[2])
+		if entryDelim == "" || kvDelim == "" {
+			return nil, nil
+		}
+		// Like ksqlDB's: empty entries and entries without kvDelim are skipped; an entry's key and value
+		// are its first two kvDelim-separated parts; a repeated key keeps its last value.
 		var keys, vals []Value
-		for _, entry := range strings.Split(str(a[0]), str(a[1])) {
-			k, v, ok := strings.Cut(entry, str(a[2]))
-			if !ok || entry == "" {
+		for _, entry := range strings.Split(str(a[0]), entryDelim) {
+			if entry == "" || !strings.Contains(entry, kvDelim) {
 				continue
 			}
-			keys, vals = append(keys, k), append(vals, v)
+			parts := strings.SplitN(entry, kvDelim, 3)
+			keys, vals = append(keys, parts[0]), append(vals, parts[1])
 		}
 		return types.NewMap(keys, vals), nil
 	}})
 	def("CHR",
-		Sig{Params: p(tI), Ret: tS, Impl: func(a []Value) (Value, error) { return string(rune(i32(a[0]))), nil }},
-		Sig{Params: p(tS), Ret: tS, Impl: func(a []Value) (Value, error) {
-			s := str(a[0])
-			var code int
-			if _, err := fmt.Sscanf(strings.TrimPrefix(strings.TrimPrefix(s, "\\u"), "U+"), "%x", &code); err != nil {
+		Sig{Params: p(tI), Ret: tS, Impl: func(a []Value) (Value, error) {
+			c := i32(a[0])
+			if c < 0 || c > unicode.MaxRune {
 				return nil, nil
 			}
-			return string(rune(code)), nil
-		}})
+			return string(rune(c)), nil
+		}},
+		Sig{Params: p(tS), Ret: tS, Impl: func(a []Value) (Value, error) { return chrEscape(str(a[0])), nil }})
 	def("MASK", maskSigs(func(s []rune) []int { return all(len(s)) })...)
 	def("MASK_LEFT", maskNSigs(func(n int, s []rune) []int { return span(0, min(n, len(s))) })...)
 	def("MASK_RIGHT", maskNSigs(func(n int, s []rune) []int { return span(max(len(s)-n, 0), len(s)) })...)
 	def("MASK_KEEP_LEFT", maskNSigs(func(n int, s []rune) []int { return span(min(n, len(s)), len(s)) })...)
 	def("MASK_KEEP_RIGHT", maskNSigs(func(n int, s []rune) []int { return span(0, max(len(s)-n, 0)) })...)
+	// The regular-expression functions compile their pattern once per call site while it stays the same
+	// (it is almost always a literal), see regexpCache.
+	extract := func(all bool) func([]*types.Type) (Impl, error) {
+		return func([]*types.Type) (Impl, error) {
+			var rc regexpCache
+			return func(a []Value) (Value, error) {
+				re, err := rc.get(str(a[0]))
+				if err != nil {
+					return nil, err
+				}
+				group := 0
+				if len(a) > 2 {
+					group = int(i32(a[2]))
+				}
+				if all {
+					return regexpExtractAll(re, str(a[1]), group), nil
+				}
+				return regexpExtract(re, str(a[1]), group), nil
+			}, nil
+		}
+	}
 	def("REGEXP_EXTRACT",
-		Sig{Params: p(tS, tS), Ret: tS, Impl: func(a []Value) (Value, error) { return regexpExtract(a[0], a[1], 0) }},
-		Sig{Params: p(tS, tS, tI), Ret: tS, Impl: func(a []Value) (Value, error) { return regexpExtract(a[0], a[1], int(i32(a[2]))) }})
+		Sig{Params: p(tS, tS), Ret: tS, Build: extract(false)},
+		Sig{Params: p(tS, tS, tI), Ret: tS, Build: extract(false)})
 	def("REGEXP_EXTRACT_ALL",
-		Sig{Params: p(tS, tS), Ret: types.ArrayOf(tS), Impl: func(a []Value) (Value, error) { return regexpExtractAll(a[0], a[1], 0) }},
-		Sig{Params: p(tS, tS, tI), Ret: types.ArrayOf(tS), Impl: func(a []Value) (Value, error) {
-			return regexpExtractAll(a[0], a[1], int(i32(a[2])))
-		}})
-	def("REGEXP_REPLACE", Sig{Params: p(tS, tS, tS), Ret: tS, Impl: func(a []Value) (Value, error) {
-		re, err := compileRegexp(str(a[1]))
-		if err != nil {
-			return nil, err
-		}
-		return re.ReplaceAllString(str(a[0]), javaReplacement(str(a[2]))), nil
+		Sig{Params: p(tS, tS), Ret: types.ArrayOf(tS), Build: extract(true)},
+		Sig{Params: p(tS, tS, tI), Ret: types.ArrayOf(tS), Build: extract(true)})
+	def("REGEXP_REPLACE", Sig{Params: p(tS, tS, tS), Ret: tS, Build: func([]*types.Type) (Impl, error) {
+		var rc regexpCache
+		return func(a []Value) (Value, error) {
+			re, err := rc.get(str(a[1]))
+			if err != nil {
+				return nil, err
+			}
+			return re.ReplaceAllString(str(a[0]), javaReplacement(str(a[2]))), nil
+		}, nil
 	}})
-	def("REGEXP_SPLIT_TO_ARRAY", Sig{Params: p(tS, tS), Ret: types.ArrayOf(tS), Impl: func(a []Value) (Value, error) {
-		re, err := compileRegexp(str(a[1]))
-		if err != nil {
-			return nil, err
-		}
-		parts := re.Split(str(a[0]), -1)
-		out := make([]Value, len(parts))
-		for i, x := range parts {
-			out[i] = x
-		}
-		return out, nil
+	def("REGEXP_SPLIT_TO_ARRAY", Sig{Params: p(tS, tS), Ret: types.ArrayOf(tS), Build: func([]*types.Type) (Impl, error) {
+		var rc regexpCache
+		return func(a []Value) (Value, error) {
+			re, err := rc.get(str(a[1]))
+			if err != nil {
+				return nil, err
+			}
+			parts := re.Split(str(a[0]), -1)
+			out := make([]Value, len(parts))
+			for i, x := range parts {
+				out[i] = x
+			}
+			return out, nil
+		}, nil
 	}})
 }
 
@@ -385,10 +465,6 @@ func maskNSigs(sel func(n int, s []rune) []int) []Sig {
 	return out
 }
 
-var regexpCache = struct {
-	m map[string]*regexp.Regexp
-}{m: map[string]*regexp.Regexp{}}
-
 func compileRegexp(pattern string) (*regexp.Regexp, error) {
 	re, err := regexp.Compile(pattern)
 	if err != nil {
@@ -400,28 +476,45 @@ func compileRegexp(pattern string) (*regexp.Regexp, error) {
 // javaReplacement converts Java's $1 group references (already Go-compatible) and escapes.
 func javaReplacement(s string) string { return strings.ReplaceAll(s, `\$`, `$$`) }
 
-func regexpExtract(s, pattern Value, group int) (Value, error) {
-	re, err := compileRegexp(str(pattern))
-	if err != nil {
-		return nil, err
-	}
-	m := re.FindStringSubmatch(str(s))
+// regexpExtract is REGEXP_EXTRACT: the group of the first match, NULL without a match or such a group.
+func regexpExtract(re *regexp.Regexp, s string, group int) Value {
+	m := re.FindStringSubmatch(s)
 	if m == nil || group >= len(m) || group < 0 {
-		return nil, nil
+		return nil
 	}
-	return m[group], nil
+	return m[group]
 }
 
-func regexpExtractAll(s, pattern Value, group int) (Value, error) {
-	re, err := compileRegexp(str(pattern))
-	if err != nil {
-		return nil, err
-	}
+// regexpExtractAll is REGEXP_EXTRACT_ALL: the group of every match.
+func regexpExtractAll(re *regexp.Regexp, s string, group int) Value {
 	out := []Value{}
-	for _, m := range re.FindAllStringSubmatch(str(s), -1) {
-		if group < len(m) {
+	for _, m := range re.FindAllStringSubmatch(s, -1) {
+		if group >= 0 && group < len(m) {
 			out = append(out, m[group])
 		}
 	}
-	return out, nil
+	return out
+}
+
+// regexpCache holds the last pattern a call site compiled. It is safe for concurrent use: a call that
+// finds another pattern compiles it and replaces the entry.
+type regexpCache struct {
+	last atomic.Pointer[compiledRegexp]
+}
+
+type compiledRegexp struct {
+	pattern string
+	re      *regexp.Regexp
+}
+
+func (c *regexpCache) get(pattern string) (*regexp.Regexp, error) {
+	if l := c.last.Load(); l != nil && l.pattern == pattern {
+		return l.re, nil
+	}
+	re, err := compileRegexp(pattern)
+	if err != nil {
+		return nil, err
+	}
+	c.last.Store(&compiledRegexp{pattern: pattern, re: re})
+	return re, nil
 }

@@ -1,8 +1,12 @@
 package function
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seichedb/seiche/sql/types"
@@ -95,7 +99,7 @@ func javaLayout(p string) (string, error) {
 		case 'X':
 			switch n {
 			case 1:
-				b.WriteString("Z07")
+				b.WriteString("Z07\x00") // +HH, or +HHmm: see compilePattern
 			case 2:
 				b.WriteString("Z0700")
 			default:
@@ -114,28 +118,83 @@ func javaLayout(p string) (string, error) {
 	return b.String(), nil
 }
 
-// fixFraction makes Go print fractional seconds after a '.' only: Go needs ".000" to be preceded by a dot.
-func parseWithLayout(layout, s string, loc *time.Location) (time.Time, error) {
-	return time.ParseInLocation(layout, s, loc)
+// timePattern is a Java date-time pattern translated once: the Go layouts to try, in order.
+type timePattern struct {
+	layouts  []string
+	zoneName bool // the pattern reads a zone name ('z')
+}
+
+// patterns and zones cache translated patterns and loaded time zones: both are keyed by the (nearly always
+// literal) pattern or zone argument, so a query pays for the translation once, not per record.
+var (
+	patterns boundedCache[*timePattern]
+	zones    boundedCache[*time.Location]
+)
+
+// boundedCache is a concurrency-safe memo that stops adding entries past a bound, so that patterns taken
+// from record values cannot grow it without limit.
+type boundedCache[V any] struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+func (c *boundedCache[V]) get(key string, build func(string) (V, error)) (V, error) {
+	if v, ok := c.m.Load(key); ok {
+		return v.(V), nil
+	}
+	v, err := build(key)
+	if err == nil && c.n.Load() < 4096 {
+		c.n.Add(1)
+		c.m.Store(key, v)
+	}
+	return v, err
+}
+
+func compilePattern(p string) (*timePattern, error) {
+	layout, err := javaLayout(p)
+	if err != nil {
+		return nil, err
+	}
+	tp := &timePattern{zoneName: strings.Contains(p, "z")}
+	if strings.Contains(layout, "Z07\x00") {
+		tp.layouts = []string{strings.ReplaceAll(layout, "Z07\x00", "Z07"), strings.ReplaceAll(layout, "Z07\x00", "Z0700")}
+	} else {
+		tp.layouts = []string{layout}
+	}
+	return tp, nil
+}
+
+// zoneIDs maps the zone names Java resolves when parsing a 'z' field to their region, whose rules (with
+// daylight saving time) then apply: "PST" in May is UTC-7, as in Java.
+var zoneIDs = map[string]string{
+	"PST": "America/Los_Angeles", "PDT": "America/Los_Angeles", "MST": "America/Denver", "MDT": "America/Denver",
+	"CST": "America/Chicago", "CDT": "America/Chicago", "EST": "America/New_York", "EDT": "America/New_York",
+	"AKST": "America/Anchorage", "AKDT": "America/Anchorage", "HST": "Pacific/Honolulu",
+	"BST": "Europe/London", "CET": "Europe/Paris", "CEST": "Europe/Paris", "EET": "Europe/Bucharest",
+	"EEST": "Europe/Bucharest", "IST": "Asia/Kolkata", "JST": "Asia/Tokyo", "AEST": "Australia/Sydney",
+	"AEDT": "Australia/Sydney",
 }
 
 func location(name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		// Fixed offsets such as "+02:00" or "GMT+2".
-		if t, perr := time.Parse("-07:00", name); perr == nil {
-			return t.Location(), nil
+	return zones.get(name, func(name string) (*time.Location, error) {
+		if loc, err := time.LoadLocation(name); err == nil {
+			return loc, nil
+		}
+		// Fixed offsets such as "+02:00", "+0200" or "+02".
+		for _, l := range []string{"-07:00", "-0700", "-07"} {
+			if t, err := time.Parse(l, name); err == nil {
+				return t.Location(), nil
+			}
 		}
 		return nil, fmt.Errorf("Unknown time-zone ID: %s", name)
-	}
-	return loc, nil
+	})
 }
 
 func formatTS(ms int64, pattern, zone string) (Value, error) {
-	layout, err := javaLayout(pattern)
+	tp, err := patterns.get(pattern, compilePattern)
 	if err != nil {
 		return nil, err
 	}
@@ -143,11 +202,58 @@ func formatTS(ms int64, pattern, zone string) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return time.UnixMilli(ms).In(loc).Format(layout), nil
+	return time.UnixMilli(ms).In(loc).Format(tp.layouts[0]), nil
+}
+
+// parseTime parses s with a translated pattern, in loc unless s has a zone. Like ksqlDB's parser it
+// ignores case.
+func parseTime(tp *timePattern, s string, loc *time.Location) (time.Time, bool) {
+	for _, in := range []string{s, strings.ToUpper(s)} {
+		for _, l := range tp.layouts {
+			t, err := time.ParseInLocation(l, in, loc)
+			if err != nil {
+				continue
+			}
+			if tp.zoneName {
+				// Go gives an abbreviation it does not know in loc a zero offset; Java reads it as the
+				// zone it names.
+				if abbr, off := t.Zone(); off == 0 && zoneIDs[abbr] != "" {
+					if zl, err := location(zoneIDs[abbr]); err == nil {
+						t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), zl)
+					}
+				}
+			}
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// extraText returns the text left over after s parses with pattern, when that is why it does not parse.
+func extraText(s, pattern string) (string, bool) {
+	tp, err := patterns.get(pattern, compilePattern)
+	if err != nil {
+		return "", false
+	}
+	_, err = time.Parse(tp.layouts[0], s)
+	var pe *time.ParseError
+	if !errors.As(err, &pe) || !strings.HasPrefix(pe.Message, ": extra text: ") {
+		return "", false
+	}
+	rest, uerr := strconv.Unquote(strings.TrimPrefix(pe.Message, ": extra text: "))
+	return rest, uerr == nil && rest != "" && strings.HasSuffix(s, rest)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
 }
 
 func parseTS(s, pattern, zone string) (int64, error) {
-	layout, err := javaLayout(pattern)
+	tp, err := patterns.get(pattern, compilePattern)
 	if err != nil {
 		return 0, err
 	}
@@ -155,8 +261,8 @@ func parseTS(s, pattern, zone string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t, err := parseWithLayout(layout, s, loc)
-	if err != nil {
+	t, ok := parseTime(tp, s, loc)
+	if !ok {
 		return 0, fmt.Errorf("Failed to parse timestamp '%s' with formatter '%s'", s, pattern)
 	}
 	return t.UnixMilli(), nil
@@ -224,18 +330,27 @@ func init() {
 	}})
 	def("PARSE_DATE", Sig{Params: p(tS, tS), Ret: tDate, Impl: func(a []Value) (Value, error) {
 		ms, err := parseTS(str(a[0]), str(a[1]), "")
-		return types.DateValue(ms / 86_400_000), err
+		if err != nil {
+			// ksqlDB parses dates like SimpleDateFormat.parse, which ignores text after the date.
+			if rest, ok := extraText(str(a[0]), str(a[1])); ok {
+				ms, err = parseTS(strings.TrimSuffix(str(a[0]), rest), str(a[1]), "")
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return types.DateValue(floorDiv(ms, 86_400_000)), nil
 	}})
 	def("FORMAT_TIME", Sig{Params: p(tTime, tS), Ret: tS, Impl: func(a []Value) (Value, error) {
 		return formatTS(int64(a[0].(types.TimeValue)), str(a[1]), "")
 	}})
 	def("PARSE_TIME", Sig{Params: p(tS, tS), Ret: tTime, Impl: func(a []Value) (Value, error) {
-		layout, err := javaLayout(str(a[1]))
+		tp, err := patterns.get(str(a[1]), compilePattern)
 		if err != nil {
 			return nil, err
 		}
-		t, err := time.Parse(layout, str(a[0]))
-		if err != nil {
+		t, ok := parseTime(tp, str(a[0]), time.UTC)
+		if !ok {
 			return nil, fmt.Errorf("Failed to parse time '%s' with formatter '%s'", str(a[0]), str(a[1]))
 		}
 		return types.TimeValue(t.Hour()*3_600_000 + t.Minute()*60_000 + t.Second()*1000 + t.Nanosecond()/1e6), nil

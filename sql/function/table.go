@@ -1,6 +1,9 @@
 package function
 
 import (
+	"strings"
+
+	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -19,7 +22,7 @@ func init() {
 	// EXPLODE(array): one row per element; a NULL or empty array produces no rows.
 	builtins.AddTable(&TableFunction{Name: "EXPLODE", Resolve: func(args []*types.Type) (*types.Type, TableImpl, error) {
 		if len(args) != 1 || args[0].Kind != types.KindArray {
-			return nil, nil, ArgsError("EXPLODE", args)
+			return nil, nil, argsErrorWithAlternatives("EXPLODE", args, "explode(ARRAY<DECIMAL> input)", "explode(ARRAY<T> list)")
 		}
 		return args[0].Elem, func(vals []Value) ([]Value, error) {
 			if vals[0] == nil {
@@ -41,6 +44,13 @@ func init() {
 			return Cube(vals[0].([]Value)), nil
 		}, nil
 	}})
+}
+
+// argsErrorWithAlternatives is ArgsError followed by the signatures the function does accept, as ksqlDB
+// lists them for table functions.
+func argsErrorWithAlternatives(name string, args []*types.Type, alternatives ...string) error {
+	return sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "Function '%s' does not accept parameters (%s).\nValid alternatives are:\n%s",
+		strings.ToLower(name), typeList(args), strings.Join(alternatives, "\n"))
 }
 
 // Cube returns the combinations of CUBE_EXPLODE: for n columns, 2^n arrays where each position holds either

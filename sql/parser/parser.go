@@ -45,6 +45,8 @@ var windowUnits = map[string]bool{"DAY": true, "HOUR": true, "MINUTE": true, "SE
 type parser struct {
 	toks []token
 	i    int
+	// test accepts the statements of ksqlDB's test scripts (ASSERT VALUES, ASSERT STREAM|TABLE).
+	test bool
 }
 
 type bailout struct{ err *sqlerr.Error }
@@ -106,9 +108,11 @@ func (p *parser) acceptOp(op string) bool {
 	return false
 }
 
+// expectOp consumes the operator op or fails with "missing 'op' at <token>", as ksqlDB words it.
 func (p *parser) expectOp(op string) token {
 	if !p.isOp(op) {
-		p.expected("'" + op + "'")
+		t := p.peek()
+		p.fail(syntaxErr(t.pos, "missing '%s' at %s", op, t.describe()))
 	}
 	return p.next()
 }
@@ -263,7 +267,10 @@ func (p *parser) tableElements() []TableElement {
 		if p.acceptOp(",") {
 			continue
 		}
-		p.expectOp(")")
+		if !p.isOp(")") {
+			p.fail(syntaxErr(p.peek().pos, "Expecting {',', ')'}"))
+		}
+		p.next()
 		return out
 	}
 }
@@ -530,6 +537,9 @@ func (p *parser) alter() Statement {
 
 func (p *parser) assert() Statement {
 	start := p.expectKw("ASSERT").pos
+	if t := p.peek(); !p.test && (p.isKw("VALUES") || p.isKw("NULL") || p.isKw("STREAM") || p.isKw("TABLE")) {
+		p.fail(syntaxErr(t.pos, "Syntax error at or near %s at line %s: ASSERT %s is only allowed in test scripts", t.describe(), t.pos, t.val))
+	}
 	switch {
 	case p.isKw("VALUES") || p.isKw("NULL"):
 		av := &AssertValues{P: start}
@@ -598,7 +608,7 @@ func (p *parser) identifier() Ident {
 	switch t.kind {
 	case tIdent:
 		if reserved[t.val] {
-			p.fail(syntaxErr(t.pos, "expected an identifier but found %s (a reserved word; quote it with back quotes to use it as a name)", t.describe()))
+			p.fail(syntaxErr(t.pos, "Syntax error at or near %s at line %s: expected an identifier but found a reserved word (quote it with back quotes to use it as a name)", t.describe(), t.pos))
 		}
 		p.next()
 		return Ident{P: t.pos, Name: t.val}
@@ -678,14 +688,14 @@ func (p *parser) typeExpr() *TypeExpr {
 				case n.kind == tIdent && n.val == "STRING":
 					p.next()
 				default:
-					p.fail(syntaxErr(n.pos, "Expecting {'STRING', INTEGER_VALUE} but found %s", n.describe()))
+					p.fail(syntaxErr(n.pos, "Expecting {'STRING', INTEGER_VALUE}"))
 				}
 				if p.acceptOp(",") {
 					continue
 				}
 				if !p.isOp(")") {
 					n := p.peek()
-					p.fail(syntaxErr(n.pos, "Expecting {',', ')'} but found %s", n.describe()))
+					p.fail(syntaxErr(n.pos, "Expecting {',', ')'}"))
 				}
 				p.next()
 				break
@@ -983,8 +993,8 @@ func (p *parser) window() *Window {
 // Entry points
 
 // parseTokens parses one statement from toks, which must end at EOF.
-func parseTokens(toks []token) (stmt Statement, err error) {
-	p := &parser{toks: toks}
+func parseTokens(toks []token, test bool) (stmt Statement, err error) {
+	p := &parser{toks: toks, test: test}
 	defer func() {
 		if r := recover(); r != nil {
 			b, ok := r.(bailout)
@@ -1037,6 +1047,9 @@ type Parsed struct {
 type Parser struct {
 	// Vars maps variable names (as written in DEFINE, case-sensitive) to values.
 	Vars map[string]string
+	// TestStatements accepts the assertions of test scripts (ASSERT VALUES, ASSERT NULL VALUES,
+	// ASSERT STREAM|TABLE), which are not statements a server runs.
+	TestStatements bool
 }
 
 // ParseScript parses every statement of text. It stops at the first error, returning the statements
@@ -1050,14 +1063,14 @@ func (ps *Parser) ParseScript(text string) ([]Parsed, error) {
 		}
 		toks, lerr := tokenize(stmtText, raw.pos)
 		if lerr != nil {
-			return out, lerr
+			return out, withStatement(lerr, stmtText, raw.terminated)
 		}
 		if len(toks) == 1 { // only EOF: an empty statement between ';'
 			continue
 		}
-		stmt, err := parseTokens(toks)
+		stmt, err := parseTokens(toks, ps.TestStatements)
 		if err != nil {
-			return out, err
+			return out, withStatement(err, stmtText, raw.terminated)
 		}
 		switch s := stmt.(type) {
 		case *DefineVariable:
@@ -1130,6 +1143,23 @@ func (ps *Parser) substitute(text string, pos sqlerr.Pos) (string, error) {
 type rawStatement struct {
 	text string
 	pos  sqlerr.Pos
+	// terminated is whether the statement ended with ';'.
+	terminated bool
+}
+
+// withStatement attaches the statement's text to a syntax error, which ksqlDB quotes on the error's last
+// line.
+func withStatement(err error, text string, terminated bool) error {
+	se, ok := err.(*sqlerr.Error)
+	if !ok || se.Code != sqlerr.Syntax || se.Statement != "" {
+		return err
+	}
+	cp := *se
+	cp.Statement = strings.TrimSpace(text)
+	if terminated {
+		cp.Statement += ";"
+	}
+	return &cp
 }
 
 // splitStatements splits text at the ';' that are outside strings, quoted identifiers and comments.
@@ -1175,7 +1205,7 @@ func splitStatements(text string) []rawStatement {
 			}
 			adv(2)
 		case c == ';':
-			out = append(out, rawStatement{text: text[start:i], pos: sqlerr.Pos{Line: startLine, Col: startCol, Offset: start}})
+			out = append(out, rawStatement{text: text[start:i], pos: sqlerr.Pos{Line: startLine, Col: startCol, Offset: start}, terminated: true})
 			adv(1)
 			start, startLine, startCol = i, line, col
 		default:

@@ -105,9 +105,12 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		if st.Within == nil {
 			return flow{}, fmt.Errorf("planner: stream-stream join without WITHIN")
 		}
-		w := dsl.JoinWindows{Before: dur(st.Within.Before), After: dur(st.Within.After), Grace: defaultGrace}
+		// Without a GRACE PERIOD ksqlDB uses the deprecated JoinWindows.of: eager left/outer
+		// results and a grace of 24 hours less the window.
+		w := dsl.LegacyJoinTimeDifference(dur(st.Within.Before))
+		w.After = dur(st.Within.After)
 		if st.Within.Grace != nil {
-			w.Grace = dur(*st.Within.Grace)
+			w = dsl.JoinWindows{Before: dur(st.Within.Before), After: dur(st.Within.After), Grace: dur(*st.Within.Grace)}
 		}
 		l := dsl.SelectKey(in.stream, leftKey, dsl.WithKeySerde(keys))
 		r := dsl.SelectKey(right.stream, rightKey, dsl.WithKeySerde(keys))

@@ -59,7 +59,7 @@ func Run(v Variant) Result {
 				done <- Result{Status: Fail, Reason: fmt.Sprintf("panic: %v", p), Detail: string(debug.Stack())}
 			}
 		}()
-		done <- execute(v.Case, v.Statements)
+		done <- execute(v)
 	}()
 	select {
 	case r := <-done:
@@ -100,7 +100,8 @@ type topicDef struct {
 	ValueFormat string `json:"valueFormat"`
 }
 
-func execute(c *Case, statements []string) Result {
+func execute(v Variant) Result {
+	c, statements := v.Case, v.Statements
 	ex := &executor{meta: analyzer.NewMetastore(), b: dsl.NewBuilder(), written: map[string][]produced{}, topics: map[string]topicDef{}, winSize: map[string]int64{}}
 	ex.an = analyzer.New(ex.meta)
 	ex.env = planner.NewEnv(ex.b)
@@ -147,7 +148,13 @@ func execute(c *Case, statements []string) Result {
 			return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
 		}
 	}
-	return ex.compare(c.Outputs)
+	if r := ex.compare(c.Outputs); r.Status != Pass {
+		return r
+	}
+	if err := checkPost(ex.meta, json.RawMessage(strings.ReplaceAll(string(c.Post), "{FORMAT}", v.Format))); err != nil {
+		return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
+	}
+	return Result{Status: Pass}
 }
 
 func oneLineErr(err error) string {
@@ -159,23 +166,24 @@ func oneLineErr(err error) string {
 }
 
 // statements parses, analyzes and executes each statement in order.
+//
+// The statements are one script, joined by newlines as ksqlDB's runner joins them, so an error's
+// line:column is its position in the whole script.
 func (ex *executor) statements(stmts []string) error {
 	var ps parser.Parser
-	for _, s := range stmts {
-		parsed, err := ps.ParseScript(s)
+	parsed, err := ps.ParseScript(strings.Join(stmts, "\n"))
+	if err != nil {
+		return err
+	}
+	for _, p := range parsed {
+		an, err := ex.an.Analyze(p.Statement, p.Text)
 		if err != nil {
 			return err
 		}
-		for _, p := range parsed {
-			an, err := ex.an.Analyze(p.Statement, p.Text)
-			if err != nil {
-				return err
-			}
-			if err := ex.execute(an); err != nil {
-				return err
-			}
-			ex.an.Apply(an)
+		if err := ex.execute(an); err != nil {
+			return err
 		}
+		ex.an.Apply(an)
 	}
 	return nil
 }
@@ -465,7 +473,8 @@ func decodeExpected(raw json.RawMessage) any {
 	return v
 }
 
-// equalJSON compares decoded JSON values: objects field by field, numbers by value.
+// equalJSON compares a decoded expected JSON value with an actual one: objects field by field, numbers by
+// value.
 func equalJSON(a, b any) bool {
 	switch x := a.(type) {
 	case nil:
@@ -490,11 +499,30 @@ func equalJSON(a, b any) bool {
 		}
 		for k, v := range x {
 			w, ok := y[k]
-			if !ok || !equalJSON(v, w) {
+			if !ok {
+				// Like ksqlDB's runner, an expected field name that is not found is looked up upper-cased,
+				// and one not found either way compares as NULL (the field counts are equal).
+				w = y[strings.ToUpper(k)]
+			}
+			if !equalJSON(v, w) {
 				return false
 			}
 		}
 		return true
+	case string:
+		// ksqlDB's runner accepts a DECIMAL written as a number where the expected value is its text, with
+		// the same scale ("3.40" matches 3.40, not 3.4).
+		if y, ok := b.(json.Number); ok {
+			var dx, dy apd.Decimal
+			if _, _, err := dx.SetString(x); err != nil {
+				return false
+			}
+			if _, _, err := dy.SetString(string(y)); err != nil {
+				return false
+			}
+			return dx.Cmp(&dy) == 0 && dx.Exponent == dy.Exponent
+		}
+		return a == b
 	case []any:
 		y, ok := b.([]any)
 		if !ok || len(x) != len(y) {

@@ -64,15 +64,27 @@ type Error struct {
 	Msg  string
 	// Err is the underlying cause, if any.
 	Err error
+	// Statement is the text of the statement the error is about, when the message should quote it; it is
+	// rendered on a last line "Statement: <text>", as ksqlDB does for syntax errors.
+	Statement string
 }
 
-// Error renders as "line L:C: message" when the error has a position, which is also how ksqlDB words
-// its errors; syntax errors read "line L:C: Syntax Error\nexpected X but found 'Y'".
+// Error renders the position the way ksqlDB words it: syntax errors read
+// "line L:C: Syntax Error\nexpected X but found 'Y'\nStatement: <text>", every other error with a
+// position "Line: L, Col: C: message".
 func (e *Error) Error() string {
-	if e.Pos.IsValid() {
-		return fmt.Sprintf("line %d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
+	msg := e.Msg
+	if e.Statement != "" {
+		msg += "\nStatement: " + e.Statement
 	}
-	return e.Msg
+	switch {
+	case !e.Pos.IsValid():
+		return msg
+	case e.Code == Syntax:
+		return fmt.Sprintf("line %d:%d: %s", e.Pos.Line, e.Pos.Col, msg)
+	default:
+		return fmt.Sprintf("Line: %d, Col: %d: %s", e.Pos.Line, e.Pos.Col, msg)
+	}
 }
 
 func (e *Error) Unwrap() error { return e.Err }
