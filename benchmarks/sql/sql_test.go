@@ -8,6 +8,7 @@
 package sql
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -32,6 +33,11 @@ type bigOrder struct {
 	Amount   float64 `json:"AMOUNT"`
 }
 
+// count is the value the windowed count writes: the SQL sink's JSON row {"N":...}.
+type count struct {
+	N int64 `json:"N"`
+}
+
 // inputs are n orders as JSON values and 8-byte keys, about half with AMOUNT > 50.
 func inputs(n int) (keys, values [][]byte) {
 	for i := range n {
@@ -45,7 +51,7 @@ func inputs(n int) (keys, values [][]byte) {
 
 const ddl = "CREATE STREAM orders (id BIGINT KEY, customer STRING, amount DOUBLE, region STRING) WITH (kafka_topic='orders', value_format='JSON', key_format='KAFKA');\n"
 
-func sqlTopology(b *testing.B, query string) *runtime.Topology {
+func sqlTopology(b testing.TB, query string) *runtime.Topology {
 	topo, err := planner.Compile(analyzer.NewMetastore(), ddl+query)
 	if err != nil {
 		b.Fatal(err)
@@ -82,7 +88,7 @@ const records = 50_000
 
 // compare measures the SQL and DSL topologies in the same run, alternating, and reports both rates and
 // their ratio.
-func compare(b *testing.B, sqlTopo, dslTopo func(*testing.B) *runtime.Topology) {
+func compare(b *testing.B, sqlTopo, dslTopo func(testing.TB) *runtime.Topology) {
 	keys, values := inputs(10_000)
 	var s, d float64
 	for range b.N {
@@ -95,38 +101,106 @@ func compare(b *testing.B, sqlTopo, dslTopo func(*testing.B) *runtime.Topology) 
 	b.ReportMetric(s/d, "sql/dsl")
 }
 
+const (
+	filterProjectSQL = "CREATE STREAM big AS SELECT id, customer, amount FROM orders WHERE amount > 50;"
+	windowedCountSQL = "CREATE TABLE counts AS SELECT region, COUNT(*) AS n FROM orders WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY region;"
+)
+
+func filterProjectSQLTopology(b testing.TB) *runtime.Topology {
+	return sqlTopology(b, filterProjectSQL)
+}
+
+func windowedCountSQLTopology(b testing.TB) *runtime.Topology {
+	return sqlTopology(b, windowedCountSQL)
+}
+
+// filterProjectDSL is the hand-written equivalent of filterProjectSQL.
+func filterProjectDSL(b testing.TB) *runtime.Topology {
+	bl := dsl.NewBuilder()
+	s := dsl.Source(bl, "orders", serde.Int64(), serde.JSON[order]())
+	big := dsl.MapValues(s.Filter(func(_ int64, o order) (bool, error) { return o.Amount > 50, nil }),
+		func(_ int64, o order) (bigOrder, error) { return bigOrder{Customer: o.Customer, Amount: o.Amount}, nil })
+	big.To("BIG", dsl.WithKeySerde(serde.Int64()), dsl.WithValueSerde(serde.JSON[bigOrder]()))
+	topo, err := bl.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return topo
+}
+
+// windowedCountDSL is the hand-written equivalent of windowedCountSQL: group by region (through a
+// repartition topic, as the SQL query), count per window without a cache, write {"N":...} values.
+func windowedCountDSL(b testing.TB) *runtime.Topology {
+	bl := dsl.NewBuilder()
+	s := dsl.Source(bl, "orders", serde.Int64(), serde.JSON[order]())
+	g := dsl.GroupBy(s, func(_ int64, o order) (string, error) { return o.Region, nil },
+		dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(serde.JSON[order]()))
+	counts := dsl.WindowedBy(g, dsl.TumblingWindows(time.Second, 0)).Count(dsl.CacheBytes(0))
+	out := dsl.MapValues(counts.ToStream(), func(_ dsl.Windowed[string], n int64) (count, error) { return count{N: n}, nil })
+	out.To("COUNTS", dsl.WithKeySerde(dsl.TimeWindowedSerde(serde.String(), time.Second)),
+		dsl.WithValueSerde(serde.JSON[count]()))
+	topo, err := bl.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return topo
+}
+
 func BenchmarkFilterProject(b *testing.B) {
-	compare(b, func(b *testing.B) *runtime.Topology {
-		return sqlTopology(b, "CREATE STREAM big AS SELECT id, customer, amount FROM orders WHERE amount > 50;")
-	}, func(b *testing.B) *runtime.Topology {
-		bl := dsl.NewBuilder()
-		s := dsl.Source(bl, "orders", serde.Int64(), serde.JSON[order]())
-		big := dsl.MapValues(s.Filter(func(_ int64, o order) (bool, error) { return o.Amount > 50, nil }),
-			func(_ int64, o order) (bigOrder, error) { return bigOrder{Customer: o.Customer, Amount: o.Amount}, nil })
-		big.To("BIG", dsl.WithKeySerde(serde.Int64()), dsl.WithValueSerde(serde.JSON[bigOrder]()))
-		topo, err := bl.Build()
-		if err != nil {
-			b.Fatal(err)
-		}
-		return topo
-	})
+	compare(b, filterProjectSQLTopology, filterProjectDSL)
 }
 
 func BenchmarkWindowedCount(b *testing.B) {
-	compare(b, func(b *testing.B) *runtime.Topology {
-		return sqlTopology(b, "CREATE TABLE counts AS SELECT region, COUNT(*) AS n FROM orders WINDOW TUMBLING (SIZE 1 SECOND, GRACE PERIOD 0 SECONDS) GROUP BY region;")
-	}, func(b *testing.B) *runtime.Topology {
-		bl := dsl.NewBuilder()
-		s := dsl.Source(bl, "orders", serde.Int64(), serde.JSON[order]())
-		g := dsl.GroupBy(s, func(_ int64, o order) (string, error) { return o.Region, nil },
-			dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(serde.JSON[order]()))
-		counts := dsl.WindowedBy(g, dsl.TumblingWindows(time.Second, 0)).Count(dsl.CacheBytes(0))
-		counts.ToStream().To("COUNTS", dsl.WithKeySerde(dsl.TimeWindowedSerde(serde.String(), time.Second)),
-			dsl.WithValueSerde(serde.Int64()))
-		topo, err := bl.Build()
-		if err != nil {
-			b.Fatal(err)
+	compare(b, windowedCountSQLTopology, windowedCountDSL)
+}
+
+// TestSameOutput checks that each benchmark compares like with like: from the same input records,
+// the SQL query and its DSL equivalent write the same records, byte for byte.
+func TestSameOutput(t *testing.T) {
+	keys, values := inputs(3_000)
+	for _, c := range []struct {
+		name     string
+		sql, dsl func(testing.TB) *runtime.Topology
+		topic    string
+	}{
+		{"FilterProject", filterProjectSQLTopology, filterProjectDSL, "BIG"},
+		{"WindowedCount", windowedCountSQLTopology, windowedCountDSL, "COUNTS"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := outputs(t, c.sql(t), keys, values, c.topic)
+			want := outputs(t, c.dsl(t), keys, values, c.topic)
+			if len(got) == 0 || len(got) != len(want) {
+				t.Fatalf("SQL wrote %d records, DSL %d", len(got), len(want))
+			}
+			for i := range got {
+				if !bytes.Equal(got[i].Key, want[i].Key) || !bytes.Equal(got[i].Value, want[i].Value) || got[i].Timestamp != want[i].Timestamp {
+					t.Fatalf("record %d: SQL wrote %q=%q@%d, DSL %q=%q@%d", i, got[i].Key, got[i].Value, got[i].Timestamp,
+						want[i].Key, want[i].Value, want[i].Timestamp)
+				}
+			}
+		})
+	}
+}
+
+// outputs pipes the records through a driver of topo and returns what it wrote to topic.
+func outputs(t *testing.T, topo *runtime.Topology, keys, values [][]byte, topic string) []runtime.RawRecord {
+	d, err := runtime.NewTestDriver(topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var out []runtime.RawRecord
+	for i := range keys {
+		if err := d.PipeInput("orders", keys[i], values[i], int64(i)); err != nil {
+			t.Fatal(err)
 		}
-		return topo
-	})
+		for {
+			r, ok := d.ReadOutput(topic)
+			if !ok {
+				break
+			}
+			out = append(out, r)
+		}
+	}
+	return out
 }

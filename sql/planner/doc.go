@@ -18,6 +18,33 @@
 // fails, is dropped and reported as a processing error (the runtime's processing log), as ksqlDB does.
 // Where ksqlDB yields NULL for a failed expression (projection), the expression compiler already does.
 //
+// # Internal formats
+//
+// Sources and sinks keep the formats their statements declare, byte for byte. What only Seiche reads
+// back — repartition topics, state stores and their changelogs, which a restarted application
+// restores from — holds rows in a binary encoding driven by the columns' SQL types (rowcodec.go):
+//
+//	row   = 0x01 (version), uvarint(number of columns), value per column
+//	value = 0x00                       NULL
+//	      | 0x01 payload               the value in its column type's encoding:
+//	                                   BOOLEAN 1 byte; INT, BIGINT, DATE, TIME, TIMESTAMP zigzag varint;
+//	                                   DOUBLE 8 bytes little-endian IEEE 754; DECIMAL and STRING
+//	                                   uvarint length + text (DECIMAL as plain digits); BYTES uvarint
+//	                                   length + bytes; ARRAY uvarint count + values; MAP uvarint count +
+//	                                   key, value pairs in map order; STRUCT one value per field
+//	      | 0x02 uvarint(length) JSON  a value whose Go type is not its column's, as the JSON format
+//	                                   writes it; read back with the JSON format's conversions
+//
+// Equal values encode to equal bytes (an INT in a BIGINT column is widened first), so an encoded
+// GROUP BY key identifies its group. A row whose first byte is '{' is read as the wrapped JSON
+// (fields C0, C1, ...) these topics and stores held before the binary encoding, so old records still
+// decode; but a store keyed by old JSON keys is not found under the new key bytes, so an application
+// whose state predates the encoding starts its aggregations afresh (reset it, or use a new application
+// id). A change of the column count is an error, not a silent misread.
+//
+// An aggregation sends only what it needs through its repartition topic, as ksqlDB's pre-aggregation
+// selection does: the GROUP BY values as key, the aggregate calls' argument values as value.
+//
 // Not yet lowered (Build returns an Unsupported error): joins, which wait for a row-typed lowering of
 // the stateful DSL's joins; tables with PARTITION BY; sink TIMESTAMP columns.
 package planner

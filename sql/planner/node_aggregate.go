@@ -20,6 +20,9 @@ const defaultGrace = 24 * time.Hour
 // GROUP BY values, the aggregate results, then WINDOWSTART and WINDOWEND.
 type AggregateNode struct {
 	Query *analyzer.Query
+	// offsets[i] is where call i's arguments start in a prepared row, offsets[len] its width.
+	offsets []int
+	width   int
 }
 
 // Describe implements Node.
@@ -61,34 +64,59 @@ func (n *AggregateNode) init() (Row, error) {
 	return acc, nil
 }
 
-func (n *AggregateNode) args(a *analyzer.AggregateCall, row Row) ([]types.Value, error) {
-	args := make([]types.Value, len(a.Args))
-	for j, ae := range a.Args {
-		v, err := ae.Eval(row)
-		if err != nil {
-			return nil, err
-		}
-		args[j] = v
+// prepare evaluates, before the rows are grouped, all the aggregation needs of an input row: its group
+// key and the arguments of every aggregate call, concatenated in call order. Only these go through
+// the repartition topic, not the whole input row: ksqlDB's pre-aggregation selection.
+func (n *AggregateNode) prepare(row Row) (Row, Row, error) {
+	k, err := n.groupKey(row)
+	if err != nil {
+		return nil, nil, err
 	}
-	return args, nil
+	args := make(Row, 0, n.width)
+	for i := range n.Query.Aggregates {
+		for _, ae := range n.Query.Aggregates[i].Args {
+			v, err := ae.Eval(row)
+			if err != nil {
+				return nil, nil, err
+			}
+			args = append(args, v)
+		}
+	}
+	return k, args, nil
 }
 
-func (n *AggregateNode) add(_ Row, row Row, acc Row) (Row, error) {
+// argTypes are the columns of the rows prepare returns.
+func (n *AggregateNode) argTypes() []*types.Type {
+	var ts []*types.Type
+	for _, a := range n.Query.Aggregates {
+		for _, ae := range a.Args {
+			ts = append(ts, ae.Type)
+		}
+	}
+	return ts
+}
+
+// args returns call i's arguments in a row prepare made.
+func (n *AggregateNode) args(i int, args Row) []types.Value {
+	lo, hi := n.offsets[i], n.offsets[i+1]
+	if hi > len(args) {
+		return make([]types.Value, hi-lo)
+	}
+	return args[lo:hi:hi]
+}
+
+func (n *AggregateNode) add(_ Row, args Row, acc Row) (Row, error) {
 	out := make(Row, len(acc))
 	for i := range n.Query.Aggregates {
-		a := &n.Query.Aggregates[i]
-		args, err := n.args(a, row)
-		if err != nil {
-			return nil, err
-		}
-		if out[i], err = a.Resolved.Agg.Add(acc[i], args); err != nil {
+		var err error
+		if out[i], err = n.Query.Aggregates[i].Resolved.Agg.Add(acc[i], n.args(i, args)); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (n *AggregateNode) undo(_ Row, row Row, acc Row) (Row, error) {
+func (n *AggregateNode) undo(_ Row, args Row, acc Row) (Row, error) {
 	out := make(Row, len(acc))
 	for i := range n.Query.Aggregates {
 		a := &n.Query.Aggregates[i]
@@ -96,11 +124,8 @@ func (n *AggregateNode) undo(_ Row, row Row, acc Row) (Row, error) {
 			out[i] = acc[i]
 			continue
 		}
-		args, err := n.args(a, row)
-		if err != nil {
-			return nil, err
-		}
-		if out[i], err = a.Resolved.Agg.Undo(acc[i], args); err != nil {
+		var err error
+		if out[i], err = a.Resolved.Agg.Undo(acc[i], n.args(i, args)); err != nil {
 			return nil, err
 		}
 	}
@@ -153,8 +178,13 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 	for _, a := range q.Aggregates {
 		accTypes = append(accTypes, a.Resolved.AccType)
 	}
+	n.offsets = []int{0}
+	for _, a := range q.Aggregates {
+		n.offsets = append(n.offsets, n.offsets[len(n.offsets)-1]+len(a.Args))
+	}
+	n.width = n.offsets[len(n.offsets)-1]
 	keys := internalSerde(typeColumns(keyTypes))
-	vals := internalSerde(in.valCols)
+	vals := internalSerde(typeColumns(n.argTypes()))
 	accs := internalSerde(typeColumns(accTypes))
 	rowTypes := append([]*types.Type{}, keyTypes...)
 	for _, a := range q.Aggregates {
@@ -172,12 +202,12 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 		// Groups are keyed by the encoded GROUP BY values, a comparable string: the DSL then sends an
 		// update that stays in its group as one record, and the group emits once (KIP-904).
 		g := dsl.TableGroupBy(in.table, func(_ Row, row Row) (string, Row, error) {
-			k, err := n.groupKey(row)
+			k, args, err := n.prepare(row)
 			if err != nil {
 				return "", nil, err
 			}
 			b, err := keys.Serialize(k)
-			return string(b), row, err
+			return string(b), args, err
 		}, dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(vals))
 		t := dsl.TableAggregate(g, n.init, func(_ string, row, acc Row) (Row, error) { return n.add(nil, row, acc) },
 			func(_ string, row, acc Row) (Row, error) { return n.undo(nil, row, acc) }, append(stateful(), dsl.WithValueSerde(accs))...)
@@ -192,8 +222,9 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 		out.table = rows.ToTable(stateful()...)
 		return out, nil
 	}
-	g := dsl.GroupBy(in.stream, func(_ Row, row Row) (Row, error) { return n.groupKey(row) },
-		dsl.WithKeySerde(keys), dsl.WithValueSerde(vals))
+	prepared := dsl.Map(in.stream, func(_ Row, row Row) (Row, Row, error) { return n.prepare(row) },
+		dsl.Named(e.name("KSQL-AGGREGATE-PREPARE")))
+	g := prepared.GroupByKey(dsl.WithKeySerde(keys), dsl.WithValueSerde(vals))
 	w := q.Window
 	if w == nil {
 		t := dsl.Aggregate(g, n.init, n.add, append(stateful(), dsl.WithValueSerde(accs))...)

@@ -34,9 +34,20 @@ func (s rowSerde) Deserialize(b []byte) (Row, error) {
 	return s.f.Deserialize(b)
 }
 
-// internalSerde serializes rows of cols through repartition topics and state stores: wrapped JSON,
-// which round-trips every SQL type given the columns.
+// internalSerde serializes rows of cols through repartition topics and state stores, which only
+// Seiche reads: the binary rowCodec (doc.go, "Internal formats"). Rows in the wrapped JSON used
+// before it are still read.
 func internalSerde(cols []types.Column) serde.Serde[Row] {
+	ts := make([]*types.Type, len(cols))
+	for i, c := range cols {
+		ts[i] = c.Type
+	}
+	return newRowCodec(ts, legacyInternalSerde(cols))
+}
+
+// legacyInternalSerde is the wrapped JSON internal rows were written in before the binary encoding,
+// or nil when the columns have no JSON form (maps with non-string keys).
+func legacyInternalSerde(cols []types.Column) format.Serde {
 	cs := make([]types.Column, len(cols))
 	for i, c := range cols {
 		cs[i] = types.Column{Name: fmt.Sprintf("C%d", i), Type: c.Type}
@@ -44,10 +55,9 @@ func internalSerde(cols []types.Column) serde.Serde[Row] {
 	wrap := true
 	f, err := format.New("JSON", cs, format.Options{Wrap: &wrap})
 	if err != nil {
-		// JSON accepts every type but maps with non-string keys; fall back to a serde that reports it.
-		return serde.Funcs(func(Row) ([]byte, error) { return nil, err }, func([]byte) (Row, error) { return nil, err })
+		return nil
 	}
-	return rowSerde{f: f}
+	return f
 }
 
 func typeColumns(ts []*types.Type) []types.Column {
