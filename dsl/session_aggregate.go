@@ -72,9 +72,6 @@ func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string
 	name := b.nameOr(c, prefix)
 	keys, win := g.keys, w.w
 	retention := max(sc.retention, sessionRetention(win))
-	if sc.retention == 0 && sc.cacheBytes > 0 {
-		retention = max(retention, DefaultWindowRetention)
-	}
 	addProcessor(b, name, func() runtime.Processor[K, V, Windowed[K], Change[VA]] {
 		p := *proto
 		p.store, p.keys, p.aggs, p.windows = store, keys, aggs, win

@@ -58,9 +58,6 @@ func addSlidingAggregate[K, V, VA any](w *SlidingWindowedStream[K, V], proto *sl
 	// Windows are looked up back to 2*TimeDifference before a record; keep them that long past
 	// grace (Kafka Streams: retention = 2*timeDifference + grace).
 	retention := max(sc.retention, 2*d+w.w.Grace)
-	if sc.retention == 0 && sc.cacheBytes > 0 {
-		retention = max(retention, DefaultWindowRetention)
-	}
 	name := b.nameOr(c, "KSTREAM-AGGREGATE-")
 	keys, win := g.keys, w.w
 	addProcessor(b, name, func() runtime.Processor[K, V, Windowed[K], Change[VA]] {

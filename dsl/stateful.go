@@ -13,13 +13,6 @@ import (
 // cache and reach downstream when the task commits (or the cache evicts), as in Kafka Streams.
 const DefaultCacheBytes = 10 << 20
 
-// DefaultWindowRetention is how long the store of a cached windowed aggregation keeps windows
-// unless Retention says otherwise (Kafka Streams' former default, one day). A window must outlive
-// the record cache: the state store drops a cached update of a window that expired before the
-// cache flushed, which Kafka Streams would still forward, and between two commits stream time can
-// move far (replaying a backlog). Without a cache (CacheBytes(0)) the default is size + grace.
-const DefaultWindowRetention = 24 * time.Hour
-
 // statefulConfig holds the options only stateful operations use. They travel as Opt values whose
 // apply does nothing, so that every operation keeps taking ...Opt.
 type statefulConfig struct {
@@ -55,8 +48,9 @@ func CacheBytes(n int64) Opt {
 }
 
 // Retention sets how long a windowed store keeps windows after stream time passes them
-// (Materialized.withRetention); it is raised to the window size plus grace if smaller. The default
-// is DefaultWindowRetention (size plus grace without a cache).
+// (Materialized.withRetention); it is raised to the window size plus grace if smaller, which is
+// also the default, as in Kafka Streams. Updates of windows that expire while they sit in the
+// record cache still reach downstream when the cache flushes; the store drops them.
 func Retention(d time.Duration) Opt { return statefulOpt(func(c *statefulConfig) { c.retention = d }) }
 
 // GroupedAs names the repartition topic of a grouping, "<name>-repartition" (Kafka Streams'

@@ -66,9 +66,6 @@ func addWindowAggregate[K, V, VA any](w *TimeWindowedStream[K, V], op string, pr
 		return &Table[Windowed[K], VA]{b: b, node: g.s.node}
 	}
 	retention := max(sc.retention, w.w.Size+w.w.Grace)
-	if sc.retention == 0 && sc.cacheBytes > 0 {
-		retention = max(retention, DefaultWindowRetention)
-	}
 	name := b.nameOr(c, prefix)
 	keys := g.keys
 	win := w.w

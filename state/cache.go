@@ -2,6 +2,8 @@ package state
 
 import (
 	"bytes"
+	"hash/maphash"
+	"slices"
 
 	"github.com/google/btree"
 )
@@ -13,6 +15,10 @@ type cacheEntry struct {
 	key, value []byte
 	deleted    bool // a dirty delete; clean entries are never deleted ones
 	dirty      bool
+	gone       bool // removed from the cache
+
+	hash     uint64
+	hashNext *cacheEntry // the next entry whose key has the same hash
 
 	lruPrev, lruNext     *cacheEntry // every entry, least recently used first
 	dirtyPrev, dirtyNext *cacheEntry // dirty entries, least recently written first
@@ -27,6 +33,13 @@ func (e *cacheEntry) size() int64 {
 // Streams' caching stores do: evicting a dirty entry flushes all of the store's dirty entries, the
 // evicted one first, then the others in the order they were last written.
 //
+// Entries are found through a hash map keyed by a hash of the key (a map of uint64 costs less than
+// one of strings, which would copy every key once more). Only range reads need them in key order,
+// so the ordered index (a B-tree) is built at the first range read and kept up to date only while
+// the store is read by range: a store that goes a whole commit without one drops it. Stores read
+// by key alone (counts, tables, windowed aggregations) never pay for ordering, which matters most
+// when every write is a new key (a windowed count over many keys, where nothing coalesces).
+//
 // With maxBytes 0 it holds nothing: every write goes through at once and reaches the listener.
 type cacheLayer struct {
 	lower    layer
@@ -35,13 +48,18 @@ type cacheLayer struct {
 	listener FlushListener
 	sendOld  bool
 
-	size       int64
-	tree       *btree.BTreeG[*cacheEntry]
-	lru        entryList
-	dirty      entryList
+	size    int64
+	entries map[uint64]*cacheEntry // by key hash, colliding entries chained; nil when there is no cache
+	seed    maphash.Seed
+	index   *btree.BTreeG[*cacheEntry]
+	ranged  bool // a range read since the last flush
+	lru     entryList
+	dirty   entryList
+	// flushing: a flush is under way; evict must not start another one from inside it.
 	flushing   bool
+	flushBuf   []pendingFlush
+	flushOrder []*pendingFlush
 	changeBuf  Change
-	scratchKey []byte
 }
 
 type entryList struct{ head, tail *cacheEntry }
@@ -99,21 +117,18 @@ func entryLess(a, b *cacheEntry) bool { return bytes.Compare(a.key, b.key) < 0 }
 func newCacheLayer(lower layer, s *storeBase, maxBytes int64, listener FlushListener, sendOld bool) *cacheLayer {
 	c := &cacheLayer{lower: lower, s: s, maxBytes: maxBytes, listener: listener, sendOld: sendOld}
 	if maxBytes > 0 {
-		c.tree = btree.NewG(16, entryLess)
+		c.entries = map[uint64]*cacheEntry{}
+		c.seed = maphash.MakeSeed()
 	}
 	return c
 }
 
-func (c *cacheLayer) lookup(k []byte) *cacheEntry {
-	e, _ := c.tree.Get(&cacheEntry{key: k})
-	return e
-}
-
 func (c *cacheLayer) get(k []byte) ([]byte, bool, error) {
-	if c.tree == nil {
+	if c.entries == nil {
 		return c.lower.get(k)
 	}
-	if e := c.lookup(k); e != nil {
+	e, h := c.lookup(k)
+	if e != nil {
 		c.lru.removeLRU(e)
 		c.lru.pushLRU(e)
 		if e.deleted {
@@ -125,25 +140,44 @@ func (c *cacheLayer) get(k []byte) ([]byte, bool, error) {
 	if err != nil || !ok {
 		return v, ok, err
 	}
-	e := &cacheEntry{key: bytes.Clone(k), value: cloneNonNil(v)}
-	c.tree.ReplaceOrInsert(e)
+	e = c.insert(k, h)
+	e.value = cloneNonNil(v)
 	c.lru.pushLRU(e)
 	c.size += e.size()
 	return v, true, c.evict()
+}
+
+// lookup returns k's entry, or nil and the hash to insert it with.
+func (c *cacheLayer) lookup(k []byte) (*cacheEntry, uint64) {
+	h := maphash.Bytes(c.seed, k)
+	for e := c.entries[h]; e != nil; e = e.hashNext {
+		if bytes.Equal(e.key, k) {
+			return e, h
+		}
+	}
+	return nil, h
+}
+
+// insert adds an entry for k, whose hash is h, neither in the LRU list nor counted in size yet.
+func (c *cacheLayer) insert(k []byte, h uint64) *cacheEntry {
+	e := &cacheEntry{key: bytes.Clone(k), hash: h, hashNext: c.entries[h]}
+	c.entries[h] = e
+	if c.index != nil {
+		c.index.ReplaceOrInsert(e)
+	}
+	return e
 }
 
 func (c *cacheLayer) set(k, v []byte) error { return c.write(k, v, false) }
 func (c *cacheLayer) del(k []byte) error    { return c.write(k, nil, true) }
 
 func (c *cacheLayer) write(k, v []byte, deleted bool) error {
-	if c.tree == nil {
-		e := cacheEntry{key: k, value: v, deleted: deleted}
-		return c.flushEntry(&e)
+	if c.entries == nil {
+		return c.writeThrough(k, v, deleted)
 	}
-	e := c.lookup(k)
+	e, h := c.lookup(k)
 	if e == nil {
-		e = &cacheEntry{key: bytes.Clone(k)}
-		c.tree.ReplaceOrInsert(e)
+		e = c.insert(k, h)
 	} else {
 		c.size -= e.size()
 		c.lru.removeLRU(e)
@@ -169,6 +203,9 @@ func (c *cacheLayer) evict() error {
 			if err := c.flush(e); err != nil {
 				return err
 			}
+			if e.gone {
+				continue // the flush dropped it (a delete, or an expired window)
+			}
 		}
 		c.remove(e)
 	}
@@ -176,7 +213,25 @@ func (c *cacheLayer) evict() error {
 }
 
 func (c *cacheLayer) remove(e *cacheEntry) {
-	c.tree.Delete(e)
+	e.gone = true
+	if head := c.entries[e.hash]; head == e {
+		if e.hashNext == nil {
+			delete(c.entries, e.hash)
+		} else {
+			c.entries[e.hash] = e.hashNext
+		}
+	} else {
+		for p := head; p != nil; p = p.hashNext {
+			if p.hashNext == e {
+				p.hashNext = e.hashNext
+				break
+			}
+		}
+	}
+	e.hashNext = nil
+	if c.index != nil {
+		c.index.Delete(e)
+	}
 	c.lru.removeLRU(e)
 	if e.dirty {
 		c.dirty.removeDirty(e)
@@ -185,73 +240,144 @@ func (c *cacheLayer) remove(e *cacheEntry) {
 	c.size -= e.size()
 }
 
-// flush writes every dirty entry down, first (if not nil) then the rest in write order.
+// flush writes every dirty entry down and tells the listener, first (if not nil) then the rest in
+// write order. A flush of the whole cache (first nil: a task flush or commit) drops the ordered
+// index if no range read needed it since the previous one.
+//
+// The listener hears the entries in that order, but the layers below get them in key order:
+// Pebble inserts keys in order far faster (its indexed batch appends, its memtable reuses the
+// previous insert's position), and one flush holds one change per key, so the store and its
+// changelog end up the same whatever the order. Old values are read before anything is written.
 func (c *cacheLayer) flush(first *cacheEntry) error {
-	if c.tree == nil {
+	if c.entries == nil {
 		return nil
 	}
 	c.flushing = true
 	defer func() { c.flushing = false }()
+	batch := c.flushBuf[:0]
+	add := func(e *cacheEntry) {
+		batch = append(batch, pendingFlush{e: e, expired: c.s.impl.expired(e.key)})
+	}
 	if first != nil {
-		if err := c.flushDirty(first); err != nil {
+		add(first)
+	}
+	for e := c.dirty.head; e != nil; e = e.dirtyNext {
+		if e != first {
+			add(e)
+		}
+	}
+	defer func() { c.flushBuf = batch[:0] }()
+	for i := range batch {
+		if err := c.prepare(&batch[i]); err != nil {
 			return err
 		}
 	}
-	for c.dirty.head != nil {
-		if err := c.flushDirty(c.dirty.head); err != nil {
+	order := c.flushOrder[:0]
+	for i := range batch {
+		if !batch[i].skip && !batch[i].expired {
+			order = append(order, &batch[i])
+		}
+	}
+	slices.SortFunc(order, func(a, b *pendingFlush) int { return bytes.Compare(a.e.key, b.e.key) })
+	for _, p := range order {
+		var err error
+		if p.e.deleted {
+			err = c.lower.del(p.e.key)
+		} else {
+			err = c.lower.set(p.e.key, p.e.value)
+		}
+		if err != nil {
 			return err
 		}
+	}
+	clear(order)
+	c.flushOrder = order[:0]
+	for i := range batch {
+		p := &batch[i]
+		if !p.skip {
+			if err := c.tell(p.e, p.old, p.hadOld); err != nil {
+				return err
+			}
+		}
+		e := p.e
+		c.dirty.removeDirty(e)
+		e.dirty = false
+		if e.deleted || p.expired {
+			c.remove(e)
+		}
+		*p = pendingFlush{}
+	}
+	if first == nil {
+		if !c.ranged {
+			c.index = nil
+		}
+		c.ranged = false
 	}
 	return nil
 }
 
-func (c *cacheLayer) flushDirty(e *cacheEntry) error {
-	if c.s.impl.expired(e.key) {
-		// Stream time moved past the entry's window while it sat in the cache: it is dropped, as a
-		// write to an expired window is.
-		c.remove(e)
-		return nil
+// pendingFlush is a dirty entry being flushed.
+type pendingFlush struct {
+	e      *cacheEntry
+	old    []byte
+	hadOld bool
+	// expired: the entry's window or session expired while it sat in the cache. It is still
+	// handed to the listener, but not written below: the store drops writes to expired windows,
+	// and retention may already have deleted the entry's segment. Kafka Streams' caching window
+	// and session stores do the same (CachingWindowStore.putAndMaybeForward forwards what the
+	// segmented store underneath then drops).
+	expired bool
+	// skip: a delete of a key the store below does not have, neither written nor told, as in
+	// Kafka Streams.
+	skip bool
+}
+
+// prepare reads the old value of a flushed entry if the listener or a delete needs it. An
+// expired window or session has none: a read of it finds nothing.
+func (c *cacheLayer) prepare(p *pendingFlush) error {
+	if !p.expired && ((c.sendOld && c.listener != nil) || p.e.deleted) {
+		var err error
+		if p.old, p.hadOld, err = c.lower.get(p.e.key); err != nil {
+			return err
+		}
 	}
-	if err := c.flushEntry(e); err != nil {
-		return err
-	}
-	c.dirty.removeDirty(e)
-	e.dirty = false
-	if e.deleted {
-		c.remove(e)
+	p.skip = p.e.deleted && !p.hadOld
+	if !c.sendOld {
+		p.old, p.hadOld = nil, false
 	}
 	return nil
 }
 
-// flushEntry writes one change to the layer below and tells the listener. As in Kafka Streams, a
-// cached delete of a key the store below does not have is neither written nor told.
-func (c *cacheLayer) flushEntry(e *cacheEntry) error {
+// writeThrough is a write without a cache: straight down, then to the listener.
+func (c *cacheLayer) writeThrough(k, v []byte, deleted bool) error {
 	var old []byte
 	var hadOld bool
-	cached := c.tree != nil
-	if (c.sendOld && c.listener != nil) || (cached && e.deleted) {
+	if c.sendOld && c.listener != nil {
 		var err error
-		if old, hadOld, err = c.lower.get(e.key); err != nil {
+		if old, hadOld, err = c.lower.get(k); err != nil {
 			return err
-		}
-		if cached && e.deleted && !hadOld {
-			return nil
-		}
-		if !c.sendOld {
-			hadOld = false
 		}
 	}
 	var err error
-	if e.deleted {
-		err = c.lower.del(e.key)
+	if deleted {
+		err = c.lower.del(k)
 	} else {
-		err = c.lower.set(e.key, e.value)
+		err = c.lower.set(k, v)
 	}
-	if err != nil || c.listener == nil {
+	if err != nil {
 		return err
 	}
+	e := cacheEntry{key: k, value: v, deleted: deleted}
+	return c.tell(&e, old, hadOld)
+}
+
+// tell hands one change to the listener, if there is one.
+func (c *cacheLayer) tell(e *cacheEntry, old []byte, hadOld bool) error {
+	if c.listener == nil {
+		return nil
+	}
 	ch := &c.changeBuf
-	*ch = Change{}
+	*ch = Change{Key: ch.Key[:0]}
 	if err := c.s.impl.decodeKey(e.key, ch); err != nil {
 		return err
 	}
@@ -266,42 +392,48 @@ func (c *cacheLayer) flushEntry(e *cacheEntry) error {
 
 // reset forgets everything, dirty or not (the task aborted).
 func (c *cacheLayer) reset() {
-	if c.tree == nil {
+	if c.entries == nil {
 		return
 	}
-	c.tree.Clear(false)
+	clear(c.entries)
+	if c.index != nil {
+		c.index.Clear(false)
+	}
 	c.lru, c.dirty, c.size = entryList{}, entryList{}, 0
 }
 
-// deleteRange drops cached entries in the range without flushing them: they expired.
+// deleteRange is retention dropping expired windows or sessions from the store. The cache keeps
+// its entries there, as Kafka Streams' record cache does: dirty ones are still flushed (to the
+// listener alone, see pendingFlush.expired), and clean ones age out like any other. Reads never
+// see them: window and session stores check retention before they read.
 func (c *cacheLayer) deleteRange(lo, hi []byte) error {
-	if c.tree != nil {
-		var doomed []*cacheEntry
-		c.tree.AscendRange(&cacheEntry{key: lo}, &cacheEntry{key: hi}, func(e *cacheEntry) bool {
-			doomed = append(doomed, e)
-			return true
-		})
-		for _, e := range doomed {
-			c.remove(e)
-		}
-	}
 	return c.lower.deleteRange(lo, hi)
 }
 
 func (c *cacheLayer) iter(lo, hi []byte, reverse bool) (rawIter, error) {
 	lower, err := c.lower.iter(lo, hi, reverse)
-	if err != nil || c.tree == nil || c.tree.Len() == 0 {
+	if err != nil || c.entries == nil {
 		return lower, err
 	}
-	var snap []cacheEntry
+	c.ranged = true
+	if c.index == nil {
+		c.index = btree.NewG(16, entryLess)
+		for e := c.lru.head; e != nil; e = e.lruNext {
+			c.index.ReplaceOrInsert(e)
+		}
+	}
+	if c.index.Len() == 0 {
+		return lower, nil
+	}
+	var snap []cachedKV
 	visit := func(e *cacheEntry) bool {
-		snap = append(snap, cacheEntry{key: e.key, value: e.value, deleted: e.deleted})
+		snap = append(snap, cachedKV{key: e.key, value: e.value, deleted: e.deleted})
 		return true
 	}
 	if hi == nil {
-		c.tree.AscendGreaterOrEqual(&cacheEntry{key: lo}, visit)
+		c.index.AscendGreaterOrEqual(&cacheEntry{key: lo}, visit)
 	} else {
-		c.tree.AscendRange(&cacheEntry{key: lo}, &cacheEntry{key: hi}, visit)
+		c.index.AscendRange(&cacheEntry{key: lo}, &cacheEntry{key: hi}, visit)
 	}
 	if len(snap) == 0 {
 		return lower, nil
@@ -311,7 +443,7 @@ func (c *cacheLayer) iter(lo, hi []byte, reverse bool) (rawIter, error) {
 
 // count adjusts the lower layer's count by the cache's dirty entries.
 func (c *cacheLayer) countAdjust() (int64, error) {
-	if c.tree == nil {
+	if c.entries == nil {
 		return 0, nil
 	}
 	var n int64
@@ -330,10 +462,17 @@ func (c *cacheLayer) countAdjust() (int64, error) {
 	return n, nil
 }
 
+// cachedKV is a cache entry as a range read saw it: entries' keys and values are never modified
+// in place, so the snapshot stays valid while the cache changes.
+type cachedKV struct {
+	key, value []byte
+	deleted    bool
+}
+
 // cacheMergeIter merges a snapshot of cache entries over the iterator below: the cache wins on
 // equal keys and its deletes hide keys below.
 type cacheMergeIter struct {
-	cache   []cacheEntry
+	cache   []cachedKV
 	ci      int // index of the current cache entry; -1 before the first
 	lower   rawIter
 	lowerOK bool
@@ -344,7 +483,7 @@ type cacheMergeIter struct {
 	k, v      []byte
 }
 
-func (m *cacheMergeIter) cacheAt(i int) *cacheEntry {
+func (m *cacheMergeIter) cacheAt(i int) *cachedKV {
 	if m.reverse {
 		i = len(m.cache) - 1 - i
 	}

@@ -197,11 +197,12 @@ func (s *sessionStore) newIter(raw rawIter, earliestEnd, latestStart int64) *ite
 
 // storeImpl.
 
-func (s *sessionStore) decodePhys(phys []byte) ([]byte, Window, error) {
+// decodePhys splits a physical key, appending the user key to dst.
+func (s *sessionStore) decodePhys(dst, phys []byte) ([]byte, Window, error) {
 	if len(phys) < len(s.data)+8 {
 		return nil, Window{}, errMalformedKey
 	}
-	key, rest, err := readEscaped(nil, phys[len(s.data)+8:])
+	key, rest, err := readEscaped(dst, phys[len(s.data)+8:])
 	if err != nil || len(rest) != 16 {
 		return nil, Window{}, fmt.Errorf("state: session store %q: %w", s.name, errMalformedKey)
 	}
@@ -210,7 +211,7 @@ func (s *sessionStore) decodePhys(phys []byte) ([]byte, Window, error) {
 
 // changelogKey: key | be64 end | be64 start, Kafka Streams' SessionKeySchema.
 func (s *sessionStore) changelogKey(phys []byte) ([]byte, error) {
-	key, w, err := s.decodePhys(phys)
+	key, w, err := s.decodePhys(nil, phys)
 	if err != nil {
 		return nil, err
 	}
@@ -219,19 +220,21 @@ func (s *sessionStore) changelogKey(phys []byte) ([]byte, error) {
 }
 
 func (s *sessionStore) recordTimestamp(phys, _ []byte) int64 {
-	_, w, _ := s.decodePhys(phys)
-	return w.End
+	if len(phys) < len(s.data)+8+16 {
+		return 0
+	}
+	return readTime(phys[len(phys)-16:])
 }
 
 func (s *sessionStore) decodeKey(phys []byte, c *Change) error {
-	key, w, err := s.decodePhys(phys)
+	key, w, err := s.decodePhys(c.Key[:0], phys)
 	c.Key, c.Window = key, w
 	return err
 }
 
+// expired reads the session end from the end of the key: end(8) start(8).
 func (s *sessionStore) expired(phys []byte) bool {
-	_, w, err := s.decodePhys(phys)
-	return err == nil && !s.live(w.End)
+	return len(phys) >= len(s.data)+8+16 && !s.live(readTime(phys[len(phys)-16:]))
 }
 
 func (s *sessionStore) decodeValue(v []byte) ([]byte, int64) { return v, 0 }

@@ -179,7 +179,8 @@ type storeImpl interface {
 	changelogKey(phys []byte) ([]byte, error)
 	// recordTimestamp is the timestamp of the changelog record of a change.
 	recordTimestamp(phys, value []byte) int64
-	// decodeKey fills in Key and Window of a change from a physical key.
+	// decodeKey fills in Key and Window of a change from a physical key; it may reuse c.Key's
+	// array (a Change's slices are valid only during the listener's call).
 	decodeKey(phys []byte, c *Change) error
 	// decodeValue splits a stored value into the user's value and its timestamp.
 	decodeValue(v []byte) ([]byte, int64)

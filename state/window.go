@@ -231,11 +231,12 @@ func (s *windowStore) newIter(raw rawIter, from, to int64) *iterator {
 
 // storeImpl.
 
-func (s *windowStore) decodePhys(phys []byte) (key []byte, start int64, seq uint32, err error) {
+// decodePhys splits a physical key, appending the user key to dst.
+func (s *windowStore) decodePhys(dst, phys []byte) (key []byte, start int64, seq uint32, err error) {
 	if len(phys) < len(s.data)+8 {
 		return nil, 0, 0, errMalformedKey
 	}
-	key, rest, err := readEscaped(nil, phys[len(s.data)+8:])
+	key, rest, err := readEscaped(dst, phys[len(s.data)+8:])
 	if err != nil || len(rest) != 12 {
 		return nil, 0, 0, fmt.Errorf("state: window store %q: %w", s.name, errMalformedKey)
 	}
@@ -244,7 +245,7 @@ func (s *windowStore) decodePhys(phys []byte) (key []byte, start int64, seq uint
 
 // changelogKey: key | be64 start | be32 seq, Kafka Streams' WindowKeySchema.
 func (s *windowStore) changelogKey(phys []byte) ([]byte, error) {
-	key, start, seq, err := s.decodePhys(phys)
+	key, start, seq, err := s.decodePhys(nil, phys)
 	if err != nil {
 		return nil, err
 	}
@@ -253,12 +254,14 @@ func (s *windowStore) changelogKey(phys []byte) ([]byte, error) {
 }
 
 func (s *windowStore) recordTimestamp(phys, _ []byte) int64 {
-	_, start, _, _ := s.decodePhys(phys)
-	return start
+	if len(phys) < len(s.data)+8+12 {
+		return 0
+	}
+	return readTime(phys[len(phys)-12:])
 }
 
 func (s *windowStore) decodeKey(phys []byte, c *Change) error {
-	key, start, _, err := s.decodePhys(phys)
+	key, start, _, err := s.decodePhys(c.Key[:0], phys)
 	if err != nil {
 		return err
 	}
@@ -266,9 +269,9 @@ func (s *windowStore) decodeKey(phys []byte, c *Change) error {
 	return nil
 }
 
+// expired reads the window start from the end of the key: start(8) seq(4).
 func (s *windowStore) expired(phys []byte) bool {
-	_, start, _, err := s.decodePhys(phys)
-	return err == nil && !s.live(start)
+	return len(phys) >= len(s.data)+8+12 && !s.live(readTime(phys[len(phys)-12:]))
 }
 
 func (s *windowStore) decodeValue(v []byte) ([]byte, int64) { return v, 0 }

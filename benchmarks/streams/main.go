@@ -70,6 +70,7 @@ func main() {
 	flag.StringVar(&cfg.only, "only", "", "run one implementation only: seiche or goka")
 	flag.StringVar(&cfg.workloads, "workloads", "count,window-count,join", "workloads to run")
 	flag.Int64Var(&cacheBytes, "cache-bytes", dsl.DefaultCacheBytes, "record cache of each Seiche store")
+	flag.DurationVar(&retention, "retention", 0, "retention of Seiche's window store (0: the default, window size plus grace)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -254,7 +255,10 @@ func produceInput(ctx context.Context, cl *kgo.Client, input, profiles string, c
 	}
 }
 
-var cacheBytes = int64(dsl.DefaultCacheBytes)
+var (
+	cacheBytes = int64(dsl.DefaultCacheBytes)
+	retention  time.Duration
+)
 
 func runSeiche(ctx context.Context, addr string, adm *kadm.Client, cfg config, wl, name, input, profiles, dir string) (time.Duration, error) {
 	b := dsl.NewBuilder()
@@ -267,7 +271,8 @@ func runSeiche(ctx context.Context, addr string, adm *kadm.Client, cfg config, w
 	case "count":
 		in.GroupByKey().Count(dsl.Materialized("counts"), dsl.CacheBytes(cacheBytes)).ToStream().To(out)
 	case "window-count":
-		dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(cfg.window, 0)).Count(dsl.Materialized("counts"), dsl.CacheBytes(cacheBytes)).ToStream().To(out)
+		dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(cfg.window, 0)).Count(dsl.Materialized("counts"), dsl.CacheBytes(cacheBytes),
+			dsl.Retention(retention)).ToStream().To(out)
 	case "join":
 		table := dsl.TableSource(b, profiles, serde.String(), serde.String(), dsl.Materialized("profiles"))
 		dsl.StreamTableJoin(in, table, func(_ string, v []byte, region string) (string, error) { return region, nil },
