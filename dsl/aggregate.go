@@ -89,7 +89,7 @@ func (p *streamAggregate[K, V, VA]) Init(ctx runtime.ProcessorContext[K, Change[
 }
 
 func (p *streamAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
-	if serde.IsNil(rec.Key) || serde.IsNil(rec.Value) {
+	if serde.IsNil(rec.Key) || isNull(rec) {
 		// KStreamAggregate: "Skipping record due to null key or value" and dropped-records.
 		runtime.RecordDropped(p.ctx)
 		return nil

@@ -26,8 +26,10 @@
 //     at the operation. A missing serde is a Build error naming the operation.
 //   - Nodes are named as in Kafka Streams (KSTREAM-FILTER-0000000001), so Describe output reads the
 //     same; Named overrides a name.
-//   - A nil value of a pointer, slice, map or interface type is a Kafka null (serde.IsNil): tables
-//     treat it as a delete, ToStream emits it for a delete, sinks write it as a tombstone.
+//   - A Kafka null is a nil value of a pointer, slice, map or interface type (serde.IsNil), or, for
+//     value types that have no nil (int64, a struct), a record marked runtime.Record.Null (sources
+//     mark null values so): tables treat it as a delete, ToStream emits it for a delete, sinks write
+//     it as a tombstone. Operations that compute a new value (MapValues, ...) clear the mark.
 //   - Operations that move a key (Map, FlatMap, SelectKey, Process) mark the stream: the stateful
 //     operations of the next issue repartition such a stream first, as Kafka Streams does.
 //     Repartition does it explicitly.

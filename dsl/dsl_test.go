@@ -3,6 +3,7 @@ package dsl_test
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -382,5 +383,44 @@ func TestBuilderErrors(t *testing.T) {
 	dsl.Source(b, "in2", serde.String(), serde.String(), dsl.Named("x"))
 	if _, err := b.Build(); err == nil || !strings.Contains(err.Error(), "already added") {
 		t.Errorf("Build error = %v, want a duplicate name", err)
+	}
+}
+
+// TestValueTypeTombstones checks that a table of a value type with no nil (int64) treats a null
+// record as a delete and that ToStream writes its deletes as tombstones, as Kafka Streams does
+// (KTable#toStream forwards a delete as a null value; a null value read into a KTable deletes the key).
+func TestValueTypeTombstones(t *testing.T) {
+	b := dsl.NewBuilder()
+	scores := dsl.TableSource(b, "scores", serde.String(), serde.Int64(), dsl.Materialized("scores-store"))
+	scores.Filter(func(_ string, v int64) (bool, error) { return v > 0, nil }).ToStream().To("positive")
+
+	d := dsltest.New(t, b)
+	in := dsltest.Input(d, "scores", serde.String(), serde.Int64())
+	in.Pipe("a", 5)
+	in.Pipe("a", 0) // filtered out: a delete downstream
+	in.Pipe("b", 7)
+	// A tombstone deletes b.
+	if err := in.PipeRecord(runtime.Record[string, int64]{Key: "b", Null: true}); err != nil {
+		t.Fatal(err)
+	}
+	in.Pipe("c", 3)
+
+	var got []string
+	for _, r := range dsltest.Output(d, "positive", serde.String(), serde.Int64()).ReadRecords() {
+		v := "null"
+		if !r.Null {
+			v = strconv.FormatInt(r.Value, 10)
+		}
+		got = append(got, r.Key+"="+v)
+	}
+	if want := []string{"a=5", "a=null", "b=7", "b=null", "c=3"}; !slices.Equal(got, want) {
+		t.Errorf("positive = %v, want %v", got, want)
+	}
+	store := dsltest.TimestampedKeyValueStore(d, "scores-store", serde.String(), serde.Int64())
+	if _, _, ok, _ := store.Get("b"); ok {
+		t.Errorf("scores-store still has b after its tombstone")
+	}
+	if v, _, ok, _ := store.Get("a"); !ok || v != 0 {
+		t.Errorf("scores-store a = %v, %v; want 0 (a value, not a delete)", v, ok)
 	}
 }

@@ -92,7 +92,7 @@ func (p *streamGlobalTableJoinProc[K, V, GK, GV, VR]) Init(ctx runtime.Processor
 }
 
 func (p *streamGlobalTableJoinProc[K, V, GK, GV, VR]) Process(rec runtime.Record[K, V]) error {
-	if serde.IsNil(rec.Value) {
+	if isNull(rec) {
 		runtime.RecordDropped(p.ctx)
 		return nil
 	}

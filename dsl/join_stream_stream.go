@@ -152,7 +152,7 @@ func (p *joinWindowProc[K, V]) Init(ctx runtime.ProcessorContext[K, V]) error {
 }
 
 func (p *joinWindowProc[K, V]) Process(rec runtime.Record[K, V]) error {
-	if !serde.IsNil(rec.Key) && !serde.IsNil(rec.Value) {
+	if !serde.IsNil(rec.Key) && !isNull(rec) {
 		kb, err := p.keys.Serialize(rec.Key)
 		if err != nil {
 			return err
@@ -256,8 +256,8 @@ func (p *streamJoinProc[K, V, VO, VR]) Close() error {
 func (p *streamJoinProc[K, V, VO, VR]) Process(rec runtime.Record[K, V]) error {
 	ts := rec.Timestamp
 	p.tracker.streamTime = max(p.tracker.streamTime, ts)
-	if serde.IsNil(rec.Value) || serde.IsNil(rec.Key) {
-		if p.outer && serde.IsNil(rec.Key) && !serde.IsNil(rec.Value) {
+	if isNull(rec) || serde.IsNil(rec.Key) {
+		if p.outer && serde.IsNil(rec.Key) && !isNull(rec) {
 			// KIP-962: a left/outer join joins a record with a nil key with nothing, at once.
 			var none VO
 			r, err := p.join(rec.Key, rec.Value, none, false)

@@ -77,7 +77,7 @@ func (p *streamTableJoinProc[K, V, VT, VR]) Init(ctx runtime.ProcessorContext[K,
 }
 
 func (p *streamTableJoinProc[K, V, VT, VR]) Process(rec runtime.Record[K, V]) error {
-	if serde.IsNil(rec.Value) || (serde.IsNil(rec.Key) && !p.left) {
+	if isNull(rec) || (serde.IsNil(rec.Key) && !p.left) {
 		runtime.RecordDropped(p.ctx)
 		return nil
 	}

@@ -88,3 +88,6 @@ func (s *Stream[K, V]) sinkSerdes(op string, c opConfig) (serde.Serde[K], serde.
 	}
 	return keys, values, true
 }
+
+// isNull reports whether rec's value is a Kafka null: a nil value, or a record marked Null.
+func isNull[K, V any](rec runtime.Record[K, V]) bool { return rec.Null || serde.IsNil(rec.Value) }

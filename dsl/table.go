@@ -83,7 +83,7 @@ func (p *materializeProc[K, V]) Process(rec runtime.Record[K, V]) error {
 		return err
 	}
 	ch := Change[V]{Old: old, HasOld: hadOld}
-	if serde.IsNil(rec.Value) {
+	if isNull(rec) {
 		err = p.kv.Delete(rec.Key)
 	} else {
 		ch.New, ch.HasNew = rec.Value, true

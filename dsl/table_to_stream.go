@@ -3,8 +3,8 @@ package dsl
 import "github.com/seichedb/seiche/runtime"
 
 // ToStream returns the table's changes as a stream (KTABLE-TOSTREAM): one record per update, a
-// delete being a record with the zero value (nil for pointer, slice and map values, which sinks
-// write as a null: a tombstone).
+// delete being a null record (runtime.Record.Null, with the zero value) that sinks write as a
+// tombstone.
 func (t *Table[K, V]) ToStream(opts ...Opt) *Stream[K, V] {
 	c := newOpConfig(opts)
 	name := t.b.nameOr(c, "KTABLE-TOSTREAM-")
@@ -15,9 +15,11 @@ func (t *Table[K, V]) ToStream(opts ...Opt) *Stream[K, V] {
 type toStreamProc[K, V any] struct{ forwarder[K, V] }
 
 func (p *toStreamProc[K, V]) Process(rec runtime.Record[K, Change[V]]) error {
-	var v V
-	if rec.Value.HasNew {
-		v = rec.Value.New
+	if !rec.Value.HasNew {
+		var zero V
+		out := runtime.WithValue(rec, zero)
+		out.Null = true
+		return p.ctx.Forward(out)
 	}
-	return p.ctx.Forward(runtime.WithValue(rec, v))
+	return p.ctx.Forward(runtime.WithValue(rec, rec.Value.New))
 }

@@ -48,9 +48,11 @@ func (s *sinkNode[K, V]) process(rec Record[K, V]) (err error) {
 	if err != nil {
 		return s.t.processingError(s.name, fmt.Errorf("serialize key: %w", err))
 	}
-	vb, err := s.spec.Values.Serialize(rec.Value)
-	if err != nil {
-		return s.t.processingError(s.name, fmt.Errorf("serialize value: %w", err))
+	var vb []byte
+	if !rec.Null {
+		if vb, err = s.spec.Values.Serialize(rec.Value); err != nil {
+			return s.t.processingError(s.name, fmt.Errorf("serialize value: %w", err))
+		}
 	}
 	s.t.collector.send(&kgo.Record{
 		Topic:     topic,

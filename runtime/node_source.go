@@ -46,7 +46,7 @@ func (s *sourceNode[K, V]) deliver(r *kgo.Record) error {
 	if err != nil {
 		return s.t.deserializationError(s.name, r, fmt.Errorf("value: %w", err))
 	}
-	rec := Record[K, V]{Key: k, Value: v, Timestamp: r.Timestamp.UnixMilli(), Headers: r.Headers}
+	rec := Record[K, V]{Key: k, Value: v, Timestamp: r.Timestamp.UnixMilli(), Headers: r.Headers, Null: r.Value == nil}
 	switch {
 	case s.spec.WallClockTime:
 		rec.Timestamp = s.t.wallClockTime()

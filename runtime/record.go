@@ -20,6 +20,12 @@ type Record[K, V any] struct {
 	// extractor chose it; records a processor forwards keep it unless the processor sets another.
 	Timestamp int64
 	Headers   []Header
+	// Null marks a record whose value is a Kafka null whatever Value holds. A nil pointer, slice, map
+	// or interface value is a null by itself; Null carries one for value types that have no nil (a
+	// delete from ToStream of a table of int64, a tombstone read into a stream of int64). Sources set
+	// it for null values, sinks write a null value for it, and processors that pass a record on keep
+	// it; WithValue and WithKeyValue, which give a record a new value, clear it.
+	Null bool
 }
 
 // WithValue returns a copy of r carrying value v, for processors that change only the value type.

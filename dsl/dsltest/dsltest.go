@@ -107,9 +107,11 @@ func (in *InputTopic[K, V]) PipeRecord(rec runtime.Record[K, V]) error {
 	if err != nil {
 		return err
 	}
-	vb, err := in.values.Serialize(rec.Value)
-	if err != nil {
-		return err
+	var vb []byte
+	if !rec.Null {
+		if vb, err = in.values.Serialize(rec.Value); err != nil {
+			return err
+		}
 	}
 	return in.d.d.PipeInput(in.topic, kb, vb, rec.Timestamp, rec.Headers...)
 }
@@ -143,7 +145,7 @@ func (o *OutputTopic[K, V]) ReadRecord() (rec runtime.Record[K, V], ok bool) {
 	if err != nil {
 		o.d.t.Fatalf("dsltest: %s offset %d: value: %v", o.topic, raw.Offset, err)
 	}
-	return runtime.Record[K, V]{Key: k, Value: v, Timestamp: raw.Timestamp, Headers: raw.Headers}, true
+	return runtime.Record[K, V]{Key: k, Value: v, Timestamp: raw.Timestamp, Headers: raw.Headers, Null: raw.Value == nil}, true
 }
 
 // ReadRecords removes and returns every unread record.
