@@ -29,6 +29,9 @@ type thread struct {
 	logger *slog.Logger
 	cl     *kgo.Client
 	col    *kafkaCollector
+	// ready is closed once cl and col are set: franz-go starts joining the group inside
+	// kgo.NewClient, so a rebalance callback can run before newThread has stored the client.
+	ready chan struct{}
 
 	// active holds the tasks the thread runs, for JoinGroupMetadata and App.Tasks; written with mu
 	// held, read anywhere.
@@ -46,7 +49,7 @@ type thread struct {
 }
 
 func newThread(a *App, idx int) (*thread, error) {
-	th := &thread{app: a, idx: idx}
+	th := &thread{app: a, idx: idx, ready: make(chan struct{})}
 	th.logger = a.cfg.logger.With("application", a.cfg.appID, "thread", idx)
 	th.mu.tasks = map[TaskID]*task{}
 	th.mu.suspended = map[TaskID]*task{}
@@ -93,6 +96,7 @@ func newThread(a *App, idx int) (*thread, error) {
 	}
 	th.cl = cl
 	th.col = newKafkaCollector(cl, th.logger)
+	close(th.ready)
 	return th, nil
 }
 
@@ -264,6 +268,7 @@ func (th *thread) commitLocked(ctx context.Context) error {
 // onRevoked commits and suspends the tasks of the revoked partitions (with the eager protocol: all
 // of them). A suspended task keeps its processors and stores, so getting it back costs nothing.
 func (th *thread) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	<-th.ready
 	th.mu.Lock()
 	defer th.mu.Unlock()
 	if th.crashed.Load() {
@@ -291,6 +296,7 @@ func (th *thread) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[stri
 // onAssigned creates (or resumes) the tasks of the assigned partitions and closes the suspended
 // tasks that went elsewhere.
 func (th *thread) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	<-th.ready
 	th.mu.Lock()
 	defer th.mu.Unlock()
 	th.app.metrics.rebalances.Inc()
@@ -341,6 +347,7 @@ func (th *thread) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[st
 
 // onLost closes every task without committing: the group moved on without this member.
 func (th *thread) onLost(_ context.Context, _ *kgo.Client, _ map[string][]int32) {
+	<-th.ready
 	th.mu.Lock()
 	defer th.mu.Unlock()
 	th.logger.Warn("runtime: partitions lost; closing tasks without commit")
