@@ -19,6 +19,8 @@ func init() { register(0, 3, 11, handleProduce) }
 // handleProduce appends each partition's batches in request order on the connection's read goroutine,
 // so that a pipelining idempotent producer's batches land in sequence order. With acks=all the response
 // waits for the fsync covering every appended batch; concurrent producers share that fsync (group commit).
+// Nothing may use the request's record bytes after handleProduce returns: the connection reuses the
+// request body for another request.
 func handleProduce(r *request) result {
 	b := r.c.b
 	req := r.kreq.(*kmsg.ProduceRequest)

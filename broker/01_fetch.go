@@ -123,6 +123,14 @@ type fetch struct {
 	incremental bool
 	sess        *fetchSession
 	out         []fetchedPartition
+	bufs        [][]byte // pooled buffers holding out's batches
+}
+
+// alloc hands the logs pooled buffers to read into, and remembers them for release.
+func (f *fetch) alloc(n int) []byte {
+	b := getBuffer(n)
+	f.bufs = append(f.bufs, b)
+	return b
 }
 
 type fetchedPartition struct {
@@ -134,6 +142,10 @@ type fetchedPartition struct {
 // collect reads every partition and returns the number of record bytes found.
 func (f *fetch) collect() int {
 	f.out = f.out[:0]
+	for _, b := range f.bufs {
+		putBuffer(b)
+	}
+	f.bufs = f.bufs[:0]
 	budget := int(f.req.MaxBytes)
 	if f.req.Version < 3 || budget <= 0 {
 		budget = 50 << 20
@@ -154,7 +166,7 @@ func (f *fetch) collect() int {
 			fp.hw, fp.logStart = p.log.EndOffset(), p.log.StartOffset()
 			limit := min(int(sp.maxBytes), budget)
 			if limit > 0 || total == 0 {
-				data, err := p.log.Read(sp.fetchOffset, max(limit, 1), fp.hw)
+				data, err := p.log.ReadWith(sp.fetchOffset, max(limit, 1), fp.hw, f.alloc)
 				switch {
 				case errors.Is(err, storage.ErrOffsetOutOfRange):
 					fp.code = kerr.OffsetOutOfRange.Code
@@ -174,6 +186,7 @@ func (f *fetch) collect() int {
 }
 
 // finish builds the response from the last collect and updates the session's view of what the client knows.
+// The response holds the fetch's pooled buffers; the connection's writer releases them.
 func (f *fetch) finish(resp *kmsg.FetchResponse) kmsg.Response {
 	if f.sess != nil {
 		defer f.b.sessions.release(f.sess)
@@ -205,5 +218,5 @@ func (f *fetch) finish(resp *kmsg.FetchResponse) kmsg.Response {
 		}
 		cur.Partitions = append(cur.Partitions, rp)
 	}
-	return resp
+	return &fetchResponse{FetchResponse: resp, bufs: f.bufs}
 }

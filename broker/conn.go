@@ -119,11 +119,23 @@ func (c *conn) readLoop() (err error) {
 		if n < 8 || n > c.b.cfg.maxRequestBytes {
 			return fmt.Errorf("request frame of %d bytes is outside [8, %d]", n, c.b.cfg.maxRequestBytes)
 		}
-		body := make([]byte, n)
+		// A Produce body is pooled: the produce handler is done with the request, its record batches
+		// copied into the log, when it returns. Other requests keep their bodies (handlers may retain
+		// byte fields, such as group member metadata).
+		produce := int16(binary.BigEndian.Uint16(peekKey(br))) == kmsg.Produce.Int16()
+		var body []byte
+		if produce {
+			body = getBuffer(int(n))
+		} else {
+			body = make([]byte, n)
+		}
 		if _, err := io.ReadFull(br, body); err != nil {
 			return err
 		}
 		p, err := c.handle(body)
+		if produce {
+			putBuffer(body)
+		}
 		if err != nil {
 			return err
 		}
@@ -133,6 +145,15 @@ func (c *conn) readLoop() (err error) {
 			return nil
 		}
 	}
+}
+
+// peekKey returns the next two bytes, a request's API key, without consuming them; 0xffff (no API) if
+// they cannot be read.
+func peekKey(br *bufio.Reader) []byte {
+	if k, err := br.Peek(2); err == nil {
+		return k
+	}
+	return []byte{0xff, 0xff}
 }
 
 // handle decodes one request frame and runs its handler. An error closes the connection.
@@ -187,39 +208,78 @@ func (c *conn) handle(body []byte) (*pending, error) {
 }
 
 func (c *conn) writeLoop() {
-	bw := bufio.NewWriterSize(c.nc, 64<<10)
-	var buf []byte
+	w := responseWriter{nc: c.nc, bw: bufio.NewWriterSize(c.nc, 64<<10)}
 	broken := false
 	for p := range c.pending {
 		if p.done != nil {
 			<-p.done
 		}
-		if p.resp == nil || broken {
-			continue
-		}
-		buf = append(buf[:0], 0, 0, 0, 0)
-		buf = binary.BigEndian.AppendUint32(buf, uint32(p.corr))
-		if p.resp.IsFlexible() && p.resp.Key() != kmsg.ApiVersions.Int16() {
-			buf = append(buf, 0) // response header v1: empty tagged fields
-		}
-		buf = p.resp.AppendTo(buf)
-		binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
-		if _, err := bw.Write(buf); err != nil {
-			broken = true
-			c.nc.Close()
-			continue
-		}
-		// Flush when nothing else is ready to go out, so pipelined responses share a syscall.
-		if len(c.pending) == 0 {
-			if err := bw.Flush(); err != nil {
+		if p.resp != nil && !broken {
+			// Flush when nothing else is ready to go out, so pipelined responses share a syscall.
+			if err := w.write(p.corr, p.resp, len(c.pending) == 0); err != nil {
 				broken = true
 				c.nc.Close()
 			}
 		}
-		if cap(buf) > 4<<20 {
-			buf = nil // do not pin a large fetch response's buffer for the connection's life
+		if fr, ok := p.resp.(*fetchResponse); ok {
+			fr.release()
 		}
 	}
+}
+
+// responseWriter frames and writes responses for a connection's write loop.
+type responseWriter struct {
+	nc      net.Conn
+	bw      *bufio.Writer
+	buf     []byte // the encoded response being written
+	splices []splice
+	vec     net.Buffers
+}
+
+// write sends one response, buffered unless flush is set. A Fetch response's record batches go out from
+// the buffers they were read into, in one vectored write with the rest of the response.
+func (w *responseWriter) write(corr int32, resp kmsg.Response, flush bool) error {
+	w.buf = append(w.buf[:0], 0, 0, 0, 0)
+	w.buf = binary.BigEndian.AppendUint32(w.buf, uint32(corr))
+	if resp.IsFlexible() && resp.Key() != kmsg.ApiVersions.Int16() {
+		w.buf = append(w.buf, 0) // response header v1: empty tagged fields
+	}
+	defer func() {
+		if cap(w.buf) > 4<<20 {
+			w.buf = nil // do not pin a large response's buffer for the connection's life
+		}
+	}()
+	w.splices = w.splices[:0]
+	if fr, ok := resp.(*fetchResponse); ok && vectorable(fr.FetchResponse) {
+		w.buf, w.splices = appendFetchVectored(w.buf, fr.FetchResponse, w.splices)
+	} else {
+		w.buf = resp.AppendTo(w.buf)
+	}
+	if len(w.splices) == 0 {
+		binary.BigEndian.PutUint32(w.buf, uint32(len(w.buf)-4))
+		if _, err := w.bw.Write(w.buf); err != nil {
+			return err
+		}
+		if flush {
+			return w.bw.Flush()
+		}
+		return nil
+	}
+	size := len(w.buf) - 4
+	for _, s := range w.splices {
+		size += len(s.data)
+	}
+	binary.BigEndian.PutUint32(w.buf, uint32(size))
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	w.vec = vectorize(w.vec[:0], w.buf, w.splices)
+	vec := w.vec
+	_, err := vec.WriteTo(w.nc)
+	// Do not keep the batches reachable once their buffers go back to the pool.
+	clear(w.splices)
+	clear(w.vec)
+	return err
 }
 
 func unsupportedApiVersions() kmsg.Response {

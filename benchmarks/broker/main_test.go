@@ -23,6 +23,7 @@ func TestSmoke(t *testing.T) {
 		dir:        t.TempDir(),
 		count:      1,
 		ceiling:    true,
+		ballast:    true,
 	}
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
@@ -34,9 +35,9 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range append(cfg.targets, targetCeiling) {
-		want := 4*len(cfg.partitions) + 3
+		want := 6*len(cfg.partitions) + 3
 		if name == targetCeiling {
-			want = 2 * len(cfg.partitions)
+			want = 3 * len(cfg.partitions)
 		}
 		if len(res[name]) != want {
 			t.Fatalf("%s: %d metrics, want %d", name, len(res[name]), want)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -82,10 +83,24 @@ func createTopic(ctx context.Context, addr, topic string, partitions int) error 
 type throughput struct {
 	records int
 	elapsed time.Duration
+	cpu     time.Duration // the process's CPU time (broker and clients) during the phase
 	wire    *wireStats
 }
 
 func (t throughput) recordsPerSec() float64 { return float64(t.records) / t.elapsed.Seconds() }
+
+// cpuPerRecord is the process's CPU time per record in nanoseconds: unlike the rates, it barely moves
+// when other processes compete for the CPUs.
+func (t throughput) cpuPerRecord() float64 { return float64(t.cpu) / float64(t.records) }
+
+// cpuTime returns the process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // mbPerSec counts record value bytes, in 10^6 bytes per second.
 func (t throughput) mbPerSec(valueBytes int) float64 {
@@ -147,18 +162,18 @@ func produceThroughput(ctx context.Context, cfg config, addr, topic string) (thr
 		return throughput{}, err
 	}
 	p.wire.reset()
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	if err := p.produce(ctx, cfg.warmup, cfg.warmup+cfg.records); err != nil {
 		return throughput{}, err
 	}
-	return throughput{records: cfg.records, elapsed: time.Since(start), wire: p.wire}, nil
+	return throughput{records: cfg.records, elapsed: time.Since(start), cpu: cpuTime() - cpu, wire: p.wire}, nil
 }
 
 // consumeThroughput reads the n records of topic from the start, timed from creating the client until the
 // last record is polled, and checks that each sequence number in [0, n) came exactly once.
 func consumeThroughput(ctx context.Context, cfg config, addr, topic string, n int) (throughput, error) {
 	wire := &wireStats{key: kmsg.Fetch.Int16()}
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	cl, err := kgo.NewClient(append(consumerOpts(addr, topic), kgo.WithHooks(wire))...)
 	if err != nil {
 		return throughput{}, err
@@ -166,7 +181,7 @@ func consumeThroughput(ctx context.Context, cfg config, addr, topic string, n in
 	defer cl.Close()
 	seen := newSeqSet(n)
 	err = consume(ctx, cl, seen, cfg.valueBytes, nil)
-	return throughput{records: n, elapsed: time.Since(start), wire: wire}, err
+	return throughput{records: n, elapsed: time.Since(start), cpu: cpuTime() - cpu, wire: wire}, err
 }
 
 // consume polls until seen is full, passing each record to fn (if not nil) with the time it was polled.

@@ -360,6 +360,17 @@ func (l *Log) rollLocked() error {
 // whatever its size, as Kafka does since KIP-74), and never a batch at or past maxOffset. Reading at the end
 // offset returns no data; an offset before the start or after the end is ErrOffsetOutOfRange.
 func (l *Log) Read(offset int64, maxBytes int, maxOffset int64) ([]byte, error) {
+	return l.ReadWith(offset, maxBytes, maxOffset, nil)
+}
+
+// ReadWith is Read reading into buffers from alloc, which must return a slice of length n (a nil alloc
+// allocates). The result is a prefix of the last buffer alloc returned; the caller owns every buffer
+// alloc returned, whether or not it holds the result, and may reuse them all once it is done with the
+// result. Read asks for no more than the bytes it needs, give or take one small batch.
+func (l *Log) ReadWith(offset int64, maxBytes int, maxOffset int64, alloc func(n int) []byte) ([]byte, error) {
+	if alloc == nil {
+		alloc = func(n int) []byte { return make([]byte, n) }
+	}
 	l.mu.Lock()
 	if l.mu.closed {
 		l.mu.Unlock()
@@ -400,6 +411,8 @@ func (l *Log) Read(offset int64, maxBytes int, maxOffset int64) ([]byte, error) 
 		if s.base <= offset {
 			pos = s.lookup(offset)
 		}
+		// The index only grows by appending, so this slice of it stays valid without the lock.
+		idx, span := s.index, s.unindexedSpan
 		l.mu.Unlock()
 		prevBase = s.base
 		startPos := int64(-1)
@@ -411,7 +424,8 @@ func (l *Log) Read(offset int64, maxBytes int, maxOffset int64) ([]byte, error) 
 			return true
 		})
 		if err == nil && startPos >= 0 {
-			data, err := readBatches(s, startPos, limit, maxBytes, maxOffset)
+			end := readEnd(idx, span, startPos, limit, maxBytes)
+			data, err := readBatches(s, startPos, end, limit, maxOffset, alloc)
 			s.release()
 			return data, err
 		}
@@ -422,14 +436,15 @@ func (l *Log) Read(offset int64, maxBytes int, maxOffset int64) ([]byte, error) 
 	}
 }
 
-// readBatches reads complete batches from s starting at pos: as many as fit in maxBytes, and at least
-// one; none whose base offset is at or past limitOffset.
-func readBatches(s *segment, pos, end int64, maxBytes int, limitOffset int64) ([]byte, error) {
-	want := min(int64(maxBytes), end-pos)
+// readBatches reads the complete batches of s between the batch boundary pos and end: at least one
+// (read whole, past end, if it is larger), none whose base offset is at or past limitOffset. limit is the
+// size of the segment's complete batches.
+func readBatches(s *segment, pos, end, limit int64, limitOffset int64, alloc func(int) []byte) ([]byte, error) {
+	want := end - pos
 	if want < records.HeaderSize {
-		want = min(records.HeaderSize, end-pos)
+		want = min(records.HeaderSize, limit-pos)
 	}
-	buf := make([]byte, want)
+	buf := alloc(int(want))
 	got, err := s.f.ReadAt(buf, pos)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("storage: read %s: %w", s.path(), err)
@@ -444,8 +459,8 @@ func readBatches(s *segment, pos, end int64, maxBytes int, limitOffset int64) ([
 		}
 		if n+size > len(buf) {
 			if n == 0 {
-				// The first batch is larger than maxBytes: return it whole.
-				big := make([]byte, size)
+				// The first batch is larger than the read: return it whole.
+				big := alloc(size)
 				if _, err := s.f.ReadAt(big, pos); err != nil {
 					return nil, fmt.Errorf("storage: read %s: %w", s.path(), err)
 				}

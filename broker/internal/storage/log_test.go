@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -427,4 +428,104 @@ func TestGroupCommitSharesFsync(t *testing.T) {
 	if durable != 50 {
 		t.Fatalf("durable %d", durable)
 	}
+}
+
+// TestReadWithReadsOnlyWholeBatches checks a read from every offset with several byte limits, on batches
+// of mixed sizes (some below the index interval, some far above it) in several segments: it returns
+// exactly the whole batches that fit in maxBytes (at least one), asks alloc for less than one index
+// interval more than it returns (unless the first batch alone exceeds maxBytes), and returns the same
+// bytes after a reopen, when the sealed segments' indexes come from disk.
+func TestReadWithReadsOnlyWholeBatches(t *testing.T) {
+	dir := t.TempDir()
+	const interval = 512
+	cfg := Config{SegmentBytes: 16 << 10, RetentionMs: -1, RetentionBytes: -1, Delete: true, IndexIntervalBytes: interval}
+	l := openLog(t, dir, cfg, nil)
+	rng := rand.New(rand.NewSource(1))
+	for range 150 {
+		n := 1 + rng.Intn(3)
+		if rng.Intn(4) == 0 {
+			n = 20 + rng.Intn(40) // a batch larger than the index interval
+		}
+		kvs := make([][2]*string, n)
+		for i := range kvs {
+			kvs[i] = kv(fmt.Sprint("key-", i), fmt.Sprint("value-", rng.Int()))
+		}
+		if _, err := l.Append(batch(t, 1000, -1, -1, -1, kvs...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(l.mu.segments) < 3 {
+		t.Fatalf("want several segments, have %d", len(l.mu.segments))
+	}
+
+	// The reference: each segment's batches as the file holds them.
+	type stored struct {
+		h    records.Header
+		data []byte // the batch and every later batch of its segment
+	}
+	var all []stored
+	for _, s := range l.mu.segments {
+		file, err := os.ReadFile(s.path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pos := 0; pos < len(file); {
+			h, err := records.ParseHeader(file[pos:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, stored{h, file[pos:]})
+			pos += h.Size()
+		}
+	}
+	want := func(offset int64, maxBytes int) []byte {
+		for _, st := range all {
+			if st.h.LastOffset() < offset {
+				continue
+			}
+			n := st.h.Size()
+			for n < len(st.data) {
+				next, err := records.ParseHeader(st.data[n:])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n+next.Size() > maxBytes {
+					break
+				}
+				n += next.Size()
+			}
+			return st.data[:n]
+		}
+		return nil
+	}
+
+	check := func(stage string, bounded bool) {
+		t.Helper()
+		for off := int64(0); off < l.EndOffset(); off++ {
+			for _, maxBytes := range []int{1, 100, 700, 1500, 5000, 1 << 20} {
+				var asked []int
+				got, err := l.ReadWith(off, maxBytes, l.EndOffset(), func(n int) []byte {
+					asked = append(asked, n)
+					return make([]byte, n)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := want(off, maxBytes)
+				if !bytes.Equal(got, w) {
+					t.Fatalf("%s: read at %d, max %d: %d bytes, want %d", stage, off, maxBytes, len(got), len(w))
+				}
+				if bounded && len(w) <= maxBytes && asked[0] >= len(got)+interval {
+					t.Errorf("%s: read at %d, max %d: asked for %v bytes to return %d", stage, off, maxBytes, asked, len(got))
+				}
+			}
+		}
+	}
+	check("after appends", true)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openLog(t, dir, cfg, nil)
+	defer l.Close()
+	check("after reopen", false)
 }

@@ -57,8 +57,13 @@ type segment struct {
 	maxTs       int64 // largest batch max timestamp, -1 if none
 	maxTsOffset int64 // base offset of the batch holding maxTs
 	created     time.Time
-	sinceIndex  int  // bytes appended since the last index entry
-	unsynced    bool // appended to since the last fsync
+	sinceIndex  int // bytes appended since the last index entry
+	// unindexedSpan bounds how far past an index entry a batch without an entry of its own may start:
+	// every batch start lies at most this many bytes after the last index entry at or before it. A read
+	// uses it to find the last whole batch within its byte limit without reading past it. -1: unknown
+	// (indexes loaded from disk).
+	unindexedSpan int64
+	unsynced      bool // appended to since the last fsync
 
 	refs    atomic.Int32 // one for the log's list, one per reader
 	deleted atomic.Bool  // unlink the file when the last reference goes
@@ -99,6 +104,8 @@ func (s *segment) track(h records.Header, pos int64, indexInterval int) {
 	if len(s.index) == 0 || s.sinceIndex >= indexInterval {
 		s.index = append(s.index, indexEntry{h.BaseOffset, pos})
 		s.sinceIndex = 0
+	} else if s.unindexedSpan >= 0 {
+		s.unindexedSpan = max(s.unindexedSpan, pos-s.index[len(s.index)-1].pos)
 	}
 	s.sinceIndex += h.Size()
 	if h.MaxTimestamp > s.maxTs {
@@ -117,6 +124,22 @@ func (s *segment) lookup(offset int64) int64 {
 		return 0
 	}
 	return s.index[i-1].pos
+}
+
+// readEnd returns where a read of whole batches starting at the batch boundary start, limited to
+// maxBytes and to the segment's first limit bytes, can stop reading: the last batch boundary within the
+// limits lies at or before it, so the bytes after it would only be a partial batch. idx and span are the
+// segment's index and unindexedSpan, taken under Log.mu.
+func readEnd(idx []indexEntry, span, start, limit int64, maxBytes int) int64 {
+	end := min(limit, start+int64(maxBytes))
+	if end == limit || span < 0 {
+		return end
+	}
+	i := sort.Search(len(idx), func(i int) bool { return idx[i].pos > end }) - 1
+	if i < 0 {
+		return end
+	}
+	return min(end, idx[i].pos+span)
 }
 
 // lookupTime returns the position to start scanning from for the first batch with a timestamp >= ts.
@@ -171,7 +194,7 @@ func (s *segment) loadIndexes(size int64) bool {
 	if err1 != nil || err2 != nil || len(ib)%8 != 0 || len(tb)%12 != 0 || (size > 0 && len(ib) == 0) {
 		return false
 	}
-	s.index = s.index[:0]
+	s.index, s.unindexedSpan = s.index[:0], -1
 	for i := 0; i < len(ib); i += 8 {
 		e := indexEntry{s.base + int64(binary.BigEndian.Uint32(ib[i:])), int64(binary.BigEndian.Uint32(ib[i+4:]))}
 		if e.pos >= size || (len(s.index) > 0 && (e.offset <= s.index[len(s.index)-1].offset || e.pos <= s.index[len(s.index)-1].pos)) {
@@ -214,6 +237,7 @@ func (s *segment) scan(indexInterval int, visit func(records.Header)) (valid int
 	}
 	size := st.Size()
 	s.index, s.tindex, s.maxTs, s.maxTsOffset, s.sinceIndex, s.next, s.size = nil, nil, -1, -1, 0, s.base, 0
+	s.unindexedSpan = 0
 	r := io.NewSectionReader(s.f, 0, size)
 	buf := make([]byte, 0, 1<<20)
 	var pos int64
