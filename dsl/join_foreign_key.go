@@ -95,6 +95,17 @@ func foreignKeyJoin[K, V, KO, VO, VR any](left *Table[K, V], right *Table[KO, VO
 	respSrc := base + "-subscription-response-source"
 	runtime.AddSource(b.topo, respSrc, runtime.SourceSpec[K, response[VO]]{Topics: []string{respTopic}, Keys: lkeys, Values: respSerde})
 
+	if leftJoin {
+		// A left row with a null foreign key subscribes to nothing; its null-joined result goes
+		// straight to the response topic (Kafka Streams sends it through the subscription topic
+		// under a null key to get the same response back).
+		nullFK := base + "-null-foreign-key"
+		addProcessor(b, nullFK, func() runtime.Processor[K, Change[V], K, response[VO]] {
+			return &fkNullForeignKey[K, V, KO, VO]{fk: fk, values: lvals}
+		}, left.node)
+		runtime.AddSink(b.topo, nullFK+"-sink", runtime.SinkSpec[K, response[VO]]{Topic: respTopic, Keys: lkeys, Values: respSerde}, nullFK)
+	}
+
 	resolve := base + "-result"
 	addProcessor(b, resolve, func() runtime.Processor[K, response[VO], K, Change[VR]] {
 		return &fkResponseJoin[K, V, VO, VR]{leftStore: lstore, keys: lkeys, values: lvals, joiner: joiner, leftJoin: leftJoin}
@@ -171,12 +182,17 @@ func (p *fkSubscriptionSend[K, V, KO]) Process(rec runtime.Record[K, Change[V]])
 		return err
 	}
 	if serde.IsNil(newFK) {
-		if ch.HasOld {
-			if err := send(oldFK, deleteKeyAndPropagate, 0, false); err != nil {
-				return err
-			}
+		// A left row whose foreign key became null joins nothing. The inner join deletes the old
+		// result through the old subscription (its response carries the new value's hash, so the
+		// result resolver accepts it); the left join only unsubscribes, and fkNullForeignKey answers
+		// the row with its null-joined result.
+		if !ch.HasOld {
+			return nil
 		}
-		return nil
+		if p.leftJoin {
+			return send(oldFK, deleteKeyNoPropagate, hash, true)
+		}
+		return send(oldFK, deleteKeyAndPropagate, hash, true)
 	}
 	newB, err := p.fkeys.Serialize(newFK)
 	if err != nil {
@@ -197,6 +213,30 @@ func (p *fkSubscriptionSend[K, V, KO]) Process(rec runtime.Record[K, Change[V]])
 	default:
 		return send(newFK, propagateNullIfNoFKValue, hash, true)
 	}
+}
+
+// fkNullForeignKey answers a left join's left row whose foreign key is null with "no right row",
+// stamped with the row's hash, so that the result resolver emits the row joined with null (Kafka
+// Streams' PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE for a null foreign key).
+type fkNullForeignKey[K, V, KO, VO any] struct {
+	forwarder[K, response[VO]]
+	fk     func(V) (KO, error)
+	values serde.Serde[V]
+}
+
+func (p *fkNullForeignKey[K, V, KO, VO]) Process(rec runtime.Record[K, Change[V]]) error {
+	if !rec.Value.HasNew {
+		return nil
+	}
+	fk, err := p.fk(rec.Value.New)
+	if err != nil || !serde.IsNil(fk) {
+		return nil // an extractor error is reported once, by the subscription sender
+	}
+	vb, err := p.values.Serialize(rec.Value.New)
+	if err != nil {
+		return err
+	}
+	return p.ctx.Forward(runtime.Record[K, response[VO]]{Key: rec.Key, Value: response[VO]{hasHash: true, hash: valueHash(vb)}, Timestamp: rec.Timestamp, Headers: rec.Headers})
 }
 
 // subKey is the subscription store's key: foreign key (length-prefixed, for prefix scans) then
@@ -255,7 +295,8 @@ func (p *fkSubscriptionReceive[K, KO, VO]) Process(rec runtime.Record[KO, subscr
 	case deleteKeyNoPropagate:
 		return nil
 	case deleteKeyAndPropagate:
-		return out(response[VO]{})
+		// No right value; the hash is the left row's current one (none when the row was deleted).
+		return out(response[VO]{hasHash: sub.hasHash, hash: sub.hash})
 	}
 	v, _, ok, err := p.right.Get(rec.Key)
 	if err != nil {

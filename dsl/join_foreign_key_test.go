@@ -94,3 +94,56 @@ func TestForeignKeyJoinDeleteThroughTableJoin(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// A left row whose foreign key is null joins nothing (KIP-213; Kafka Streams'
+// SubscriptionSendProcessorSupplier): the left join emits it joined with null, also when an
+// existing row's key becomes null; the inner join emits nothing for it and deletes the result of a
+// row whose key becomes null.
+func TestForeignKeyJoinNullForeignKey(t *testing.T) {
+	type order struct {
+		Product *string `json:"product"`
+		Note    string  `json:"note"`
+	}
+	b := dsl.NewBuilder()
+	orders := dsl.TableSource(b, "orders", serde.String(), serde.JSON[*order]())
+	// The right table's key type must be able to hold a null: a pointer.
+	products := dsl.TableSource(b, "products", serde.JSON[*string](), serde.JSON[*string]())
+	fk := func(o *order) (*string, error) { return o.Product, nil }
+	vs := dsl.WithValueSerde(serde.JSON[*string]())
+	dsl.ForeignKeyJoin(orders, products, fk, func(o *order, p *string) (*string, error) {
+		s := o.Note + ":" + *p
+		return &s, nil
+	}, vs, dsl.Named("fk-inner")).ToStream().To("inner")
+	dsl.ForeignKeyLeftJoin(orders, products, fk, func(o *order, p *string, ok bool) (*string, error) {
+		s := o.Note + ":" + strOr(p, ok)
+		return &s, nil
+	}, vs, dsl.Named("fk-left")).ToStream().To("leftjoin")
+
+	d := dsltest.New(t, b)
+	o := dsltest.Input(d, "orders", serde.String(), serde.JSON[*order]())
+	p := dsltest.Input(d, "products", serde.JSON[*string](), serde.JSON[*string]())
+	s := func(v string) *string { return &v }
+	p.PipeAt(s("p1"), s("apple"), at(1))
+	o.PipeAt("o1", &order{Note: "none"}, at(2))                // null foreign key from the start
+	o.PipeAt("o2", &order{Product: s("p1"), Note: "a"}, at(3)) // joins p1
+	o.PipeAt("o2", &order{Note: "b"}, at(4))                   // its foreign key becomes null
+	o.PipeAt("o2", &order{Product: s("p1"), Note: "c"}, at(5)) // and p1 again
+	p.PipeAt(s("p1"), s("green apple"), at(6))                 // only o2 follows p1
+
+	read := func(topic string) []rec[string, string] {
+		var out []rec[string, string]
+		for _, r := range dsltest.Output(d, topic, serde.String(), serde.JSON[*string]()).ReadRecords() {
+			out = append(out, rec[string, string]{r.Key, strOr(r.Value, true), r.Timestamp})
+		}
+		return out
+	}
+	type r3 = rec[string, string]
+	if got, want := read("inner"), []r3{{"o2", "a:apple", 3}, {"o2", "null", 4}, {"o2", "c:apple", 5},
+		{"o2", "c:green apple", 6}}; !equalRecs(got, want) {
+		t.Errorf("inner:\n got  %v\n want %v", got, want)
+	}
+	if got, want := read("leftjoin"), []r3{{"o1", "none:null", 2}, {"o2", "a:apple", 3}, {"o2", "b:null", 4},
+		{"o2", "c:apple", 5}, {"o2", "c:green apple", 6}}; !equalRecs(got, want) {
+		t.Errorf("left:\n got  %v\n want %v", got, want)
+	}
+}
