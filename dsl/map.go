@@ -6,7 +6,7 @@ import (
 )
 
 // Map turns each record into a new key and value (KSTREAM-MAP). The key may change, so a stateful
-// operation after Map repartitions. Serdes of the result come from WithKeySerde and WithValueSerde.
+// operation after Map repartitions, unless PreservesKey says it does not. Serdes of the result come from WithKeySerde and WithValueSerde.
 func Map[K, V, KR, VR any](s *Stream[K, V], fn func(key K, value V) (KR, VR, error), opts ...Opt) *Stream[KR, VR] {
 	c := newOpConfig(opts)
 	name := s.b.nameOr(c, "KSTREAM-MAP-")
@@ -16,7 +16,7 @@ func Map[K, V, KR, VR any](s *Stream[K, V], fn func(key K, value V) (KR, VR, err
 		node:       name,
 		keys:       serdeOr(s.b, name, c.keySerde, nilSerde[KR]()),
 		values:     serdeOr(s.b, name, c.valueSerde, nilSerde[VR]()),
-		keyChanged: true,
+		keyChanged: s.keyChanged || !c.preservesKey,
 	}
 }
 

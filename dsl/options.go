@@ -26,6 +26,8 @@ type opConfig struct {
 	store      string
 	partitions int32
 	stores     []string
+	// preservesKey: Map or Process keeps each record's key (PreservesKey).
+	preservesKey bool
 }
 
 func newOpConfig(opts []Opt) opConfig {
@@ -56,6 +58,13 @@ func WithValueSerde[V any](s serde.Serde[V]) Opt {
 func EventTime[K, V any](fn func(key K, value V) (int64, error)) Opt {
 	return opt(func(c *opConfig) { c.eventTime = fn })
 }
+
+// PreservesKey declares that a Map or Process forwards every record with the key it came with,
+// possibly re-typed or decoded, but naming the same partition: a later stateful operation then does
+// not repartition the stream, as after Kafka Streams' mapValues and processValues. A stream that
+// needed repartitioning before still does. Declaring it for an operation that changes keys groups
+// and joins records on the wrong partitions.
+func PreservesKey() Opt { return opt(func(c *opConfig) { c.preservesKey = true }) }
 
 // WallClockTime makes a source stamp records with the wall clock at processing time.
 func WallClockTime() Opt { return opt(func(c *opConfig) { c.wallClock = true }) }

@@ -6,7 +6,7 @@ import "github.com/seichedb/seiche/runtime"
 // with store access through its context (runtime.GetKeyValueStore) for stores added with
 // Builder.AddStateStore and connected with WithStores. The processor forwards records of type
 // Record[KR, VR]; serdes for them come from WithKeySerde and WithValueSerde. The key is assumed
-// changed.
+// changed unless PreservesKey says otherwise.
 func Process[K, V, KR, VR any](s *Stream[K, V], supplier runtime.ProcessorSupplier[K, V, KR, VR], opts ...Opt) *Stream[KR, VR] {
 	c := newOpConfig(opts)
 	name := s.b.nameOr(c, "KSTREAM-PROCESSOR-")
@@ -19,6 +19,6 @@ func Process[K, V, KR, VR any](s *Stream[K, V], supplier runtime.ProcessorSuppli
 		node:       name,
 		keys:       serdeOr(s.b, name, c.keySerde, nilSerde[KR]()),
 		values:     serdeOr(s.b, name, c.valueSerde, nilSerde[VR]()),
-		keyChanged: true,
+		keyChanged: s.keyChanged || !c.preservesKey,
 	}
 }

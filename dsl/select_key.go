@@ -13,7 +13,7 @@ func SelectKey[K, V, KR any](s *Stream[K, V], fn func(key K, value V) (KR, error
 		node:       name,
 		keys:       serdeOr(s.b, name, c.keySerde, nilSerde[KR]()),
 		values:     s.values,
-		keyChanged: true,
+		keyChanged: s.keyChanged || !c.preservesKey,
 	}
 }
 

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/seichedb/seiche/dsl"
@@ -54,6 +55,33 @@ func (n *AggregateNode) groupKey(row Row) (Row, error) {
 		k[i] = v
 	}
 	return k, nil
+}
+
+// groupsByKey reports whether the GROUP BY expressions are the single source's key columns, in
+// order, so that each group key equals its record's key.
+func (n *AggregateNode) groupsByKey() bool {
+	q := n.Query
+	if len(q.Sources) != 1 {
+		return false
+	}
+	keys := q.Sources[0].Source.Schema.Key()
+	if len(keys) == 0 || len(keys) != len(q.GroupByExpr) {
+		return false
+	}
+	for i, g := range q.GroupByExpr {
+		ref, ok := g.(*parser.ColumnRef)
+		if !ok {
+			return false
+		}
+		name := ref.Name.Name
+		if !ref.Name.Quoted {
+			name = strings.ToUpper(name)
+		}
+		if name != keys[i].Name {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *AggregateNode) init() (Row, error) {
@@ -222,8 +250,12 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 		out.table = rows.ToTable(stateful()...)
 		return out, nil
 	}
-	prepared := dsl.Map(in.stream, func(_ Row, row Row) (Row, Row, error) { return n.prepare(row) },
-		dsl.Named(e.name("KSQL-AGGREGATE-PREPARE")))
+	prepareOpts := []dsl.Opt{dsl.Named(e.name("KSQL-AGGREGATE-PREPARE"))}
+	if n.groupsByKey() {
+		// The group key is the record's key: no repartition, as ksqlDB's groupByKey.
+		prepareOpts = append(prepareOpts, dsl.PreservesKey())
+	}
+	prepared := dsl.Map(in.stream, func(_ Row, row Row) (Row, Row, error) { return n.prepare(row) }, prepareOpts...)
 	g := prepared.GroupByKey(dsl.WithKeySerde(keys), dsl.WithValueSerde(vals))
 	w := q.Window
 	if w == nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/serde"
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/expr"
 	"github.com/seichedb/seiche/sql/parser"
@@ -63,6 +64,25 @@ func (n *JoinNode) rightKey(row Row, to *types.Type) (Row, error) {
 	return castKey(n.Step.RightKey, to, n.concat(nil, row))
 }
 
+// rekeyOpts are the options of the SelectKey that keys source i's side of the join by e: that side
+// keeps its partitions (no repartition topic, as in ksqlDB's plans) when the left side is still
+// source 0 as read and e is the source's only key column, of the join key's type.
+func (n *JoinNode) rekeyOpts(e parser.Expr, i int, t *types.Type, keys serde.Serde[Row]) []dsl.Opt {
+	opts := []dsl.Opt{dsl.WithKeySerde(keys)}
+	cr, ok := e.(*parser.ColumnRef)
+	if !ok || n.Index != 0 {
+		return opts
+	}
+	qs := n.Query.Sources[i]
+	if cr.Qualifier != nil && cr.Qualifier.Name != qs.Alias {
+		return opts
+	}
+	if key := qs.Source.Schema.Key(); len(key) == 1 && key[0].Name == cr.Name.Name && key[0].Type.Equal(t) {
+		opts = append(opts, dsl.PreservesKey())
+	}
+	return opts
+}
+
 // isKeyColumn reports whether e names a key column of one of the sources in [from, to].
 func (n *JoinNode) isKeyColumn(e parser.Expr, from, to int) bool {
 	cr, ok := e.(*parser.ColumnRef)
@@ -112,8 +132,8 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		if st.Within.Grace != nil {
 			w = dsl.JoinWindows{Before: dur(st.Within.Before), After: dur(st.Within.After), Grace: dur(*st.Within.Grace)}
 		}
-		l := dsl.SelectKey(in.stream, leftKey, dsl.WithKeySerde(keys))
-		r := dsl.SelectKey(right.stream, rightKey, dsl.WithKeySerde(keys))
+		l := dsl.SelectKey(in.stream, leftKey, n.rekeyOpts(st.LeftExpr, 0, keyType, keys)...)
+		r := dsl.SelectKey(right.stream, rightKey, n.rekeyOpts(st.RightExpr, n.Index+1, keyType, keys)...)
 		opts := append(stateful(), vals)
 		switch st.Type {
 		case parser.InnerJoin:
@@ -133,7 +153,7 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		}
 		kt := tkey[0].Type
 		l := dsl.SelectKey(in.stream, func(_ Row, row Row) (Row, error) { return castKey(st.LeftKey, kt, row) },
-			dsl.WithKeySerde(internalSerde(typeColumns([]*types.Type{kt}))))
+			n.rekeyOpts(st.LeftExpr, 0, kt, internalSerde(typeColumns([]*types.Type{kt})))...)
 		out.keyCols = []*types.Type{kt}
 		switch st.Type {
 		case parser.InnerJoin:

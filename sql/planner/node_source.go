@@ -63,6 +63,7 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	d.width = inputCols
 	rows := dsl.Process(e.Raw(src.Topic), func() runtime.Processor[[]byte, []byte, Row, Row] { return &deserializeProc{d: d} },
 		dsl.Named(e.name("KSQL-SOURCE-"+src.Name)),
+		dsl.PreservesKey(), // the key decoded: records stay on the partition their key chose
 		dsl.WithKeySerde(keys),
 		dsl.WithValueSerde(internalSerde(inputColumns(src))))
 	f := flow{keyCols: keyTypes, valCols: inputColumns(src)}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/seichedb/seiche/sql/analyzer"
@@ -40,6 +41,35 @@ func TestBuild(t *testing.T) {
 		}
 		if got := p.String(); got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.sql, got, tc.want)
+		}
+	}
+}
+
+// TestRepartition checks which queries repartition, as ksqlDB's plans do: grouping or joining by the
+// source's key columns reads the source's partitions as they are; grouping by anything else, or a
+// join on a value column, writes a repartition topic first.
+func TestRepartition(t *testing.T) {
+	ddl := "CREATE STREAM S (ID INT KEY, A INT) WITH (kafka_topic='s', format='JSON');\n" +
+		"CREATE TABLE T (ID INT PRIMARY KEY, B STRING) WITH (kafka_topic='t', format='JSON');\n"
+	for _, tc := range []struct {
+		sql         string
+		repartition bool
+	}{
+		{"CREATE TABLE O AS SELECT ID, COUNT(*) AS N FROM S GROUP BY ID;", false},
+		{"CREATE TABLE O AS SELECT ID, COUNT(*) AS N FROM S WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID;", false},
+		{"CREATE TABLE O AS SELECT A, COUNT(*) AS N FROM S GROUP BY A;", true},
+		{"CREATE TABLE O AS SELECT ID, A, COUNT(*) AS N FROM S GROUP BY ID, A;", true},
+		{"CREATE STREAM O AS SELECT S.ID, B FROM S JOIN T ON S.ID = T.ID;", false},
+		{"CREATE STREAM O AS SELECT T.ID, S.ID AS SID, B FROM S JOIN T ON S.A = T.ID;", true},
+		{"CREATE TABLE O AS SELECT ID, B FROM T;", false},
+	} {
+		topo, err := Compile(analyzer.NewMetastore(), ddl+tc.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		desc := topo.Describe().String()
+		if got := strings.Contains(desc, "-repartition"); got != tc.repartition {
+			t.Errorf("%s: repartitions = %v, want %v\n%s", tc.sql, got, tc.repartition, desc)
 		}
 	}
 }
