@@ -40,6 +40,14 @@ func TestDescribeGolden(t *testing.T) {
 			rekeyed := dsl.SelectKey(merged, func(_, v string) (string, error) { return v, nil }, dsl.WithKeySerde(serde.String()))
 			rekeyed.Repartition(dsl.Named("by-page"), dsl.Partitions(6)).Peek(func(string, string) error { return nil }).To("interactions")
 		},
+		// A stream joined with a global table: the global store is listed after the sub-topologies,
+		// with the source and processor nodes Kafka Streams names for builder.globalTable.
+		"global_table": func(b *dsl.Builder) {
+			orders := dsl.Source(b, "orders", serde.String(), serde.JSON[order]())
+			customers := dsl.GlobalTable(b, "customers", serde.String(), serde.String())
+			dsl.StreamGlobalTableJoin(orders, customers, func(_ string, o order) (string, error) { return o.Customer, nil },
+				func(o order, name string) (string, error) { return name, nil }, dsl.WithValueSerde(serde.String())).To("orders-by-name")
+		},
 		// A table from a topic, filtered, and its changes as a stream.
 		"table": func(b *dsl.Builder) {
 			users := dsl.TableSource(b, "users", serde.String(), serde.String())

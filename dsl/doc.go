@@ -49,9 +49,10 @@
 //
 // GroupByKey/GroupBy then Count, Reduce, Aggregate; WindowedBy (tumbling, hopping), SlidingWindowedBy,
 // SessionWindowedBy; TableGroupBy with adder/subtractor; SuppressUntilWindowCloses; StreamTableJoin,
-// GlobalTable with StreamGlobalTableJoin/LeftJoin (all partitions, loaded before tasks start),
-// StreamStreamJoin (JoinWindows, KIP-633), TableTableJoin, ForeignKeyJoin (KIP-213). Semantics follow
-// Kafka Streams, including timestamps, grace, tombstones and dropped records (runtime.RecordDropped).
-// All state lives in state/ stores with changelogs; a key changed upstream is repartitioned first.
+// GlobalTable with StreamGlobalTableJoin/LeftJoin (all partitions, loaded before tasks start, kept
+// across restarts with a checkpoint of the offsets read), StreamStreamJoin (JoinWindows, KIP-633),
+// TableTableJoin, ForeignKeyJoin (KIP-213). Semantics follow Kafka Streams, including timestamps,
+// grace, tombstones and dropped records (runtime.RecordDropped). All state lives in state/ stores
+// with changelogs (a global table's topic is its own); a key changed upstream is repartitioned first.
 // Aggregations cache updates per key between commits (CacheBytes; 0 forwards every update).
 package dsl

@@ -22,19 +22,25 @@ func (g *GlobalKTable[K, V]) StoreName() string { return g.store }
 // GlobalTable reads topic as a global table (builder.globalTable): the runtime materializes all
 // of its partitions in a global store, named by Materialized or "<topic>-STATE-STORE-<n>", reads
 // the topic to its end before any stream task processes a record, and keeps applying its new
-// records while the application runs. A nil value deletes the key; a record with a nil key is
-// skipped. The topic is not co-partitioned with anything, has no changelog (it is its own) and may
-// not also be read as a stream or a table. Options: Materialized.
+// records while the application runs. The store and a checkpoint of the offsets it covers survive
+// restarts, so a restart reads only what was written since; it is rebuilt from the beginning of
+// the topic when it has no usable checkpoint (see runtime.AddGlobalStore). A nil value deletes the
+// key; a record with a nil key is skipped. The topic is not co-partitioned with anything, has no
+// changelog (it is its own) and may not also be read as a stream or a table. Describe shows it
+// as Kafka Streams does: a source node KSTREAM-SOURCE-<n> and a processor node KTABLE-SOURCE-<n>
+// writing the store. Options: Materialized.
 func GlobalTable[K, V any](b *Builder, topic string, keys serde.Serde[K], values serde.Serde[V], opts ...Opt) *GlobalKTable[K, V] {
 	c := newOpConfig(opts)
 	store := c.store
 	if store == "" {
 		store = b.newName(topic + "-STATE-STORE-")
 	}
+	source, processor := b.newName("KSTREAM-SOURCE-"), b.newName("KTABLE-SOURCE-")
 	if keys == nil || values == nil {
 		b.fail("global table %s needs a key and a value serde", topic)
 	}
-	runtime.AddGlobalStore(b.topo, store, runtime.GlobalStoreSpec[K, V]{Topic: topic, Keys: keys, Values: values})
+	runtime.AddGlobalStore(b.topo, store, runtime.GlobalStoreSpec[K, V]{Topic: topic, Keys: keys, Values: values,
+		SourceName: source, ProcessorName: processor})
 	return &GlobalKTable[K, V]{b: b, store: store, keys: keys, values: values}
 }
 

@@ -30,6 +30,7 @@ type App struct {
 	processID string
 
 	hosts     atomic.Pointer[map[string][]TopicPartition]
+	crashed   atomic.Bool             // set by crash: stopping writes no global store checkpoint
 	taskCount atomic.Pointer[[]int32] // tasks per sub-topology, known once Run prepared the topics
 
 	mu struct {
@@ -213,6 +214,7 @@ func (a *App) Close() error {
 // crash stops every thread the way a dying process would: nothing is committed, and static members
 // close without leaving the group, so the group finds out only at the session timeout. For tests.
 func (a *App) crash() {
+	a.crashed.Store(true)
 	a.mu.Lock()
 	for _, th := range a.mu.threads {
 		th.crashed.Store(true)

@@ -11,6 +11,23 @@ import (
 // the other.
 type TopologyDescription struct {
 	Subtopologies []SubtopologyDescription
+	// GlobalStores are numbered after the sub-topologies, in the order they were added.
+	GlobalStores []GlobalStoreDescription
+}
+
+// GlobalStoreDescription is a global store: the source node reading its topic and the processor
+// node writing it (Kafka Streams' TopologyDescription.GlobalStore). It generates no tasks.
+//
+// Kafka Streams numbers global stores in the same sequence as sub-topologies, by where their
+// source node was added, so a global table declared before a stream takes a number the stream's
+// sub-topology would otherwise have. Seiche's sub-topology numbers are its task ids, which must not
+// move when a global store is added, so global stores take the numbers after the last
+// sub-topology: the text is Kafka Streams' whenever the global stores are added after the first
+// node of every sub-topology.
+type GlobalStoreDescription struct {
+	ID        int
+	Source    NodeDescription
+	Processor NodeDescription
 }
 
 // SubtopologyDescription is one sub-topology: the nodes that run together in a task.
@@ -49,6 +66,13 @@ func (t *Topology) Describe() TopologyDescription {
 	var d TopologyDescription
 	for _, st := range t.subtopologies() {
 		d.Subtopologies = append(d.Subtopologies, describeSubtopology(st))
+	}
+	for i, g := range t.globals {
+		d.GlobalStores = append(d.GlobalStores, GlobalStoreDescription{
+			ID:        len(d.Subtopologies) + i,
+			Source:    NodeDescription{Kind: SourceNode, Name: g.source, Topics: []string{g.topic}, Successors: []string{g.processor}},
+			Processor: NodeDescription{Kind: ProcessorNode, Name: g.processor, Stores: []string{g.name}, Predecessors: []string{g.source}},
+		})
 	}
 	return d
 }
@@ -123,7 +147,19 @@ func (d TopologyDescription) String() string {
 		b.WriteString("  ")
 		b.WriteString(st.String())
 	}
+	for _, g := range d.GlobalStores {
+		b.WriteString("  ")
+		b.WriteString(g.String())
+	}
 	return b.String()
+}
+
+// String renders a global store as Kafka Streams does: unlike a sub-topology, without a blank
+// line after it.
+func (g GlobalStoreDescription) String() string {
+	return "Sub-topology: " + strconv.Itoa(g.ID) + " for global store (will not generate tasks)\n" +
+		"    " + g.Source.String() + "\n" +
+		"    " + g.Processor.String() + "\n"
 }
 
 // String renders one sub-topology as Kafka Streams does, ending with a blank line.

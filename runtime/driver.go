@@ -80,7 +80,7 @@ func NewTestDriver(t *Topology, opts ...Opt) (*TestDriver, error) {
 	}
 	if len(t.globals) > 0 {
 		d.db = state.OpenMemory()
-		if d.sh.globals, err = openGlobals(context.Background(), t, d.db, cfg.appID); err != nil {
+		if d.sh.globals, err = openGlobals(context.Background(), t, d.db, cfg.appID, d.sh.logger); err != nil {
 			d.Close()
 			return nil, err
 		}

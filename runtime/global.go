@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 
@@ -20,11 +21,16 @@ type GlobalStoreSpec[K, V any] struct {
 	Topic  string
 	Keys   serde.Serde[K]
 	Values serde.Serde[V]
+	// SourceName and ProcessorName name the source node reading Topic and the processor node
+	// writing the store, as Describe shows them; they default to "<store>-source" and
+	// "<store>-processor". Neither node is part of a sub-topology.
+	SourceName, ProcessorName string
 }
 
 // globalDef is a global store as built.
 type globalDef struct {
-	name, topic string
+	name, topic       string
+	source, processor string // node names, for Describe
 	// decode deserializes a record of the topic: del is true for a null value (a delete), skip for
 	// a null key, which a table cannot hold.
 	decode func(key, value []byte) (skip, del bool, err error)
@@ -36,6 +42,13 @@ type globalDef struct {
 // topic is not co-partitioned with anything and may not also be read by a source node. There is no
 // changelog: the topic is the changelog, and the runtime reads it to its end before any task
 // processes a record, then keeps applying its new records.
+//
+// The store lives in the state directory with a checkpoint, the offset of each partition of the
+// topic it covers, written every commit interval and when the application stops cleanly. A
+// restart resumes reading from the checkpoint. Without one (first start, or a crash before the
+// first checkpoint), or with one that does not fit the topic (records deleted past it, or offsets
+// beyond the end after the topic was recreated), the store is dropped and rebuilt from the
+// beginning of the topic.
 func AddGlobalStore[K, V any](t *Topology, name string, spec GlobalStoreSpec[K, V]) {
 	if name == "" || spec.Topic == "" {
 		t.fail("a global store needs a name and a topic")
@@ -49,6 +62,17 @@ func AddGlobalStore[K, V any](t *Topology, name string, spec GlobalStoreSpec[K, 
 		t.fail("state store %s is already added", name)
 		return
 	}
+	source, processor := spec.SourceName, spec.ProcessorName
+	if source == "" {
+		source = name + "-source"
+	}
+	if processor == "" {
+		processor = name + "-processor"
+	}
+	if source == processor {
+		t.fail("global store %s: source and processor are both named %s", name, source)
+		return
+	}
 	for _, g := range t.globals {
 		switch {
 		case g.name == name:
@@ -57,6 +81,9 @@ func AddGlobalStore[K, V any](t *Topology, name string, spec GlobalStoreSpec[K, 
 		case g.topic == spec.Topic:
 			t.fail("topic %s is already read by global store %s", spec.Topic, g.name)
 			return
+		case g.source == source || g.processor == source || g.source == processor || g.processor == processor:
+			t.fail("global store %s: node names %s and %s are already used by global store %s", name, source, processor, g.name)
+			return
 		}
 	}
 	for _, n := range t.nodes {
@@ -64,9 +91,13 @@ func AddGlobalStore[K, V any](t *Topology, name string, spec GlobalStoreSpec[K, 
 			t.fail("topic %s of global store %s is already read by source %s", spec.Topic, name, n.name)
 			return
 		}
+		if n.name == source || n.name == processor {
+			t.fail("global store %s: node %s is already added", name, n.name)
+			return
+		}
 	}
 	keys, values := spec.Keys, spec.Values
-	t.globals = append(t.globals, &globalDef{name: name, topic: spec.Topic, decode: func(kb, vb []byte) (bool, bool, error) {
+	t.globals = append(t.globals, &globalDef{name: name, topic: spec.Topic, source: source, processor: processor, decode: func(kb, vb []byte) (bool, bool, error) {
 		if kb == nil {
 			return true, false, nil
 		}
@@ -96,12 +127,17 @@ type globalStore struct {
 		sync.Mutex
 		st *state.Task
 		kv state.TimestampedKeyValueStore
+		// next is the offset after the last record applied, by partition of the topic: what the
+		// next checkpoint records. dirty is set when it moved since the last checkpoint.
+		next  map[int32]int64
+		dirty bool
 	}
 }
 
 // apply writes the records of the store's topic and commits them, so readers never see a partly
 // applied batch. Records are stored as they are in the topic; a record that does not deserialize
-// goes to the deserialization error handler.
+// goes to the deserialization error handler. The commit carries no checkpoint: that is written by
+// checkpoint, less often.
 func (g *globalStore) apply(ctx context.Context, sh *shared, recs []*kgo.Record) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -130,7 +166,40 @@ func (g *globalStore) apply(ctx context.Context, sh *shared, recs []*kgo.Record)
 	if err := g.mu.st.Flush(ctx); err != nil {
 		return err
 	}
-	return g.mu.st.Commit(ctx)
+	if err := g.mu.st.Commit(ctx); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.Offset+1 > g.mu.next[r.Partition] {
+			g.mu.next[r.Partition] = r.Offset + 1
+			g.mu.dirty = true
+		}
+	}
+	return nil
+}
+
+// checkpoint records the offsets applied so far (Kafka Streams' GlobalStateManager checkpoint).
+// The checkpoint goes into the store's own commit, one atomic write with every change it covers:
+// it is durable only with them, never ahead of them. Changes committed after the checkpoint are
+// not covered by it; after a crash they are applied again from the topic, which is harmless since
+// the store keeps the latest value of each key and re-applying a suffix of the topic ends in the
+// same state.
+func (g *globalStore) checkpoint(ctx context.Context) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.mu.dirty {
+		return nil
+	}
+	for p, next := range g.mu.next {
+		if err := g.mu.st.SetCheckpoint(g.def.name, p, next-1); err != nil {
+			return err
+		}
+	}
+	if err := g.mu.st.Commit(ctx); err != nil {
+		return fmt.Errorf("runtime: checkpoint global store %s: %w", g.def.name, err)
+	}
+	g.mu.dirty = false
+	return nil
 }
 
 func (g *globalStore) get(key []byte) ([]byte, int64, bool, error) {
@@ -145,39 +214,70 @@ type globals struct {
 	byTopic map[string]*globalStore
 }
 
-// globalTaskID is the state task holding global store name. Its data is rebuilt from the topic on
-// every start (there is no checkpoint yet), so it is dropped before it is opened.
+// globalTaskID is the state task holding global store name: one unlogged store, and its
+// checkpoint, the offset of the last record applied of each partition of the topic.
 func globalTaskID(name string) string { return "global-" + name }
 
-// openGlobals opens the topology's global stores on db, empty; nil if it has none.
-func openGlobals(ctx context.Context, t *Topology, db *state.DB, appID string) (*globals, error) {
+// openGlobals opens the topology's global stores on db with what they held, nil if it has none.
+// A store that does not open cleanly is dropped and opened empty. The TestDriver opens them on an
+// empty in-memory db and never checkpoints; an App reconciles their checkpoints with the topics
+// (startGlobals).
+func openGlobals(ctx context.Context, t *Topology, db *state.DB, appID string, logger *slog.Logger) (*globals, error) {
 	if len(t.globals) == 0 {
 		return nil, nil
 	}
 	gs := &globals{byName: map[string]*globalStore{}, byTopic: map[string]*globalStore{}}
 	for _, def := range t.globals {
-		id := globalTaskID(def.name)
-		if err := db.DropTask(appID, id); err != nil {
-			gs.close()
-			return nil, err
-		}
-		st, err := db.OpenTask(appID, id, 0)
-		if err != nil {
-			gs.close()
-			return nil, err
-		}
-		kv, err := st.TimestampedKeyValueStore(ctx, def.name, state.WithoutLogging())
-		if err != nil {
-			st.Close()
-			gs.close()
-			return nil, err
-		}
 		g := &globalStore{def: def}
-		g.mu.st, g.mu.kv = st, kv
+		err := g.open(ctx, db, appID)
+		if err != nil {
+			logger.Warn("runtime: global store does not open; rebuilding it", "store", def.name, "err", err)
+			err = g.reset(ctx, db, appID)
+		}
+		if err != nil {
+			gs.close()
+			return nil, err
+		}
 		gs.byName[def.name] = g
 		gs.byTopic[def.topic] = g
 	}
 	return gs, nil
+}
+
+// open opens the store's task and store as they were left, and reads its checkpoint into next.
+func (g *globalStore) open(ctx context.Context, db *state.DB, appID string) error {
+	st, err := db.OpenTask(appID, globalTaskID(g.def.name), 0)
+	if err != nil {
+		return err
+	}
+	kv, err := st.TimestampedKeyValueStore(ctx, g.def.name, state.WithoutLogging())
+	if err != nil {
+		st.Close()
+		return err
+	}
+	cps, err := st.Checkpoints(g.def.name)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	g.mu.st, g.mu.kv, g.mu.next, g.mu.dirty = st, kv, map[int32]int64{}, false
+	for p, off := range cps {
+		g.mu.next[p] = off + 1
+	}
+	return nil
+}
+
+// reset drops the store, data and checkpoint, and opens it empty: it is then rebuilt from the
+// beginning of the topic.
+func (g *globalStore) reset(ctx context.Context, db *state.DB, appID string) error {
+	if g.mu.st != nil {
+		g.mu.st.Close()
+		g.mu.st = nil
+	}
+	if err := db.DropTask(appID, globalTaskID(g.def.name)); err != nil {
+		return err
+	}
+	return g.open(ctx, db, appID)
 }
 
 func (gs *globals) topics() []string {
@@ -199,7 +299,19 @@ func (gs *globals) forTopic(topic string) *globalStore {
 	return gs.byTopic[topic]
 }
 
-// close closes every global store; the stores are no longer readable.
+// checkpoint checkpoints every global store (globalStore.checkpoint).
+func (gs *globals) checkpoint(ctx context.Context) error {
+	if gs == nil {
+		return nil
+	}
+	var errs []error
+	for _, g := range gs.byName {
+		errs = append(errs, g.checkpoint(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// close closes every global store without checkpointing; the stores are no longer readable.
 func (gs *globals) close() error {
 	if gs == nil {
 		return nil
@@ -207,7 +319,9 @@ func (gs *globals) close() error {
 	var errs []error
 	for _, g := range gs.byName {
 		g.mu.Lock()
-		errs = append(errs, g.mu.st.Close())
+		if g.mu.st != nil {
+			errs = append(errs, g.mu.st.Close())
+		}
 		g.mu.Unlock()
 	}
 	return errors.Join(errs...)

@@ -46,6 +46,7 @@
 //	0x00 "format"                                   → format version (1)
 //	0x74 app task store 0x00 'k'                    → store kind: 'v' kv, 's' timestamped, 'w' window, 'n' session
 //	0x74 app task store 0x00 'c' partition(4)       → changelog checkpoint: offset(8) of the last change the data covers
+//	                                                  (an unlogged store's source topic's, Task.SetCheckpoint)
 //	0x74 app task store 0x00 't'                    → window/session meta: stream time(8), sequence number(4)
 //	0x74 app task store 0x01 key                    → key-value: value; timestamped: timestamp(8) value
 //	0x74 app task store 0x01 seg(8) ekey start(8) seq(4)  → window value

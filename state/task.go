@@ -469,3 +469,57 @@ func (s *storeBase) wipe() error {
 	tx.del(s.checkpointKey)
 	return tx.commit()
 }
+
+// SetCheckpoint records, in the task's transaction, that the store name holds partition of the topic
+// it is built from up to offset, the offset of the last record applied. It is for an unlogged store
+// whose source topic is its changelog (a global store): Commit makes the checkpoint durable in the
+// same atomic write as the changes before it, so a checkpoint never covers a change that was lost.
+// A logged store's checkpoint is its changelog's and Commit keeps it; SetCheckpoint refuses it.
+func (t *Task) SetCheckpoint(name string, partition int32, offset int64) error {
+	s, err := t.unloggedStore(name)
+	if err != nil {
+		return err
+	}
+	return t.txn.set(binary.BigEndian.AppendUint32(s.metaKey(metaCheckpoint), uint32(partition)),
+		binary.BigEndian.AppendUint64(nil, uint64(offset)))
+}
+
+// Checkpoints returns the checkpoints SetCheckpoint recorded for the unlogged store name, by
+// partition: as last committed, with those set since. It is empty for a store never checkpointed.
+func (t *Task) Checkpoints(name string) (map[int32]int64, error) {
+	s, err := t.unloggedStore(name)
+	if err != nil {
+		return nil, err
+	}
+	lo := s.metaKey(metaCheckpoint)
+	it, err := t.txn.iter(lo, prefixEnd(lo), false)
+	if err != nil {
+		return nil, err
+	}
+	defer it.close()
+	out := map[int32]int64{}
+	for it.next() {
+		k, v := it.key(), it.value()
+		if len(k) != len(lo)+4 || len(v) != 8 {
+			return nil, fmt.Errorf("state: store %q: malformed checkpoint", name)
+		}
+		out[int32(binary.BigEndian.Uint32(k[len(lo):]))] = int64(binary.BigEndian.Uint64(v))
+	}
+	return out, it.err()
+}
+
+func (t *Task) unloggedStore(name string) (*storeBase, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	for _, s := range t.stores {
+		if s.name != name {
+			continue
+		}
+		if s.log != nil {
+			return nil, fmt.Errorf("state: store %q is logged: its checkpoint is its changelog's", name)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("state: no store %q open in task %s", name, t.id)
+}
