@@ -3,7 +3,6 @@ package broker
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -17,8 +16,9 @@ import (
 func init() { register(0, 3, 11, handleProduce) }
 
 // handleProduce appends each partition's batches in request order on the connection's read goroutine,
-// so that a pipelining idempotent producer's batches land in sequence order. With acks=all the response
-// waits for the fsync covering every appended batch; concurrent producers share that fsync (group commit).
+// so that a pipelining idempotent producer's batches land in sequence order. With acks=all it asks each
+// log for an fsync as soon as its batches are appended, and the response waits, on the connection's write
+// loop, for the fsync covering every appended batch; concurrent producers share that fsync (group commit).
 // Nothing may use the request's record bytes after handleProduce returns: the connection reuses the
 // request body for another request.
 func handleProduce(r *request) result {
@@ -46,9 +46,18 @@ func handleProduce(r *request) result {
 		ti, pi int // index into resp.Topics and its Partitions
 	}
 	var waits []durable
+	if req.Acks == -1 {
+		n := 0
+		for _, rt := range req.Topics {
+			n += len(rt.Partitions)
+		}
+		waits = make([]durable, 0, n)
+	}
+	resp.Topics = make([]kmsg.ProduceResponseTopic, 0, len(req.Topics))
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
+		st.Partitions = make([]kmsg.ProduceResponseTopicPartition, 0, len(rt.Partitions))
 		t := b.topics.get(rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewProduceResponseTopicPartition()
@@ -69,6 +78,9 @@ func handleProduce(r *request) result {
 			}
 			st.Partitions = append(st.Partitions, sp)
 			if err == nil && req.Acks == -1 {
+				// Start the fsync now, while the rest of the request is appended: every log's flusher
+				// works in parallel, so a request spanning many partitions costs about one fsync latency.
+				p.log.RequestFlush()
 				waits = append(waits, durable{log: p.log, last: last, ti: len(resp.Topics), pi: len(st.Partitions) - 1})
 			}
 		}
@@ -82,28 +94,18 @@ func handleProduce(r *request) result {
 	if len(waits) == 0 {
 		return respond(resp)
 	}
-	return respondLater(func() kmsg.Response {
-		// Each partition's log fsyncs its own files; wait for them in parallel so a request spanning many
-		// partitions costs one fsync latency, not one per partition.
-		errs := make([]error, len(waits))
-		var wg sync.WaitGroup
-		for i, w := range waits[1:] {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i+1] = w.log.WaitDurable(r.ctx, w.last)
-			}()
-		}
-		errs[0] = waits[0].log.WaitDurable(r.ctx, waits[0].last)
-		wg.Wait()
-		for i, err := range errs {
+	return respondWhen(func() kmsg.Response {
+		// Every flush is already requested, so waiting for the logs one after the other takes as long as
+		// the slowest of them.
+		for _, w := range waits {
+			err := w.log.WaitDurable(r.ctx, w.last)
 			if err == nil {
 				continue
 			}
 			if r.ctx.Err() == nil {
 				b.logger.Error("fsync failed", "err", err)
 			}
-			sp := &resp.Topics[waits[i].ti].Partitions[waits[i].pi]
+			sp := &resp.Topics[w.ti].Partitions[w.pi]
 			sp.ErrorCode, sp.BaseOffset = kerr.KafkaStorageError.Code, -1
 		}
 		return resp
@@ -113,18 +115,26 @@ func handleProduce(r *request) result {
 // produceToPartition validates and appends one partition's record batches, filling sp's offsets.
 // It returns the last offset appended.
 func produceToPartition(t *topic, p *partition, blob []byte, transactional bool, sp *kmsg.ProduceResponseTopicPartition) (int64, error) {
-	batches, err := records.Split(blob)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errCorruptMessage, err)
+	// Check the framing of every batch before appending any, so that a request whose record set is cut
+	// short appends nothing.
+	n := 0
+	for rest := blob; len(rest) > 0; n++ {
+		var err error
+		if _, rest, err = records.Next(rest); err != nil {
+			return 0, fmt.Errorf("%w: %v", errCorruptMessage, err)
+		}
 	}
-	if len(batches) == 0 {
+	if n == 0 {
 		return 0, fmt.Errorf("%w: no record batch", errInvalidRecord)
 	}
 	cfg := t.config
 	maxBytes := int(cfg.int64("max.message.bytes"))
 	codec, recompress := cfg.compression()
+	compact, logAppendTime := cfg.compact(), cfg.logAppendTime()
 	var last int64
-	for i, batch := range batches {
+	for i, rest := 0, blob; len(rest) > 0; i++ {
+		batch, next, _ := records.Next(rest)
+		rest = next
 		h, err := records.Verify(batch)
 		if err != nil {
 			if errors.Is(err, records.ErrUnsupportedMagic) {
@@ -144,12 +154,12 @@ func produceToPartition(t *topic, p *partition, blob []byte, transactional bool,
 		if h.NumRecords <= 0 {
 			return 0, fmt.Errorf("%w: batch without records", errInvalidRecord)
 		}
-		if cfg.compact() || (recompress && codec != h.Codec()) {
+		if compact || (recompress && codec != h.Codec()) {
 			hdr, recs, err := records.Decode(batch)
 			if err != nil {
 				return 0, fmt.Errorf("%w: %v", errCorruptMessage, err)
 			}
-			if cfg.compact() {
+			if compact {
 				for i := range recs {
 					if recs[i].Key == nil {
 						return 0, fmt.Errorf("%w: compacted topic %s requires a key on every record", errInvalidRecord, t.name)
@@ -164,7 +174,7 @@ func produceToPartition(t *topic, p *partition, blob []byte, transactional bool,
 		}
 		records.SetPartitionLeaderEpoch(batch, leaderEpoch)
 		appendTime := int64(-1)
-		if cfg.logAppendTime() {
+		if logAppendTime {
 			appendTime = time.Now().UnixMilli()
 			records.SetMaxTimestampAndLogAppendTime(batch, appendTime)
 		}

@@ -177,18 +177,15 @@ func (tc topicConfig) int64(name string) int64 {
 	return n
 }
 
-func (tc topicConfig) compact() bool {
-	for _, p := range splitList(tc.values["cleanup.policy"]) {
-		if p == "compact" {
-			return true
-		}
-	}
-	return false
-}
+func (tc topicConfig) compact() bool { return tc.hasPolicy("compact") }
 
-func (tc topicConfig) deletes() bool {
-	for _, p := range splitList(tc.values["cleanup.policy"]) {
-		if p == "delete" {
+func (tc topicConfig) deletes() bool { return tc.hasPolicy("delete") }
+
+// hasPolicy reports whether cleanup.policy lists policy. It does not allocate: the produce path asks
+// on every request.
+func (tc topicConfig) hasPolicy(policy string) bool {
+	for p := range strings.SplitSeq(tc.values["cleanup.policy"], ",") {
+		if strings.TrimSpace(p) == policy {
 			return true
 		}
 	}

@@ -43,19 +43,28 @@ type request struct {
 // pending is one response slot in the connection's write order.
 type pending struct {
 	corr int32
-	resp kmsg.Response // nil with done == nil: no response (acks=0 produce)
-	done chan struct{} // non-nil for an asynchronous response; closed once resp is set
+	resp kmsg.Response        // nil with done == nil and wait == nil: no response (acks=0 produce)
+	done chan struct{}        // non-nil for an asynchronous response; closed once resp is set
+	wait func() kmsg.Response // non-nil for a response the write loop waits for itself
 }
 
 // result is what a handler returns: a response now, a function producing it later (run on its own
-// goroutine, its response still written in request order), or neither for requests without a response.
+// goroutine, its response still written in request order), a function the write loop runs when the
+// response is next in order, or none of them for requests without a response.
 type result struct {
 	resp  kmsg.Response
 	async func() kmsg.Response
+	wait  func() kmsg.Response
 }
 
 func respond(r kmsg.Response) result             { return result{resp: r} }
 func respondLater(f func() kmsg.Response) result { return result{async: f} }
+
+// respondWhen is for a response that only waits for something already under way (a produce waiting
+// for the fsync its append requested): f runs on the connection's write loop once every earlier
+// response has gone out, so the wait costs no goroutine. f must not wait for anything a later request
+// on the connection would start, and must return once the connection's context is done.
+func respondWhen(f func() kmsg.Response) result { return result{wait: f} }
 
 type handlerFunc func(r *request) result
 
@@ -162,12 +171,15 @@ func (c *conn) handle(body []byte) (*pending, error) {
 	key := rd.Int16()
 	version := rd.Int16()
 	corr := rd.Int32()
-	clientID := rd.NullableString()
+	// The client ID (a nullable string): a client sends the same one on every request, so compare it
+	// before copying it.
+	if n := rd.Int16(); n >= 0 {
+		if id := rd.Span(int(n)); rd.Complete() == nil && string(id) != c.clientID {
+			c.clientID = string(id)
+		}
+	}
 	if rd.Complete() != nil {
 		return nil, fmt.Errorf("truncated request header")
-	}
-	if clientID != nil {
-		c.clientID = *clientID
 	}
 	h, ok := handlers[key]
 	kreq := kmsg.RequestForKey(key)
@@ -190,7 +202,7 @@ func (c *conn) handle(body []byte) (*pending, error) {
 		return nil, fmt.Errorf("malformed %s v%d request: %w", kmsg.NameForKey(key), version, err)
 	}
 	res := h.fn(&request{ctx: c.ctx, c: c, kreq: kreq, clientID: c.clientID})
-	p := &pending{corr: corr, resp: res.resp}
+	p := &pending{corr: corr, resp: res.resp, wait: res.wait}
 	if res.async != nil {
 		p.done = make(chan struct{})
 		c.b.goroutine(func() {
@@ -213,6 +225,9 @@ func (c *conn) writeLoop() {
 	for p := range c.pending {
 		if p.done != nil {
 			<-p.done
+		}
+		if p.wait != nil && !broken {
+			p.resp, p.wait = p.wait(), nil
 		}
 		if p.resp != nil && !broken {
 			// Flush when nothing else is ready to go out, so pipelined responses share a syscall.

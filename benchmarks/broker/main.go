@@ -38,19 +38,20 @@ import (
 
 // config is one run's workload; the flags fill it in.
 type config struct {
-	records    int           // records per produce measurement
-	warmup     int           // records produced before each measurement, not timed
-	valueBytes int           // record value size
-	partitions []int         // one produce and one consume measurement per entry
-	rate       int           // records/s in the latency phase
-	duration   time.Duration // length of the latency phase, after its warm-up
-	linger     time.Duration // producer linger
-	leaderAcks bool          // acks=1 instead of acks=all, to see what waiting for fsync costs
-	targets    []string      // "seiche", "kfake"
-	dir        string        // parent of Seiche's temporary data directory; "" is os.TempDir
-	count      int           // rounds; the table shows each figure's median
-	ceiling    bool          // also measure produce into a kfake that discards records
-	ballast    bool          // hold, while measuring Seiche, a heap ballast the size of the data kfake would hold
+	records     int           // records per produce measurement
+	warmup      int           // records produced before each measurement, not timed
+	valueBytes  int           // record value size
+	partitions  []int         // one produce and one consume measurement per entry
+	rate        int           // records/s in the latency phase
+	duration    time.Duration // length of the latency phase, after its warm-up
+	linger      time.Duration // producer linger
+	leaderAcks  bool          // acks=1 instead of acks=all, to see what waiting for fsync costs
+	targets     []string      // "seiche", "kfake"
+	dir         string        // parent of Seiche's temporary data directory; "" is os.TempDir
+	count       int           // rounds; the table shows each figure's median
+	ceiling     bool          // also measure produce into a kfake that discards records
+	ballast     bool          // hold, while measuring Seiche, a heap ballast the size of the data kfake would hold
+	onlyProduce bool          // measure produce only: no consume and no latency phase
 }
 
 const (
@@ -81,6 +82,7 @@ func main() {
 	flag.BoolVar(&cfg.ballast, "ballast", true, "while measuring Seiche, keep a heap ballast as large as the record data kfake keeps in the heap, so that the clients' garbage collector runs as often against both")
 	flag.StringVar(&only, "only", "", "run against one broker only: seiche or kfake")
 	flag.StringVar(&cfg.dir, "dir", "", "directory for Seiche's temporary data directory (default the system temp dir)")
+	flag.BoolVar(&cfg.onlyProduce, "produce-only", false, "measure produce only (no consume, no latency phase), for example to profile it")
 	flag.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run (broker and clients) to this file")
 	flag.StringVar(&memprofile, "memprofile", "", "write an allocation profile of the whole run to this file")
 	flag.Parse()
@@ -214,7 +216,12 @@ func run(ctx context.Context, cfg config, log io.Writer) (map[string][]metric, e
 			if err != nil {
 				return nil, err
 			}
-			ms, err := measure(ctx, cfg, t, fmt.Sprintf("%s, round %d/%d", name, r+1, cfg.count), log)
+			// The clients' goroutines carry the profiler label target=<name> (the broker's carry
+			// broker=<name> as well): go tool pprof -tags splits a profile by target and by side.
+			var ms []metric
+			pprof.Do(ctx, pprof.Labels("target", name), func(ctx context.Context) {
+				ms, err = measure(ctx, cfg, t, fmt.Sprintf("%s, round %d/%d", name, r+1, cfg.count), log)
+			})
 			if cerr := t.close(); err == nil && cerr != nil {
 				err = fmt.Errorf("close: %w", cerr)
 			}
@@ -275,7 +282,7 @@ func measure(ctx context.Context, cfg config, t *target, round string, log io.Wr
 		if err != nil {
 			return nil, fmt.Errorf("produce, %s: %w", name, err)
 		}
-		fmt.Fprintf(log, "%s: produce, %s: %s records/s, %.0f CPU ns/record (%v)\n", round, name, groupThousands(int64(prod.recordsPerSec())), prod.cpuPerRecord(), prod.wire)
+		fmt.Fprintf(log, "%s: produce, %s: %s records/s, %.0f CPU ns/record, %.0f of them GC (%v)\n", round, name, groupThousands(int64(prod.recordsPerSec())), prod.cpuPerRecord(), prod.gcPerRecord(), prod.wire)
 		ms = append(ms,
 			metric{workload: "produce, " + name, unit: "records/s", value: prod.recordsPerSec()},
 			metric{workload: "produce, " + name, unit: "MB/s", value: prod.mbPerSec(cfg.valueBytes)},
@@ -289,18 +296,21 @@ func measure(ctx context.Context, cfg config, t *target, round string, log io.Wr
 			n := float64(prod.wire.out.Load()) * float64(cfg.warmup+cfg.records) / float64(cfg.records)
 			ballast = append(ballast, make([]byte, int(n)))
 		}
+		if cfg.onlyProduce {
+			continue
+		}
 		cons, err := consumeThroughput(ctx, cfg, t.addr, topic, cfg.warmup+cfg.records)
 		if err != nil {
 			return nil, fmt.Errorf("consume, %s: %w", name, err)
 		}
-		fmt.Fprintf(log, "%s: consume, %s: %s records/s, %.0f CPU ns/record (%v)\n", round, name, groupThousands(int64(cons.recordsPerSec())), cons.cpuPerRecord(), cons.wire)
+		fmt.Fprintf(log, "%s: consume, %s: %s records/s, %.0f CPU ns/record, %.0f of them GC (%v)\n", round, name, groupThousands(int64(cons.recordsPerSec())), cons.cpuPerRecord(), cons.gcPerRecord(), cons.wire)
 		ms = append(ms,
 			metric{workload: "consume, " + name, unit: "records/s", value: cons.recordsPerSec()},
 			metric{workload: "consume, " + name, unit: "MB/s", value: cons.mbPerSec(cfg.valueBytes)},
 			metric{workload: "consume, " + name, unit: cpuUnit, value: cons.cpuPerRecord()},
 		)
 	}
-	if t.name == targetCeiling {
+	if t.name == targetCeiling || cfg.onlyProduce {
 		return ms, nil
 	}
 	lat, err := latency(ctx, cfg, t.addr, "bench-latency")

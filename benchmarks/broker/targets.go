@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -20,8 +21,17 @@ type target struct {
 	close func() error
 }
 
-// start starts the named broker on 127.0.0.1 port 0.
-func start(ctx context.Context, name, dir string) (*target, error) {
+// start starts the named broker on 127.0.0.1 port 0. Every goroutine the broker starts carries the
+// profiler label broker=<name>, so that a CPU profile tells the broker's samples from the clients'
+// (go tool pprof -tagfocus broker=seiche); the garbage collector's are in neither.
+func start(ctx context.Context, name, dir string) (t *target, err error) {
+	pprof.Do(ctx, pprof.Labels("broker", name), func(ctx context.Context) {
+		t, err = startUnlabelled(ctx, name, dir)
+	})
+	return t, err
+}
+
+func startUnlabelled(ctx context.Context, name, dir string) (*target, error) {
 	switch name {
 	case targetSeiche:
 		return startSeiche(ctx, dir)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/metrics"
 	"slices"
 	"sync/atomic"
 	"syscall"
@@ -84,6 +85,7 @@ type throughput struct {
 	records int
 	elapsed time.Duration
 	cpu     time.Duration // the process's CPU time (broker and clients) during the phase
+	gc      time.Duration // the garbage collector's share of cpu, as the Go runtime estimates it
 	wire    *wireStats
 }
 
@@ -92,6 +94,20 @@ func (t throughput) recordsPerSec() float64 { return float64(t.records) / t.elap
 // cpuPerRecord is the process's CPU time per record in nanoseconds: unlike the rates, it barely moves
 // when other processes compete for the CPUs.
 func (t throughput) cpuPerRecord() float64 { return float64(t.cpu) / float64(t.records) }
+
+// gcPerRecord is the garbage collector's CPU time per record in nanoseconds, part of cpuPerRecord.
+func (t throughput) gcPerRecord() float64 { return float64(t.gc) / float64(t.records) }
+
+// gcTime returns the Go runtime's estimate of the CPU time its garbage collector has used (mark
+// workers, assists and pauses).
+func gcTime() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(s[0].Value.Float64() * 1e9)
+}
 
 // cpuTime returns the process's user plus system CPU time.
 func cpuTime() time.Duration {
@@ -162,18 +178,18 @@ func produceThroughput(ctx context.Context, cfg config, addr, topic string) (thr
 		return throughput{}, err
 	}
 	p.wire.reset()
-	start, cpu := time.Now(), cpuTime()
+	start, cpu, gc := time.Now(), cpuTime(), gcTime()
 	if err := p.produce(ctx, cfg.warmup, cfg.warmup+cfg.records); err != nil {
 		return throughput{}, err
 	}
-	return throughput{records: cfg.records, elapsed: time.Since(start), cpu: cpuTime() - cpu, wire: p.wire}, nil
+	return throughput{records: cfg.records, elapsed: time.Since(start), cpu: cpuTime() - cpu, gc: gcTime() - gc, wire: p.wire}, nil
 }
 
 // consumeThroughput reads the n records of topic from the start, timed from creating the client until the
 // last record is polled, and checks that each sequence number in [0, n) came exactly once.
 func consumeThroughput(ctx context.Context, cfg config, addr, topic string, n int) (throughput, error) {
 	wire := &wireStats{key: kmsg.Fetch.Int16()}
-	start, cpu := time.Now(), cpuTime()
+	start, cpu, gc := time.Now(), cpuTime(), gcTime()
 	cl, err := kgo.NewClient(append(consumerOpts(addr, topic), kgo.WithHooks(wire))...)
 	if err != nil {
 		return throughput{}, err
@@ -181,7 +197,7 @@ func consumeThroughput(ctx context.Context, cfg config, addr, topic string, n in
 	defer cl.Close()
 	seen := newSeqSet(n)
 	err = consume(ctx, cl, seen, cfg.valueBytes, nil)
-	return throughput{records: n, elapsed: time.Since(start), cpu: cpuTime() - cpu, wire: wire}, err
+	return throughput{records: n, elapsed: time.Since(start), cpu: cpuTime() - cpu, gc: gcTime() - gc, wire: wire}, err
 }
 
 // consume polls until seen is full, passing each record to fn (if not nil) with the time it was polled.

@@ -169,20 +169,30 @@ func Verify(batch []byte) (Header, error) {
 func Split(blob []byte) ([][]byte, error) {
 	var out [][]byte
 	for len(blob) > 0 {
-		if len(blob) < LogOverhead+5 {
-			return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(blob))
+		batch, rest, err := Next(blob)
+		if err != nil {
+			return nil, err
 		}
-		if magic := int8(blob[offMagic]); magic < 2 {
-			return nil, ErrUnsupportedMagic
-		}
-		n := int64(int32(binary.BigEndian.Uint32(blob[offLength:]))) + LogOverhead
-		if n < HeaderSize || n > int64(len(blob)) {
-			return nil, fmt.Errorf("%w: batch of %d bytes in %d remaining", ErrCorrupt, n, len(blob))
-		}
-		out = append(out, blob[:n:n])
-		blob = blob[n:]
+		out = append(out, batch)
+		blob = rest
 	}
 	return out, nil
+}
+
+// Next cuts the first batch off a non-empty record set, checking only its framing (magic and length),
+// and returns it (with its capacity limited to its length) and the rest of the set.
+func Next(blob []byte) (batch, rest []byte, err error) {
+	if len(blob) < LogOverhead+5 {
+		return nil, nil, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(blob))
+	}
+	if magic := int8(blob[offMagic]); magic < 2 {
+		return nil, nil, ErrUnsupportedMagic
+	}
+	n := int64(int32(binary.BigEndian.Uint32(blob[offLength:]))) + LogOverhead
+	if n < HeaderSize || n > int64(len(blob)) {
+		return nil, nil, fmt.Errorf("%w: batch of %d bytes in %d remaining", ErrCorrupt, n, len(blob))
+	}
+	return blob[:n:n], blob[n:], nil
 }
 
 // SetBaseOffset patches the batch's base offset (not covered by the CRC).

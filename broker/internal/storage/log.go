@@ -514,6 +514,11 @@ func (l *Log) WaitDurable(ctx context.Context, last int64) error {
 	}
 }
 
+// RequestFlush asks the flusher to fsync everything appended so far, without waiting for it. A producer
+// that will wait for durability calls it as soon as its batches are appended, so that the fsync starts
+// before the wait does; WaitDurable asks again if it must.
+func (l *Log) RequestFlush() { l.requestFlush() }
+
 func (l *Log) requestFlush() {
 	select {
 	case l.flushReq <- struct{}{}:
@@ -563,7 +568,8 @@ func (l *Log) flusher() {
 func (l *Log) sync() error {
 	l.mu.Lock()
 	end := l.end.Load()
-	var dirty []*segment
+	var buf [2]*segment // the active segment, and the one before it just after a roll
+	dirty := buf[:0]
 	for _, s := range l.mu.segments {
 		if s.unsynced {
 			s.unsynced = false
