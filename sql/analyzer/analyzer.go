@@ -420,11 +420,11 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	_, keyGiven := propString(s.Props, "KEY_FORMAT")
 	_, formatGiven := propString(s.Props, "FORMAT")
 	if kf == "NONE" && !keyGiven && !formatGiven && len(q.Output.Key()) > 0 {
-		kf = inheritedKeyFormat(q, vf)
+		kf = inheritedKeyFormat(q, vf, a.Props["ksql.persistence.default.format.key"])
 	}
 	topic, ok := propString(s.Props, "KAFKA_TOPIC")
 	if !ok {
-		topic = s.Name.Name
+		topic = a.Props["ksql.output.topic.name.prefix"] + s.Name.Name
 	}
 	if err := format.ValidateKeySchema(kf, q.Output.Key()); err != nil {
 		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
@@ -434,6 +434,18 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	}
 	sink := &Source{Name: s.Name.Name, Kind: s.Kind, Schema: q.Output, Topic: topic, KeyFormat: kf, ValueFormat: vf,
 		Props: propsMap(s.Props), SQL: text}
+	// A format the sink inherits from its first source comes with that source's delimiter.
+	_, valueGiven := propString(s.Props, "VALUE_FORMAT")
+	for _, inh := range []struct {
+		prop   string
+		given  bool
+		fm, of string
+	}{{"KEY_DELIMITER", keyGiven || formatGiven, kf, first.KeyFormat}, {"VALUE_DELIMITER", valueGiven || formatGiven, vf, first.ValueFormat}} {
+		d, ok := first.Props[inh.prop]
+		if _, set := sink.Props[inh.prop]; ok && !set && !inh.given && inh.fm == inh.of {
+			sink.Props[inh.prop] = d
+		}
+	}
 	if ts, ok := propString(s.Props, "TIMESTAMP"); ok {
 		col := strings.ToUpper(ts)
 		idx := q.Output.Index(col)
@@ -458,7 +470,7 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 func (a *Analyzer) insertInto(s *parser.InsertInto) (Analyzed, error) {
 	target, ok := a.Meta.Source(s.Target.Name)
 	if !ok {
-		return nil, sqlerr.New(sqlerr.UnknownSource, s.Target.P, "%s does not exist.", s.Target.Name)
+		return nil, sqlerr.New(sqlerr.UnknownSource, s.Target.P, "Source `%s` does not exist.", s.Target.Name)
 	}
 	if target.Kind == parser.Table {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "INSERT INTO can only be used to insert into a stream. %s is a table.", target.Name)
@@ -599,13 +611,18 @@ func checkDuration(text string) error {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // inheritedKeyFormat is the key format of a query result that has key columns although its first source
-// has none (key format NONE): a joined source's key format, else the value format when it can hold the
-// key, else KAFKA.
-func inheritedKeyFormat(q *Query, vf string) string {
+// has none (key format NONE): a joined source's key format, else the session's default key format
+// (ksql.persistence.default.format.key) when set, else the value format when it can hold the key, else
+// KAFKA.
+func inheritedKeyFormat(q *Query, vf, def string) string {
 	for _, s := range q.Sources[1:] {
 		if s.Source.KeyFormat != "NONE" {
 			return s.Source.KeyFormat
 		}
+	}
+	// No source has a key format to pass on: the session's default key format applies when set.
+	if def = strings.ToUpper(def); def != "" && format.Known(def) && format.ValidateKeySchema(def, q.Output.Key()) == nil {
+		return def
 	}
 	if format.ValidateKeySchema(vf, q.Output.Key()) == nil {
 		return vf

@@ -38,6 +38,11 @@ func describe(an Analyzed) string {
 		if q.Window != nil {
 			fmt.Fprintf(&b, "; window %s", q.Window.Kind)
 		}
+		for _, p := range []string{"KEY_DELIMITER", "VALUE_DELIMITER"} {
+			if d, ok := s.Sink.Props[p]; ok {
+				fmt.Fprintf(&b, "; %s %q", strings.ToLower(p), d)
+			}
+		}
 		return b.String()
 	case *TransientQuery:
 		return fmt.Sprintf("select: %s", s.Query.Output)

@@ -69,7 +69,7 @@ func (qa *queryAnalysis) isKeyOf(e parser.Expr, si int) bool {
 }
 
 // foreignKeyJoin reports whether the query's first join is a table-table join on a foreign key: its left
-// expression is not a key column of the left table.
+// expression is not the key of the left table.
 func (qa *queryAnalysis) foreignKeyJoin() bool {
 	q := qa.q
 	if len(q.Joins) != 1 || q.Sources[0].Source.Kind != parser.Table || q.Sources[1].Source.Kind != parser.Table {
@@ -79,8 +79,9 @@ func (qa *queryAnalysis) foreignKeyJoin() bool {
 	if !ok {
 		return true
 	}
+	// One column of a multi-column key is a foreign key too.
 	i := q.Sources[0].Source.Schema.Index(cr.Name.Name)
-	return i < 0 || q.Sources[0].Source.Schema.Columns[i].Namespace != types.NamespaceKey
+	return i < 0 || q.Sources[0].Source.Schema.Columns[i].Namespace != types.NamespaceKey || len(q.Sources[0].Source.Schema.Key()) != 1
 }
 
 // ambiguous returns, for a join, whether a column name clashes: more than one source has it (ksqlDB's
@@ -155,17 +156,24 @@ func (qa *queryAnalysis) joinCriteria(i int, j parser.Join) (JoinStep, error) {
 	}
 	c := qa.compiler(qa.input, "JOIN ON")
 	var keys [2]*expr.Compiled
-	for k, side := range []parser.Expr{b.L, b.R} {
-		var err error
-		walk(side, func(x parser.Expr) {
-			if cr, ok := x.(*parser.ColumnRef); ok && err == nil && cr.Qualifier != nil && !known[cr.Qualifier.Name] {
-				err = sqlerr.New(sqlerr.UnknownSource, cr.Qualifier.P, "'%s' is not a valid stream/table name or alias.", cr.Qualifier.Name)
-			}
-		})
-		if err != nil {
-			return step, err
+	// Qualifiers are checked on both sides before either is compiled: ksqlDB rejects an unknown source
+	// while preparing the statement, before it resolves columns.
+	var err error
+	walk(j.On, func(x parser.Expr) {
+		if cr, ok := x.(*parser.ColumnRef); ok && err == nil && cr.Qualifier != nil && !known[cr.Qualifier.Name] {
+			err = sqlerr.New(sqlerr.UnknownSource, cr.Qualifier.P, "Failed to prepare statement: '%s' is not a valid stream/table name or alias.", cr.Qualifier.Name)
 		}
+	})
+	if err != nil {
+		return step, err
+	}
+	for k, side := range []parser.Expr{b.L, b.R} {
 		if keys[k], err = c.Compile(side); err != nil {
+			if se, ok := err.(*sqlerr.Error); ok && se.Code == sqlerr.AmbiguousColumn {
+				cp := *se
+				cp.Prefix = "Exception while preparing statement: "
+				err = &cp
+			}
 			return step, err
 		}
 	}
@@ -314,6 +322,16 @@ func (qa *queryAnalysis) joinPlan(i int, j parser.Join, step *JoinStep) error {
 	if lw, rw := ls.Source, right; lw.Window != "" && lw.Window != "SESSION" && !schemaRegistryFormat(lw.KeyFormat) &&
 		(lw.Window != rw.Window || lw.Props["WINDOW_SIZE"] != rw.Props["WINDOW_SIZE"]) {
 		return sqlerr.New(sqlerr.Semantic, j.P, "Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385.")
+	}
+	// Sides joined on their keys are read partition by partition, so their topics must have as many
+	// partitions (as far as the statements that declared them say).
+	if qa.isKeyOf(step.LeftExpr, qa.sourceIndex(ls.Alias)) && qa.isKeyOf(step.RightExpr, qa.sourceIndex(rs.Alias)) {
+		lp, lok := ls.Source.Props["PARTITIONS"]
+		rp, rok := right.Props["PARTITIONS"]
+		if lok && rok && strings.TrimSpace(lp) != strings.TrimSpace(rp) {
+			return sqlerr.New(sqlerr.Semantic, j.P, "Can't join `%s` with `%s` since the number of partitions don't match. `%s` partitions = %s; `%s` partitions = %s. Please repartition either one so that the number of partitions match.",
+				ls.Source.Name, right.Name, ls.Source.Name, lp, right.Name, rp)
+		}
 	}
 	return nil
 }

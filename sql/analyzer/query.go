@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seichedb/seiche/sql/expr"
+	"github.com/seichedb/seiche/sql/format"
 	"github.com/seichedb/seiche/sql/function"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/sqlerr"
@@ -393,23 +394,43 @@ func aggregateName(funcs *function.Registry, e parser.Expr) string {
 
 // columnName is the output name of a projection: its alias, the column or struct field it reads, or
 // KSQL_COL_<i>.
-// gen numbers the generated names of one projection as ksqlDB does: KSQL_COL_0, KSQL_COL_1, ... in
-// the order of the unnamed expressions, skipping names the projection uses itself.
+// colNames names the unnamed expressions of one projection as ksqlDB does: generated names KSQL_COL_0,
+// KSQL_COL_1, ... in order, skipping names the projection uses itself; a struct field read is named after
+// the field, suffixed _1, _2, ... when a source column or another projected name has it already.
 type colNames struct {
 	next  int
 	taken map[string]bool
+	// fields are the names a struct field's name must not take.
+	fields map[string]bool
 }
 
-func newColNames(items []parser.SelectItem) *colNames {
-	g := &colNames{taken: map[string]bool{}}
+func newColNames(items []parser.SelectItem, sources []QuerySource) *colNames {
+	g := &colNames{taken: map[string]bool{}, fields: map[string]bool{}}
 	for _, it := range items {
 		if it.Alias != nil {
 			g.taken[it.Alias.Name] = true
+			g.fields[it.Alias.Name] = true
 		} else if cr, ok := it.Expr.(*parser.ColumnRef); ok {
 			g.taken[cr.Name.Name] = true
+			g.fields[cr.Name.Name] = true
+		}
+	}
+	for _, s := range sources {
+		for _, c := range s.Source.Schema.Columns {
+			g.fields[c.Name] = true
 		}
 	}
 	return g
+}
+
+// field returns the name of a read of struct field name.
+func (g *colNames) field(name string) string {
+	n := name
+	for i := 1; g.fields[n]; i++ {
+		n = name + "_" + itoa(i)
+	}
+	g.fields[n] = true
+	return n
 }
 
 func (g *colNames) generate() string {
@@ -435,7 +456,7 @@ func columnName(it parser.SelectItem, g *colNames, joined func(name string) bool
 		}
 		return e.Name.Name
 	case *parser.Dereference:
-		return e.Field.Name
+		return g.field(e.Field.Name)
 	}
 	return g.generate()
 }
@@ -638,7 +659,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 	keyFound := map[string]bool{}
 	keyAlias := map[string]string{}
 	var keys, vals []types.Column
-	names := newColNames(items)
+	names := newColNames(items, q.Sources)
 	for _, it := range items {
 		name := columnName(it, names, qa.ambiguous())
 		if reservedColumnNames[name] && it.Alias != nil {
@@ -690,6 +711,25 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 			vals = append(vals, col)
 		}
 	}
+	if len(keys) > 1 && len(q.Joins) == 0 && len(pq.PartitionBy) == 0 && len(q.GroupBy) == 0 &&
+		qa.a.Props["ksql.new.query.planner.enabled"] == "false" {
+		// ksqlDB's old query planner keeps the source's key column order whatever the projection's.
+		ordered := make([]types.Column, 0, len(keys))
+		used := make([]bool, len(keys))
+		for _, ke := range keyExprs {
+			for i, k := range keys {
+				if !used[i] && keyFound[ke] && k.Name == keyAlias[ke] {
+					ordered, used[i] = append(ordered, k), true
+				}
+			}
+		}
+		for i, k := range keys {
+			if !used[i] {
+				ordered = append(ordered, k)
+			}
+		}
+		keys = ordered
+	}
 	out.Columns = append(keys, vals...)
 	q.Output = out
 	if qa.sink != "" {
@@ -726,14 +766,19 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 				if len(q.Joins) > 0 {
 					return sqlerr.New(sqlerr.Semantic, pq.P, "The query used to build `%s` must include the %ss %s in its projection (eg, SELECT %s...).", qa.sink, what, strings.Join(missing, " or "), missing[0])
 				}
-				if what == "key column" {
+				if what == "key column" && !q.IsTable && qa.a.Props["ksql.new.query.planner.enabled"] == "true" {
+					// ksqlDB's new query planner lets a stream query drop the key: the result is keyless.
+					missing = nil
+				} else if what == "key column" {
 					// ksqlDB names every key column of the source, not only the missing ones.
 					missing = keyExprs
 				}
 				if len(missing) > 1 {
 					what += "s"
 				}
-				return sqlerr.New(sqlerr.Semantic, pq.P, "The query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).", qa.sink, what, joinAnd(missing), strings.Join(missing, ", "))
+				if len(missing) > 0 {
+					return sqlerr.New(sqlerr.Semantic, pq.P, "The query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).", qa.sink, what, joinAnd(missing), strings.Join(missing, ", "))
+				}
 			}
 			if len(vals) == 0 {
 				return sqlerr.New(sqlerr.Semantic, pq.P, "The projection contains no value columns.")
@@ -848,20 +893,20 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 				argTypes = append(argTypes, ce.Type)
 			}
 			var init []types.Value
-			for _, a := range f.Args[ncols:] {
+			for i, a := range f.Args[ncols:] {
 				ce, err := c.Compile(a)
 				if err != nil {
 					ferr = err
 					return
 				}
 				if !ce.Const {
-					ferr = sqlerr.New(sqlerr.InvalidArguments, a.Position(), "Parameter %s passed to function %s must be a literal constant.", parser.FormatExpr(a), f.Name.Name)
+					ferr = sqlerr.New(sqlerr.InvalidArguments, a.Position(), "Parameter %d passed to function %s must be a literal constant, but was expression: '%s'", ncols+i+1, f.Name.Name, parser.FormatExpr(a))
 					return
 				}
 				v, _ := ce.Eval(nil)
 				init = append(init, v)
 			}
-			res, err := af.Resolve(argTypes, init)
+			res, err := af.ResolveWith(argTypes, init, qa.a.Props)
 			if err != nil {
 				if se, ok := err.(*sqlerr.Error); ok {
 					cp := *se
@@ -897,6 +942,15 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	if ferr != nil {
 		return ferr
 	}
+	// Aggregation state is stored in the format of the first source's values, so each accumulator's type
+	// must be one that format can hold (DELIMITED has no STRUCT for STDDEV_SAMP's running sums).
+	if vf := q.Sources[0].Source.ValueFormat; len(q.Aggregates) > 0 {
+		for _, a := range q.Aggregates {
+			if format.ValidateSchema(vf, []types.Column{{Name: a.Name, Type: a.Resolved.AccType}}, false) != nil {
+				return sqlerr.New(sqlerr.Unsupported, pq.P, "One of the functions used in the statement has an intermediate type that the value format can not handle. Please remove the function or change the format.")
+			}
+		}
+	}
 	if err := qa.groupByRules(pq, items, groupKeys); err != nil {
 		return err
 	}
@@ -905,7 +959,6 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 		aggScope.Columns = append(aggScope.Columns,
 			expr.Column{Name: "WINDOWSTART", Type: types.Bigint}, expr.Column{Name: "WINDOWEND", Type: types.Bigint})
 	}
-	_ = wsIdx
 	ac := qa.compiler(aggScope, "")
 	ac.Substitute = func(e parser.Expr) (int, *types.Type, bool) {
 		key := qa.unqualified(parser.FormatExpr(e))
@@ -914,6 +967,17 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 		}
 		if idx, ok := aggSlots[key]; ok {
 			return idx, aggScope.Columns[idx].Type, true
+		}
+		if cr, ok := e.(*parser.ColumnRef); ok && q.Window != nil && cr.Qualifier != nil && isWindowBound(cr.Name.Name) {
+			// A window bound qualified by the (only) source, e.g. TEST.WINDOWSTART.
+			for _, s := range q.Sources {
+				if s.Alias == cr.Qualifier.Name {
+					if cr.Name.Name == "WINDOWSTART" {
+						return wsIdx, types.Bigint, true
+					}
+					return wsIdx + 1, types.Bigint, true
+				}
+			}
 		}
 		return 0, nil, false
 	}
@@ -941,11 +1005,23 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	var keyGroup []int
 	seen := map[string]bool{}
 	keyFound := map[int]bool{}
-	names := newColNames(items)
+	names := newColNames(items, q.Sources)
 	for _, it := range items {
 		name := columnName(it, names, qa.ambiguous())
 		if reservedColumnNames[name] && it.Alias != nil {
 			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
+		}
+		if q.Window != nil && len(q.Joins) > 0 {
+			// ksqlDB cannot select the window bounds of an aggregation over a join.
+			var bound *parser.ColumnRef
+			walk(it.Expr, func(x parser.Expr) {
+				if cr, ok := x.(*parser.ColumnRef); ok && bound == nil && isWindowBound(cr.Name.Name) {
+					bound = cr
+				}
+			})
+			if bound != nil {
+				return sqlerr.New(sqlerr.UnknownColumn, bound.P, "SELECT column '%s' cannot be resolved.", parser.FormatExpr(bound))
+			}
 		}
 		ce, err := ac.Compile(it.Expr)
 		if err != nil {

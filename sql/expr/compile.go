@@ -653,7 +653,9 @@ func compare(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
 			return types.Equal(a, b), nil
 		}
 		if a == nil || b == nil {
-			return nil, nil
+			// ksqlDB's comparisons are two-valued: any comparison with NULL is false, so NOT (x = NULL)
+			// holds.
+			return false, nil
 		}
 		c, ok := types.Compare(a, b)
 		if !ok {
@@ -940,40 +942,28 @@ func (c *Compiler) inList(e *parser.InList) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	items := make([]EvalFunc, len(e.List))
-	for i, it := range e.List {
+	list := []typed{{e.X, x}}
+	for _, it := range e.List {
 		ic, err := c.Compile(it)
 		if err != nil {
 			return nil, err
 		}
-		ct, err := comparable(x.Type, ic.Type)
-		if err != nil && ic.Const && ic.Type.Kind == types.KindString {
-			// ksqlDB coerces string literals in IN lists to the tested type.
-			conv, cerr := types.Caster(types.String, x.Type)
-			if cerr == nil {
-				v, _ := ic.Eval(nil)
-				cv, cerr := conv(v)
-				if cerr != nil {
-					return nil, errAt(sqlerr.Type, it, "Invalid Predicate: invalid input syntax for type %s: \"%v\".", x.Type, v)
-				}
-				items[i] = func(Row) (Value, error) { return cv, nil }
-				continue
-			}
-		}
-		if err != nil {
-			hint := ""
-			if x.Type.Kind == types.KindBoolean {
-				hint = "\nHint: You might need to add explicit type casts."
-			}
-			text := parser.FormatExpr(it)
-			if l, ok := it.(*parser.Literal); ok && l.Kind == parser.LitBoolean {
-				text = strings.ToLower(text)
-			}
-			return nil, errAt(sqlerr.Type, it, "Invalid Predicate: operator does not exist: %s = %s (%s)%s", x.Type, ic.Type, text, hint)
-		}
-		items[i] = coerceCmp(ic, ct)
+		list = append(list, typed{it, ic})
 	}
-	xe := x.Eval
+	common, at, err := c.commonListType(list)
+	if err != nil {
+		return nil, errAt(sqlerr.Type, at, "Invalid Predicate: %s", err)
+	}
+	if common == nil {
+		common = types.Null
+	}
+	evals := make([]EvalFunc, len(list))
+	for i, it := range list {
+		if evals[i], err = toListType(it, common); err != nil {
+			return nil, errAt(sqlerr.Type, it.e, "Invalid Predicate: %s", err)
+		}
+	}
+	xe, items := evals[0], evals[1:]
 	not := e.Not
 	return &Compiled{Type: types.Boolean, Eval: func(row Row) (Value, error) {
 		v, err := xe(row)
@@ -1093,29 +1083,15 @@ func likeMatcher(pattern string, esc rune) func(string) bool {
 }
 
 func (c *Compiler) array(e *parser.ArrayConstructor) (*Compiled, error) {
-	elems := make([]*Compiled, len(e.Elems))
-	var et *types.Type = types.Null
-	for i, x := range e.Elems {
-		ce, err := c.Compile(x)
-		if err != nil {
-			return nil, err
-		}
-		nt := types.CommonType(et, ce.Type)
-		if nt == nil {
-			return nil, errAt(sqlerr.Type, x, "invalid input syntax for type %s: \"%s\"", et, literalText(x))
-		}
-		et = nt
-		elems[i] = ce
+	if len(e.Elems) == 0 {
+		return nil, errAt(sqlerr.Type, e, "Array constructor cannot be empty. Please supply at least one element (see https://github.com/confluentinc/ksql/issues/4239).")
 	}
-	if len(elems) == 0 || et.Kind == types.KindNull {
-		if len(elems) == 0 {
-			return nil, errAt(sqlerr.Type, e, "Array constructor cannot be empty. Please supply at least one element (see https://github.com/confluentinc/ksql/issues/4239).")
-		}
+	et, evals, err := c.userList(e.Elems)
+	if err != nil {
+		return nil, err
+	}
+	if et == nil {
 		return nil, errAt(sqlerr.Type, e, "Cannot construct an array with all NULL elements (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.")
-	}
-	evals := make([]EvalFunc, len(elems))
-	for i, ce := range elems {
-		evals[i] = coerce(ce, et)
 	}
 	return &Compiled{Type: types.ArrayOf(et), Eval: func(row Row) (Value, error) {
 		out := make([]Value, len(evals))
@@ -1130,50 +1106,23 @@ func (c *Compiler) array(e *parser.ArrayConstructor) (*Compiled, error) {
 	}}, nil
 }
 
-// literalText renders an expression for "invalid input syntax" messages: a string literal as its contents.
-func literalText(e parser.Expr) string {
-	if l, ok := e.(*parser.Literal); ok && l.Kind == parser.LitString {
-		return l.Value
-	}
-	return parser.FormatExpr(e)
-}
-
 func (c *Compiler) mapCons(e *parser.MapConstructor) (*Compiled, error) {
 	if len(e.Keys) == 0 {
 		return nil, errAt(sqlerr.Type, e, "Map constructor cannot be empty. Please supply at least one key value pair (see https://github.com/confluentinc/ksql/issues/4239).")
 	}
-	keys := make([]*Compiled, len(e.Keys))
-	vals := make([]*Compiled, len(e.Vals))
-	var kt, vt *types.Type = types.Null, types.Null
-	for i := range e.Keys {
-		k, err := c.Compile(e.Keys[i])
-		if err != nil {
-			return nil, err
-		}
-		v, err := c.Compile(e.Vals[i])
-		if err != nil {
-			return nil, err
-		}
-		nk := types.CommonType(kt, k.Type)
-		if nk == nil {
-			return nil, errAt(sqlerr.Type, e.Keys[i], "invalid input syntax for type %s: \"%s\".", kt, literalText(e.Keys[i]))
-		}
-		nv := types.CommonType(vt, v.Type)
-		if nv == nil {
-			return nil, errAt(sqlerr.Type, e.Vals[i], "invalid input syntax for type %s: \"%s\".", vt, literalText(e.Vals[i]))
-		}
-		kt, vt = nk, nv
-		keys[i], vals[i] = k, v
+	kt, kevals, err := c.userList(e.Keys)
+	if err != nil {
+		return nil, err
 	}
-	if kt.Kind == types.KindNull {
+	vt, vevals, err := c.userList(e.Vals)
+	if err != nil {
+		return nil, err
+	}
+	if kt == nil {
 		return nil, errAt(sqlerr.Type, e, "Cannot construct a map with all NULL keys (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL key to the desired type.")
 	}
-	if vt.Kind == types.KindNull {
+	if vt == nil {
 		return nil, errAt(sqlerr.Type, e, "Cannot construct a map with all NULL values (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.")
-	}
-	kevals, vevals := make([]EvalFunc, len(keys)), make([]EvalFunc, len(vals))
-	for i := range keys {
-		kevals[i], vevals[i] = coerce(keys[i], kt), coerce(vals[i], vt)
 	}
 	return &Compiled{Type: types.MapOf(kt, vt), Eval: func(row Row) (Value, error) {
 		ks, vs := make([]Value, 0, len(kevals)), make([]Value, 0, len(vevals))

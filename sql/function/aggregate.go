@@ -2,6 +2,8 @@ package function
 
 import (
 	"math"
+	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/cockroachdb/apd/v3"
@@ -42,6 +44,17 @@ type AggregateFunction struct {
 	// SplitArgs).
 	SplitArgs func(n int) (cols int)
 	Resolve   func(args []*types.Type, init []Value) (*Resolved, error)
+	// Configured, when set, is Resolve for a function that reads session properties (ksqlDB's
+	// Configurable UDAFs, e.g. ksql.functions.collect_list.limit); props may be nil.
+	Configured func(args []*types.Type, init []Value, props map[string]string) (*Resolved, error)
+}
+
+// ResolveWith resolves the function against its argument types under the session properties props.
+func (f *AggregateFunction) ResolveWith(args []*types.Type, init []Value, props map[string]string) (*Resolved, error) {
+	if f.Configured != nil {
+		return f.Configured(args, init, props)
+	}
+	return f.Resolve(args, init)
 }
 
 func agg(name string, split func(int) int, resolve func(args []*types.Type, init []Value) (*Resolved, error)) {
@@ -253,15 +266,23 @@ func init() {
 	})
 
 	// COLLECT_LIST / COLLECT_SET: ARRAY of the values, NULLs included (sets keep first-seen order and hold
-	// NULL at most once). ksqlDB caps both at
-	// 1000 elements by default (ksql.functions.collect_list.limit).
+	// NULL at most once). Like ksqlDB's, both stop growing at 1000 elements unless the session property
+	// ksql.functions.collect_list.limit (collect_set.limit) sets another cap.
 	for _, name := range []string{"COLLECT_LIST", "COLLECT_SET"} {
 		set := name == "COLLECT_SET"
-		agg(name, nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
+		prop := "ksql.functions." + strings.ToLower(name) + ".limit"
+		configured := func(args []*types.Type, _ []Value, props map[string]string) (*Resolved, error) {
 			if len(args) != 1 {
 				return nil, aggArgsErr(name, args)
 			}
-			const limit = 1000
+			limit := 1000
+			if v, ok := props[prop]; ok {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil {
+					return nil, sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "Invalid value for %s: %q is not an integer", prop, v)
+				}
+				limit = n
+			}
 			t := types.ArrayOf(args[0])
 			contains := func(l []Value, v Value) bool {
 				for _, e := range l {
@@ -301,7 +322,9 @@ func init() {
 					return l, nil
 				},
 			}}, nil
-		})
+		}
+		builtins.AddAggregate(&AggregateFunction{Name: name, SplitArgs: func(n int) int { return n }, Configured: configured,
+			Resolve: func(args []*types.Type, init []Value) (*Resolved, error) { return configured(args, init, nil) }})
 	}
 
 	// LATEST_BY_OFFSET(col [, n] [, ignoreNulls]) / EARLIEST_BY_OFFSET: the value of the latest/earliest

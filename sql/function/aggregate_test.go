@@ -106,3 +106,34 @@ func TestTableFunctions(t *testing.T) {
 		t.Fatalf("cube: %s", got)
 	}
 }
+
+// TestCollectLimitProperty checks that the ksql.functions.collect_*.limit session properties cap
+// COLLECT_LIST and COLLECT_SET.
+func TestCollectLimitProperty(t *testing.T) {
+	for _, tc := range []struct {
+		name, prop, limit, want string
+	}{
+		{"COLLECT_LIST", "ksql.functions.collect_list.limit", "2", "[3, null]"},
+		{"COLLECT_SET", "ksql.functions.collect_set.limit", "3", "[3, null, 1]"},
+		{"COLLECT_LIST", "ksql.functions.collect_set.limit", "1", "[3, null, 1, 3, 2]"},
+	} {
+		af, _ := Builtins().Aggregate(tc.name)
+		r, err := af.ResolveWith([]*types.Type{types.Int}, nil, map[string]string{tc.prop: tc.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := r.Agg.Init()
+		for _, v := range []Value{int32(3), nil, int32(1), int32(3), int32(2)} {
+			if acc, err = r.Agg.Add(acc, []Value{v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := types.Format(acc); got != tc.want {
+			t.Errorf("%s with %s=%s: got %s, want %s", tc.name, tc.prop, tc.limit, got, tc.want)
+		}
+	}
+	af, _ := Builtins().Aggregate("COLLECT_LIST")
+	if _, err := af.ResolveWith([]*types.Type{types.Int}, nil, map[string]string{"ksql.functions.collect_list.limit": "x"}); err == nil {
+		t.Error("a non-integer limit resolved")
+	}
+}

@@ -132,6 +132,26 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		if st.Within.Grace != nil {
 			w = dsl.JoinWindows{Before: dur(st.Within.Before), After: dur(st.Within.After), Grace: dur(*st.Within.Grace)}
 		}
+		if ls := n.Query.Sources[0]; n.Index == 0 && ls.Source.Window != "" && rs.Source.Window != "" {
+			// Windowed sources match on their windows too: a row's key is its key and its window, so
+			// only rows of the same window join, as ksqlDB compares windowed keys byte for byte.
+			lw, rw := ls.Offset+ls.Width-2, rs.Width-2
+			keys = internalSerde(typeColumns([]*types.Type{keyType, types.Bigint, types.Bigint}))
+			leftKey = func(_ Row, row Row) (Row, error) {
+				k, err := castKey(st.LeftKey, keyType, row)
+				if err != nil {
+					return nil, err
+				}
+				return append(k, row[lw], row[lw+1]), nil
+			}
+			rightKey = func(_ Row, row Row) (Row, error) {
+				k, err := n.rightKey(row, keyType)
+				if err != nil {
+					return nil, err
+				}
+				return append(k, row[rw], row[rw+1]), nil
+			}
+		}
 		l := dsl.SelectKey(in.stream, leftKey, n.rekeyOpts(st.LeftExpr, 0, keyType, keys)...)
 		r := dsl.SelectKey(right.stream, rightKey, n.rekeyOpts(st.RightExpr, n.Index+1, keyType, keys)...)
 		opts := append(stateful(), vals)
@@ -165,7 +185,10 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		}
 		return out, nil
 	case in.table != nil && right.table != nil:
-		if !n.isKeyColumn(st.LeftExpr, 0, n.Index) && len(rs.Source.Schema.Key()) == 1 {
+		// A primary-key join joins on the whole left key; on anything else (a value column, or one
+		// column of a multi-column key) it is a foreign-key join.
+		wholeKey := n.isKeyColumn(st.LeftExpr, 0, n.Index) && (n.Index > 0 || len(n.Query.Sources[0].Source.Schema.Key()) == 1)
+		if !wholeKey && len(rs.Source.Schema.Key()) == 1 {
 			// Foreign-key join: the left table keeps its key.
 			kt := rs.Source.Schema.Key()[0].Type
 			out.keyCols = in.keyCols
@@ -179,6 +202,16 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 				return flow{}, fmt.Errorf("planner: %s foreign-key join is not supported", st.Type)
 			}
 			return out, nil
+		}
+		if left := n.Query.Sources[0].Source; rs.Source.KeyFormat != left.KeyFormat {
+			// The right table is looked up with the left's keys: it is materialized again in the
+			// left's key format, as ksqlDB repartitions a side whose key format differs.
+			ks, err := KeySerde(left)
+			if err != nil {
+				return flow{}, err
+			}
+			right.table = right.table.ToStream().ToTable(append(stateful(), dsl.WithKeySerde(ks),
+				dsl.Named(e.name("KSQL-TABLE-"+rs.Source.Name+"-REKEYED")))...)
 		}
 		opts := append(stateful(), vals)
 		switch st.Type {

@@ -114,7 +114,12 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 			return dsl.Windowed[Row]{Key: k, Window: dsl.Window{Start: ws, End: we}}, v, err
 		})
 	case in.stream != nil:
+		partitioned := len(n.Query.PartitionBy) > 0
 		out.stream = dsl.Map(in.stream, func(k Row, row Row) (Row, Row, error) {
+			if row == nil && partitioned {
+				// A null value has nothing to partition by: it passes on with a null key.
+				return nil, nil, nil
+			}
 			if row == nil {
 				key, err := n.keyOnly(n.deleteRow(k, in))
 				return key, nil, err

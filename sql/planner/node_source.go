@@ -149,6 +149,11 @@ func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
 		return fmt.Errorf("planner: %s: key: %w", d.src.Name, err)
 	}
 	if key == nil && len(d.keyPos) > 0 {
+		if d.src.Kind == parser.Table {
+			// A table row needs a key: a record without one is skipped, as a Kafka Streams table
+			// source does.
+			return nil
+		}
 		key = make(Row, len(d.keyPos))
 	}
 	if rec.Value == nil {
@@ -181,7 +186,7 @@ func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
 	if d.tsCol >= 0 {
 		t, ok, err := timestampOf(row[d.tsCol], d.tsFormat)
 		if err != nil {
-			return fmt.Errorf("planner: %s: timestamp column %s: %w", d.src.Name, d.src.TimestampColumn, err)
+			return &TimestampError{Source: d.src.Name, Column: d.src.TimestampColumn, Err: err}
 		}
 		if !ok {
 			return nil // ksqlDB drops records with a NULL or negative timestamp
@@ -255,3 +260,17 @@ func headerValue(c types.Column, headers []runtime.Header) types.Value {
 	}
 	return v
 }
+
+// TimestampError is a record whose TIMESTAMP column could not be read as a timestamp. It reaches the
+// runtime's processing error handler, which decides whether the record is skipped (ksqlDB's default) or
+// the query fails (ksqlDB's ksql.timestamp.throw.on.invalid).
+type TimestampError struct {
+	Source, Column string
+	Err            error
+}
+
+func (e *TimestampError) Error() string {
+	return fmt.Sprintf("planner: %s: timestamp column %s: %v", e.Source, e.Column, e.Err)
+}
+
+func (e *TimestampError) Unwrap() error { return e.Err }

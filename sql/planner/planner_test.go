@@ -1,9 +1,12 @@
 package planner
 
 import (
+	"encoding/binary"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/parser"
 )
@@ -71,5 +74,164 @@ func TestRepartition(t *testing.T) {
 		if got := strings.Contains(desc, "-repartition"); got != tc.repartition {
 			t.Errorf("%s: repartitions = %v, want %v\n%s", tc.sql, got, tc.repartition, desc)
 		}
+	}
+}
+
+// TestNullKeys checks null Kafka keys and values: a multi-column key passed through from a null key is
+// written back as null, a table source skips records without a key, and PARTITION BY gives a null value a
+// null key.
+func TestNullKeys(t *testing.T) {
+	type rec struct{ k, v string } // "" is null
+	multi := []rec{{`{"K1":1,"K2":2}`, `{"V":1}`}, {"", `{"V":2}`}, {`{"K1":null,"K2":3}`, `{"V":3}`}}
+	for _, tc := range []struct {
+		script string
+		in     []rec
+		want   []string // "key|value" of each output record, "<nil>" for null
+	}{
+		{"CREATE STREAM I (K1 INT KEY, K2 INT KEY, V INT) WITH (kafka_topic='in', format='JSON');\n" +
+			"CREATE STREAM O WITH (kafka_topic='out') AS SELECT * FROM I;",
+			multi, []string{`{"K1":1,"K2":2}|{"V":1}`, `<nil>|{"V":2}`, `{"K1":null,"K2":3}|{"V":3}`}},
+		{"CREATE TABLE I (K1 INT PRIMARY KEY, K2 INT PRIMARY KEY, V INT) WITH (kafka_topic='in', format='JSON');\n" +
+			"CREATE TABLE O WITH (kafka_topic='out') AS SELECT * FROM I;",
+			multi, []string{`{"K1":1,"K2":2}|{"V":1}`, `{"K1":null,"K2":3}|{"V":3}`}},
+		{"CREATE STREAM I (ID INT KEY, NAME STRING) WITH (kafka_topic='in', format='JSON');\n" +
+			"CREATE STREAM O WITH (kafka_topic='out') AS SELECT * FROM I PARTITION BY (NAME IS NULL);",
+			[]rec{{"1", ""}, {"2", `{"NAME":null}`}}, []string{`<nil>|<nil>`, `true|{"NAME":null,"ID":2}`}},
+	} {
+		topo, err := Compile(analyzer.NewMetastore(), tc.script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drv, err := runtime.NewTestDriver(topo, runtime.ApplicationID("planner-test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bytesOf := func(s string) []byte {
+			if s == "" {
+				return nil
+			}
+			return []byte(s)
+		}
+		for i, in := range tc.in {
+			if err := drv.PipeInput("in", bytesOf(in.k), bytesOf(in.v), int64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		text := func(b []byte) string {
+			if b == nil {
+				return "<nil>"
+			}
+			return string(b)
+		}
+		var got []string
+		for {
+			r, ok := drv.ReadOutput("out")
+			if !ok {
+				break
+			}
+			got = append(got, text(r.Key)+"|"+text(r.Value))
+		}
+		drv.Close()
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s:\n got %q\nwant %q", tc.script, got, tc.want)
+		}
+	}
+}
+
+// TestWindowedJoinMatchesWindows checks that rows of windowed streams join only within the same window.
+func TestWindowedJoinMatchesWindows(t *testing.T) {
+	topo, err := Compile(analyzer.NewMetastore(),
+		"CREATE STREAM S1 (ID INT KEY, V BIGINT) WITH (kafka_topic='l', value_format='JSON', WINDOW_TYPE='SESSION');\n"+
+			"CREATE STREAM S2 (ID INT KEY, V BIGINT) WITH (kafka_topic='r', value_format='JSON', WINDOW_TYPE='SESSION');\n"+
+			"CREATE STREAM O WITH (kafka_topic='out') AS SELECT S1.ID, S1.V, S2.V FROM S1 JOIN S2 WITHIN 1 MINUTE ON S1.ID = S2.ID;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := runtime.NewTestDriver(topo, runtime.ApplicationID("planner-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drv.Close()
+	// A session-windowed KAFKA key: the INT key, then the window end and start.
+	key := func(id int32, start, end int64) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(id))
+		b = binary.BigEndian.AppendUint64(b, uint64(end))
+		return binary.BigEndian.AppendUint64(b, uint64(start))
+	}
+	for _, in := range []struct {
+		topic      string
+		start, end int64
+		v          string
+	}{{"l", 234, 765, `{"V":1}`}, {"r", 234, 567, `{"V":2}`}, {"r", 234, 765, `{"V":3}`}} {
+		if err := drv.PipeInput(in.topic, key(1, in.start, in.end), []byte(in.v), in.end); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for {
+		r, ok := drv.ReadOutput("out")
+		if !ok {
+			break
+		}
+		got = append(got, string(r.Value))
+	}
+	if want := []string{`{"S1_V":1,"S2_V":3}`}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestTimestampError checks that an unreadable TIMESTAMP column reaches the processing error handler as a
+// *TimestampError, so that a handler can fail the query on it.
+func TestTimestampError(t *testing.T) {
+	topo, err := Compile(analyzer.NewMetastore(),
+		"CREATE STREAM S (K STRING KEY, TS STRING) WITH (kafka_topic='in', value_format='JSON', timestamp='ts', timestamp_format='yy-MM-dd HH:mm:ssX');\n"+
+			"CREATE STREAM O WITH (kafka_topic='out') AS SELECT * FROM S;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := runtime.NewTestDriver(topo, runtime.ApplicationID("planner-test"), runtime.OnProcessingError(runtime.LogAndFail))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drv.Close()
+	err = drv.PipeInput("in", nil, []byte(`{"TS":"!!!"}`), 0)
+	var te *TimestampError
+	if !errors.As(err, &te) {
+		t.Fatalf("got %v, want a *TimestampError", err)
+	}
+}
+
+// TestTableJoinKeyFormats checks a table-table join of tables whose key formats differ: updates on either
+// side find the other's row.
+func TestTableJoinKeyFormats(t *testing.T) {
+	topo, err := Compile(analyzer.NewMetastore(),
+		"CREATE TABLE T1 (ID INT PRIMARY KEY, V BIGINT) WITH (kafka_topic='l', key_format='KAFKA', value_format='JSON');\n"+
+			"CREATE TABLE T2 (ID INT PRIMARY KEY, V BIGINT) WITH (kafka_topic='r', key_format='DELIMITED', value_format='JSON');\n"+
+			"CREATE TABLE O WITH (kafka_topic='out') AS SELECT T1.ID, T1.V, T2.V FROM T1 JOIN T2 ON T1.ID = T2.ID;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := runtime.NewTestDriver(topo, runtime.ApplicationID("planner-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drv.Close()
+	for i, in := range []struct{ topic, k, v string }{
+		{"l", "\x00\x00\x00\x00", `{"V":1}`}, {"r", "0", `{"V":2}`}, {"l", "\x00\x00\x00\x00", `{"V":3}`},
+	} {
+		if err := drv.PipeInput(in.topic, []byte(in.k), []byte(in.v), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for {
+		r, ok := drv.ReadOutput("out")
+		if !ok {
+			break
+		}
+		got = append(got, string(r.Value))
+	}
+	if want := []string{`{"T1_V":1,"T2_V":2}`, `{"T1_V":3,"T2_V":2}`}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -14,17 +14,27 @@ import (
 type Row = types.Row
 
 // rowSerde adapts a format.Serde to serde.Serde[Row]: a nil row is a Kafka null, and so is a key
-// whose single column is NULL.
+// whose columns are all NULL (a null Kafka key reads as such a key, and a query that passes it through
+// writes it back as null, as ksqlDB does).
 type rowSerde struct {
-	f         format.Serde
-	singleKey bool
+	f     format.Serde
+	isKey bool
 }
 
 func (s rowSerde) Serialize(r Row) ([]byte, error) {
-	if r == nil || (s.singleKey && len(r) == 1 && r[0] == nil) {
+	if r == nil || (s.isKey && allNull(r)) {
 		return nil, nil
 	}
 	return s.f.Serialize(r)
+}
+
+func allNull(r Row) bool {
+	for _, v := range r {
+		if v != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (s rowSerde) Deserialize(b []byte) (Row, error) {
@@ -106,5 +116,5 @@ func sourceSerde(src *analyzer.Source, fm string, cols []types.Column, isKey boo
 	if err != nil {
 		return nil, err
 	}
-	return rowSerde{f: f, singleKey: isKey && len(cols) == 1}, nil
+	return rowSerde{f: f, isKey: isKey}, nil
 }

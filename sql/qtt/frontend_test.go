@@ -21,6 +21,9 @@ const knownFailuresFile = "testdata/frontend_known_failures.txt"
 // the first error and whether every statement got through.
 func frontEnd(v Variant) error {
 	a := analyzer.New(analyzer.NewMetastore())
+	for k, val := range v.Case.Properties {
+		a.Props[k] = fmt.Sprint(val)
+	}
 	var ps parser.Parser
 	for _, s := range v.Statements {
 		parsed, err := ps.ParseScript(s)

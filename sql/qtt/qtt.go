@@ -192,7 +192,7 @@ func CorpusDir(dir string) string {
 var SchemaRegistryFormats = []string{"AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR"}
 
 // TestOnlyFunctions are ksqlDB's functions that exist only in its test jar.
-var TestOnlyFunctions = []string{"TEST_UDF", "TEST_UDAF", "TEST_UDTF", "VAR_ARG", "MULTI_ARG", "WHENCONDITION",
+var TestOnlyFunctions = []string{"TEST_UDF", "TEST_UDAF", "TEST_UDTF", "VAR_ARG", "MULTI_ARG", "FOUR_ARG", "FIVE_ARG", "WHENCONDITION",
 	"WHENRESULT", "BAD_TEST_UDF", "BAD_UDF", "OBJ_COL_ARG", "TOSTRUCT", "MAX_KUDAF", "SUM_KUDAF", "MIN_KUDAF", "COUNT_KUDAF", "TESTUDF"}
 
 // SkipReason returns why a variant is out of scope for Seiche today, or "".

@@ -104,6 +104,9 @@ func execute(v Variant) Result {
 	c, statements := v.Case, v.Statements
 	ex := &executor{meta: analyzer.NewMetastore(), b: dsl.NewBuilder(), written: map[string][]produced{}, topics: map[string]topicDef{}, winSize: map[string]int64{}}
 	ex.an = analyzer.New(ex.meta)
+	for k, v := range c.Properties {
+		ex.an.Props[k] = fmt.Sprint(v)
+	}
 	ex.env = planner.NewEnv(ex.b)
 	for _, raw := range c.Topics {
 		var td topicDef
@@ -116,13 +119,21 @@ func execute(v Variant) Result {
 	if err == nil && ex.queries > 0 {
 		var topo *runtime.Topology
 		if topo, err = ex.b.Build(); err == nil {
-			drv, err = runtime.NewTestDriver(topo, runtime.ApplicationID("seiche-qtt"))
+			opts := []runtime.Opt{runtime.ApplicationID("seiche-qtt")}
+			if fmt.Sprint(c.Properties["ksql.timestamp.throw.on.invalid"]) == "true" {
+				opts = append(opts, runtime.OnProcessingError(failOnTimestampError))
+			}
+			drv, err = runtime.NewTestDriver(topo, opts...)
 		}
 		if drv != nil {
 			defer drv.Close()
 		}
 	}
 	if exp := c.ExpectedException; exp != nil {
+		if err == nil {
+			// The error may be one the query raises at run time.
+			err = ex.pipeInputs(drv, c)
+		}
 		if err == nil {
 			return Result{Status: Fail, Reason: "expected an error", Detail: fmt.Sprintf("expected error containing %q, got none", exp.Message)}
 		}
@@ -697,4 +708,33 @@ func matches(e Record, a actualRecord) bool {
 		}
 	}
 	return true
+}
+
+// failOnTimestampError fails the query on a record whose timestamp cannot be extracted, as ksqlDB does
+// under ksql.timestamp.throw.on.invalid, and skips records on any other error.
+func failOnTimestampError(err error) runtime.Action {
+	var te *planner.TimestampError
+	if errors.As(err, &te) {
+		return runtime.Fail
+	}
+	return runtime.Continue
+}
+
+// pipeInputs feeds the case's inputs for a case that expects an error, reporting a failed query the way
+// ksqlDB's runner sees it: as Kafka Streams' exception for the failing callback.
+func (ex *executor) pipeInputs(drv *runtime.TestDriver, c *Case) error {
+	for _, in := range c.Inputs {
+		rec, err := ex.encodeInput(in)
+		if err != nil {
+			return err
+		}
+		if err := ex.pipe(drv, in.Topic, rec); err != nil {
+			var te *planner.TimestampError
+			if errors.As(err, &te) {
+				return fmt.Errorf("Fatal user code error in TimestampExtractor callback for record: %w", err)
+			}
+			return err
+		}
+	}
+	return nil
 }

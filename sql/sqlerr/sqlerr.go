@@ -67,6 +67,9 @@ type Error struct {
 	// Statement is the text of the statement the error is about, when the message should quote it; it is
 	// rendered on a last line "Statement: <text>", as ksqlDB does for syntax errors.
 	Statement string
+	// Prefix names the stage that failed, when the message should say so before the position, as
+	// ksqlDB's "Exception while preparing statement: Line: 3, Col: 84: ...".
+	Prefix string
 }
 
 // Error renders the position the way ksqlDB words it: syntax errors read
@@ -79,11 +82,11 @@ func (e *Error) Error() string {
 	}
 	switch {
 	case !e.Pos.IsValid():
-		return msg
+		return e.Prefix + msg
 	case e.Code == Syntax:
-		return fmt.Sprintf("line %d:%d: %s", e.Pos.Line, e.Pos.Col, msg)
+		return fmt.Sprintf("%sline %d:%d: %s", e.Prefix, e.Pos.Line, e.Pos.Col, msg)
 	default:
-		return fmt.Sprintf("Line: %d, Col: %d: %s", e.Pos.Line, e.Pos.Col, msg)
+		return fmt.Sprintf("%sLine: %d, Col: %d: %s", e.Prefix, e.Pos.Line, e.Pos.Col, msg)
 	}
 }
 

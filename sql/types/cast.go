@@ -287,13 +287,17 @@ func truncated(d *apd.Decimal) *apd.Decimal {
 	return r
 }
 
-// ParseBoolean parses a BOOLEAN the way ksqlDB's SqlBooleans does: true/false, yes/no, t/f, y/n, any case.
+// ParseBoolean parses a BOOLEAN the way ksqlDB's SqlBooleans does: any non-empty prefix of true or yes
+// is true, of false or no is false, in any case.
 func ParseBoolean(s string) (Value, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "true", "t", "yes", "y":
-		return true, nil
-	case "false", "f", "no", "n":
-		return false, nil
+	l := strings.ToLower(strings.TrimSpace(s))
+	if l != "" {
+		switch {
+		case strings.HasPrefix("true", l), strings.HasPrefix("yes", l):
+			return true, nil
+		case strings.HasPrefix("false", l), strings.HasPrefix("no", l):
+			return false, nil
+		}
 	}
 	return nil, fmt.Errorf("invalid input syntax for type BOOLEAN: \"%s\".", s)
 }

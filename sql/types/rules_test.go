@@ -67,3 +67,14 @@ func TestDecimal(t *testing.T) {
 		t.Fatalf("literal type %s", dt)
 	}
 }
+
+// TestParseBoolean checks ksqlDB's boolean strings: any non-empty prefix of true/yes or false/no.
+func TestParseBoolean(t *testing.T) {
+	for in, want := range map[string]Value{"true": true, "TrUe": true, "tr": true, "Y": true, "yes": true,
+		"f": false, "FALSE": false, "n": false, "No": false, "": nil, "maybe": nil, "truer": nil} {
+		got, err := ParseBoolean(in)
+		if got != want || (want == nil) != (err != nil) {
+			t.Errorf("ParseBoolean(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
