@@ -439,23 +439,29 @@ func init() {
 			}
 			return out
 		}
-		return &Resolved{Return: t, AccType: t, Agg: &funcAgg{
-			init: func() Value { return []Value{} },
-			add: func(acc Value, vals []Value) (Value, error) {
-				if vals[0] == nil {
-					return acc, nil
-				}
-				return insert(acc.([]Value), vals[0]), nil
-			},
-			merge: func(a, b Value) (Value, error) {
-				for _, v := range b.([]Value) {
-					a = insert(a.([]Value), v)
-				}
-				return a, nil
-			},
-			undo: func(acc Value, vals []Value) (Value, error) { return acc, nil },
-		}}, nil
+		return topKResolved(t, insert), nil
 	})
+}
+
+// topKResolved is TOPK's and TOPKDISTINCT's aggregate over an ARRAY t kept in descending order by insert
+// (which also caps it at k); NULLs are skipped and nothing can be undone, as in ksqlDB.
+func topKResolved(t *types.Type, insert func(l []Value, v Value) []Value) *Resolved {
+	return &Resolved{Return: t, AccType: t, Agg: &funcAgg{
+		init: func() Value { return []Value{} },
+		add: func(acc Value, vals []Value) (Value, error) {
+			if vals[0] == nil {
+				return acc, nil
+			}
+			return insert(acc.([]Value), vals[0]), nil
+		},
+		merge: func(a, b Value) (Value, error) {
+			for _, v := range b.([]Value) {
+				a = insert(a.([]Value), v)
+			}
+			return a, nil
+		},
+		undo: func(acc Value, _ []Value) (Value, error) { return acc, nil },
+	}}
 }
 
 func sortBySeq(l []Value) {

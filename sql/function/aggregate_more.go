@@ -126,23 +126,7 @@ func init() {
 			}
 			return out
 		}
-		t := types.ArrayOf(args[0])
-		return &Resolved{Return: t, AccType: t, Agg: &funcAgg{
-			init: func() Value { return []Value{} },
-			add: func(acc Value, vals []Value) (Value, error) {
-				if vals[0] == nil {
-					return acc, nil
-				}
-				return insert(acc.([]Value), vals[0]), nil
-			},
-			merge: func(a, b Value) (Value, error) {
-				for _, v := range b.([]Value) {
-					a = insert(a.([]Value), v)
-				}
-				return a, nil
-			},
-			undo: func(acc Value, _ []Value) (Value, error) { return acc, nil },
-		}}, nil
+		return topKResolved(types.ArrayOf(args[0]), insert), nil
 	})
 
 	// HISTOGRAM(col): a MAP from each distinct non-NULL STRING to its number of rows, capped at 1000
