@@ -77,6 +77,9 @@ func handleProduce(r *request) result {
 				}
 			}
 			st.Partitions = append(st.Partitions, sp)
+			if err == nil {
+				p.appended()
+			}
 			if err == nil && req.Acks == -1 {
 				// Start the fsync now, while the rest of the request is appended: every log's flusher
 				// works in parallel, so a request spanning many partitions costs about one fsync latency.
@@ -86,8 +89,6 @@ func handleProduce(r *request) result {
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
-	b.topics.wake()
-
 	if req.Acks == 0 {
 		return result{}
 	}

@@ -99,13 +99,22 @@ func handleFetch(r *request) result {
 		wait := min(time.Duration(req.MaxWaitMillis)*time.Millisecond, maxFetchWait)
 		timer := time.NewTimer(wait)
 		defer timer.Stop()
+		// Watch before collecting again, so that an append after the first collect wakes the loop.
+		w := newFetchWaiter()
+		b.topics.watch(w)
+		defer b.topics.unwatch(w)
+		for _, sp := range f.parts {
+			if p := b.topics.partition(sp.topic, sp.partition); p != nil {
+				p.watch(w)
+				defer p.unwatch(w)
+			}
+		}
 		for {
-			woken := b.topics.appended()
 			if f.collect() >= int(req.MinBytes) {
 				return f.finish(resp)
 			}
 			select {
-			case <-woken:
+			case <-w.ch:
 			case <-timer.C:
 				return f.finish(resp)
 			case <-r.ctx.Done():

@@ -36,6 +36,50 @@ type partition struct {
 	topic string
 	index int32
 	log   *storage.Log
+
+	// waiters are the long-polling fetches reading this partition, signalled when it gets new data.
+	waiters struct {
+		sync.Mutex
+		set map[*fetchWaiter]struct{}
+	}
+}
+
+// fetchWaiter wakes one long-polling fetch: the partitions it reads signal it on append, and topic
+// deletions signal every waiter.
+type fetchWaiter struct{ ch chan struct{} }
+
+func newFetchWaiter() *fetchWaiter { return &fetchWaiter{ch: make(chan struct{}, 1)} }
+
+func (w *fetchWaiter) signal() {
+	select {
+	case w.ch <- struct{}{}:
+	default: // already signalled and not yet consumed
+	}
+}
+
+// watch makes p signal w on every append until unwatch.
+func (p *partition) watch(w *fetchWaiter) {
+	p.waiters.Lock()
+	if p.waiters.set == nil {
+		p.waiters.set = map[*fetchWaiter]struct{}{}
+	}
+	p.waiters.set[w] = struct{}{}
+	p.waiters.Unlock()
+}
+
+func (p *partition) unwatch(w *fetchWaiter) {
+	p.waiters.Lock()
+	delete(p.waiters.set, w)
+	p.waiters.Unlock()
+}
+
+// appended wakes the fetches waiting for this partition's data.
+func (p *partition) appended() {
+	p.waiters.Lock()
+	for w := range p.waiters.set {
+		w.signal()
+	}
+	p.waiters.Unlock()
 }
 
 // topicRecord is a topic's persisted form under "t/<name>".
@@ -56,10 +100,10 @@ type topicManager struct {
 		byID   map[[16]byte]*topic
 	}
 
-	// appended is closed and replaced whenever any partition gets new data, waking fetch long polls.
-	notify struct {
+	// waiters are every long-polling fetch, woken when a topic is deleted.
+	waiters struct {
 		sync.Mutex
-		ch chan struct{}
+		set map[*fetchWaiter]struct{}
 	}
 }
 
@@ -72,7 +116,7 @@ func openTopics(b *Broker, dir string) (*topicManager, error) {
 	tm := &topicManager{b: b, dir: dir}
 	tm.mu.topics = make(map[string]*topic)
 	tm.mu.byID = make(map[[16]byte]*topic)
-	tm.notify.ch = make(chan struct{})
+	tm.waiters.set = map[*fetchWaiter]struct{}{}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("broker: logs directory: %w", err)
 	}
@@ -347,19 +391,25 @@ func (tm *topicManager) setConfigs(name string, configs map[string]string, valid
 	return nil
 }
 
-// wake wakes every fetch waiting for data.
+// wake wakes every waiting fetch (a topic went away under some of them).
 func (tm *topicManager) wake() {
-	tm.notify.Lock()
-	close(tm.notify.ch)
-	tm.notify.ch = make(chan struct{})
-	tm.notify.Unlock()
+	tm.waiters.Lock()
+	for w := range tm.waiters.set {
+		w.signal()
+	}
+	tm.waiters.Unlock()
 }
 
-// appended returns a channel closed at the next append to any partition.
-func (tm *topicManager) appended() <-chan struct{} {
-	tm.notify.Lock()
-	defer tm.notify.Unlock()
-	return tm.notify.ch
+func (tm *topicManager) watch(w *fetchWaiter) {
+	tm.waiters.Lock()
+	tm.waiters.set[w] = struct{}{}
+	tm.waiters.Unlock()
+}
+
+func (tm *topicManager) unwatch(w *fetchWaiter) {
+	tm.waiters.Lock()
+	delete(tm.waiters.set, w)
+	tm.waiters.Unlock()
 }
 
 // maintain runs retention and compaction over every partition.
