@@ -40,17 +40,8 @@ func addStreamAggregate[K, V, VA any](g *GroupedStream[K, V], op string, proto *
 	b := g.s.b
 	c := newOpConfig(opts)
 	sc := newStatefulConfig(opts)
-	prefix := "KSTREAM-AGGREGATE-"
-	if proto.reduce != nil {
-		prefix = "KSTREAM-REDUCE-"
-	}
-	store := b.storeName(c, prefix)
-	in, ok := g.input(op, store)
+	prefix, store, in, ok := g.aggregateInput(c, op, "", proto.reduce != nil, aggs != nil, typeName[VA]())
 	if !ok {
-		return &Table[K, VA]{b: b, node: g.s.node}
-	}
-	if aggs == nil {
-		b.fail("%s: no serde for the aggregate %s: pass dsl.WithValueSerde", op, typeName[VA]())
 		return &Table[K, VA]{b: b, node: g.s.node}
 	}
 	name := b.nameOr(c, prefix)

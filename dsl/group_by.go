@@ -48,6 +48,23 @@ func GroupBy[K, V, KR any](s *Stream[K, V], fn func(key K, value V) (KR, error),
 
 // input returns the stream to aggregate: the grouped stream itself, or its repartitioned copy
 // when the key changed. store names the repartition topic unless GroupedAs did.
+// aggregateInput names an aggregation's node prefix (KSTREAM-AGGREGATE- or KSTREAM-REDUCE-) and store
+// and connects its input (input). ok is false, after a builder error, when the input cannot be had or
+// the aggregate has no serde; what ("", "windowed ", "session ") starts that error's message.
+func (g *GroupedStream[K, V]) aggregateInput(c opConfig, op, what string, reduce, hasSerde bool, aggType string) (prefix, store string, in *Stream[K, V], ok bool) {
+	prefix = "KSTREAM-AGGREGATE-"
+	if reduce {
+		prefix = "KSTREAM-REDUCE-"
+	}
+	store = g.s.b.storeName(c, prefix)
+	in, ok = g.input(op, store)
+	if ok && !hasSerde {
+		g.s.b.fail("%s%s: no serde for the aggregate %s: pass dsl.WithValueSerde", what, op, aggType)
+		ok = false
+	}
+	return prefix, store, in, ok
+}
+
 func (g *GroupedStream[K, V]) input(op, store string) (*Stream[K, V], bool) {
 	b := g.s.b
 	if g.keys == nil {

@@ -57,16 +57,8 @@ func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string
 	b := g.s.b
 	c := newOpConfig(opts)
 	sc := newStatefulConfig(opts)
-	prefix := "KSTREAM-AGGREGATE-"
-	if proto.reduce != nil {
-		prefix = "KSTREAM-REDUCE-"
-	}
-	store := b.storeName(c, prefix)
-	in, ok := g.input(op, store)
-	if !ok || aggs == nil {
-		if aggs == nil {
-			b.fail("session %s: no serde for the aggregate %s: pass dsl.WithValueSerde", op, typeName[VA]())
-		}
+	prefix, store, in, ok := g.aggregateInput(c, op, "session ", proto.reduce != nil, aggs != nil, typeName[VA]())
+	if !ok {
 		return &Table[Windowed[K], VA]{b: b, node: g.s.node}
 	}
 	name := b.nameOr(c, prefix)

@@ -53,16 +53,8 @@ func addWindowAggregate[K, V, VA any](w *TimeWindowedStream[K, V], op string, pr
 	b := g.s.b
 	c := newOpConfig(opts)
 	sc := newStatefulConfig(opts)
-	prefix := "KSTREAM-AGGREGATE-"
-	if proto.reduce != nil {
-		prefix = "KSTREAM-REDUCE-"
-	}
-	store := b.storeName(c, prefix)
-	in, ok := g.input(op, store)
-	if !ok || aggs == nil {
-		if aggs == nil {
-			b.fail("windowed %s: no serde for the aggregate %s: pass dsl.WithValueSerde", op, typeName[VA]())
-		}
+	prefix, store, in, ok := g.aggregateInput(c, op, "windowed ", proto.reduce != nil, aggs != nil, typeName[VA]())
+	if !ok {
 		return &Table[Windowed[K], VA]{b: b, node: g.s.node}
 	}
 	retention := max(sc.retention, w.w.Size+w.w.Grace)
