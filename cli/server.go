@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,17 +21,22 @@ func newServerCommand() *cobra.Command {
 		nodeID                                            int32
 		autoCreate                                        bool
 		topicConfigs                                      []string
+		httpListen, serviceID, bootstrap                  string
+		engineProps                                       = map[string]string{}
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
-		Short: "Run the Seiche broker (Kafka protocol) until SIGINT or SIGTERM",
-		Long: `Run the Seiche broker: a Kafka-compatible broker, durable on this node, that any Kafka client can
-use unchanged. It stops gracefully on SIGINT or SIGTERM, flushing every partition.
+		Short: "Run the Seiche server (Kafka broker, SQL engine, REST API) until SIGINT or SIGTERM",
+		Long: `Run the Seiche server: a Kafka-compatible broker, durable on this node, that any Kafka client can
+use unchanged, and the SQL engine with its ksqlDB-compatible REST API (--http-listen). With
+--bootstrap the engine uses that Kafka cluster instead and no broker runs here. It stops gracefully
+on SIGINT or SIGTERM, flushing every partition and committing every query.
 
 A config file (--config) holds key=value lines in Kafka's server.properties style; flags given on the
 command line override it. Keys: listeners (or listen), advertised.listeners, log.dirs (or data.dir),
 node.id, num.partitions, auto.create.topics.enable, and log.<topic config> for topic defaults, for
-example log.retention.ms=86400000 or log.segment.bytes=104857600.`,
+example log.retention.ms=86400000 or log.segment.bytes=104857600; ksql.service.id, and ksql.* query
+properties such as ksql.streams.auto.offset.reset=earliest.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			defaults := map[string]string{}
@@ -62,6 +66,12 @@ example log.retention.ms=86400000 or log.segment.bytes=104857600.`,
 						err = set("num-partitions", v)
 					case k == "auto.create.topics.enable":
 						err = set("auto-create-topics", v)
+					case k == "ksql.service.id":
+						err = set("service-id", v)
+					case k == "ksql.listeners" || k == "listeners.http":
+						err = set("http-listen", stripScheme(v))
+					case strings.HasPrefix(k, "ksql."):
+						engineProps[strings.TrimPrefix(k, "ksql.")] = v
 					case strings.HasPrefix(k, "log."):
 						defaults[strings.TrimPrefix(k, "log.")] = v
 					default:
@@ -96,16 +106,12 @@ example log.retention.ms=86400000 or log.segment.bytes=104857600.`,
 			if advertised != "" {
 				opts = append(opts, broker.AdvertisedAddr(advertised))
 			}
-			b, err := broker.New(opts...)
-			if err != nil {
-				return err
-			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
-			start := time.Now()
-			err = b.Run(ctx)
-			logger.Info("broker stopped", "uptime", time.Since(start).Round(time.Millisecond))
-			return err
+			return runServer(ctx, logger, serverParams{
+				brokerOpts: opts, bootstrap: bootstrap, httpListen: httpListen, serviceID: serviceID,
+				dataDir: dataDir, props: engineProps,
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -118,6 +124,9 @@ example log.retention.ms=86400000 or log.segment.bytes=104857600.`,
 	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on first use, as Kafka's auto.create.topics.enable")
 	f.StringArrayVar(&topicConfigs, "topic-config", nil, "broker-wide topic config default key=value (repeatable), e.g. retention.ms=3600000")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&httpListen, "http-listen", "127.0.0.1:8088", "address of the REST API (ksqlDB-compatible); empty to run no SQL engine")
+	f.StringVar(&serviceID, "service-id", "seiche", "SQL service id: servers sharing one share one command topic")
+	f.StringVar(&bootstrap, "bootstrap", "", "run the SQL engine against this Kafka cluster (host:port,...) instead of an integrated broker")
 	return cmd
 }
 

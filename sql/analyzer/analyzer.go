@@ -62,6 +62,9 @@ type TransientQuery struct {
 type InsertValues struct {
 	Target *Source
 	Values []types.Value
+	// Rowtime is the ROWTIME value given, when HasRowtime (a record's timestamp in milliseconds).
+	Rowtime    int64
+	HasRowtime bool
 }
 
 // Other is a statement that needs no analysis (SET, SHOW, DESCRIBE, TERMINATE, PRINT, ...).
@@ -546,6 +549,8 @@ func (a *Analyzer) insertValues(s *parser.InsertValues) (Analyzed, error) {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Expected a value for each column. Expected Columns: %v. Got %v", len(cols), len(s.Values))
 	}
 	out := make([]types.Value, len(target.Schema.Columns))
+	var rowtime int64
+	var hasRowtime bool
 	c := &expr.Compiler{Scope: &expr.Scope{}, Funcs: a.Funcs, Types: a.typeLookup}
 	for i, ve := range s.Values {
 		ce, err := c.Compile(ve)
@@ -557,6 +562,13 @@ func (a *Analyzer) insertValues(s *parser.InsertValues) (Analyzed, error) {
 			return nil, sqlerr.New(sqlerr.Eval, ve.Position(), "%v", err)
 		}
 		if cols[i] < 0 {
+			if v != nil {
+				t, ok := types.ToFloat(v)
+				if !ok {
+					return nil, sqlerr.New(sqlerr.Type, ve.Position(), "Expected type BIGINT for field ROWTIME but got %s(%s)", ce.Type, types.Format(v))
+				}
+				rowtime, hasRowtime = int64(t), true
+			}
 			continue
 		}
 		col := target.Schema.Columns[cols[i]]
@@ -571,7 +583,7 @@ func (a *Analyzer) insertValues(s *parser.InsertValues) (Analyzed, error) {
 		}
 		out[cols[i]] = v
 	}
-	return &InsertValues{Target: target, Values: out}, nil
+	return &InsertValues{Target: target, Values: out, Rowtime: rowtime, HasRowtime: hasRowtime}, nil
 }
 
 // caseHint suggests, for a source name that does not exist, the source whose name differs only in case.

@@ -101,3 +101,14 @@ func (m *Metastore) Sources() []*Source {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+// TypeMap returns the custom types by name, rendered as SQL types.
+func (m *Metastore) TypeMap() map[string]string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]string, len(m.types))
+	for n, t := range m.types {
+		out[n] = t.String()
+	}
+	return out
+}

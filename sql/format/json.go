@@ -353,3 +353,7 @@ func jsonKind(raw any) string {
 	}
 	return fmt.Sprintf("%T", raw)
 }
+
+// AppendJSON appends v, of type t, as JSON the way the JSON format writes it: one encoder for SQL
+// values everywhere (topics, REST results).
+func AppendJSON(b *bytes.Buffer, t *types.Type, v types.Value) error { return writeJSON(b, t, v) }

@@ -40,38 +40,46 @@ func (p *Plan) String() string {
 
 // Build makes the logical plan of pq.
 func Build(pq *analyzer.PersistentQuery) (*Plan, error) {
-	q := pq.Query
+	nodes, err := queryNodes(pq.Query)
+	if err != nil {
+		return nil, err
+	}
+	nodes = append(nodes, &SinkNode{Sink: pq.Sink, Query: pq.Query})
+	return &Plan{Query: pq, Nodes: nodes}, nil
+}
+
+// queryNodes are the nodes of q from its source to its projection.
+func queryNodes(q *analyzer.Query) ([]Node, error) {
 	src := q.Sources[0].Source
-	p := &Plan{Query: pq}
-	p.Nodes = append(p.Nodes, &SourceNode{Source: src})
+	var nodes []Node
+	nodes = append(nodes, &SourceNode{Source: src})
 	for i, j := range q.Joins {
-		p.Nodes = append(p.Nodes, &JoinNode{Query: q, Index: i, Step: j})
+		nodes = append(nodes, &JoinNode{Query: q, Index: i, Step: j})
 	}
 	if q.Where != nil {
-		p.Nodes = append(p.Nodes, &FilterNode{Predicate: q.Where})
+		nodes = append(nodes, &FilterNode{Predicate: q.Where})
 	}
 	if len(q.TableFuncs) > 0 {
 		if src.Kind == parser.Table {
 			return nil, sqlerr.New(sqlerr.Unsupported, sqlerr.Pos{}, "planner: table functions over a table are not supported")
 		}
-		p.Nodes = append(p.Nodes, &TableFunctionNode{Calls: q.TableFuncs})
+		nodes = append(nodes, &TableFunctionNode{Calls: q.TableFuncs})
 	}
 	if q.Aggregating() {
-		p.Nodes = append(p.Nodes, &AggregateNode{Query: q})
+		nodes = append(nodes, &AggregateNode{Query: q})
 		if q.Having != nil {
-			p.Nodes = append(p.Nodes, &HavingNode{Predicate: q.Having})
+			nodes = append(nodes, &HavingNode{Predicate: q.Having})
 		}
 		if q.Emit == parser.EmitFinal && q.Window != nil {
-			p.Nodes = append(p.Nodes, &SuppressNode{})
+			nodes = append(nodes, &SuppressNode{})
 		}
 	} else if len(q.PartitionBy) > 0 {
 		if src.Kind == parser.Table {
 			return nil, sqlerr.New(sqlerr.Unsupported, sqlerr.Pos{}, "planner: PARTITION BY over a table is not supported")
 		}
 	}
-	p.Nodes = append(p.Nodes, &ProjectNode{Query: q})
-	p.Nodes = append(p.Nodes, &SinkNode{Sink: pq.Sink, Query: q})
-	return p, nil
+	nodes = append(nodes, &ProjectNode{Query: q})
+	return nodes, nil
 }
 
 // Env is the state shared by the queries lowered onto one builder.
@@ -80,6 +88,10 @@ type Env struct {
 	// raw is the raw source node of each topic.
 	raw map[string]*dsl.Stream[[]byte, []byte]
 	seq int
+	// Materialize, when set, names the store into which the sink of a table-producing query also writes
+	// what it writes to its topic (key and value bytes in the sink's formats, with the row's timestamp):
+	// the store a server answers pull queries from.
+	Materialize string
 }
 
 // NewEnv returns an Env lowering onto b.

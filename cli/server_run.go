@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/seichedb/seiche/broker"
+	"github.com/seichedb/seiche/engine"
+)
+
+type serverParams struct {
+	brokerOpts []broker.Opt
+	bootstrap  string
+	httpListen string
+	serviceID  string
+	dataDir    string
+	props      map[string]string
+}
+
+// runServer runs the integrated broker (unless p.bootstrap names another cluster), the SQL engine and
+// its REST API until ctx is done; then it stops them in reverse order: the API, the engine's queries
+// (committing), the broker (flushing).
+func runServer(ctx context.Context, logger *slog.Logger, p serverParams) error {
+	start := time.Now()
+	bctx, stopBroker := context.WithCancel(context.Background())
+	defer stopBroker()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	bootstrap := strings.Split(p.bootstrap, ",")
+	clusterID := ""
+	if p.bootstrap == "" {
+		// The engine's queries join consumer groups one by one: Kafka's initial rebalance delay would
+		// hold each back 3s.
+		opts := append([]broker.Opt{broker.GroupInitialRebalanceDelay(0)}, p.brokerOpts...)
+		b, err := broker.New(opts...)
+		if err != nil {
+			return err
+		}
+		bootstrap = []string{b.Addr()}
+		clusterID = b.ClusterID()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := b.Run(bctx)
+			logger.Info("broker stopped", "uptime", time.Since(start).Round(time.Millisecond))
+			if err != nil {
+				errs <- fmt.Errorf("broker: %w", err)
+			}
+		}()
+	}
+	if p.httpListen == "" {
+		<-ctx.Done()
+		stopBroker()
+		wg.Wait()
+		return firstErr(errs)
+	}
+	e, err := engine.New(engine.Bootstrap(bootstrap...), engine.ServiceID(p.serviceID), engine.DataDir(p.dataDir),
+		engine.Logger(logger), engine.Properties(p.props))
+	if err != nil {
+		stopBroker()
+		wg.Wait()
+		return err
+	}
+	ln, err := net.Listen("tcp", p.httpListen)
+	if err != nil {
+		stopBroker()
+		wg.Wait()
+		return fmt.Errorf("REST API: %w", err)
+	}
+	api := engine.NewAPI(e)
+	api.ClusterID = clusterID
+	logger.Info("REST API listening", "addr", ln.Addr().String(), "service_id", p.serviceID)
+	ectx, stopEngine := context.WithCancel(context.Background())
+	var ewg sync.WaitGroup
+	ewg.Add(2)
+	go func() {
+		defer ewg.Done()
+		if err := e.Run(ectx); err != nil {
+			errs <- fmt.Errorf("engine: %w", err)
+			stopEngine()
+		}
+	}()
+	go func() {
+		defer ewg.Done()
+		if err := api.Serve(ectx, ln); err != nil {
+			errs <- fmt.Errorf("REST API: %w", err)
+		}
+	}()
+	select {
+	case <-ctx.Done():
+	case <-ectx.Done():
+	}
+	stopEngine()
+	ewg.Wait()
+	_ = e.Close()
+	stopBroker()
+	wg.Wait()
+	return firstErr(errs)
+}
+
+func firstErr(errs chan error) error {
+	var all []error
+	for {
+		select {
+		case err := <-errs:
+			all = append(all, err)
+		default:
+			return errors.Join(all...)
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/parser"
+)
+
+// distributed reports whether a statement changes the catalog or the query set, and so goes through
+// the command topic.
+func distributed(an analyzer.Analyzed) bool {
+	switch s := an.(type) {
+	case *analyzer.CreateSource, *analyzer.CreateType, *analyzer.DropSource, *analyzer.DropType, *analyzer.PersistentQuery:
+		return true
+	case *analyzer.Other:
+		_, ok := s.Statement.(*parser.Terminate)
+		return ok
+	}
+	return false
+}
+
+// analyzerFor returns an analyzer over the engine's metastore with the given properties in force.
+func (e *Engine) analyzerFor(props map[string]string) *analyzer.Analyzer {
+	a := analyzer.New(e.meta)
+	for k, v := range e.cfg.props {
+		a.Props[k] = v
+	}
+	for k, v := range props {
+		a.Props[k] = v
+	}
+	return a
+}
+
+// validate checks what the analyzer does not: the statement's effect on running queries and topics.
+// apply runs it again when the command comes back from the log; until then it only reads.
+func (e *Engine) validate(ctx context.Context, an analyzer.Analyzed) error {
+	switch s := an.(type) {
+	case *analyzer.CreateSource:
+		return e.checkSourceTopic(ctx, s.Source)
+	case *analyzer.DropSource:
+		if s.Source != nil {
+			return e.checkDrop(s.Source.Name)
+		}
+	case *analyzer.PersistentQuery:
+		if _, _, err := compile(s); err != nil {
+			return err
+		}
+		if s.OrReplace {
+			return fmt.Errorf("CREATE OR REPLACE of a query is not supported yet: drop %s and create it again", s.Sink.Name)
+		}
+	case *analyzer.Other:
+		if t, ok := s.Statement.(*parser.Terminate); ok && !t.All {
+			e.mu.Lock()
+			_, ok := e.mu.queries[strings.ToUpper(t.QueryID)]
+			e.mu.Unlock()
+			if !ok {
+				return fmt.Errorf("Unknown queryId: %s", strings.ToUpper(t.QueryID))
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) checkDrop(name string) error {
+	readers, writers := e.queriesOf(name)
+	if len(readers) == 0 && len(writers) == 0 {
+		return nil
+	}
+	return fmt.Errorf("Cannot drop %s.\nThe following queries read from this source: [%s].\nThe following queries write into this source: [%s].\nYou need to terminate them before dropping %s.",
+		name, strings.Join(readers, ", "), strings.Join(writers, ", "), name)
+}
+
+// checkSourceTopic refuses CREATE STREAM|TABLE over a topic that does not exist without PARTITIONS,
+// and one whose partition count differs from PARTITIONS, with ksqlDB's messages.
+func (e *Engine) checkSourceTopic(ctx context.Context, src *analyzer.Source) error {
+	parts, exists, err := e.topicPartitions(ctx, src.Topic)
+	if err != nil {
+		return err
+	}
+	want, given := src.Props["PARTITIONS"]
+	if !exists {
+		if !given {
+			return fmt.Errorf("Topic '%s' does not exist. If you want to create a new topic for the %s please re-run the statement providing the required 'PARTITIONS' configuration in the WITH clause (and optionally 'REPLICAS'). For example: CREATE %s %s (ID INT) WITH (KAFKA_TOPIC='%s', PARTITIONS=2, REPLICAS=1, FORMAT='JSON');",
+				src.Topic, strings.ToLower(src.Kind.String()), src.Kind, src.Name, src.Topic)
+		}
+		return nil
+	}
+	if given {
+		if n, err := strconv.Atoi(want); err == nil && int32(n) != parts {
+			return fmt.Errorf("A Kafka topic with the name '%s' already exists, with different partition/replica configuration than required. KSQL expects %d partitions (topic has %d), 1 replication factor (topic has 1).", src.Topic, n, parts)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) topicPartitions(ctx context.Context, topic string) (int32, bool, error) {
+	td, err := e.adm.ListTopics(ctx, topic)
+	if err != nil {
+		return 0, false, fmt.Errorf("engine: describing topic %s: %w", topic, err)
+	}
+	t, ok := td[topic]
+	if !ok || t.Err != nil {
+		return 0, false, nil
+	}
+	return int32(len(t.Partitions)), true, nil
+}
+
+// apply executes a command: the only place the metastore and the query set change.
+func (e *Engine) apply(ctx context.Context, offset int64, c command, replaying bool) commandResult {
+	var ps parser.Parser
+	parsed, err := ps.ParseScript(c.Statement)
+	if err != nil {
+		return commandResult{err: err}
+	}
+	if len(parsed) != 1 {
+		return commandResult{err: fmt.Errorf("engine: command at offset %d holds %d statements", offset, len(parsed))}
+	}
+	a := e.analyzerFor(c.Properties)
+	an, err := a.Analyze(parsed[0].Statement, parsed[0].Text)
+	if err != nil {
+		return commandResult{err: err}
+	}
+	switch s := an.(type) {
+	case *analyzer.CreateSource:
+		if _, exists := e.meta.Source(s.Source.Name); exists && s.IfNotExists {
+			return commandResult{message: kindTitle(s.Source.Kind) + " already exists."}
+		}
+		if n, ok := s.Source.Props["PARTITIONS"]; ok && !replaying {
+			parts, _ := strconv.Atoi(n)
+			if err := e.ensureTopic(ctx, s.Source.Topic, int32(parts), s.Source.Props); err != nil {
+				return commandResult{err: err}
+			}
+		}
+		a.Apply(an)
+		return commandResult{message: kindTitle(s.Source.Kind) + " created"}
+	case *analyzer.CreateType:
+		a.Apply(an)
+		return commandResult{message: "Created type"}
+	case *analyzer.DropType:
+		a.Apply(an)
+		return commandResult{message: "Dropped type"}
+	case *analyzer.DropSource:
+		if s.Source == nil {
+			return commandResult{message: "Source does not exist."}
+		}
+		if err := e.checkDrop(s.Source.Name); err != nil {
+			return commandResult{err: err}
+		}
+		a.Apply(an)
+		if s.DeleteTopic && !replaying {
+			if _, err := e.adm.DeleteTopics(ctx, s.Source.Topic); err != nil {
+				e.log.Warn("deleting a dropped source's topic", "topic", s.Source.Topic, "err", err)
+			}
+		}
+		return commandResult{message: "Source `" + s.Source.Name + "` (topic: " + s.Source.Topic + ") was dropped."}
+	case *analyzer.PersistentQuery:
+		return e.applyQuery(ctx, offset, c, s, a, replaying)
+	case *analyzer.Other:
+		if t, ok := s.Statement.(*parser.Terminate); ok {
+			return e.applyTerminate(t)
+		}
+	}
+	return commandResult{err: fmt.Errorf("engine: statement is not a command: %s", c.Statement)}
+}
+
+func (e *Engine) applyQuery(ctx context.Context, offset int64, c command, pq *analyzer.PersistentQuery, a *analyzer.Analyzer, replaying bool) commandResult {
+	kind := kindTitle(pq.Sink.Kind)
+	if !pq.Insert {
+		if _, exists := e.meta.Source(pq.Sink.Name); exists && pq.IfNotExists {
+			return commandResult{message: kind + " already exists."}
+		}
+	}
+	id := queryID(pq, offset)
+	q, err := e.newPersistentQuery(id, c.Statement, pq, c.Properties)
+	if err != nil {
+		return commandResult{err: err}
+	}
+	if !pq.Insert && !replaying {
+		parts := int32(0)
+		if n, ok := pq.Sink.Props["PARTITIONS"]; ok {
+			p, _ := strconv.Atoi(n)
+			parts = int32(p)
+		} else {
+			p, _, err := e.topicPartitions(ctx, pq.Query.Sources[0].Source.Topic)
+			if err != nil {
+				return commandResult{err: err}
+			}
+			parts = p
+		}
+		if parts <= 0 {
+			parts = 1
+		}
+		if err := e.ensureTopic(ctx, pq.Sink.Topic, parts, pq.Sink.Props); err != nil {
+			return commandResult{err: err}
+		}
+	}
+	a.Apply(pq)
+	e.mu.Lock()
+	e.mu.queries[id] = q
+	e.mu.order = append(e.mu.order, id)
+	e.mu.Unlock()
+	if !replaying {
+		e.startQuery(q)
+	}
+	return commandResult{message: "Created query with ID " + id, queryID: id}
+}
+
+func (e *Engine) applyTerminate(t *parser.Terminate) commandResult {
+	var qs []*persistentQuery
+	e.mu.Lock()
+	if t.All {
+		for _, id := range e.mu.order {
+			qs = append(qs, e.mu.queries[id])
+		}
+	} else if q, ok := e.mu.queries[strings.ToUpper(t.QueryID)]; ok {
+		qs = append(qs, q)
+	} else {
+		e.mu.Unlock()
+		return commandResult{err: fmt.Errorf("Unknown queryId: %s", strings.ToUpper(t.QueryID))}
+	}
+	for _, q := range qs {
+		delete(e.mu.queries, q.id)
+		for i, id := range e.mu.order {
+			if id == q.id {
+				e.mu.order = append(e.mu.order[:i], e.mu.order[i+1:]...)
+				break
+			}
+		}
+	}
+	e.mu.Unlock()
+	for _, q := range qs {
+		e.stopQuery(q, true)
+	}
+	if t.All {
+		return commandResult{message: "All queries terminated."}
+	}
+	return commandResult{message: "Query terminated."}
+}
+
+// ensureTopic creates a topic for a source or a query's sink unless it exists, with the source's
+// REPLICAS and RETENTION_MS.
+func (e *Engine) ensureTopic(ctx context.Context, topic string, partitions int32, props map[string]string) error {
+	var configs map[string]*string
+	if r, ok := props["RETENTION_MS"]; ok {
+		configs = map[string]*string{"retention.ms": &r}
+	}
+	if _, exists, err := e.topicPartitions(ctx, topic); err != nil {
+		return err
+	} else if exists {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return e.createTopic(ctx, topic, partitions, configs)
+}
+
+// kindTitle is "Stream" or "Table".
+func kindTitle(k parser.SourceKind) string {
+	if k == parser.Table {
+		return "Table"
+	}
+	return "Stream"
+}

@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+var errTopicExists = kerr.TopicAlreadyExists
+
+func retriable(err error) bool {
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Retriable
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kgo.ErrClientClosed) == false
+}
+
+// commandVersion is the version of the command record format this server writes. A record of a
+// newer version is skipped with an error in the log.
+const commandVersion = 1
+
+// command is one record of the command topic: a statement and the properties it was issued with.
+// The record's key is unique per command, so compaction never removes one.
+type command struct {
+	Version    int               `json:"version"`
+	Statement  string            `json:"statement"`
+	Properties map[string]string `json:"properties,omitempty"`
+}
+
+// commandResult is what applying a command did.
+type commandResult struct {
+	message string
+	queryID string
+	err     error
+}
+
+// appendCommand appends c to the command log and waits until the runner has applied it.
+func (e *Engine) appendCommand(ctx context.Context, c command) (int64, commandResult, error) {
+	c.Version = commandVersion
+	val, err := json.Marshal(c)
+	if err != nil {
+		return 0, commandResult{}, err
+	}
+	var kb [16]byte
+	_, _ = rand.Read(kb[:])
+	rec := &kgo.Record{Topic: e.commandTopic, Partition: 0, Key: []byte(hex.EncodeToString(kb[:])), Value: val}
+	if err := e.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		return 0, commandResult{}, fmt.Errorf("engine: could not write to the command topic: %w", err)
+	}
+	off := rec.Offset
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for e.mu.applied <= off && !e.mu.closed {
+		if ctx.Err() != nil {
+			return off, commandResult{}, ctx.Err()
+		}
+		e.mu.cond.Wait()
+	}
+	if e.mu.applied <= off {
+		return off, commandResult{}, ErrClosed
+	}
+	r := e.mu.results[off]
+	delete(e.mu.results, off)
+	return off, r, nil
+}
+
+// waitApplied waits until every command written before now has been applied, so a statement sees
+// the effect of statements that other requests (or other servers) have had accepted.
+func (e *Engine) waitApplied(ctx context.Context) error {
+	offs, err := e.adm.ListEndOffsets(ctx, e.commandTopic)
+	if err != nil {
+		return err
+	}
+	o, ok := offs.Lookup(e.commandTopic, 0)
+	if !ok || o.Err != nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for e.mu.applied < o.Offset && !e.mu.closed && ctx.Err() == nil {
+		e.mu.cond.Wait()
+	}
+	return ctx.Err()
+}
+
+// runCommands replays the command log, starts the queries it leaves running, then applies new
+// commands as they come. It is the only goroutine that changes the metastore and the query set.
+func (e *Engine) runCommands(ctx context.Context) error {
+	ends, err := e.adm.ListEndOffsets(ctx, e.commandTopic)
+	if err != nil {
+		return fmt.Errorf("engine: command topic: %w", err)
+	}
+	end := int64(0)
+	if o, ok := ends.Lookup(e.commandTopic, 0); ok && o.Err == nil {
+		end = o.Offset
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.bootstrap...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{e.commandTopic: {0: kgo.NewOffset().AtStart()}}),
+		kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	defer cl.Close()
+	// Wake waiters when ctx ends.
+	stop := context.AfterFunc(ctx, func() {
+		e.mu.Lock()
+		e.mu.cond.Broadcast()
+		e.mu.Unlock()
+	})
+	defer stop()
+	replaying := end > 0
+	if !replaying {
+		e.markReady(0)
+	}
+	started := time.Now()
+	for {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			e.log.Warn("reading the command topic", "topic", t, "partition", p, "err", err)
+		})
+		fs.EachRecord(func(r *kgo.Record) {
+			res := e.applyRecord(ctx, r, replaying)
+			e.mu.Lock()
+			e.mu.results[r.Offset] = res
+			e.mu.applied = r.Offset + 1
+			e.mu.cond.Broadcast()
+			e.mu.Unlock()
+			if replaying && r.Offset+1 >= end {
+				replaying = false
+				e.startQueries()
+				e.markReady(time.Since(started))
+			}
+		})
+	}
+}
+
+func (e *Engine) markReady(took time.Duration) {
+	e.mu.Lock()
+	n := len(e.mu.queries)
+	e.mu.Unlock()
+	e.log.Info("engine ready", "service_id", e.cfg.serviceID, "command_topic", e.commandTopic, "queries", n, "replay", took.Round(time.Millisecond))
+	close(e.ready)
+}
+
+// applyRecord decodes and applies one command record. A record that cannot be decoded is skipped
+// with an error in the log: a crash loop on one bad record would stop every server of the service.
+func (e *Engine) applyRecord(ctx context.Context, r *kgo.Record, replaying bool) commandResult {
+	if r.Value == nil {
+		return commandResult{}
+	}
+	var c command
+	if err := json.Unmarshal(r.Value, &c); err != nil {
+		e.log.Error("skipping a command record that cannot be decoded", "offset", r.Offset, "err", err)
+		return commandResult{err: fmt.Errorf("engine: corrupt command record at offset %d: %w", r.Offset, err)}
+	}
+	if c.Version > commandVersion {
+		e.log.Error("skipping a command of a newer version", "offset", r.Offset, "version", c.Version)
+		return commandResult{err: fmt.Errorf("engine: command at offset %d has version %d; this server reads up to %d", r.Offset, c.Version, commandVersion)}
+	}
+	res := e.apply(ctx, r.Offset, c, replaying)
+	if res.err != nil {
+		e.log.Warn("command failed", "offset", r.Offset, "statement", c.Statement, "err", res.err)
+	}
+	return res
+}

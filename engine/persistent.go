@@ -1,0 +1,314 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/runtime"
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/planner"
+)
+
+// materializedStore is the store of a table-producing query that pull queries read.
+const materializedStore = "KSQL-MATERIALIZED"
+
+// persistentQuery is a running (or failed) CREATE ... AS SELECT or INSERT INTO ... SELECT.
+type persistentQuery struct {
+	id        string
+	statement string
+	sink      *analyzer.Source
+	sources   []string
+	kind      string // PERSISTENT
+	props     map[string]string
+	// windowSize is the window size of a windowed sink, in milliseconds (0 for session windows).
+	windowSize int64
+	topo       *runtime.Topology
+	plan       *planner.Plan
+
+	mu struct {
+		sync.Mutex
+		app    *runtime.App
+		state  string // RUNNING, ERROR, PENDING, TERMINATED
+		err    error
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+}
+
+func (q *persistentQuery) State() (string, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.mu.state, q.mu.err
+}
+
+func (q *persistentQuery) app() *runtime.App {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.mu.app
+}
+
+// queryID names a persistent query as ksqlDB does: CSAS_<SINK>_<n>, CTAS_<SINK>_<n> or INSERTQUERY_<n>,
+// n being the offset of its command, so every server names it alike.
+func queryID(pq *analyzer.PersistentQuery, offset int64) string {
+	n := strconv.FormatInt(offset, 10)
+	switch {
+	case pq.Insert:
+		return "INSERTQUERY_" + n
+	case pq.Sink.Kind == parser.Table:
+		return "CTAS_" + pq.Sink.Name + "_" + n
+	default:
+		return "CSAS_" + pq.Sink.Name + "_" + n
+	}
+}
+
+// compile lowers pq onto a topology of its own, materializing a table sink for pull queries.
+func compile(pq *analyzer.PersistentQuery) (*runtime.Topology, *planner.Plan, error) {
+	plan, err := planner.Build(pq)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := dsl.NewBuilder()
+	env := planner.NewEnv(b)
+	env.Materialize = materializedStore
+	if err := env.Lower(plan); err != nil {
+		return nil, nil, err
+	}
+	topo, err := b.Build()
+	if err != nil {
+		return nil, nil, err
+	}
+	return topo, plan, nil
+}
+
+// newPersistentQuery compiles pq. It does not start it.
+func (e *Engine) newPersistentQuery(id, statement string, pq *analyzer.PersistentQuery, props map[string]string) (*persistentQuery, error) {
+	topo, plan, err := compile(pq)
+	if err != nil {
+		return nil, err
+	}
+	q := &persistentQuery{id: id, statement: statement, sink: pq.Sink, kind: "PERSISTENT", props: props, topo: topo, plan: plan}
+	for _, s := range pq.Query.Sources {
+		q.sources = append(q.sources, s.Source.Name)
+	}
+	if w := pq.Query.Window; w != nil && w.Kind != parser.Session {
+		q.windowSize = w.Size.Millis()
+	} else if first := pq.Query.Sources[0].Source; first.Window != "" && pq.Sink.Window != "" {
+		q.windowSize = windowSize(first)
+	}
+	q.mu.state = "PENDING"
+	return q, nil
+}
+
+// windowSize is the window size of a windowed source in milliseconds, from its WINDOW_SIZE property or
+// the query that writes it.
+func windowSize(src *analyzer.Source) int64 {
+	if ws, ok := src.Props["WINDOW_SIZE"]; ok {
+		var n int64
+		var unit string
+		fmt.Sscanf(ws, "%d %s", &n, &unit)
+		return parser.Duration{N: n, Unit: strings.ToUpper(unit)}.Millis()
+	}
+	return 0
+}
+
+// runtimeOpts are the options of a query's App: its properties on top of the server's.
+func (e *Engine) runtimeOpts(appID, stateDir string, props map[string]string) []runtime.Opt {
+	opts := []runtime.Opt{
+		runtime.ApplicationID(appID),
+		runtime.Bootstrap(e.cfg.bootstrap...),
+		runtime.StateDir(stateDir),
+		runtime.Logger(e.log.With("app", appID)),
+		runtime.CommitInterval(e.cfg.commitInterval),
+		runtime.SessionTimeout(e.cfg.sessionTimeout),
+		runtime.ProcessingLogTopic(e.plogTopic),
+		runtime.ReplicationFactor(e.cfg.replication),
+	}
+	if e.cfg.sessionTimeout < 10*time.Second {
+		opts = append(opts, runtime.HeartbeatInterval(e.cfg.sessionTimeout/5))
+	}
+	if v := property(props, e.cfg.props, "commit.interval.ms"); v != "" {
+		if ms, err := strconv.Atoi(v); err == nil && ms >= 0 {
+			opts = append(opts, runtime.CommitInterval(time.Duration(ms)*time.Millisecond))
+		}
+	}
+	reset := kgo.NewOffset().AtEnd()
+	if strings.EqualFold(property(props, e.cfg.props, "auto.offset.reset"), "earliest") {
+		reset = kgo.NewOffset().AtStart()
+	}
+	opts = append(opts, runtime.ClientOpts(kgo.ConsumeResetOffset(reset)))
+	return opts
+}
+
+// property looks a query property up in the statement's properties, then the server's, with or
+// without ksqlDB's "ksql.streams." prefix.
+func property(stmt, server map[string]string, name string) string {
+	for _, m := range []map[string]string{stmt, server} {
+		for _, k := range []string{name, "ksql.streams." + name} {
+			if v, ok := m[k]; ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// startQuery runs q's App in the background until the engine stops or the query is terminated.
+func (e *Engine) startQuery(q *persistentQuery) {
+	app, err := runtime.New(q.topo, e.runtimeOpts(e.appID(q.id), e.queryDir(q.id), q.props)...)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err != nil {
+		q.mu.state, q.mu.err = "ERROR", err
+		e.log.Error("query failed to start", "query", q.id, "err", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	q.mu.app, q.mu.cancel, q.mu.state, q.mu.done = app, cancel, "RUNNING", make(chan struct{})
+	done := q.mu.done
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer close(done)
+		err := app.Run(ctx)
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			q.mu.state, q.mu.err = "ERROR", err
+			e.log.Error("query stopped with an error", "query", q.id, "err", err)
+			e.metrics.queryErrors.Inc()
+			return
+		}
+		if q.mu.state == "RUNNING" {
+			q.mu.state = "TERMINATED"
+		}
+	}()
+}
+
+// stop stops q's App and waits for it; it keeps the query's state unless drop is set.
+func (e *Engine) stopQuery(q *persistentQuery, drop bool) {
+	q.mu.Lock()
+	cancel, done := q.mu.cancel, q.mu.done
+	q.mu.state = "TERMINATED"
+	q.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+	if drop {
+		if err := os.RemoveAll(e.queryDir(q.id)); err != nil {
+			e.log.Warn("removing a terminated query's state", "query", q.id, "err", err)
+		}
+		ctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+		defer c()
+		if _, err := e.adm.DeleteGroup(ctx, e.appID(q.id)); err != nil {
+			e.log.Debug("deleting a terminated query's group", "query", q.id, "err", err)
+		}
+	}
+}
+
+// startQueries starts every registered query that is not running (after the replay).
+func (e *Engine) startQueries() {
+	e.mu.Lock()
+	var qs []*persistentQuery
+	for _, id := range e.mu.order {
+		qs = append(qs, e.mu.queries[id])
+	}
+	e.mu.Unlock()
+	for _, q := range qs {
+		if st, _ := q.State(); st == "PENDING" {
+			e.startQuery(q)
+		}
+	}
+}
+
+// stopQueries stops every query, keeping their state: the engine is stopping.
+func (e *Engine) stopQueries() {
+	e.mu.Lock()
+	var qs []*persistentQuery
+	for _, q := range e.mu.queries {
+		qs = append(qs, q)
+	}
+	var ps []*pushQuery
+	for _, p := range e.mu.transient {
+		ps = append(ps, p)
+	}
+	e.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, q := range qs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q.mu.Lock()
+			cancel, done := q.mu.cancel, q.mu.done
+			q.mu.Unlock()
+			if cancel != nil {
+				cancel()
+				<-done
+			}
+		}()
+	}
+	for _, p := range ps {
+		p.close()
+	}
+	wg.Wait()
+}
+
+// queriesOf returns the ids of the queries reading and writing source name, sorted.
+func (e *Engine) queriesOf(name string) (readers, writers []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.queriesOfLocked(name)
+}
+
+// REQUIRES: e.mu is held.
+func (e *Engine) queriesOfLocked(name string) (readers, writers []string) {
+	for id, q := range e.mu.queries {
+		if q.sink.Name == name {
+			writers = append(writers, id)
+		}
+		for _, s := range q.sources {
+			if s == name {
+				readers = append(readers, id)
+				break
+			}
+		}
+	}
+	sort.Strings(readers)
+	sort.Strings(writers)
+	return readers, writers
+}
+
+// queryList returns the persistent queries in creation order.
+func (e *Engine) queryList() []*persistentQuery {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*persistentQuery, 0, len(e.mu.order))
+	for _, id := range e.mu.order {
+		out = append(out, e.mu.queries[id])
+	}
+	return out
+}
+
+// tableQuery returns the query that materializes table name, if any.
+func (e *Engine) tableQuery(name string) *persistentQuery {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, id := range e.mu.order {
+		q := e.mu.queries[id]
+		if q.sink.Name == name && q.sink.Kind == parser.Table && !strings.HasPrefix(id, "INSERTQUERY_") {
+			return q
+		}
+	}
+	return nil
+}

@@ -1,0 +1,535 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/runtime"
+	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/planner"
+	"github.com/seichedb/seiche/sql/types"
+)
+
+// Row is one result row of a query; Tombstone marks a table row's deletion (its non-key columns are
+// null).
+type Row struct {
+	Values    types.Row
+	Tombstone bool
+}
+
+// QueryRequest is a /query or /query-stream request.
+type QueryRequest struct {
+	SQL              string
+	Properties       map[string]string
+	SessionVariables map[string]string
+}
+
+// Result is a running or finished query's output. Rows is closed when the query ends: at its
+// LIMIT (Limited), at its end (pull queries), or after Close; Err then says why, nil for a normal end.
+type Result struct {
+	ID      string
+	Pull    bool
+	Columns []types.Column
+	// Schema is the header schema text: "`ID` STRING KEY, `COUNT` BIGINT".
+	Schema string
+	Rows   <-chan Row
+	// Limited is set before Rows closes when the query stopped at its LIMIT.
+	Limited bool
+
+	mu    sync.Mutex
+	err   error
+	close func()
+}
+
+// Err returns the error that ended the query, if any; call it after Rows is closed.
+func (r *Result) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Close stops the query and releases everything it holds; it is idempotent and waits for the query's
+// goroutines.
+func (r *Result) Close() {
+	if r.close != nil {
+		r.close()
+	}
+}
+
+// Query starts a query statement (SELECT or PRINT): a push query (EMIT CHANGES) runs until its limit
+// or Close; a pull query is answered at once.
+func (e *Engine) Query(ctx context.Context, req QueryRequest) (*Result, error) {
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	ps := parser.Parser{Vars: req.SessionVariables}
+	parsed, err := ps.ParseScript(req.SQL)
+	if err != nil {
+		return nil, err
+	}
+	if len(parsed) != 1 {
+		return nil, &StatementError{Code: codeBadStatement, Message: fmt.Sprintf("Expected exactly one KSQL statement; found %d instead", len(parsed))}
+	}
+	props := map[string]string{}
+	for k, v := range req.Properties {
+		props[k] = v
+	}
+	p := parsed[0]
+	if pr, ok := p.Statement.(*parser.Print); ok {
+		return e.print(ctx, pr, props)
+	}
+	qs, ok := p.Statement.(*parser.QueryStatement)
+	if !ok {
+		return nil, &StatementError{Code: codeBadStatement, Message: "The following statement types should be issued to the '/ksql' endpoint: " + p.Text}
+	}
+	an, err := e.analyzerFor(props).Analyze(qs, p.Text)
+	if err != nil {
+		return nil, err
+	}
+	tq, ok := an.(*analyzer.TransientQuery)
+	if !ok {
+		return nil, &StatementError{Code: codeBadStatement, Message: "not a query: " + p.Text}
+	}
+	if tq.Query.Emit == parser.EmitChanges || tq.Query.Emit == parser.EmitFinal {
+		return e.push(p.Text, tq.Query, props)
+	}
+	e.metrics.pullQueries.Inc()
+	return e.pull(ctx, tq.Query)
+}
+
+// pushQuery is a running transient push query.
+type pushQuery struct {
+	id, statement string
+	cancel        context.CancelFunc
+	done          chan struct{}
+	dir           string
+}
+
+func (p *pushQuery) close() {
+	p.cancel()
+	<-p.done
+}
+
+func (e *Engine) pushQueries() []*pushQuery {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*pushQuery, 0, len(e.mu.transient))
+	for _, p := range e.mu.transient {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// outputRow puts a result's key and value rows back in the order of the output schema.
+func outputRow(out *types.Schema, key, val types.Row) types.Row {
+	row := make(types.Row, len(out.Columns))
+	ki, vi := 0, 0
+	for i, c := range out.Columns {
+		if c.Namespace == types.NamespaceKey {
+			if ki < len(key) {
+				row[i] = key[ki]
+			}
+			ki++
+		} else {
+			if vi < len(val) {
+				row[i] = val[vi]
+			}
+			vi++
+		}
+	}
+	return row
+}
+
+// pushSchema renders a push query's columns: without KEY markers, as ksqlDB's push query headers.
+func pushSchema(out *types.Schema) string {
+	var b strings.Builder
+	for i, c := range out.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("`" + c.Name + "` " + c.Type.String())
+	}
+	return b.String()
+}
+
+// push starts a transient push query: an App of its own, with a unique application id, that emits
+// rows to the result until its LIMIT or Close.
+func (e *Engine) push(text string, q *analyzer.Query, props map[string]string) (*Result, error) {
+	id := "transient_" + strings.ReplaceAll(q.Sources[0].Source.Name, "`", "") + "_" + randomID()
+	rows := make(chan Row, 64)
+	ctx, cancel := context.WithCancel(e.ctx)
+	res := &Result{ID: id, Columns: q.Output.Columns, Schema: pushSchema(q.Output), Rows: rows}
+	var sent int64
+	emit := func(em planner.Emitted) error {
+		if q.Limit >= 0 && sent >= q.Limit {
+			return nil
+		}
+		r := Row{Values: outputRow(q.Output, em.Key, em.Value), Tombstone: em.Value == nil}
+		select {
+		case rows <- r:
+		case <-ctx.Done():
+			return nil
+		}
+		e.metrics.pushRows.Inc()
+		sent++
+		if q.Limit >= 0 && sent >= q.Limit {
+			res.mu.Lock()
+			res.Limited = true
+			res.mu.Unlock()
+			cancel()
+		}
+		return nil
+	}
+	plan, err := planner.BuildTransient(q, emit)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	b := dsl.NewBuilder()
+	if err := planner.NewEnv(b).Lower(plan); err != nil {
+		cancel()
+		return nil, err
+	}
+	topo, err := b.Build()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(e.transientDir(), id+"-")
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	appID := "_seiche-" + e.cfg.serviceID + "-" + id
+	opts := e.runtimeOpts(appID, dir, props)
+	opts = append(opts, runtime.CommitInterval(time.Hour), runtime.SessionTimeout(6*time.Second), runtime.HeartbeatInterval(time.Second))
+	app, err := runtime.New(topo, opts...)
+	if err != nil {
+		cancel()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	pq := &pushQuery{id: id, statement: text, cancel: cancel, done: make(chan struct{}), dir: dir}
+	e.mu.Lock()
+	e.mu.transient[id] = pq
+	e.mu.Unlock()
+	e.metrics.pushQueries.Inc()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer close(pq.done)
+		err := app.Run(ctx)
+		cancel()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			res.mu.Lock()
+			res.err = err
+			res.mu.Unlock()
+		}
+		close(rows)
+		e.releasePush(pq, appID)
+	}()
+	var once sync.Once
+	res.close = func() {
+		once.Do(func() {
+			cancel()
+			// Drain so a task blocked on a full channel can stop.
+			for range rows {
+			}
+			<-pq.done
+		})
+	}
+	return res, nil
+}
+
+// releasePush removes what a finished push query leaves: its state directory and consumer group.
+func (e *Engine) releasePush(p *pushQuery, appID string) {
+	e.mu.Lock()
+	delete(e.mu.transient, p.id)
+	e.mu.Unlock()
+	e.metrics.pushQueries.Dec()
+	if err := os.RemoveAll(p.dir); err != nil {
+		e.log.Warn("removing a push query's state", "dir", p.dir, "err", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = e.adm.DeleteGroup(ctx, appID)
+}
+
+// pullRow is a source row read for a pull query.
+type pullRow struct {
+	key, value []byte
+	ts         int64
+	partition  int32
+	offset     int64
+}
+
+// pull answers a pull query from the materialized store of the table it reads, or by scanning the
+// topic of the stream it reads.
+func (e *Engine) pull(ctx context.Context, q *analyzer.Query) (*Result, error) {
+	if len(q.Sources) != 1 || len(q.Joins) > 0 {
+		return nil, &StatementError{Code: codeBadStatement, Message: "Pull queries don't support JOIN clauses."}
+	}
+	if q.Aggregating() {
+		return nil, &StatementError{Code: codeBadStatement, Message: "Pull queries don't support GROUP BY clauses."}
+	}
+	src := q.Sources[0].Source
+	ev, err := newRowEvaluator(src, q)
+	if err != nil {
+		return nil, err
+	}
+	var rows []pullRow
+	if src.Kind == parser.Table {
+		tq := e.tableQuery(src.Name)
+		if tq == nil {
+			return nil, &StatementError{Code: codeBadStatement, Message: fmt.Sprintf("The `%s` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queryable for more info.\nAdd EMIT CHANGES if you intended to issue a push query.", src.Name, src.Name, src.Name)}
+		}
+		ev.windowSize = tq.windowSize
+		rows, err = e.readMaterialized(tq, ev)
+	} else {
+		rows, err = e.scanTopic(ctx, src.Topic)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan Row, len(rows))
+	var n int64
+	for _, r := range rows {
+		if q.Limit >= 0 && n >= q.Limit {
+			break
+		}
+		row, ok, err := ev.eval(r)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out <- Row{Values: row}
+			n++
+		}
+	}
+	close(out)
+	return &Result{ID: "query_" + randomID(), Pull: true, Columns: q.Output.Columns, Schema: q.Output.String(), Rows: out}, nil
+}
+
+// readMaterialized reads every row of a table query's store on this server, partition by partition.
+func (e *Engine) readMaterialized(tq *persistentQuery, ev *rowEvaluator) ([]pullRow, error) {
+	app := tq.app()
+	if app == nil {
+		st, err := tq.State()
+		return nil, fmt.Errorf("query %s is not running (%s): %v", tq.id, st, err)
+	}
+	stores, err := app.LocalStores(materializedStore)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]int32, 0, len(stores))
+	for p := range stores {
+		parts = append(parts, p)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	var rows []pullRow
+	for _, p := range parts {
+		if kb, ok := ev.lookupKey(); ok {
+			v, ts, found, err := stores[p].Get(kb)
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				rows = append(rows, pullRow{key: kb, value: v, ts: ts, partition: p})
+			}
+			continue
+		}
+		err := stores[p].Scan(nil, nil, func(k, v []byte, ts int64) bool {
+			rows = append(rows, pullRow{key: append([]byte(nil), k...), value: append([]byte(nil), v...), ts: ts, partition: p})
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}
+
+// scanTopic reads a topic from its start to the end offsets it has now: a pull query on a stream.
+func (e *Engine) scanTopic(ctx context.Context, topic string) ([]pullRow, error) {
+	ends, err := e.adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	starts, err := e.adm.ListStartOffsets(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	want := map[int32]int64{}
+	offsets := map[int32]kgo.Offset{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			if s, ok := starts.Lookup(topic, o.Partition); ok && s.Offset < o.Offset {
+				want[o.Partition] = o.Offset
+				offsets[o.Partition] = kgo.NewOffset().AtStart()
+			}
+		}
+	})
+	if len(want) == 0 {
+		return nil, nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.bootstrap...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var rows []pullRow
+	for len(want) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("scanning %s: %w", topic, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			end, ok := want[r.Partition]
+			if !ok || r.Offset >= end {
+				return
+			}
+			rows = append(rows, pullRow{key: r.Key, value: r.Value, ts: r.Timestamp.UnixMilli(), partition: r.Partition, offset: r.Offset})
+			if r.Offset+1 >= end {
+				delete(want, r.Partition)
+			}
+		})
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].partition < rows[j].partition })
+	return rows, nil
+}
+
+// rowEvaluator turns stored records into a pull query's Input rows and evaluates WHERE and the
+// projection over them.
+type rowEvaluator struct {
+	src        *analyzer.Source
+	q          *analyzer.Query
+	keys, vals interface {
+		Deserialize([]byte) (types.Row, error)
+	}
+	keyPos, valPos []int
+	windowSize     int64
+	key            []byte // the serialized key of a single-key lookup, if WHERE is one
+	hasKey         bool
+}
+
+func newRowEvaluator(src *analyzer.Source, q *analyzer.Query) (*rowEvaluator, error) {
+	ks, err := planner.KeySerde(src)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := planner.ValueSerde(src)
+	if err != nil {
+		return nil, err
+	}
+	ev := &rowEvaluator{src: src, q: q, keys: ks, vals: vs}
+	for i, c := range src.Schema.Columns {
+		switch c.Namespace {
+		case types.NamespaceKey:
+			ev.keyPos = append(ev.keyPos, i)
+		case types.NamespaceHeader:
+		default:
+			ev.valPos = append(ev.valPos, i)
+		}
+	}
+	return ev, nil
+}
+
+// lookupKey returns the serialized key when the query is a lookup of one key.
+func (ev *rowEvaluator) lookupKey() ([]byte, bool) { return ev.key, ev.hasKey }
+
+func (ev *rowEvaluator) eval(r pullRow) (types.Row, bool, error) {
+	kb := r.key
+	var wstart, wend int64
+	windowed := ev.src.Window != ""
+	if windowed && kb != nil {
+		if ev.src.Window == "SESSION" && len(kb) >= 16 {
+			wend = int64(binary.BigEndian.Uint64(kb[len(kb)-16:]))
+			wstart = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
+			kb = kb[:len(kb)-16]
+		} else if len(kb) >= 8 {
+			wstart = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
+			wend = wstart + ev.windowSize
+			kb = kb[:len(kb)-8]
+		}
+	}
+	key, err := ev.keys.Deserialize(kb)
+	if err != nil {
+		return nil, false, nil // a record a query could not read either
+	}
+	if r.value == nil {
+		return nil, false, nil
+	}
+	val, err := ev.vals.Deserialize(r.value)
+	if err != nil || val == nil {
+		return nil, false, nil
+	}
+	n := len(ev.src.Schema.Columns)
+	width := n + 3
+	if windowed {
+		width += 2
+	}
+	row := make(types.Row, width)
+	for i, pos := range ev.keyPos {
+		if i < len(key) {
+			row[pos] = key[i]
+		}
+	}
+	for i, pos := range ev.valPos {
+		if i < len(val) {
+			row[pos] = val[i]
+		}
+	}
+	row[n], row[n+1], row[n+2] = r.ts, r.partition, r.offset
+	if windowed {
+		row[n+3], row[n+4] = wstart, wend
+	}
+	if ev.q.Where != nil {
+		v, err := ev.q.Where.Eval(row)
+		if err != nil {
+			return nil, false, nil
+		}
+		if !types.IsTrue(v) {
+			return nil, false, nil
+		}
+	}
+	out := make(types.Row, len(ev.q.Projection))
+	for i, p := range ev.q.Projection {
+		v, err := p.Expr.Eval(row)
+		if err != nil {
+			return nil, false, err
+		}
+		out[i] = v
+	}
+	return out, true, nil
+}
+
+// removeTransientDirs clears push-query state left by a previous process that died.
+func (e *Engine) removeTransientDirs() {
+	_ = os.RemoveAll(filepath.Join(e.cfg.dataDir, "transient"))
+}
