@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/seichedb/seiche/sql/analyzer"
@@ -202,7 +203,15 @@ func (e *Engine) insertValues(ctx context.Context, s *analyzer.InsertValues) err
 		}
 	}
 	rec := &kgo.Record{Topic: s.Target.Topic, Key: kb, Value: vb, Timestamp: time.UnixMilli(ts)}
-	if err := e.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+	err = e.cl.ProduceSync(ctx, rec).FirstErr()
+	if errors.Is(err, kerr.UnknownTopicID) || errors.Is(err, kerr.UnknownTopicOrPartition) {
+		// The topic was deleted and created again since the client last saw it: forget what the client
+		// knows of it and try once more.
+		e.cl.PurgeTopicsFromClient(s.Target.Topic)
+		rec.Partition = 0
+		err = e.cl.ProduceSync(ctx, rec).FirstErr()
+	}
+	if err != nil {
 		return fmt.Errorf("Failed to insert values into '%s'. %v", s.Target.Name, err)
 	}
 	return nil

@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+
+	"github.com/seichedb/seiche/engine"
+	"github.com/seichedb/seiche/engine/resttest"
+)
+
+// runRESTTests runs ksqlDB REST test files against an embedded server in a temporary directory,
+// one case at a time (the runner empties the server between cases).
+func runRESTTests(ctx context.Context, out io.Writer, path string, re *regexp.Regexp, verbose bool, sum *testSummary) error {
+	cases, err := resttest.Load(path)
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "seiche-rest-test-")
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	srv, err := engine.StartEmbedded(engine.EmbeddedConfig{DataDir: dir, Opts: engine.TestOpts()})
+	if err != nil {
+		return fmt.Errorf("test: start an embedded server: %w", err)
+	}
+	defer srv.Close()
+	target := resttest.Target{HTTP: srv.URL, Bootstrap: srv.Bootstrap}
+	for _, c := range cases {
+		if re != nil && !re.MatchString(c.ID) && !re.MatchString(c.Name) {
+			continue
+		}
+		r := resttest.Run(ctx, target, c)
+		sum.reportStatus(out, c.ID, r.Status.String(), r.Reason, r.Detail, verbose)
+	}
+	return nil
+}
