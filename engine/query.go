@@ -50,6 +50,8 @@ type Result struct {
 	Rows   <-chan Row
 	// Limited is set before Rows closes when the query stopped at its LIMIT.
 	Limited bool
+	// scan marks a pull query over a stream, which ends with a final message as a push query does.
+	scan bool
 
 	mu    sync.Mutex
 	err   error
@@ -331,7 +333,14 @@ func (e *Engine) pull(ctx context.Context, q *analyzer.Query) (*Result, error) {
 		}
 	}
 	close(out)
-	return &Result{ID: "query_" + randomID(), Pull: true, Columns: q.Output.Columns, Schema: q.Output.String(), Rows: out}, nil
+	res := &Result{ID: "query_" + randomID(), Pull: true, Columns: q.Output.Columns, Schema: pullSchema(src, q.Output), Rows: out}
+	if src.Kind == parser.Stream {
+		// A scan of a stream ends like a push query that ran out of input: ksqlDB's "Query Completed",
+		// or "Limit Reached" when its LIMIT cut it.
+		res.Schema, res.scan = pushSchema(q.Output), true
+		res.Limited = q.Limit >= 0 && n >= q.Limit
+	}
+	return res, nil
 }
 
 // readMaterialized reads every row of a table query's store on this server, partition by partition.
@@ -532,4 +541,20 @@ func (ev *rowEvaluator) eval(r pullRow) (types.Row, bool, error) {
 // removeTransientDirs clears push-query state left by a previous process that died.
 func (e *Engine) removeTransientDirs() {
 	_ = os.RemoveAll(filepath.Join(e.cfg.dataDir, "transient"))
+}
+
+// pullSchema renders a pull query's columns, key columns marked KEY, and for a windowed source the
+// window bounds too: they are part of each row's key.
+func pullSchema(src *analyzer.Source, out *types.Schema) string {
+	var b strings.Builder
+	for i, c := range out.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("`" + c.Name + "` " + c.Type.String())
+		if c.Namespace == types.NamespaceKey || (src.Window != "" && (c.Name == "WINDOWSTART" || c.Name == "WINDOWEND")) {
+			b.WriteString(" KEY")
+		}
+	}
+	return b.String()
 }

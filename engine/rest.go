@@ -346,7 +346,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) {
 					fmt.Fprintf(&b, ",\n{\"errorMessage\":%s}", mustJSON(errorBody(codeServerError, err.Error(), "", nil)))
 				} else if res.Limited {
 					b.WriteString(",\n{\"finalMessage\":\"Limit Reached\"}")
-				} else if !res.Pull {
+				} else if !res.Pull || res.scan {
 					b.WriteString(",\n{\"finalMessage\":\"Query Completed\"}")
 				}
 				b.WriteString("]\n")

@@ -490,7 +490,10 @@ func (qa *queryAnalysis) expandStar(it parser.SelectItem) ([]parser.SelectItem, 
 		if it.Kind == parser.SelectSourceStar && s.Alias != it.Source.Name {
 			continue
 		}
-		for _, c := range s.Source.Schema.Columns {
+		// A transient query's * over a windowed source has the window bounds after the key columns, as
+		// ksqlDB's: they are part of the key of every row it returns.
+		windowBounds := !joined && qa.sink == "" && s.Source.Window != ""
+		for i, c := range s.Source.Schema.Columns {
 			q := parser.Ident{Name: s.Alias}
 			ref := &parser.ColumnRef{P: it.P, Qualifier: &q, Name: parser.Ident{Name: c.Name}}
 			item := parser.SelectItem{Kind: parser.SelectExpr, Expr: ref, P: it.P}
@@ -499,6 +502,14 @@ func (qa *queryAnalysis) expandStar(it parser.SelectItem) ([]parser.SelectItem, 
 				item.Alias = &alias
 			}
 			out = append(out, item)
+			last := i+1 == len(s.Source.Schema.Columns) || s.Source.Schema.Columns[i+1].Namespace != types.NamespaceKey
+			if windowBounds && c.Namespace == types.NamespaceKey && last {
+				for _, b := range []string{"WINDOWSTART", "WINDOWEND"} {
+					out = append(out, parser.SelectItem{Kind: parser.SelectExpr, P: it.P,
+						Expr: &parser.ColumnRef{P: it.P, Qualifier: &q, Name: parser.Ident{Name: b}}})
+				}
+				windowBounds = false
+			}
 		}
 	}
 	if it.Kind == parser.SelectSourceStar && out == nil {
