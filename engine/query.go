@@ -101,6 +101,11 @@ func (e *Engine) Query(ctx context.Context, req QueryRequest) (*Result, error) {
 	if !ok {
 		return nil, &StatementError{Code: codeBadStatement, Message: "The following statement types should be issued to the '/ksql' endpoint: " + p.Text}
 	}
+	if qs.Query.Emit == parser.EmitNone {
+		if err := checkPull(qs.Query); err != nil {
+			return nil, err
+		}
+	}
 	an, err := e.analyzerFor(props).Analyze(qs, p.Text)
 	if err != nil {
 		return nil, err
@@ -557,4 +562,49 @@ func pullSchema(src *analyzer.Source, out *types.Schema) string {
 		}
 	}
 	return b.String()
+}
+
+// pullHint ends the messages of what pull queries cannot do, as ksqlDB's.
+const pullHint = " See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query."
+
+// checkPull refuses what a pull query cannot do, with ksqlDB's messages: joins, windows, grouping, a
+// negative LIMIT, and ROWPARTITION or ROWOFFSET (a materialized row has no offset).
+func checkPull(q *parser.Query) error {
+	bad := func(msg string) error { return &StatementError{Code: codeBadStatement, Message: msg} }
+	switch {
+	case len(q.From.Joins) > 0:
+		return bad("Pull queries don't support JOIN clauses." + pullHint)
+	case q.Window != nil:
+		return bad("Pull queries don't support WINDOW clauses." + pullHint)
+	case len(q.GroupBy) > 0:
+		return bad("Pull queries don't support GROUP BY clauses." + pullHint)
+	case len(q.PartitionBy) > 0:
+		return bad("Pull queries don't support PARTITION BY clauses." + pullHint)
+	case q.Having != nil:
+		return bad("Pull queries don't support HAVING clauses." + pullHint)
+	case q.Limit < -1:
+		return bad("Pull queries don't support negative integers in the LIMIT clause. See https://cnfl.io/queries for more info.")
+	}
+	disallowed := func(e parser.Expr) []string {
+		var names []string
+		analyzer.Walk(e, func(x parser.Expr) {
+			if cr, ok := x.(*parser.ColumnRef); ok && (cr.Name.Name == "ROWPARTITION" || cr.Name.Name == "ROWOFFSET") {
+				names = append(names, "`"+cr.Name.Name+"`")
+			}
+		})
+		return names
+	}
+	var inSelect []string
+	for _, it := range q.Select {
+		if it.Expr != nil {
+			inSelect = append(inSelect, disallowed(it.Expr)...)
+		}
+	}
+	if len(inSelect) > 0 {
+		return bad("Pull queries don't support the following columns in SELECT clauses: " + strings.Join(inSelect, ", "))
+	}
+	if w := disallowed(q.Where); len(w) > 0 {
+		return bad("Pull queries don't support the following columns in WHERE clauses: " + strings.Join(w, ", "))
+	}
+	return nil
 }

@@ -377,6 +377,9 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 		return nil, sqlerr.New(sqlerr.SourceExists, s.P, "Cannot add %s '%s': A %s with the same name already exists",
 			strings.ToLower(s.Kind.String()), s.Name.Name, strings.ToLower(existing.Kind.String()))
 	}
+	if s.Query.Limit >= 0 {
+		return nil, sqlerr.New(sqlerr.Semantic, s.P, "CREATE %s AS SELECT statements don't support LIMIT clause.", s.Kind)
+	}
 	q, planErr, err := a.analyzeQuery(s.Query, s.Name.Name)
 	if err != nil {
 		return nil, err

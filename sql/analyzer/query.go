@@ -1224,3 +1224,6 @@ func (qa *queryAnalysis) freeColumns(e parser.Expr, skip func(parser.Expr) bool)
 	visit(e)
 	return cols, ok
 }
+
+// Walk calls fn for e and every expression below it, parents first.
+func Walk(e parser.Expr, fn func(parser.Expr)) { walk(e, fn) }
