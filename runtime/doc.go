@@ -29,6 +29,8 @@
 //     and its siblings still see it; a panic drops what was left of the record's processing.
 //   - Metrics on a per-application Prometheus registry: records processed, record errors, process
 //     latency, commit latency and consumer lag per task; rebalances and assigned tasks per instance.
+//   - Interactive queries (Kafka Streams' IQ): App.LocalStores hands out readers of the key-value
+//     stores of the instance's active tasks, usable from any goroutine (interactive.go).
 //   - TestDriver, the synchronous driver behind dsl/dsltest (Kafka Streams' TopologyTestDriver).
 //
 // # Processing guarantee
@@ -48,6 +50,10 @@
 // thread's mutex makes the two take turns otherwise, so a task is only ever touched by one goroutine
 // at a time (DESIGN.md's one owner, with a documented lock in place of a channel: franz-go calls the
 // callbacks synchronously and expects the commit done when they return).
+//
+// Interactive queries read a task's stores from other goroutines. They take turns with the task's
+// goroutine on a lock of the task (task.mu), which the driver holds around each batch of records,
+// punctuation, flush, commit and close, and a query around one read; see interactive.go.
 //
 // The group protocol is eager: a rebalance revokes everything, and tasks that come back to the same
 // thread resume with their processors and stores open. Restoring state runs inside the assign

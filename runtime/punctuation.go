@@ -62,6 +62,8 @@ func (t *task) punctuateWallClock() error {
 	if len(t.wallPunct) == 0 {
 		return nil
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	return t.punctuate(&t.wallPunct, t.wallClockTime())
 }
 

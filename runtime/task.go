@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -42,7 +43,8 @@ type collector interface {
 }
 
 // task runs one sub-topology for one partition number. Everything in it belongs to the goroutine
-// driving it (a stream thread, or the test driver's caller).
+// driving it (a stream thread, or the test driver's caller), except that interactive queries read
+// its stores under mu (interactive.go).
 type task struct {
 	id        TaskID
 	sh        *shared
@@ -75,6 +77,15 @@ type task struct {
 	wallPunct   []*schedule
 
 	tm *taskMetrics
+
+	// mu makes the goroutine driving the task and interactive queries take turns on the task's
+	// state: the driver holds it while it runs records, punctuators, flushes, commits or closes the
+	// task (processBatch, process, punctuateWallClock, flushState, commitState, close), a query
+	// while it reads one key or one chunk of a scan. closed is set by close.
+	mu struct {
+		sync.Mutex
+		closed bool
+	}
 }
 
 type patternSource struct {
@@ -200,6 +211,8 @@ func (t *task) sourceFor(topic string) rawSource {
 // process runs one consumed record through the task, then any stream-time punctuation it makes due.
 // A non-nil error is a *TaskError: the task must stop. The caller records the offset (consumed).
 func (t *task) process(r *kgo.Record) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	src := t.sourceFor(r.Topic)
 	if src == nil {
 		return &TaskError{Task: t.id, Err: fmt.Errorf("no source reads topic %s", r.Topic)}
@@ -209,6 +222,8 @@ func (t *task) process(r *kgo.Record) error {
 
 // processBatch runs records of one partition, in order, through the task.
 func (t *task) processBatch(topic string, recs []*kgo.Record) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	src := t.sourceFor(topic)
 	if src == nil {
 		return &TaskError{Task: t.id, Err: fmt.Errorf("no source reads topic %s", topic)}
@@ -305,6 +320,8 @@ func (t *task) flushState(ctx context.Context) error {
 	if t.stateTask == nil {
 		return nil
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if err := t.stateTask.Flush(ctx); err != nil {
 		return &TaskError{Task: t.id, Err: fmt.Errorf("flush state: %w", err)}
 	}
@@ -316,6 +333,8 @@ func (t *task) commitState(ctx context.Context) error {
 	if t.stateTask == nil {
 		return nil
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if err := t.stateTask.Commit(ctx); err != nil {
 		return &TaskError{Task: t.id, Err: fmt.Errorf("commit state: %w", err)}
 	}
@@ -324,6 +343,9 @@ func (t *task) commitState(ctx context.Context) error {
 
 // close closes processors and stores. Uncommitted state changes are discarded.
 func (t *task) close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mu.closed = true
 	var errs []error
 	for _, n := range t.nodes {
 		if err := n.close(); err != nil {

@@ -35,8 +35,11 @@ type thread struct {
 
 	// active holds the tasks the thread runs, for JoinGroupMetadata and App.Tasks; written with mu
 	// held, read anywhere.
-	active  atomic.Pointer[[]TaskID]
-	crashed atomic.Bool
+	active atomic.Pointer[[]TaskID]
+	// queryable holds the same tasks, for App.LocalStores: a task is readable by interactive
+	// queries while it is in the latest list. Written with mu held, read anywhere.
+	queryable atomic.Pointer[[]*task]
+	crashed   atomic.Bool
 
 	mu struct {
 		sync.Mutex
@@ -375,10 +378,13 @@ func (th *thread) closeAllLocked() {
 // REQUIRES: th.mu is held.
 func (th *thread) publishLocked() {
 	ids := make([]TaskID, 0, len(th.mu.tasks))
-	for id := range th.mu.tasks {
+	tasks := make([]*task, 0, len(th.mu.tasks))
+	for id, t := range th.mu.tasks {
 		ids = append(ids, id)
+		tasks = append(tasks, t)
 	}
 	sortTasks(ids)
+	th.queryable.Store(&tasks)
 	old := th.active.Swap(&ids)
 	th.app.metrics.assignedTasks.Add(float64(len(ids) - len(*old)))
 }

@@ -66,5 +66,7 @@
 //
 // A DB is safe for concurrent use; a Task and its stores and iterators belong to one goroutine,
 // the one driving the task (DESIGN.md: one goroutine drives a task; nothing else touches its
-// state). Reads from other goroutines (interactive queries) must go through that goroutine.
+// state). Reads from other goroutines (interactive queries) go through a KeyValueReader, whose
+// reads change nothing in the task, while the caller keeps the task's goroutine out (the runtime's
+// task lock): exclusion, not a second owner.
 package state
