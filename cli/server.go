@@ -71,7 +71,7 @@ properties such as ksql.streams.auto.offset.reset=earliest.`,
 					case k == "ksql.listeners" || k == "listeners.http":
 						err = set("http-listen", stripScheme(v))
 					case strings.HasPrefix(k, "ksql."):
-						engineProps[strings.TrimPrefix(k, "ksql.")] = v
+						engineProps[k] = v // as the engine and the analyzer look them up: ksql.streams.*, ksql.persistence.*
 					case strings.HasPrefix(k, "log."):
 						defaults[strings.TrimPrefix(k, "log.")] = v
 					default:

@@ -192,6 +192,8 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 func (e *Engine) run(ctx context.Context) error {
+	// Push queries live no longer than their process: what a killed one left is of no use.
+	e.removeTransientDirs()
 	if err := e.ensureInternalTopics(ctx); err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func stringVars(m map[string]any) map[string]string {
 }
 
 // Execute runs the statements of a /ksql request in order and returns one entity per statement that
-// has one. It stops at the first statement that fails.
+// has one. It runs none when the request does not parse, and stops at the first statement that fails.
 func (e *Engine) Execute(ctx context.Context, req Request) ([]Entity, *StatementError) {
 	select {
 	case <-e.ready:
@@ -78,6 +78,10 @@ func (e *Engine) Execute(ctx context.Context, req Request) ([]Entity, *Statement
 	props := stringProps(req.StreamsProperties)
 	ps := parser.Parser{Vars: stringVars(req.SessionVariables)}
 	parsed, perr := ps.ParseScript(req.KSQL)
+	if perr != nil {
+		// As ksqlDB, which parses the whole request first: a syntax error anywhere runs nothing.
+		return nil, &StatementError{Code: codeBadStatement, Message: perr.Error(), StatementText: req.KSQL}
+	}
 	var out []Entity
 	for _, p := range parsed {
 		ent, err := e.executeOne(ctx, p, props)
@@ -95,9 +99,6 @@ func (e *Engine) Execute(ctx context.Context, req Request) ([]Entity, *Statement
 		if ent != nil {
 			out = append(out, ent)
 		}
-	}
-	if perr != nil {
-		return out, &StatementError{Code: codeBadStatement, Message: perr.Error(), StatementText: req.KSQL, Entities: out}
 	}
 	return out, nil
 }
