@@ -105,9 +105,11 @@ func (c *conn) serve() {
 	default:
 		c.b.logger.Warn("closing connection", "remote", c.remote, "client_id", c.clientID, "err", err)
 	}
+	// The client is gone: cancel first, so that requests still waiting (long-polling fetches) end now
+	// rather than when their wait runs out, then let the writer drain.
+	c.cancel()
 	close(c.pending)
 	<-writerDone
-	c.cancel()
 	c.nc.Close()
 	c.b.removeConn(c)
 }

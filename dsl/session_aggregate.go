@@ -69,7 +69,7 @@ func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string
 		p.store, p.keys, p.aggs, p.windows = store, keys, aggs, win
 		return &p
 	}, in.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: sessionKind, listen: true, noOld: true, cache: sc.cacheBytes,
+	b.topo.AddStateStore(dslStore{name: store, kind: sessionKind, listen: true, cache: sc.cacheBytes,
 		retention: retention, unlogged: sc.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name, keys: sessionWindowedSerde[K]{keys: keys, grace: win.Gap + win.Grace}, values: aggs}
 }

@@ -65,7 +65,7 @@ func addSlidingAggregate[K, V, VA any](w *SlidingWindowedStream[K, V], proto *sl
 		p.store, p.keys, p.aggs, p.diff, p.grace = store, keys, aggs, win.TimeDifference.Milliseconds(), win.Grace.Milliseconds()
 		return &p
 	}, in.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, noOld: true, cache: sc.cacheBytes,
+	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, cache: sc.cacheBytes,
 		size: d, retention: retention, unlogged: sc.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name,
 		keys: timeWindowedSerde[K]{keys: keys, size: d.Milliseconds(), grace: win.Grace}, values: aggs}

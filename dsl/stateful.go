@@ -128,7 +128,6 @@ type dslStore struct {
 	retention time.Duration // window and session stores
 	dups      bool
 	unlogged  bool
-	noOld     bool // listen without old values (windowed aggregations: nothing downstream uses them)
 }
 
 func (s dslStore) Name() string { return s.name }
@@ -139,9 +138,8 @@ func (s dslStore) Open(ctx context.Context, t *state.Task) (state.Store, error) 
 	if s.listen {
 		slot = &flushSlot{}
 		opts = append(opts, state.OnFlush(slot.call))
-		if !s.noOld {
-			opts = append(opts, state.SendOldValues())
-		}
+		// Old values let a downstream table filter (a HAVING) delete what it passed before.
+		opts = append(opts, state.SendOldValues())
 		if s.cache > 0 {
 			opts = append(opts, state.Caching(s.cache))
 		}

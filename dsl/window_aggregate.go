@@ -66,7 +66,7 @@ func addWindowAggregate[K, V, VA any](w *TimeWindowedStream[K, V], op string, pr
 		p.store, p.keys, p.aggs, p.windows = store, keys, aggs, win
 		return &p
 	}, in.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, noOld: true, cache: sc.cacheBytes,
+	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, cache: sc.cacheBytes,
 		size: win.Size, retention: retention, unlogged: sc.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name, keys: timeWindowedSerde[K]{keys: keys, size: win.Size.Milliseconds(), grace: win.Grace}, values: aggs}
 }

@@ -151,30 +151,46 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// outputRow puts a result's key and value rows back in the order of the output schema.
-func outputRow(out *types.Schema, key, val types.Row) types.Row {
-	row := make(types.Row, len(out.Columns))
-	ki, vi := 0, 0
-	for i, c := range out.Columns {
-		if c.Namespace == types.NamespaceKey {
-			if ki < len(key) {
-				row[i] = key[ki]
-			}
-			ki++
-		} else {
-			if vi < len(val) {
-				row[i] = val[vi]
-			}
-			vi++
+// resultColumns are a transient query's columns in the order of its SELECT list (a persistent
+// query's schema has its key columns first; a transient query answers in the order asked).
+func resultColumns(q *analyzer.Query) []types.Column {
+	cols := make([]types.Column, len(q.Projection))
+	for i, p := range q.Projection {
+		cols[i] = types.Column{Name: p.Name, Type: p.Expr.Type}
+		if p.Key {
+			cols[i].Namespace = types.NamespaceKey
 		}
+	}
+	return cols
+}
+
+// outputRow puts a result's key and value rows (as the projection splits them: key columns in the
+// order of the output schema's key, value columns in SELECT order) back in SELECT order.
+func outputRow(q *analyzer.Query, key, val types.Row) types.Row {
+	row := make(types.Row, len(q.Projection))
+	keys := q.Output.Key()
+	vi := 0
+	for i, p := range q.Projection {
+		if p.Key {
+			for j, k := range keys {
+				if k.Name == p.Name && j < len(key) {
+					row[i] = key[j]
+				}
+			}
+			continue
+		}
+		if vi < len(val) {
+			row[i] = val[vi]
+		}
+		vi++
 	}
 	return row
 }
 
 // pushSchema renders a push query's columns: without KEY markers, as ksqlDB's push query headers.
-func pushSchema(out *types.Schema) string {
+func pushSchema(cols []types.Column) string {
 	var b strings.Builder
-	for i, c := range out.Columns {
+	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -189,13 +205,17 @@ func (e *Engine) push(text string, q *analyzer.Query, props map[string]string) (
 	id := "transient_" + strings.ReplaceAll(q.Sources[0].Source.Name, "`", "") + "_" + randomID()
 	rows := make(chan Row, 64)
 	ctx, cancel := context.WithCancel(e.ctx)
-	res := &Result{ID: id, Columns: q.Output.Columns, Schema: pushSchema(q.Output), Rows: rows}
+	cols := resultColumns(q)
+	res := &Result{ID: id, Columns: cols, Schema: pushSchema(cols), Rows: rows}
 	var sent int64
 	emit := func(em planner.Emitted) error {
 		if q.Limit >= 0 && sent >= q.Limit {
 			return nil
 		}
-		r := Row{Values: outputRow(q.Output, em.Key, em.Value), Tombstone: em.Value == nil}
+		if em.Value == nil && !q.IsTable {
+			return nil // a stream's record without a value: nothing to show
+		}
+		r := Row{Values: outputRow(q, em.Key, em.Value), Tombstone: em.Value == nil}
 		select {
 		case rows <- r:
 		case <-ctx.Done():
@@ -210,6 +230,12 @@ func (e *Engine) push(text string, q *analyzer.Query, props map[string]string) (
 			cancel()
 		}
 		return nil
+	}
+	if q.Limit == 0 {
+		close(rows)
+		cancel()
+		res.Limited = true
+		return res, nil
 	}
 	plan, err := planner.BuildTransient(q, emit)
 	if err != nil {
@@ -338,11 +364,12 @@ func (e *Engine) pull(ctx context.Context, q *analyzer.Query) (*Result, error) {
 		}
 	}
 	close(out)
-	res := &Result{ID: "query_" + randomID(), Pull: true, Columns: q.Output.Columns, Schema: pullSchema(src, q.Output), Rows: out}
+	cols := resultColumns(q)
+	res := &Result{ID: "query_" + randomID(), Pull: true, Columns: cols, Schema: pullSchema(src, cols), Rows: out}
 	if src.Kind == parser.Stream {
 		// A scan of a stream ends like a push query that ran out of input: ksqlDB's "Query Completed",
 		// or "Limit Reached" when its LIMIT cut it.
-		res.Schema, res.scan = pushSchema(q.Output), true
+		res.Schema, res.scan = pushSchema(cols), true
 		res.Limited = q.Limit >= 0 && n >= q.Limit
 	}
 	return res, nil
@@ -550,9 +577,9 @@ func (e *Engine) removeTransientDirs() {
 
 // pullSchema renders a pull query's columns, key columns marked KEY, and for a windowed source the
 // window bounds too: they are part of each row's key.
-func pullSchema(src *analyzer.Source, out *types.Schema) string {
+func pullSchema(src *analyzer.Source, cols []types.Column) string {
 	var b strings.Builder
-	for i, c := range out.Columns {
+	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(", ")
 		}

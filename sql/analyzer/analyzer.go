@@ -467,8 +467,15 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	}
 	if q.Window != nil {
 		sink.Window = q.Window.Kind.String()
+		if q.Window.Kind != parser.Session {
+			// Readers of the sink's topic need the size to compute each row's WINDOWEND.
+			sink.Props["WINDOW_SIZE"] = strconv.FormatInt(q.Window.Size.Millis(), 10) + " MILLISECONDS"
+		}
 	} else if first.Window != "" && len(q.GroupBy) == 0 {
 		sink.Window = first.Window
+		if ws, ok := first.Props["WINDOW_SIZE"]; ok {
+			sink.Props["WINDOW_SIZE"] = ws
+		}
 	}
 	return &PersistentQuery{Query: q, Sink: sink, OrReplace: s.OrReplace, IfNotExists: s.IfNotExists}, nil
 }

@@ -12,6 +12,7 @@ package expr
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -697,6 +698,8 @@ func coerceCmp(x *Compiled, ct *types.Type) EvalFunc {
 	return x.Eval
 }
 
+var nullLiteral = regexp.MustCompile(`\bNULL\b`)
+
 func arithmetic(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
 	var op types.ArithOp
 	switch e.Op {
@@ -712,6 +715,19 @@ func arithmetic(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
 		op = types.Mod
 	}
 	lt, rt := l.Type, r.Type
+	if lt.Kind == types.KindNull || rt.Kind == types.KindNull {
+		// As ksqlDB: an untyped NULL has no arithmetic (CAST(NULL AS INT) has).
+		ln, rn := lt.String(), rt.String()
+		if lt.Kind == types.KindNull {
+			ln = "null"
+		}
+		if rt.Kind == types.KindNull {
+			rn = "null"
+		}
+		// ksqlDB's expression formatter writes the NULL literal in lower case.
+		text := nullLiteral.ReplaceAllString(parser.FormatExpr(e), "null")
+		return nil, sqlerr.New(sqlerr.Type, e.P, "Error processing expression: %s. Arithmetic on types %s and %s are not supported.", text, ln, rn)
+	}
 	if lt.Kind == types.KindNull {
 		lt = rt
 	}
