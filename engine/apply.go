@@ -137,7 +137,14 @@ func (e *Engine) apply(ctx context.Context, offset int64, c command, replaying b
 			}
 		}
 		a.Apply(an)
-		return commandResult{message: kindTitle(s.Source.Kind) + " created"}
+		res := commandResult{message: kindTitle(s.Source.Kind) + " created"}
+		if s.Source.ReadOnly && s.Source.Kind == parser.Table {
+			// ksqlDB materializes a source table so that pull queries can read it.
+			if err := e.materializeSource(offset, s.Source, replaying); err != nil {
+				e.log.Warn("source table not materialized", "table", s.Source.Name, "err", err)
+			}
+		}
+		return res
 	case *analyzer.CreateType:
 		a.Apply(an)
 		return commandResult{message: "Created type"}
@@ -151,6 +158,7 @@ func (e *Engine) apply(ctx context.Context, offset int64, c command, replaying b
 		if err := e.checkDrop(s.Source.Name); err != nil {
 			return commandResult{err: err}
 		}
+		e.dropMaterialization(s.Source.Name)
 		a.Apply(an)
 		if s.DeleteTopic && !replaying {
 			if _, err := e.adm.DeleteTopics(ctx, s.Source.Topic); err != nil {
@@ -215,7 +223,9 @@ func (e *Engine) applyTerminate(t *parser.Terminate) commandResult {
 	e.mu.Lock()
 	if t.All {
 		for _, id := range e.mu.order {
-			qs = append(qs, e.mu.queries[id])
+			if !strings.HasPrefix(id, "CST_") { // source tables keep their materialization
+				qs = append(qs, e.mu.queries[id])
+			}
 		}
 	} else if q, ok := e.mu.queries[strings.ToUpper(t.QueryID)]; ok {
 		qs = append(qs, q)
@@ -265,4 +275,54 @@ func kindTitle(k parser.SourceKind) string {
 		return "Table"
 	}
 	return "Stream"
+}
+
+// materializeSource starts the query that keeps a CREATE SOURCE TABLE's rows in a store for pull
+// queries: CST_<NAME>_<offset>, reading its topic from the start.
+func (e *Engine) materializeSource(offset int64, src *analyzer.Source, replaying bool) error {
+	var ps parser.Parser
+	parsed, err := ps.ParseScript("SELECT * FROM `" + src.Name + "`;")
+	if err != nil {
+		return err
+	}
+	an, err := e.analyzerFor(nil).Analyze(parsed[0].Statement, parsed[0].Text)
+	if err != nil {
+		return err
+	}
+	tq, ok := an.(*analyzer.TransientQuery)
+	if !ok {
+		return fmt.Errorf("engine: materializing %s: not a query", src.Name)
+	}
+	id := "CST_" + src.Name + "_" + strconv.FormatInt(offset, 10)
+	pq := &analyzer.PersistentQuery{Query: tq.Query, Sink: src}
+	q, err := e.newPersistentQuery(id, src.SQL, pq, map[string]string{"auto.offset.reset": "earliest"})
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.mu.queries[id] = q
+	e.mu.order = append(e.mu.order, id)
+	e.mu.Unlock()
+	if !replaying {
+		e.startQuery(q)
+	}
+	return nil
+}
+
+// dropMaterialization stops and removes a source table's materialization, if it has one.
+func (e *Engine) dropMaterialization(name string) {
+	e.mu.Lock()
+	var q *persistentQuery
+	for i, id := range e.mu.order {
+		if cand := e.mu.queries[id]; strings.HasPrefix(id, "CST_") && cand.sink.Name == name {
+			q = cand
+			delete(e.mu.queries, id)
+			e.mu.order = append(e.mu.order[:i], e.mu.order[i+1:]...)
+			break
+		}
+	}
+	e.mu.Unlock()
+	if q != nil {
+		e.stopQuery(q, true)
+	}
 }

@@ -72,8 +72,9 @@ func queryID(pq *analyzer.PersistentQuery, offset int64) string {
 	}
 }
 
-// compile lowers pq onto a topology of its own, materializing a table sink for pull queries.
-func compile(pq *analyzer.PersistentQuery) (*runtime.Topology, *planner.Plan, error) {
+// compile lowers pq onto a topology of its own, materializing a table sink for pull queries. With
+// materializeOnly the sink's rows go to the store only (a source table's materialization).
+func compile(pq *analyzer.PersistentQuery, materializeOnly ...bool) (*runtime.Topology, *planner.Plan, error) {
 	plan, err := planner.Build(pq)
 	if err != nil {
 		return nil, nil, err
@@ -81,6 +82,7 @@ func compile(pq *analyzer.PersistentQuery) (*runtime.Topology, *planner.Plan, er
 	b := dsl.NewBuilder()
 	env := planner.NewEnv(b)
 	env.Materialize = materializedStore
+	env.MaterializeOnly = len(materializeOnly) > 0 && materializeOnly[0]
 	if err := env.Lower(plan); err != nil {
 		return nil, nil, err
 	}
@@ -93,7 +95,7 @@ func compile(pq *analyzer.PersistentQuery) (*runtime.Topology, *planner.Plan, er
 
 // newPersistentQuery compiles pq. It does not start it.
 func (e *Engine) newPersistentQuery(id, statement string, pq *analyzer.PersistentQuery, props map[string]string) (*persistentQuery, error) {
-	topo, plan, err := compile(pq)
+	topo, plan, err := compile(pq, strings.HasPrefix(id, "CST_"))
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +276,9 @@ func (e *Engine) queriesOf(name string) (readers, writers []string) {
 // REQUIRES: e.mu is held.
 func (e *Engine) queriesOfLocked(name string) (readers, writers []string) {
 	for id, q := range e.mu.queries {
+		if strings.HasPrefix(id, "CST_") {
+			continue // a source table's own materialization goes with it
+		}
 		if q.sink.Name == name {
 			writers = append(writers, id)
 		}

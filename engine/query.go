@@ -118,7 +118,7 @@ func (e *Engine) Query(ctx context.Context, req QueryRequest) (*Result, error) {
 		return e.push(p.Text, tq.Query, props)
 	}
 	e.metrics.pullQueries.Inc()
-	return e.pull(ctx, tq.Query)
+	return e.pull(ctx, qs.Query, tq.Query, props)
 }
 
 // pushQuery is a running transient push query.
@@ -322,7 +322,7 @@ type pullRow struct {
 
 // pull answers a pull query from the materialized store of the table it reads, or by scanning the
 // topic of the stream it reads.
-func (e *Engine) pull(ctx context.Context, q *analyzer.Query) (*Result, error) {
+func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, props map[string]string) (*Result, error) {
 	if len(q.Sources) != 1 || len(q.Joins) > 0 {
 		return nil, &StatementError{Code: codeBadStatement, Message: "Pull queries don't support JOIN clauses."}
 	}
@@ -330,6 +330,14 @@ func (e *Engine) pull(ctx context.Context, q *analyzer.Query) (*Result, error) {
 		return nil, &StatementError{Code: codeBadStatement, Message: "Pull queries don't support GROUP BY clauses."}
 	}
 	src := q.Sources[0].Source
+	if pq.Limit >= 0 && !enabled(props, e.cfg.props, propLimit) {
+		return nil, &StatementError{Code: codeBadStatement, Message: "LIMIT clause in pull queries is currently disabled. You can enable them by setting ksql.query.pull.limit.clause.enabled=true. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query."}
+	}
+	if src.Kind == parser.Table && !enabled(props, e.cfg.props, propTableScan) {
+		if err := checkKeyLookup(pq, src); err != nil {
+			return nil, err
+		}
+	}
 	ev, err := newRowEvaluator(src, q)
 	if err != nil {
 		return nil, err

@@ -38,6 +38,9 @@ func (n *SinkNode) lower(e *Env, in flow) (flow, error) {
 		}
 		if e.Materialize != "" && n.Sink.Kind == parser.Table {
 			in.stream = materialize(e, in.stream, keys, vals)
+			if e.MaterializeOnly {
+				return in, nil
+			}
 		}
 		in.stream.To(n.Sink.Topic, dsl.WithKeySerde(keys), dsl.WithValueSerde(vals))
 		return in, nil
@@ -54,6 +57,9 @@ func (n *SinkNode) lower(e *Env, in flow) (flow, error) {
 	}
 	if e.Materialize != "" && n.Sink.Kind == parser.Table {
 		in.wstream = materialize(e, in.wstream, wkeys, vals)
+		if e.MaterializeOnly {
+			return in, nil
+		}
 	}
 	in.wstream.To(n.Sink.Topic, dsl.WithKeySerde(wkeys), dsl.WithValueSerde(vals))
 	return in, nil

@@ -92,6 +92,9 @@ type Env struct {
 	// what it writes to its topic (key and value bytes in the sink's formats, with the row's timestamp):
 	// the store a server answers pull queries from.
 	Materialize string
+	// MaterializeOnly, with Materialize, keeps the sink's rows in the store without writing them to
+	// its topic: the materialization of a CREATE SOURCE TABLE, whose topic is its input.
+	MaterializeOnly bool
 }
 
 // NewEnv returns an Env lowering onto b.
