@@ -20,6 +20,8 @@ import (
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/expr"
+	"github.com/seichedb/seiche/sql/function"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/planner"
 	"github.com/seichedb/seiche/sql/types"
@@ -342,6 +344,9 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 	if err != nil {
 		return nil, err
 	}
+	if src.Kind == parser.Table && src.Window == "" {
+		ev.key, ev.hasKey = lookupKey(pq.Where, src)
+	}
 	var rows []pullRow
 	if src.Kind == parser.Table {
 		tq := e.tableQuery(src.Name)
@@ -642,4 +647,58 @@ func checkPull(q *parser.Query) error {
 		return bad("Pull queries don't support the following columns in WHERE clauses: " + strings.Join(w, ", "))
 	}
 	return nil
+}
+
+// lookupKey returns the serialized key of a pull query whose WHERE pins the table's only key column
+// with "KEY = constant" (alone or ANDed with other conditions), so that it is answered with one Get per
+// partition instead of a scan. Anything else, or a constant that does not convert exactly, scans; WHERE
+// is evaluated over the rows found either way.
+func lookupKey(where parser.Expr, src *analyzer.Source) ([]byte, bool) {
+	keys := src.Schema.Key()
+	if len(keys) != 1 || where == nil {
+		return nil, false
+	}
+	var found parser.Expr
+	var visit func(parser.Expr)
+	visit = func(e parser.Expr) {
+		b, ok := e.(*parser.Binary)
+		if !ok {
+			return
+		}
+		if b.Op == parser.OpAnd {
+			visit(b.L)
+			visit(b.R)
+			return
+		}
+		if b.Op != parser.OpEq {
+			return
+		}
+		if cr, ok := b.L.(*parser.ColumnRef); ok && cr.Name.Name == keys[0].Name && !referencesColumn(b.R) {
+			found = b.R
+		} else if cr, ok := b.R.(*parser.ColumnRef); ok && cr.Name.Name == keys[0].Name && !referencesColumn(b.L) {
+			found = b.L
+		}
+	}
+	visit(where)
+	if found == nil {
+		return nil, false
+	}
+	c := &expr.Compiler{Scope: &expr.Scope{}, Funcs: function.Builtins()}
+	ce, err := c.Compile(found)
+	if err != nil || !ce.Const || !ce.Type.Equal(keys[0].Type) {
+		return nil, false
+	}
+	v, err := ce.Eval(nil)
+	if err != nil || v == nil {
+		return nil, false
+	}
+	ks, err := planner.KeySerde(src)
+	if err != nil {
+		return nil, false
+	}
+	kb, err := ks.Serialize(types.Row{v})
+	if err != nil || kb == nil {
+		return nil, false
+	}
+	return kb, true
 }

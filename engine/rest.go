@@ -313,7 +313,9 @@ func appendRow(b *bytes.Buffer, cols []types.Column, row types.Row) {
 	b.WriteByte(']')
 }
 
-// query is ksqlDB's /query: a chunked JSON array of a header, rows, and a final message.
+// query is ksqlDB's /query: a chunked JSON array of a header, rows, and a final message. A pull
+// query's answer is complete before it is written, so it goes out in one write; a push query's rows are
+// flushed as they come.
 func (a *API) query(w http.ResponseWriter, r *http.Request) {
 	res, ok := a.startQuery(w, r)
 	if !ok {
@@ -335,7 +337,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) {
 		}
 		return true
 	}
-	if !flush() {
+	if !res.Pull && !flush() {
 		return
 	}
 	for {
@@ -359,7 +361,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) {
 				b.WriteString(`,"tombstone":true`)
 			}
 			b.WriteString("}}")
-			if len(res.Rows) == 0 && !flush() {
+			if !res.Pull && len(res.Rows) == 0 && !flush() {
 				return
 			}
 		case <-r.Context().Done():
