@@ -2,16 +2,14 @@ package resttest
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/seichedb/seiche/sql/format"
+	"github.com/seichedb/seiche/sql/qtt"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -73,53 +71,16 @@ func isNull(raw json.RawMessage) bool {
 	return len(t) == 0 || string(t) == "null"
 }
 
-// encodeJSON turns a test record's JSON key or value into the bytes fm writes for it.
+// encodeJSON turns a test record's JSON key or value into the bytes fm writes for it, as sql/qtt does;
+// a KAFKA value with no single column to type it by is, when a JSON string, its UTF-8 text.
 func encodeJSON(raw json.RawMessage, fm string, cols []types.Column, isKey bool) ([]byte, error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	switch fm {
-	case "NONE":
-		return nil, nil
-	case "DELIMITED":
+	if fm == "KAFKA" && len(cols) != 1 && !isNull(raw) {
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return []byte(s), nil
 		}
-		return bytes.TrimSpace(raw), nil
-	case "KAFKA":
-		if len(cols) != 1 {
-			// No column to type the value by: a string is its UTF-8, anything else its JSON text.
-			var s string
-			if json.Unmarshal(raw, &s) == nil {
-				return []byte(s), nil
-			}
-			return bytes.TrimSpace(raw), nil
-		}
-		wrap := false
-		js, err := format.New("JSON", cols, format.Options{IsKey: isKey, Wrap: &wrap})
-		if err != nil {
-			return nil, err
-		}
-		vals, err := js.Deserialize(raw)
-		if err != nil {
-			return bytes.TrimSpace(raw), nil // a deliberately bad record: its JSON text as is
-		}
-		ks, err := format.New("KAFKA", cols, format.Options{IsKey: isKey})
-		if err != nil {
-			return nil, err
-		}
-		b, err := ks.Serialize(vals)
-		if err != nil {
-			return bytes.TrimSpace(raw), nil
-		}
-		return b, nil
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return qtt.EncodeJSON(raw, fm, cols, isKey)
 }
 
 // window is a windowed key's window.
@@ -183,45 +144,5 @@ func decodeRecord(r *kgo.Record, ti topicInfo) decodedRecord {
 
 // decodeBytes turns a key or value into a JSON-like value (numbers as json.Number) to compare.
 func decodeBytes(b []byte, fm string, cols []types.Column, isKey bool) (any, error) {
-	if b == nil {
-		return nil, nil
-	}
-	switch fm {
-	case "DELIMITED":
-		return string(b), nil
-	case "NONE":
-		return nil, nil
-	case "KAFKA":
-		if len(cols) != 1 {
-			return string(b), nil
-		}
-		s, err := format.New("KAFKA", cols, format.Options{IsKey: isKey})
-		if err != nil {
-			return nil, err
-		}
-		vals, err := s.Deserialize(b)
-		if err != nil {
-			return nil, err
-		}
-		switch v := vals[0].(type) {
-		case int32:
-			return json.Number(fmt.Sprint(v)), nil
-		case int64:
-			return json.Number(fmt.Sprint(v)), nil
-		case float64:
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return types.JavaDouble(v), nil
-			}
-			return json.Number(types.JavaDouble(v)), nil
-		case []byte:
-			return base64.StdEncoding.EncodeToString(v), nil
-		default:
-			return v, nil
-		}
-	}
-	v, err := decodeJSON(b)
-	if err != nil {
-		return string(b), nil
-	}
-	return v, nil
+	return qtt.DecodeOutput(b, fm, cols, isKey)
 }

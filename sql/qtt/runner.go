@@ -357,7 +357,7 @@ func (ex *executor) encodeInput(in Record) (produced, error) {
 		}
 	}
 	var err error
-	if rec.key, err = encodeJSON(in.Key, kf, keyCols, true); err != nil {
+	if rec.key, err = EncodeJSON(in.Key, kf, keyCols, true); err != nil {
 		return rec, err
 	}
 	if src != nil && src.Window != "" && rec.key != nil && len(in.Window) > 0 {
@@ -369,7 +369,7 @@ func (ex *executor) encodeInput(in Record) (produced, error) {
 			rec.key = binary.BigEndian.AppendUint64(rec.key, uint64(w.Start))
 		}
 	}
-	if rec.value, err = encodeJSON(in.Value, vf, valCols, false); err != nil {
+	if rec.value, err = EncodeJSON(in.Value, vf, valCols, false); err != nil {
 		return rec, err
 	}
 	return rec, nil
@@ -380,8 +380,9 @@ func isNull(raw json.RawMessage) bool {
 	return len(t) == 0 || string(t) == "null"
 }
 
-// encodeJSON turns a test record's JSON key or value into the bytes format would write.
-func encodeJSON(raw json.RawMessage, fm string, cols []types.Column, isKey bool) ([]byte, error) {
+// EncodeJSON turns a test record's JSON key or value into the bytes format fm writes for it: the
+// encoding every runner of ksqlDB's test files (QTT, REST) uses for inputs.
+func EncodeJSON(raw json.RawMessage, fm string, cols []types.Column, isKey bool) ([]byte, error) {
 	if isNull(raw) {
 		return nil, nil
 	}
@@ -424,8 +425,9 @@ func encodeJSON(raw json.RawMessage, fm string, cols []types.Column, isKey bool)
 	return buf.Bytes(), nil
 }
 
-// decodeOutput turns written bytes into a JSON-like value (json.Number numbers) to compare.
-func decodeOutput(b []byte, fm string, cols []types.Column, isKey bool) (any, error) {
+// DecodeOutput turns written bytes into a JSON-like value (json.Number numbers) to compare with a
+// test file's expected record.
+func DecodeOutput(b []byte, fm string, cols []types.Column, isKey bool) (any, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -620,8 +622,8 @@ func (ex *executor) actual(topic string) []actualRecord {
 			ar.win = w
 		}
 		var err1, err2 error
-		ar.key, err1 = decodeOutput(kb, kf, keyCols, true)
-		ar.value, err2 = decodeOutput(p.value, vf, valCols, false)
+		ar.key, err1 = DecodeOutput(kb, kf, keyCols, true)
+		ar.value, err2 = DecodeOutput(p.value, vf, valCols, false)
 		ar.err = errors.Join(err1, err2)
 		out = append(out, ar)
 	}
