@@ -43,6 +43,9 @@ type Result struct {
 	Detail string
 }
 
+// errStopped ends a case that Run gave up on.
+var errStopped = errors.New("qtt: case stopped after its timeout")
+
 // caseTimeout bounds one case: a query feeding its own input would otherwise never end.
 const caseTimeout = 10 * time.Second
 
@@ -53,13 +56,15 @@ func Run(v Variant) Result {
 		return Result{Status: Skip, Reason: r}
 	}
 	done := make(chan Result, 1)
+	stop := make(chan struct{})
+	defer close(stop)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
 				done <- Result{Status: Fail, Reason: fmt.Sprintf("panic: %v", p), Detail: string(debug.Stack())}
 			}
 		}()
-		done <- execute(v)
+		done <- execute(v, stop)
 	}()
 	select {
 	case r := <-done:
@@ -87,6 +92,8 @@ type executor struct {
 	topics  map[string]topicDef
 	// winSize is the window size of each windowed query sink.
 	winSize map[string]int64
+	// stop is closed when Run gave up on the case: a query feeding its own input then stops too.
+	stop <-chan struct{}
 }
 
 type topicRecord struct {
@@ -100,9 +107,9 @@ type topicDef struct {
 	ValueFormat string `json:"valueFormat"`
 }
 
-func execute(v Variant) Result {
+func execute(v Variant, stop <-chan struct{}) Result {
 	c, statements := v.Case, v.Statements
-	ex := &executor{meta: analyzer.NewMetastore(), b: dsl.NewBuilder(), written: map[string][]produced{}, topics: map[string]topicDef{}, winSize: map[string]int64{}}
+	ex := &executor{meta: analyzer.NewMetastore(), b: dsl.NewBuilder(), written: map[string][]produced{}, topics: map[string]topicDef{}, winSize: map[string]int64{}, stop: stop}
 	ex.an = analyzer.New(ex.meta)
 	for k, v := range c.Properties {
 		ex.an.Props[k] = fmt.Sprint(v)
@@ -286,6 +293,11 @@ func (ex *executor) pipe(drv *runtime.TestDriver, topic string, rec produced) er
 		return err
 	}
 	for {
+		select {
+		case <-ex.stop:
+			return errStopped
+		default:
+		}
 		tps := drv.OutputTopics()
 		if len(tps) == 0 {
 			return nil
