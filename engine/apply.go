@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/parser"
 )
@@ -99,15 +101,23 @@ func (e *Engine) checkSourceTopic(ctx context.Context, src *analyzer.Source) err
 }
 
 func (e *Engine) topicPartitions(ctx context.Context, topic string) (int32, bool, error) {
-	td, err := e.adm.ListTopics(ctx, topic)
+	// Ask the cluster every time: the client's metadata cache lags behind a topic deleted and created
+	// again, and a statement must see the topic as it is.
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	req.AllowAutoTopicCreation = false
+	resp, err := req.RequestWith(ctx, e.cl)
 	if err != nil {
 		return 0, false, fmt.Errorf("engine: describing topic %s: %w", topic, err)
 	}
-	t, ok := td[topic]
-	if !ok || t.Err != nil {
-		return 0, false, nil
+	for _, t := range resp.Topics {
+		if t.Topic != nil && *t.Topic == topic && t.ErrorCode == 0 {
+			return int32(len(t.Partitions)), true, nil
+		}
 	}
-	return int32(len(t.Partitions)), true, nil
+	return 0, false, nil
 }
 
 // apply executes a command: the only place the metastore and the query set change.

@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/sqlerr"
+	"github.com/seichedb/seiche/sql/types"
 )
 
 // Pull-query properties, as ksqlDB names them. Both default to true.
@@ -155,4 +158,68 @@ func mentionsKey(e parser.Expr, isKey func(string) bool) bool {
 		}
 	})
 	return found
+}
+
+// wherePullError words an analysis error that a pull query's WHERE caused as ksqlDB does: "Error in WHERE
+// expression: <why>", then the expression.
+func wherePullError(err error, q *parser.Query) error {
+	var se *sqlerr.Error
+	if q.Where == nil || !errors.As(err, &se) || !se.Pos.IsValid() {
+		return err
+	}
+	start := se.Pos
+	analyzer.Walk(q.Where, func(x parser.Expr) {
+		p := x.Position()
+		if p.IsValid() && (p.Line < start.Line || p.Line == start.Line && p.Col < start.Col) {
+			start = p
+		}
+	})
+	if se.Pos.Line < start.Line || se.Pos.Line == start.Line && se.Pos.Col < start.Col {
+		return err // the error is before WHERE
+	}
+	msg := strings.TrimPrefix(se.Msg, "Error in WHERE expression: ")
+	return &StatementError{Code: codeBadStatement, Message: se.Pos.String() + ": Error in WHERE expression: " + msg + "\nStatement: " + exprText(q.Where)}
+}
+
+// checkPullSource applies the rules of a pull query that depend on its source: window bounds only on
+// windowed sources; an IN on a table's key only with values of the key's type, never NULL.
+func checkPullSource(q *parser.Query, src *analyzer.Source) error {
+	bad := func(msg string) error { return &StatementError{Code: codeBadStatement, Message: msg} }
+	var err error
+	analyzer.Walk(q.Where, func(x parser.Expr) {
+		if err != nil {
+			return
+		}
+		switch e := x.(type) {
+		case *parser.ColumnRef:
+			if src.Window == "" && (e.Name.Name == "WINDOWSTART" || e.Name.Name == "WINDOWEND") {
+				err = bad("WHERE column '" + e.Name.Name + "' cannot be resolved")
+			}
+		case *parser.InList:
+			cr, ok := e.X.(*parser.ColumnRef)
+			if !ok || src.Kind != parser.Table || e.Not {
+				return
+			}
+			idx := src.Schema.Index(cr.Name.Name)
+			if idx < 0 || src.Schema.Columns[idx].Namespace != types.NamespaceKey {
+				return
+			}
+			key := src.Schema.Columns[idx]
+			for _, v := range e.List {
+				lit, ok := v.(*parser.Literal)
+				if !ok {
+					continue
+				}
+				if lit.Kind == parser.LitNull {
+					err = bad("Primary key columns can not be NULL: (" + key.Name + " = null)")
+					return
+				}
+				if lit.Kind == parser.LitString && key.Type.Kind != types.KindString {
+					err = bad(parser.FormatExpr(lit) + " can not be converted to the type of the key column: " + key.Name + " " + key.Type.String() + " KEY")
+					return
+				}
+			}
+		}
+	})
+	return err
 }

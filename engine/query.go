@@ -103,13 +103,24 @@ func (e *Engine) Query(ctx context.Context, req QueryRequest) (*Result, error) {
 	if !ok {
 		return nil, &StatementError{Code: codeBadStatement, Message: "The following statement types should be issued to the '/ksql' endpoint: " + p.Text}
 	}
-	if qs.Query.Emit == parser.EmitNone {
+	pull := qs.Query.Emit == parser.EmitNone
+	if pull {
 		if err := checkPull(qs.Query); err != nil {
 			return nil, err
+		}
+		if from := qs.Query.From; from != nil {
+			if src, ok := e.meta.Source(from.Source.Name.Name); ok {
+				if err := checkPullSource(qs.Query, src); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	an, err := e.analyzerFor(props).Analyze(qs, p.Text)
 	if err != nil {
+		if pull {
+			err = wherePullError(err, qs.Query)
+		}
 		return nil, err
 	}
 	tq, ok := an.(*analyzer.TransientQuery)
@@ -351,7 +362,7 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 	if src.Kind == parser.Table {
 		tq := e.tableQuery(src.Name)
 		if tq == nil {
-			return nil, &StatementError{Code: codeBadStatement, Message: fmt.Sprintf("The `%s` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queryable for more info.\nAdd EMIT CHANGES if you intended to issue a push query.", src.Name, src.Name, src.Name)}
+			return nil, &StatementError{Code: codeBadStatement, Message: fmt.Sprintf("The `%s` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query.", src.Name, src.Name, src.Name)}
 		}
 		ev.windowSize = tq.windowSize
 		rows, err = e.readMaterialized(tq, ev)

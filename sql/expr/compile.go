@@ -624,8 +624,15 @@ var opNames = map[parser.BinaryOp]string{parser.OpEq: "EQUAL", parser.OpNeq: "NO
 
 func compare(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
 	if (l.Type.Kind == types.KindNull || r.Type.Kind == types.KindNull) && e.Op != parser.OpIsDistinct && e.Op != parser.OpIsNotDistinct {
-		text := parser.FormatExpr(e)
-		return nil, errAt(sqlerr.Type, e, "Comparison with NULL not supported: %s", strings.TrimSuffix(strings.TrimPrefix(text, "("), ")"))
+		// As ksqlDB: the operands' types, then the way out.
+		typeName := func(t *types.Type) string {
+			if t.Kind == types.KindNull {
+				return "NULL"
+			}
+			return t.String()
+		}
+		return nil, errAt(sqlerr.Type, e, "Comparison with NULL not supported: %s %s %s\nUse 'IS NULL' or 'IS NOT NULL' instead.",
+			typeName(l.Type), e.Op, typeName(r.Type))
 	}
 	ct, err := comparable(l.Type, r.Type)
 	if err != nil {
