@@ -117,10 +117,20 @@ func (e *Engine) runCommands(ctx context.Context) error {
 	})
 	defer stop()
 	replaying := end > 0
-	if !replaying {
-		e.markReady(0)
-	}
 	started := time.Now()
+	// readyAt is the offset the runner must have applied before the engine is ready: the end of the
+	// log at start, and the processing log stream's command when this server adds it.
+	readyAt := int64(-1)
+	afterReplay := func() {
+		if off := e.processingLogCommand(ctx); off >= 0 {
+			readyAt = off + 1
+			return
+		}
+		e.markReady(time.Since(started))
+	}
+	if !replaying {
+		afterReplay()
+	}
 	for {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -139,10 +149,37 @@ func (e *Engine) runCommands(ctx context.Context) error {
 			if replaying && r.Offset+1 >= end {
 				replaying = false
 				e.startQueries()
+				afterReplay()
+			}
+			if readyAt >= 0 && r.Offset+1 >= readyAt {
+				readyAt = -1
 				e.markReady(time.Since(started))
 			}
 		})
 	}
+}
+
+// processingLogStream is the stream over the processing log topic, which every server creates unless
+// it exists.
+const processingLogStream = "SEICHE_PROCESSING_LOG"
+
+// processingLogCommand appends the CREATE STREAM of SEICHE_PROCESSING_LOG over the processing log topic,
+// with the columns of runtime.ProcessingLogEntry, unless the stream exists. It returns the command's
+// offset, or -1. The runner applies it like any command; the engine is ready once it has.
+func (e *Engine) processingLogCommand(ctx context.Context) int64 {
+	if _, ok := e.meta.Source(processingLogStream); ok {
+		return -1
+	}
+	stmt := "CREATE STREAM IF NOT EXISTS " + processingLogStream + " (`TYPE` STRING, `APPLICATION` STRING, `TASK` STRING, " +
+		"`NODE` STRING, `TOPIC` STRING, `PARTITION` INT, `OFFSET` BIGINT, `MESSAGE` STRING, `TIME` BIGINT) " +
+		"WITH (KAFKA_TOPIC='" + e.plogTopic + "', VALUE_FORMAT='JSON');"
+	val, _ := json.Marshal(command{Version: commandVersion, Statement: stmt})
+	rec := &kgo.Record{Topic: e.commandTopic, Partition: 0, Key: []byte(processingLogStream), Value: val}
+	if err := e.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		e.log.Warn("creating the processing log stream", "err", err)
+		return -1
+	}
+	return rec.Offset
 }
 
 func (e *Engine) markReady(took time.Duration) {

@@ -388,11 +388,11 @@ func TestServerREST(t *testing.T) {
 		id, _ := st["queryId"].(string)
 		return id
 	}
-	if id := queryIDOf(ksql(t, url, "CREATE TABLE C AS SELECT ID, COUNT(*) AS CNT, SUM(V) AS TOTAL FROM S GROUP BY ID;")); id != "CTAS_C_1" {
-		t.Fatalf("CTAS C: query id %q, want CTAS_C_1", id)
+	if id := queryIDOf(ksql(t, url, "CREATE TABLE C AS SELECT ID, COUNT(*) AS CNT, SUM(V) AS TOTAL FROM S GROUP BY ID;")); id != "CTAS_C_2" {
+		t.Fatalf("CTAS C: query id %q, want CTAS_C_2", id)
 	}
-	if id := queryIDOf(ksql(t, url, "CREATE TABLE W AS SELECT ID, COUNT(*) AS CNT FROM S WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY ID;")); id != "CTAS_W_2" {
-		t.Fatalf("CTAS W: query id %q, want CTAS_W_2", id)
+	if id := queryIDOf(ksql(t, url, "CREATE TABLE W AS SELECT ID, COUNT(*) AS CNT FROM S WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY ID;")); id != "CTAS_W_3" {
+		t.Fatalf("CTAS W: query id %q, want CTAS_W_3", id)
 	}
 	checkTables(t, url)
 
@@ -457,7 +457,7 @@ func TestServerREST(t *testing.T) {
 	}
 
 	// SHOW and DESCRIBE.
-	if got := names(list(t, url, "SHOW STREAMS;", "streams"), "name"); !slices.Equal(got, []string{"S"}) {
+	if got := names(list(t, url, "SHOW STREAMS;", "streams"), "name"); !slices.Equal(got, []string{"S", "SEICHE_PROCESSING_LOG"}) {
 		t.Fatalf("SHOW STREAMS: %v", got)
 	}
 	tables := list(t, url, "SHOW TABLES;", "tables")
@@ -469,7 +469,7 @@ func TestServerREST(t *testing.T) {
 			t.Fatalf("SHOW TABLES: %v", tb)
 		}
 	}
-	if got := persistentQueries(t, url); !slices.Equal(got, []string{"CTAS_C_1 RUNNING", "CTAS_W_2 RUNNING"}) {
+	if got := persistentQueries(t, url); !slices.Equal(got, []string{"CTAS_C_2 RUNNING", "CTAS_W_3 RUNNING"}) {
 		t.Fatalf("SHOW QUERIES: %v", got)
 	}
 	topics := names(list(t, url, "SHOW TOPICS;", "topics"), "name")
@@ -491,7 +491,7 @@ func TestServerREST(t *testing.T) {
 	for _, q := range desc["readQueries"].([]any) {
 		reads = append(reads, q.(map[string]any)["id"].(string))
 	}
-	if slices.Sort(reads); !slices.Equal(reads, []string{"CTAS_C_1", "CTAS_W_2"}) {
+	if slices.Sort(reads); !slices.Equal(reads, []string{"CTAS_C_2", "CTAS_W_3"}) {
 		t.Fatalf("DESCRIBE S: read queries %v", reads)
 	}
 	var fields []string
@@ -503,36 +503,36 @@ func TestServerREST(t *testing.T) {
 		t.Fatalf("DESCRIBE S fields: %v, want %v", fields, want)
 	}
 	desc = ksql(t, url, "DESCRIBE W;")[0]["sourceDescription"].(map[string]any)
-	if desc["windowType"] != "TUMBLING" || fmt.Sprint(desc["writeQueries"].([]any)[0].(map[string]any)["id"]) != "CTAS_W_2" {
+	if desc["windowType"] != "TUMBLING" || fmt.Sprint(desc["writeQueries"].([]any)[0].(map[string]any)["id"]) != "CTAS_W_3" {
 		t.Fatalf("DESCRIBE W: %v", desc)
 	}
-	qd := ksql(t, url, "EXPLAIN CTAS_C_1;")[0]["queryDescription"].(map[string]any)
-	if qd["id"] != "CTAS_C_1" || fmt.Sprint(qd["sources"]) != "[S]" || fmt.Sprint(qd["sinks"]) != "[C]" || qd["state"] != "RUNNING" ||
+	qd := ksql(t, url, "EXPLAIN CTAS_C_2;")[0]["queryDescription"].(map[string]any)
+	if qd["id"] != "CTAS_C_2" || fmt.Sprint(qd["sources"]) != "[S]" || fmt.Sprint(qd["sinks"]) != "[C]" || qd["state"] != "RUNNING" ||
 		!strings.Contains(fmt.Sprint(qd["statementText"]), "CREATE TABLE C AS SELECT") || qd["topology"] == "" {
-		t.Fatalf("EXPLAIN CTAS_C_1: %v", qd)
+		t.Fatalf("EXPLAIN CTAS_C_2: %v", qd)
 	}
 
 	// DROP is refused while a query reads the source, and allowed once the query is terminated.
 	ksql(t, url, "CREATE STREAM D (ID STRING KEY, V INT) WITH (KAFKA_TOPIC='d', PARTITIONS=1, VALUE_FORMAT='JSON');")
 	dq := queryIDOf(ksql(t, url, "CREATE STREAM D2 AS SELECT * FROM D;"))
-	if dq != "CSAS_D2_4" {
-		t.Fatalf("CSAS D2: query id %q, want CSAS_D2_4", dq)
+	if dq != "CSAS_D2_5" {
+		t.Fatalf("CSAS D2: query id %q, want CSAS_D2_5", dq)
 	}
 	e := ksqlError(t, url, "DROP STREAM D;", http.StatusBadRequest)
-	if want := "Cannot drop D.\nThe following queries read from this source: [CSAS_D2_4].\nThe following queries write into this source: [].\nYou need to terminate them before dropping D."; e["message"] != want ||
+	if want := "Cannot drop D.\nThe following queries read from this source: [CSAS_D2_5].\nThe following queries write into this source: [].\nYou need to terminate them before dropping D."; e["message"] != want ||
 		e["@type"] != "statement_error" || e["error_code"] != 40001.0 || e["statementText"] != "DROP STREAM D;" {
 		t.Fatalf("DROP STREAM D: %v, want message %q", e, want)
 	}
-	ents = ksql(t, url, "TERMINATE CSAS_D2_4;")
-	if ents[0]["commandId"] != "terminate/CSAS_D2_4/execute" || ents[0]["commandStatus"].(map[string]any)["message"] != "Query terminated." {
+	ents = ksql(t, url, "TERMINATE CSAS_D2_5;")
+	if ents[0]["commandId"] != "terminate/CSAS_D2_5/execute" || ents[0]["commandStatus"].(map[string]any)["message"] != "Query terminated." {
 		t.Fatalf("TERMINATE: %v", ents)
 	}
 	ksql(t, url, "DROP STREAM D;")
 	ksql(t, url, "DROP STREAM D2;")
-	if got := names(list(t, url, "SHOW STREAMS;", "streams"), "name"); !slices.Equal(got, []string{"S"}) {
+	if got := names(list(t, url, "SHOW STREAMS;", "streams"), "name"); !slices.Equal(got, []string{"S", "SEICHE_PROCESSING_LOG"}) {
 		t.Fatalf("SHOW STREAMS after DROP: %v", got)
 	}
-	if got := persistentQueries(t, url); !slices.Equal(got, []string{"CTAS_C_1 RUNNING", "CTAS_W_2 RUNNING"}) {
+	if got := persistentQueries(t, url); !slices.Equal(got, []string{"CTAS_C_2 RUNNING", "CTAS_W_3 RUNNING"}) {
 		t.Fatalf("SHOW QUERIES after TERMINATE: %v", got)
 	}
 
@@ -541,10 +541,10 @@ func TestServerREST(t *testing.T) {
 	s.stop(t)
 	s = startServer(t, b.Addr(), dir)
 	url = s.url
-	if got := persistentQueries(t, url); !slices.Equal(got, []string{"CTAS_C_1 RUNNING", "CTAS_W_2 RUNNING"}) {
+	if got := persistentQueries(t, url); !slices.Equal(got, []string{"CTAS_C_2 RUNNING", "CTAS_W_3 RUNNING"}) {
 		t.Fatalf("SHOW QUERIES after restart: %v", got)
 	}
-	if got := names(list(t, url, "SHOW STREAMS;", "streams"), "name"); !slices.Equal(got, []string{"S"}) {
+	if got := names(list(t, url, "SHOW STREAMS;", "streams"), "name"); !slices.Equal(got, []string{"S", "SEICHE_PROCESSING_LOG"}) {
 		t.Fatalf("SHOW STREAMS after restart: %v", got)
 	}
 	checkTables(t, url)

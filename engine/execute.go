@@ -128,6 +128,15 @@ func (e *Engine) executeOne(ctx context.Context, p parser.Parsed, props map[stri
 	}
 	an, err := e.analyzerFor(props).Analyze(p.Statement, p.Text)
 	if err != nil {
+		if _, ok := p.Statement.(*parser.InsertValues); ok {
+			// As ksqlDB: an INSERT VALUES that cannot be prepared says so first.
+			msg := err.Error()
+			var se *sqlerr.Error
+			if errors.As(err, &se) && se.Pos.IsValid() {
+				msg = se.Msg + " (line " + se.Pos.String() + ")"
+			}
+			return nil, &StatementError{Code: codeBadStatement, Message: "Failed to prepare statement: " + msg}
+		}
 		return nil, err
 	}
 	if iv, ok := an.(*analyzer.InsertValues); ok {

@@ -544,6 +544,9 @@ func (a *Analyzer) insertValues(s *parser.InsertValues) (Analyzed, error) {
 					cols = append(cols, -1)
 					continue
 				}
+				if c.Name == "ROWPARTITION" || c.Name == "ROWOFFSET" {
+					return nil, sqlerr.New(sqlerr.Semantic, c.P, "Inserting into column `%s` is not allowed.", c.Name)
+				}
 				return nil, sqlerr.New(sqlerr.UnknownColumn, c.P, "Column name %s does not exist.", c.Name)
 			}
 			if target.Schema.Columns[idx].Namespace == types.NamespaceHeader {
@@ -556,6 +559,9 @@ func (a *Analyzer) insertValues(s *parser.InsertValues) (Analyzed, error) {
 		}
 	}
 	if len(cols) != len(s.Values) {
+		if s.Columns != nil {
+			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Expected number columns and values to match: %d, %d", len(cols), len(s.Values))
+		}
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Expected a value for each column. Expected Columns: %v. Got %v", len(cols), len(s.Values))
 	}
 	out := make([]types.Value, len(target.Schema.Columns))
