@@ -254,7 +254,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 		map[string]any{"auto.offset.reset": "earliest"})
 	st, _ := ents[0]["commandStatus"].(map[string]any)
 	queryID, _ := st["queryId"].(string)
-	if queryID != "CTAS_VIEWS_1" {
+	if queryID != "CTAS_VIEWS_2" {
 		t.Fatalf("CTAS: %v", ents)
 	}
 
