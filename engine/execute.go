@@ -436,7 +436,18 @@ func (e *Engine) sourceDescription(ctx context.Context, src *analyzer.Source, ex
 	if src.Window != "" {
 		window = src.Window
 	}
-	stats, errStats := e.metrics.sourceStatistics(src.Name, readers, writers)
+	var readerQueries []*persistentQuery
+	e.mu.Lock()
+	for _, id := range readers {
+		if q := e.mu.queries[id]; q != nil {
+			readerQueries = append(readerQueries, q)
+		}
+	}
+	e.mu.Unlock()
+	stats, errStats := "", ""
+	if extended {
+		stats, errStats = sourceStatistics(readerQueries)
+	}
 	return map[string]any{
 		"name":                 src.Name,
 		"windowType":           window,

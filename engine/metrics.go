@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -31,7 +34,41 @@ func newMetrics(r *prometheus.Registry) *metrics {
 	return m
 }
 
-// sourceStatistics renders a source's runtime statistics for DESCRIBE EXTENDED.
-func (m *metrics) sourceStatistics(name string, readers, writers []string) (string, string) {
-	return "", ""
+// sourceStatistics renders, for DESCRIBE EXTENDED, what the queries reading a source have consumed of
+// it and how many of its records failed, from their runtime metrics, in ksqlDB's wording.
+func sourceStatistics(readers []*persistentQuery) (stats, errStats string) {
+	var total, failed float64
+	var rate float64
+	for _, q := range readers {
+		app := q.app()
+		if app == nil {
+			continue
+		}
+		mfs, err := app.Registry().Gather()
+		if err != nil {
+			continue
+		}
+		var processed float64
+		for _, mf := range mfs {
+			var sum float64
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+			switch mf.GetName() {
+			case "seiche_stream_task_records_processed_total":
+				processed = sum
+			case "seiche_stream_task_record_errors_total":
+				failed += sum
+			}
+		}
+		total += processed
+		if secs := time.Since(q.startedAt()).Seconds(); secs > 0 {
+			rate += processed / secs
+		}
+	}
+	if len(readers) == 0 {
+		return "", ""
+	}
+	return fmt.Sprintf("consumer-messages-per-sec: %.2f consumer-total-messages: %.0f", rate, total),
+		fmt.Sprintf("consumer-failed-messages: %.0f", failed)
 }

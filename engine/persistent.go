@@ -38,12 +38,19 @@ type persistentQuery struct {
 
 	mu struct {
 		sync.Mutex
-		app    *runtime.App
-		state  string // RUNNING, ERROR, PENDING, TERMINATED
-		err    error
-		cancel context.CancelFunc
-		done   chan struct{}
+		app     *runtime.App
+		state   string // RUNNING, ERROR, PENDING, TERMINATED
+		err     error
+		cancel  context.CancelFunc
+		done    chan struct{}
+		started time.Time
 	}
+}
+
+func (q *persistentQuery) startedAt() time.Time {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.mu.started
 }
 
 func (q *persistentQuery) State() (string, error) {
@@ -177,6 +184,7 @@ func (e *Engine) startQuery(q *persistentQuery) {
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	q.mu.app, q.mu.cancel, q.mu.state, q.mu.done = app, cancel, "RUNNING", make(chan struct{})
+	q.mu.started = time.Now()
 	done := q.mu.done
 	e.wg.Add(1)
 	go func() {
