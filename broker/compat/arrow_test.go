@@ -3,7 +3,9 @@ package compat
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/seichedb/seiche/engine"
 	"github.com/seichedb/seiche/engine/arrowrows"
 	"github.com/seichedb/seiche/sql/types"
 )
@@ -34,6 +37,7 @@ func TestArrowNode(t *testing.T) {
 	}
 	t.Run("types", func(t *testing.T) { t.Parallel(); testArrowTypes(t, node) })
 	t.Run("push", func(t *testing.T) { t.Parallel(); testArrowPush(t, node) })
+	t.Run("server", func(t *testing.T) { t.Parallel(); testArrowServer(t, node) })
 }
 
 func arrowDec(s string) *apd.Decimal {
@@ -288,4 +292,94 @@ func jsonValues(t *testing.T, s string) []any {
 		out = append(out, v)
 	}
 	return out
+}
+
+// testArrowServer reads a pull query's answer from a running Seiche server's /query-stream with
+// Accept: application/vnd.apache.arrow.stream, as a pyarrow or apache-arrow user does, and checks what
+// apache-arrow makes of its schema and values.
+func testArrowServer(t *testing.T, node string) {
+	srv, err := engine.StartEmbedded(engine.EmbeddedConfig{DataDir: t.TempDir(), Opts: engine.TestOpts()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	post := func(path, body, accept string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			t.Fatalf("POST %s %s: HTTP %d %s", path, body, resp.StatusCode, b)
+		}
+		return resp
+	}
+	ksql := func(stmt string) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]string{"ksql": stmt})
+		resp := post("/ksql", string(b), "application/json")
+		resp.Body.Close()
+	}
+	ksql("CREATE STREAM A (ID INT KEY, B BIGINT, D DOUBLE, S STRING, OK BOOLEAN, M DECIMAL(10, 2), " +
+		"L ARRAY<INT>, P MAP<STRING, INT>, R STRUCT<X INT>) WITH (KAFKA_TOPIC='arrow_a', PARTITIONS=1, VALUE_FORMAT='JSON');")
+	ksql("INSERT INTO A (ID, B, D, S, OK, M, L, P, R) VALUES (1, 9007199254740993, 1.5, 'one', true, 12.34, " +
+		"ARRAY[1, 2], MAP('k' := 3), STRUCT(X := 4));")
+	ksql("INSERT INTO A (ID, S) VALUES (2, 'two');")
+
+	resp := post("/query-stream", `{"sql": "SELECT * FROM A;"}`, "application/vnd.apache.arrow.stream")
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.apache.arrow.stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	cmd := exec.Command(node, "arrow_read.mjs")
+	cmd.Dir = "testdata"
+	cmd.Stdin = resp.Body
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("arrow_read.mjs: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var schema struct {
+		Schema []struct{ Name, Type string }
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &schema); err != nil {
+		t.Fatalf("schema line: %v: %s", err, lines[0])
+	}
+	var got []string
+	for _, f := range schema.Schema {
+		got = append(got, f.Name+" "+f.Type)
+	}
+	want := []string{"ID Int32", "B Int64", "D Float64", "S Utf8", "OK Bool", "M Decimal(10, 2)",
+		"L List<item: Int32>", "P Map<key: Utf8 not null, value: Int32>", "R Struct<X: Int32>"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("schema:\n got %q\nwant %q", got, want)
+	}
+	var rows [][]any
+	for _, line := range lines[1:] {
+		var batch struct{ Rows [][]any }
+		if err := json.Unmarshal([]byte(line), &batch); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		rows = append(rows, batch.Rows...)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows, want 2:\n%s", len(rows), out)
+	}
+	first, _ := json.Marshal(rows[0])
+	if want := `[1,"9007199254740993",1.5,"one",true,"12.34",[1,2],[["k",3]],{"X":4}]`; string(first) != want {
+		t.Errorf("first row:\n got %s\nwant %s", first, want)
+	}
+	second, _ := json.Marshal(rows[1])
+	if want := `[2,null,null,"two",null,null,null,null,null]`; string(second) != want {
+		t.Errorf("second row:\n got %s\nwant %s", second, want)
+	}
 }
