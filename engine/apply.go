@@ -53,7 +53,9 @@ func (e *Engine) validate(ctx context.Context, an analyzer.Analyzed) error {
 			return err
 		}
 		if s.OrReplace {
-			return fmt.Errorf("CREATE OR REPLACE of a query is not supported yet: drop %s and create it again", s.Sink.Name)
+			if _, err := e.replaceable(s); err != nil {
+				return err
+			}
 		}
 	case *analyzer.Other:
 		if t, ok := s.Statement.(*parser.Terminate); ok && !t.All {
@@ -194,6 +196,18 @@ func (e *Engine) applyQuery(ctx context.Context, offset int64, c command, pq *an
 		}
 	}
 	id := queryID(pq, offset)
+	var old *persistentQuery
+	if pq.OrReplace {
+		var err error
+		if old, err = e.replaceable(pq); err != nil {
+			return commandResult{err: err}
+		}
+		if old != nil {
+			// The new query takes the old one's id: its consumer group and state, so it goes on
+			// from where the old one stopped.
+			id = old.id
+		}
+	}
 	q, err := e.newPersistentQuery(id, c.Statement, pq, c.Properties)
 	if err != nil {
 		return commandResult{err: err}
@@ -217,10 +231,16 @@ func (e *Engine) applyQuery(ctx context.Context, offset int64, c command, pq *an
 			return commandResult{err: err}
 		}
 	}
+	if old != nil {
+		e.stopQuery(old, false)
+		e.meta.DeleteSource(pq.Sink.Name)
+	}
 	a.Apply(pq)
 	e.mu.Lock()
+	if old == nil {
+		e.mu.order = append(e.mu.order, id)
+	}
 	e.mu.queries[id] = q
-	e.mu.order = append(e.mu.order, id)
 	e.mu.Unlock()
 	if !replaying {
 		e.startQuery(q)
@@ -335,4 +355,49 @@ func (e *Engine) dropMaterialization(name string) {
 	if q != nil {
 		e.stopQuery(q, true)
 	}
+}
+
+// replaceable returns the query that CREATE OR REPLACE ... AS SELECT replaces (nil when the sink does
+// not exist yet), or why it cannot: as ksqlDB, an upgrade keeps the sink's key and every value column
+// it had (new ones may be added at the end), and queries that keep state (aggregations, joins) cannot
+// be upgraded yet, since their state would not fit the new plan.
+func (e *Engine) replaceable(pq *analyzer.PersistentQuery) (*persistentQuery, error) {
+	cur, ok := e.meta.Source(pq.Sink.Name)
+	if !ok || pq.Insert {
+		return nil, nil
+	}
+	var old *persistentQuery
+	e.mu.Lock()
+	for _, id := range e.mu.order {
+		if q := e.mu.queries[id]; q.sink.Name == pq.Sink.Name && !strings.HasPrefix(id, "INSERTQUERY_") && !strings.HasPrefix(id, "CST_") {
+			old = q
+		}
+	}
+	e.mu.Unlock()
+	name := pq.Sink.Name
+	if old == nil {
+		return nil, fmt.Errorf("Cannot upgrade data source: %s %s was not created by a query; only a source written by CREATE ... AS SELECT can be replaced.", kindTitle(cur.Kind), name)
+	}
+	if cur.Kind != pq.Sink.Kind {
+		return nil, fmt.Errorf("Cannot upgrade data source: incompatible source types: %s is a %s.", name, strings.ToLower(cur.Kind.String()))
+	}
+	if len(pq.Query.Joins) > 0 || pq.Query.Aggregating() || old.plan.Query != nil && (len(old.plan.Query.Query.Joins) > 0 || old.plan.Query.Query.Aggregating()) {
+		return nil, fmt.Errorf("Cannot upgrade data source: %s: queries with aggregations or joins cannot be replaced yet; drop %s and create it again.", name, name)
+	}
+	if cur.Topic != pq.Sink.Topic || cur.KeyFormat != pq.Sink.KeyFormat || cur.ValueFormat != pq.Sink.ValueFormat {
+		return nil, fmt.Errorf("Cannot upgrade data source: %s: the topic and formats cannot change.", name)
+	}
+	oldKey, newKey := cur.Schema.Key(), pq.Sink.Schema.Key()
+	oldVal, newVal := cur.Schema.Value(), pq.Sink.Schema.Value()
+	compatible := len(oldKey) == len(newKey) && len(oldVal) <= len(newVal)
+	for i := 0; compatible && i < len(oldKey); i++ {
+		compatible = oldKey[i].Name == newKey[i].Name && oldKey[i].Type.Equal(newKey[i].Type)
+	}
+	for i := 0; compatible && i < len(oldVal); i++ {
+		compatible = oldVal[i].Name == newVal[i].Name && oldVal[i].Type.Equal(newVal[i].Type)
+	}
+	if !compatible {
+		return nil, fmt.Errorf("Cannot upgrade data source: %s: the new schema must keep the key and every value column (%s), adding new ones at the end; it is %s.", name, cur.Schema, pq.Sink.Schema)
+	}
+	return old, nil
 }
