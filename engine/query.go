@@ -416,17 +416,33 @@ func (e *Engine) readMaterialized(tq *persistentQuery, ev *rowEvaluator) ([]pull
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
 	var rows []pullRow
-	for _, p := range parts {
-		if kb, ok := ev.lookupKey(); ok {
-			v, ts, found, err := stores[p].Get(kb)
+	if kb, ok := ev.lookupKey(); ok && len(parts) > 0 {
+		// The key is most likely in the partition Kafka's default partitioner gives it (when the store's
+		// task partitions are the sink's); look there first, then in the others.
+		n := int(parts[len(parts)-1]) + 1
+		guess := int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: kb}, n))
+		order := []int32{guess}
+		for _, p := range parts {
+			if p != guess {
+				order = append(order, p)
+			}
+		}
+		for _, p := range order {
+			st, ok := stores[p]
+			if !ok {
+				continue
+			}
+			v, ts, found, err := st.Get(kb)
 			if err != nil {
 				return nil, err
 			}
 			if found {
-				rows = append(rows, pullRow{key: kb, value: v, ts: ts, partition: p})
+				return []pullRow{{key: kb, value: v, ts: ts, partition: p}}, nil
 			}
-			continue
 		}
+		return nil, nil
+	}
+	for _, p := range parts {
 		err := stores[p].Scan(nil, nil, func(k, v []byte, ts int64) bool {
 			rows = append(rows, pullRow{key: append([]byte(nil), k...), value: append([]byte(nil), v...), ts: ts, partition: p})
 			return true
