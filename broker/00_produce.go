@@ -133,9 +133,18 @@ func produceToPartition(t *topic, p *partition, blob []byte, transactional bool,
 	codec, recompress := cfg.compression()
 	compact, logAppendTime := cfg.compact(), cfg.logAppendTime()
 	var last int64
+	// Count what was appended, even when a later batch fails: one Add per partition, not per batch.
+	var bytesIn, messagesIn int
+	defer func() {
+		if messagesIn > 0 {
+			p.metrics.bytesIn.Add(float64(bytesIn))
+			p.metrics.messagesIn.Add(float64(messagesIn))
+		}
+	}()
 	for i, rest := 0, blob; len(rest) > 0; i++ {
 		batch, next, _ := records.Next(rest)
 		rest = next
+		wireSize := len(batch) // before any recompression, as Kafka's BytesInPerSec counts
 		h, err := records.Verify(batch)
 		if err != nil {
 			if errors.Is(err, records.ErrUnsupportedMagic) {
@@ -183,6 +192,8 @@ func produceToPartition(t *topic, p *partition, blob []byte, transactional bool,
 		if err != nil {
 			return 0, err
 		}
+		bytesIn += wireSize
+		messagesIn += int(h.NumRecords)
 		if i == 0 {
 			sp.BaseOffset = res.BaseOffset
 			sp.LogAppendTime = appendTime

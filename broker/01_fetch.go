@@ -143,6 +143,7 @@ func (f *fetch) alloc(n int) []byte {
 }
 
 type fetchedPartition struct {
+	p            *partition // nil if it does not exist
 	code         int16
 	hw, logStart int64
 	batches      []byte
@@ -164,6 +165,7 @@ func (f *fetch) collect() int {
 		var fp fetchedPartition
 		fp.hw, fp.logStart = -1, -1
 		p := f.b.topics.partition(sp.topic, sp.partition)
+		fp.p = p
 		switch {
 		case p == nil:
 			fp.code = kerr.UnknownTopicOrPartition.Code
@@ -221,6 +223,9 @@ func (f *fetch) finish(resp *kmsg.FetchResponse) kmsg.Response {
 		rp.ErrorCode = fp.code
 		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = fp.hw, fp.hw, fp.logStart
 		rp.RecordBatches = fp.batches
+		if len(fp.batches) > 0 {
+			fp.p.metrics.bytesOut.Add(float64(len(fp.batches)))
+		}
 		if rp.RecordBatches == nil {
 			// An empty record set, not a null one: some clients (kafka-python) fail on null.
 			rp.RecordBatches = []byte{}

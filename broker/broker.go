@@ -28,6 +28,7 @@ type Broker struct {
 	groups    *group.Coordinator
 	pids      *producerIDs
 	sessions  *fetchSessions
+	metrics   *metrics
 	clusterID string
 	advHost   string
 	advPort   int32
@@ -58,6 +59,7 @@ func New(opts ...Opt) (*Broker, error) {
 	b := &Broker{cfg: cfg, logger: cfg.logger}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.conns.m = make(map[*conn]struct{})
+	b.metrics = newMetrics(cfg.registry, b)
 
 	if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("broker: data directory: %w", err)
@@ -102,6 +104,10 @@ func New(opts ...Opt) (*Broker, error) {
 	if b.advHost, b.advPort, err = splitHostPort(adv); err != nil {
 		ln.Close()
 		return fail(fmt.Errorf("broker: advertised address %q: %w", adv, err))
+	}
+	if err := b.metrics.register(); err != nil {
+		ln.Close()
+		return fail(err)
 	}
 	return b, nil
 }
@@ -161,6 +167,7 @@ func (b *Broker) Close() error {
 		b.conns.Unlock()
 		b.groups.Close()
 		b.wg.Wait()
+		b.metrics.unregister()
 		b.closeErr = b.closeStores()
 	})
 	return b.closeErr

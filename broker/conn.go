@@ -203,6 +203,7 @@ func (c *conn) handle(body []byte) (*pending, error) {
 	if err := kreq.ReadFrom(rd.Src); err != nil {
 		return nil, fmt.Errorf("malformed %s v%d request: %w", kmsg.NameForKey(key), version, err)
 	}
+	c.b.metrics.byKey[key].Inc()
 	res := h.fn(&request{ctx: c.ctx, c: c, kreq: kreq, clientID: c.clientID})
 	p := &pending{corr: corr, resp: res.resp, wait: res.wait}
 	if res.async != nil {

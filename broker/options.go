@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Opt configures a Broker. Options are applied in order and validated once by New.
@@ -27,6 +29,7 @@ type config struct {
 	maxRequestBytes   int32
 	groupInitialDelay time.Duration
 	maintenance       time.Duration
+	registry          *prometheus.Registry
 }
 
 func defaultConfig() config {
@@ -91,6 +94,11 @@ func GroupInitialRebalanceDelay(d time.Duration) Opt {
 // like log.retention.check.interval.ms and the cleaner's backoff).
 func MaintenanceInterval(d time.Duration) Opt { return opt(func(c *config) { c.maintenance = d }) }
 
+// MetricsRegistry sets the registry the broker's Prometheus metrics are registered in (default: a new
+// registry of the broker's own). Broker.Registry returns it. New fails if the registry already holds the
+// metrics of another open broker; Close unregisters them.
+func MetricsRegistry(r *prometheus.Registry) Opt { return opt(func(c *config) { c.registry = r }) }
+
 func (c *config) validate() error {
 	if c.dataDir == "" {
 		return fmt.Errorf("broker: empty data directory")
@@ -119,6 +127,9 @@ func (c *config) validate() error {
 	}
 	if c.logger == nil {
 		c.logger = slog.Default()
+	}
+	if c.registry == nil {
+		c.registry = prometheus.NewRegistry()
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ type topic struct {
 	own        map[string]string // configs set on the topic itself
 	config     topicConfig
 	partitions []*partition
+	metrics    *topicMetrics
 }
 
 // partition is one topic-partition: its log and the signal that wakes fetches waiting for data.
@@ -36,6 +37,8 @@ type partition struct {
 	topic string
 	index int32
 	log   *storage.Log
+	// metrics are the topic's counters, resolved once so that Produce and Fetch add without a lookup.
+	metrics *topicMetrics
 
 	// waiters are the long-polling fetches reading this partition, signalled when it gets new data.
 	waiters struct {
@@ -131,7 +134,7 @@ func openTopics(b *Broker, dir string) (*topicManager, error) {
 		if err := json.Unmarshal(it.Value(), &rec); err != nil {
 			return nil, fmt.Errorf("broker: topic %q metadata: %w", name, err)
 		}
-		t := &topic{name: name, id: rec.ID, own: rec.Configs}
+		t := &topic{name: name, id: rec.ID, own: rec.Configs, metrics: b.metrics.topic(name)}
 		t.config = effectiveConfig(b.cfg.topicDefaults, t.own)
 		for p := int32(0); p < rec.Partitions; p++ {
 			part, err := tm.openPartition(t, p)
@@ -158,7 +161,7 @@ func (tm *topicManager) openPartition(t *topic, p int32) (*partition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: open partition %s-%d: %w", t.name, p, err)
 	}
-	return &partition{topic: t.name, index: p, log: l}, nil
+	return &partition{topic: t.name, index: p, log: l, metrics: t.metrics}, nil
 }
 
 func (tm *topicManager) close() error {
@@ -258,6 +261,7 @@ func (tm *topicManager) create(name string, partitions int32, configs map[string
 	if validateOnly {
 		return t, nil
 	}
+	t.metrics = tm.b.metrics.topic(name)
 	for p := int32(0); p < partitions; p++ {
 		// A directory left by a topic of the same name that was deleted while the broker was down
 		// would resurrect old data; remove it.
@@ -267,6 +271,7 @@ func (tm *topicManager) create(name string, partitions int32, configs map[string
 			for _, done := range t.partitions {
 				done.log.Remove()
 			}
+			tm.b.metrics.forgetTopic(name)
 			return nil, err
 		}
 		t.partitions = append(t.partitions, part)
@@ -275,6 +280,7 @@ func (tm *topicManager) create(name string, partitions int32, configs map[string
 		for _, done := range t.partitions {
 			done.log.Remove()
 		}
+		tm.b.metrics.forgetTopic(name)
 		return nil, err
 	}
 	tm.mu.topics[name] = t
@@ -309,6 +315,8 @@ func (tm *topicManager) remove(name string) error {
 	}
 	delete(tm.mu.topics, name)
 	delete(tm.mu.byID, t.id)
+	// Under the lock, so that a topic of the same name created right after gets fresh series.
+	tm.b.metrics.forgetTopic(name)
 	tm.mu.Unlock()
 
 	var errs []error

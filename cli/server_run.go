@@ -34,12 +34,13 @@ func runServer(ctx context.Context, logger *slog.Logger, p serverParams) error {
 	errs := make(chan error, 3)
 	bootstrap := strings.Split(p.bootstrap, ",")
 	clusterID := ""
+	var b *broker.Broker // nil when the server runs against another cluster
 	if p.bootstrap == "" {
 		// The engine's queries join consumer groups one by one: Kafka's initial rebalance delay would
 		// hold each back 3s.
 		opts := append([]broker.Opt{broker.GroupInitialRebalanceDelay(0)}, p.brokerOpts...)
-		b, err := broker.New(opts...)
-		if err != nil {
+		var err error
+		if b, err = broker.New(opts...); err != nil {
 			return err
 		}
 		bootstrap = []string{b.Addr()}
@@ -75,6 +76,9 @@ func runServer(ctx context.Context, logger *slog.Logger, p serverParams) error {
 	}
 	api := engine.NewAPI(e)
 	api.ClusterID = clusterID
+	if b != nil {
+		api.Gatherers = append(api.Gatherers, b.Registry())
+	}
 	logger.Info("REST API listening", "addr", ln.Addr().String(), "service_id", p.serviceID)
 	ectx, stopEngine := context.WithCancel(context.Background())
 	var ewg sync.WaitGroup

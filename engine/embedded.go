@@ -75,6 +75,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	}
 	x.API = NewAPI(e)
 	x.API.ClusterID = b.ClusterID()
+	x.API.Gatherers = append(x.API.Gatherers, b.Registry())
 	x.URL = "http://" + ln.Addr().String()
 	x.goroutine(func() error { return e.Run(ctx) })
 	x.goroutine(func() error { return x.API.Serve(ctx, ln) })
