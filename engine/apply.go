@@ -115,7 +115,8 @@ func (e *Engine) topicPartitions(ctx context.Context, topic string) (int32, bool
 		return 0, false, fmt.Errorf("engine: describing topic %s: %w", topic, err)
 	}
 	for _, t := range resp.Topics {
-		if t.Topic != nil && *t.Topic == topic && t.ErrorCode == 0 {
+		// A topic has partitions: an answer without any (the client's view of an unknown topic) is none.
+		if t.Topic != nil && *t.Topic == topic && t.ErrorCode == 0 && len(t.Partitions) > 0 {
 			return int32(len(t.Partitions)), true, nil
 		}
 	}

@@ -320,7 +320,7 @@ func (e *Engine) list(ctx context.Context, s *parser.List, text string, props ma
 		}
 		var list []any
 		for _, t := range topics.Sorted() {
-			if !s.All && strings.HasPrefix(t.Topic, "_") {
+			if t.Err != nil || !s.All && strings.HasPrefix(t.Topic, "_") {
 				continue
 			}
 			replicas := []int{}

@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -17,16 +20,15 @@ import (
 // print runs PRINT topic: each record as one line in ksqlDB's format, from the end of the topic (or
 // its beginning with FROM BEGINNING), every INTERVAL-th record, until LIMIT or Close.
 func (e *Engine) print(ctx context.Context, p *parser.Print, props map[string]string) (*Result, error) {
-	if _, exists, err := e.topicPartitions(ctx, p.Topic); err != nil {
+	topic, err := e.printTopic(ctx, p.Topic)
+	if err != nil {
 		return nil, err
-	} else if !exists {
-		return nil, &StatementError{Code: codeBadStatement, Message: "Could not find topic '" + p.Topic + "', or the KSQL user does not have permissions to list the topic. Topic names are case-sensitive."}
 	}
 	start := kgo.NewOffset().AtEnd()
 	if p.FromBeginning {
 		start = kgo.NewOffset().AtStart()
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.bootstrap...), kgo.ConsumeTopics(p.Topic), kgo.ConsumeResetOffset(start))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.bootstrap...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start))
 	if err != nil {
 		return nil, err
 	}
@@ -90,20 +92,43 @@ func (e *Engine) print(ctx context.Context, p *parser.Print, props map[string]st
 	return res, nil
 }
 
-// printable renders record bytes: as text when they are UTF-8, else as a long when they are 8 bytes,
-// else as hex.
+// printable renders record bytes the way ksqlDB's PRINT guesses their format: text when they are
+// printable UTF-8, else a KAFKA INT (4 bytes) or BIGINT (8 bytes), else hex.
 func printable(b []byte) string {
 	switch {
 	case b == nil:
 		return "<null>"
-	case utf8.Valid(b):
+	case utf8.Valid(b) && !strings.ContainsFunc(string(b), func(r rune) bool { return unicode.IsControl(r) && !unicode.IsSpace(r) }):
 		return string(b)
+	case len(b) == 4:
+		return strconv.FormatInt(int64(int32(binary.BigEndian.Uint32(b))), 10)
 	case len(b) == 8:
-		var n int64
-		for _, c := range b {
-			n = n<<8 | int64(c)
-		}
-		return strconv.FormatInt(n, 10)
+		return strconv.FormatInt(int64(binary.BigEndian.Uint64(b)), 10)
 	}
 	return fmt.Sprintf("%x", b)
+}
+
+// printTopic resolves PRINT's topic: the name as written, else the one topic whose name matches it
+// ignoring case (an unquoted name is upper-cased by the parser), as ksqlDB does.
+func (e *Engine) printTopic(ctx context.Context, name string) (string, error) {
+	if _, exists, err := e.topicPartitions(ctx, name); err != nil {
+		return "", err
+	} else if exists {
+		return name, nil
+	}
+	topics, err := e.adm.ListTopics(ctx)
+	if err != nil {
+		return "", err
+	}
+	var match []string
+	for _, t := range topics.Sorted() {
+		// The listing can hold names the client asked about that do not exist, with their error.
+		if t.Err == nil && strings.EqualFold(t.Topic, name) {
+			match = append(match, t.Topic)
+		}
+	}
+	if len(match) == 1 {
+		return match[0], nil
+	}
+	return "", &StatementError{Code: codeBadStatement, Message: "Could not find topic '" + name + "', or the KSQL user does not have permissions to list the topic. Topic names are case-sensitive."}
 }
