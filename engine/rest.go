@@ -327,16 +327,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) {
 	fl, _ := w.(http.Flusher)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `[{"header":{"queryId":%q,"schema":%s}}`, res.ID, mustJSON(res.Schema))
-	flush := func() bool {
-		if _, err := w.Write(b.Bytes()); err != nil {
-			return false
-		}
-		b.Reset()
-		if fl != nil {
-			fl.Flush()
-		}
-		return true
-	}
+	flush := func() bool { return writeOut(w, fl, &b) }
 	if !res.Pull && !flush() {
 		return
 	}
@@ -368,6 +359,19 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// writeOut writes what b holds to w and flushes it to the client, reporting whether the client is
+// still there.
+func writeOut(w http.ResponseWriter, fl http.Flusher, b *bytes.Buffer) bool {
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return false
+	}
+	b.Reset()
+	if fl != nil {
+		fl.Flush()
+	}
+	return true
 }
 
 func mustJSON(v any) string {
@@ -438,16 +442,7 @@ func (a *API) queryStream(w http.ResponseWriter, r *http.Request) {
 	if mode == contentDelimited {
 		b.WriteByte('\n')
 	}
-	flush := func() bool {
-		if _, err := w.Write(b.Bytes()); err != nil {
-			return false
-		}
-		b.Reset()
-		if fl != nil {
-			fl.Flush()
-		}
-		return true
-	}
+	flush := func() bool { return writeOut(w, fl, &b) }
 	if !flush() {
 		return
 	}

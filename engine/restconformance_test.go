@@ -1,18 +1,15 @@
 package engine_test
 
 import (
-	"bufio"
 	"context"
 	"flag"
-	"fmt"
-	"os"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/seichedb/seiche/engine"
 	"github.com/seichedb/seiche/engine/resttest"
+
+	"github.com/seichedb/seiche/internal/knownfailures"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/rest_known_failures.txt from the current results")
@@ -51,7 +48,7 @@ func TestRESTConformance(t *testing.T) {
 		case resttest.Skip:
 			skipped++
 		default:
-			failures[c.ID] = oneLine(r.Reason)
+			failures[c.ID] = knownfailures.OneLine(r.Reason)
 		}
 	}
 	usable := passed + len(failures)
@@ -62,71 +59,18 @@ func TestRESTConformance(t *testing.T) {
 	t.Logf("REST cases: %d/%d usable cases pass (%.1f%%); %d skipped", passed, usable, pct, skipped)
 	t.Logf("%d passed, %d failed, %d skipped", passed, len(failures), skipped)
 	if *rewrite {
-		ids := make([]string, 0, len(failures))
-		for id := range failures {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		var b strings.Builder
-		b.WriteString("# ksqlDB REST test cases that fail against an embedded server (engine TestRESTConformance),\n")
-		b.WriteString("# one per line: case id TAB reason. Regenerate with: go test ./engine -run TestRESTConformance -rewrite\n")
-		for _, id := range ids {
-			b.WriteString(id + "\t" + failures[id] + "\n")
-		}
-		if err := os.WriteFile(restKnownFailuresFile, []byte(b.String()), 0o644); err != nil {
+		if err := knownfailures.Write(restKnownFailuresFile,
+			"# ksqlDB REST test cases that fail against an embedded server (engine TestRESTConformance),\n"+
+				"# one per line: case id TAB reason. Regenerate with: go test ./engine -run TestRESTConformance -rewrite\n", failures); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	known := loadKnownFailures(t, restKnownFailuresFile)
-	var msgs []string
-	for id, reason := range failures {
-		if _, ok := known[id]; !ok {
-			msgs = append(msgs, fmt.Sprintf("new failure (not in %s): %s: %s", restKnownFailuresFile, id, reason))
-		}
+	known, err := knownfailures.Load(restKnownFailuresFile)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for id := range known {
-		if _, ok := failures[id]; !ok {
-			msgs = append(msgs, fmt.Sprintf("listed in %s but now passes (remove it, or run with -rewrite): %s", restKnownFailuresFile, id))
-		}
-	}
-	sort.Strings(msgs)
-	for _, m := range msgs {
+	for _, m := range knownfailures.Diff(restKnownFailuresFile, known, failures) {
 		t.Error(m)
 	}
-}
-
-func loadKnownFailures(t *testing.T, path string) map[string]string {
-	out := map[string]string{}
-	f, err := os.Open(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return out
-		}
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		id, reason, _ := strings.Cut(line, "\t")
-		out[id] = reason
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\t", " ")
-	s = strings.ReplaceAll(s, "\n", `\n`)
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
 }

@@ -1,11 +1,9 @@
 package qtt
 
 import (
-	"fmt"
-	"os"
-	"sort"
-	"strings"
 	"testing"
+
+	"github.com/seichedb/seiche/internal/knownfailures"
 )
 
 const conformanceKnownFailuresFile = "testdata/known_failures.txt"
@@ -65,40 +63,14 @@ func TestConformance(t *testing.T) {
 	t.Logf("%d passed, %d failed, %d skipped", posPass+negPass, len(failures), skipped)
 
 	if *rewrite {
-		writeKnownFailures(t, conformanceKnownFailuresFile, failures,
+		if err := knownfailures.Write(conformanceKnownFailuresFile,
 			"# QTT cases that fail end to end (sql/qtt TestConformance), one per line: case id TAB reason.\n"+
-				"# Regenerate with: go test ./sql/qtt -run TestConformance -rewrite\n")
+				"# Regenerate with: go test ./sql/qtt -run TestConformance -rewrite\n", failures); err != nil {
+			t.Fatal(err)
+		}
 		return
 	}
-	var msgs []string
-	for id, reason := range failures {
-		if _, ok := known[id]; !ok {
-			msgs = append(msgs, fmt.Sprintf("new failure (not in %s): %s: %s", conformanceKnownFailuresFile, id, reason))
-		}
-	}
-	for id := range known {
-		if _, ok := failures[id]; !ok {
-			msgs = append(msgs, fmt.Sprintf("listed in %s but now passes (remove it): %s", conformanceKnownFailuresFile, id))
-		}
-	}
-	sort.Strings(msgs)
-	for _, m := range msgs {
+	for _, m := range knownfailures.Diff(conformanceKnownFailuresFile, known, failures) {
 		t.Error(m)
-	}
-}
-
-func writeKnownFailures(t *testing.T, path string, failures map[string]string, header string) {
-	ids := make([]string, 0, len(failures))
-	for id := range failures {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	var b strings.Builder
-	b.WriteString(header)
-	for _, id := range ids {
-		b.WriteString(id + "\t" + failures[id] + "\n")
-	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

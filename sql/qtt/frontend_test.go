@@ -1,16 +1,15 @@
 package qtt
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
-	"os"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/parser"
+
+	"github.com/seichedb/seiche/internal/knownfailures"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the known-failures files of the tests run from the current results")
@@ -46,36 +45,14 @@ func loadKnownFailures(t *testing.T) map[string]string {
 }
 
 func loadKnownFailuresFile(t *testing.T, path string) map[string]string {
-	out := map[string]string{}
-	f, err := os.Open(path)
+	known, err := knownfailures.Load(path)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return out
-		}
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		id, reason, _ := strings.Cut(line, "\t")
-		out[id] = reason
-	}
-	return out
+	return known
 }
 
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\t", " ")
-	s = strings.ReplaceAll(s, "\n", `\n`)
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
-}
+func oneLine(s string) string { return knownfailures.OneLine(s) }
 
 // TestFrontEndConformance runs every QTT case's statements through the parser and analyzer. A positive
 // case passes when all its statements parse and analyze; a negative case whose error arises at parse or
@@ -129,30 +106,14 @@ func TestFrontEndConformance(t *testing.T) {
 	t.Logf("skipped: %d (disabled, schema-registry formats, test-only functions)", skipped)
 
 	if *rewrite {
-		ids := make([]string, 0, len(failures))
-		for id := range failures {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		var b strings.Builder
-		b.WriteString("# QTT cases that fail parse + analysis (sql/qtt TestFrontEndConformance), one per line: case id TAB reason.\n")
-		b.WriteString("# Regenerate with: go test ./sql/qtt -run TestFrontEndConformance -rewrite\n")
-		for _, id := range ids {
-			b.WriteString(id + "\t" + failures[id] + "\n")
-		}
-		if err := os.WriteFile(knownFailuresFile, []byte(b.String()), 0o644); err != nil {
+		if err := knownfailures.Write(knownFailuresFile,
+			"# QTT cases that fail parse + analysis (sql/qtt TestFrontEndConformance), one per line: case id TAB reason.\n"+
+				"# Regenerate with: go test ./sql/qtt -run TestFrontEndConformance -rewrite\n", failures); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	for id, reason := range failures {
-		if _, ok := known[id]; !ok {
-			t.Errorf("new failure (not in %s): %s: %s", knownFailuresFile, id, reason)
-		}
-	}
-	for id := range known {
-		if _, ok := failures[id]; !ok {
-			t.Errorf("listed in %s but now passes (remove it): %s", knownFailuresFile, id)
-		}
+	for _, m := range knownfailures.Diff(knownFailuresFile, known, failures) {
+		t.Error(m)
 	}
 }
