@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,9 +47,7 @@ func (e *Engine) appendCommand(ctx context.Context, c command) (int64, commandRe
 	if err != nil {
 		return 0, commandResult{}, err
 	}
-	var kb [16]byte
-	_, _ = rand.Read(kb[:])
-	rec := &kgo.Record{Topic: e.commandTopic, Partition: 0, Key: []byte(hex.EncodeToString(kb[:])), Value: val}
+	rec := &kgo.Record{Topic: e.commandTopic, Partition: 0, Key: []byte(randomID() + randomID()), Value: val}
 	if err := e.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		return 0, commandResult{}, fmt.Errorf("engine: could not write to the command topic: %w", err)
 	}

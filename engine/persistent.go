@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"sort"
 	"strconv"
@@ -31,10 +30,8 @@ type persistentQuery struct {
 	sources   []string
 	kind      string // PERSISTENT
 	props     map[string]string
-	// windowSize is the window size of a windowed sink, in milliseconds (0 for session windows).
-	windowSize int64
-	topo       *runtime.Topology
-	plan       *planner.Plan
+	topo      *runtime.Topology
+	plan      *planner.Plan
 
 	mu struct {
 		sync.Mutex
@@ -110,25 +107,8 @@ func (e *Engine) newPersistentQuery(id, statement string, pq *analyzer.Persisten
 	for _, s := range pq.Query.Sources {
 		q.sources = append(q.sources, s.Source.Name)
 	}
-	if w := pq.Query.Window; w != nil && w.Kind != parser.Session {
-		q.windowSize = w.Size.Millis()
-	} else if first := pq.Query.Sources[0].Source; first.Window != "" && pq.Sink.Window != "" {
-		q.windowSize = windowSize(first)
-	}
 	q.mu.state = "PENDING"
 	return q, nil
-}
-
-// windowSize is the window size of a windowed source in milliseconds, from its WINDOW_SIZE property or
-// the query that writes it.
-func windowSize(src *analyzer.Source) int64 {
-	if ws, ok := src.Props["WINDOW_SIZE"]; ok {
-		var n int64
-		var unit string
-		fmt.Sscanf(ws, "%d %s", &n, &unit)
-		return parser.Duration{N: n, Unit: strings.ToUpper(unit)}.Millis()
-	}
-	return 0
 }
 
 // runtimeOpts are the options of a query's App: its properties on top of the server's.

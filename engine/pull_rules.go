@@ -2,10 +2,10 @@ package engine
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 
 	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/expr"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
@@ -18,19 +18,8 @@ const (
 )
 
 func enabled(props, server map[string]string, name string) bool {
-	for _, m := range []map[string]string{props, server} {
-		if v, ok := m[name]; ok {
-			return !strings.EqualFold(strings.TrimSpace(v), "false")
-		}
-	}
-	return true
+	return !strings.EqualFold(strings.TrimSpace(property(props, server, name)), "false")
 }
-
-var nullWord = regexp.MustCompile(`\bNULL\b`)
-
-// exprText renders an expression the way ksqlDB's messages quote it: parenthesized binaries, the
-// NULL literal in lower case.
-func exprText(e parser.Expr) string { return nullWord.ReplaceAllString(parser.FormatExpr(e), "null") }
 
 // checkKeyLookup applies ksqlDB's rules for a pull query on a table when table scans are disabled:
 // each disjunct of WHERE must pin every key column to literals with = or IN, once. (With scans
@@ -132,7 +121,7 @@ func checkKeyLookup(q *parser.Query, src *analyzer.Source) error {
 		}
 		switch {
 		case missing == len(keys):
-			return bad("WHERE clause missing key column for disjunct: " + exprText(d))
+			return bad("WHERE clause missing key column for disjunct: " + expr.MessageText(d))
 		case missing > 0:
 			return bad("Multi-column sources must specify every key in the WHERE clause")
 		}
@@ -178,7 +167,7 @@ func wherePullError(err error, q *parser.Query) error {
 		return err // the error is before WHERE
 	}
 	msg := strings.TrimPrefix(se.Msg, "Error in WHERE expression: ")
-	return &StatementError{Code: codeBadStatement, Message: se.Pos.String() + ": Error in WHERE expression: " + msg + "\nStatement: " + exprText(q.Where)}
+	return &StatementError{Code: codeBadStatement, Message: se.Pos.String() + ": Error in WHERE expression: " + msg + "\nStatement: " + expr.MessageText(q.Where)}
 }
 
 // checkPullSource applies the rules of a pull query that depend on its source: window bounds only on

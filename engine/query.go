@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -177,25 +176,48 @@ func resultColumns(q *analyzer.Query) []types.Column {
 	return cols
 }
 
-// outputRow puts a result's key and value rows (as the projection splits them: key columns in the
-// order of the output schema's key, value columns in SELECT order) back in SELECT order.
-func outputRow(q *analyzer.Query, key, val types.Row) types.Row {
-	row := make(types.Row, len(q.Projection))
+// rowOrder maps a transient query's result back to SELECT order. The projection splits each result
+// into key columns, in the order of the output schema's key, and value columns, in SELECT order; slot
+// i of the SELECT list is key[keyAt[i]] when keyAt[i] >= 0, the next value column when it is
+// notKey, and null for a key column the key row lacks.
+type rowOrder struct{ keyAt []int }
+
+const notKey = -1
+
+func newRowOrder(q *analyzer.Query) rowOrder {
 	keys := q.Output.Key()
-	vi := 0
+	o := rowOrder{keyAt: make([]int, len(q.Projection))}
 	for i, p := range q.Projection {
-		if p.Key {
-			for j, k := range keys {
-				if k.Name == p.Name && j < len(key) {
-					row[i] = key[j]
-				}
-			}
+		o.keyAt[i] = notKey
+		if !p.Key {
 			continue
 		}
-		if vi < len(val) {
-			row[i] = val[vi]
+		o.keyAt[i] = len(keys) // past the key row: null
+		for j, k := range keys {
+			if k.Name == p.Name {
+				o.keyAt[i] = j
+			}
 		}
-		vi++
+	}
+	return o
+}
+
+// row puts one result's key and value rows back in SELECT order.
+func (o rowOrder) row(key, val types.Row) types.Row {
+	row := make(types.Row, len(o.keyAt))
+	vi := 0
+	for i, k := range o.keyAt {
+		switch {
+		case k != notKey:
+			if k < len(key) {
+				row[i] = key[k]
+			}
+		default:
+			if vi < len(val) {
+				row[i] = val[vi]
+			}
+			vi++
+		}
 	}
 	return row
 }
@@ -221,6 +243,7 @@ func (e *Engine) push(text string, q *analyzer.Query, props map[string]string) (
 	cols := resultColumns(q)
 	res := &Result{ID: id, Columns: cols, Schema: pushSchema(cols), Rows: rows}
 	var sent int64
+	order := newRowOrder(q)
 	emit := func(em planner.Emitted) error {
 		if q.Limit >= 0 && sent >= q.Limit {
 			return nil
@@ -228,7 +251,7 @@ func (e *Engine) push(text string, q *analyzer.Query, props map[string]string) (
 		if em.Value == nil && !q.IsTable {
 			return nil // a stream's record without a value: nothing to show
 		}
-		r := Row{Values: outputRow(q, em.Key, em.Value), Tombstone: em.Value == nil}
+		r := Row{Values: order.row(em.Key, em.Value), Tombstone: em.Value == nil}
 		select {
 		case rows <- r:
 		case <-ctx.Done():
@@ -364,7 +387,6 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 		if tq == nil {
 			return nil, &StatementError{Code: codeBadStatement, Message: fmt.Sprintf("The `%s` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query.", src.Name, src.Name, src.Name)}
 		}
-		ev.windowSize = tq.windowSize
 		rows, err = e.readMaterialized(tq, ev)
 	} else {
 		rows, err = e.scanTopic(ctx, src.Topic)
@@ -528,7 +550,7 @@ func newRowEvaluator(src *analyzer.Source, q *analyzer.Query) (*rowEvaluator, er
 	if err != nil {
 		return nil, err
 	}
-	ev := &rowEvaluator{src: src, q: q, keys: ks, vals: vs}
+	ev := &rowEvaluator{src: src, q: q, keys: ks, vals: vs, windowSize: planner.WindowSize(src)}
 	for i, c := range src.Schema.Columns {
 		switch c.Namespace {
 		case types.NamespaceKey:
@@ -549,14 +571,9 @@ func (ev *rowEvaluator) eval(r pullRow) (types.Row, bool, error) {
 	var wstart, wend int64
 	windowed := ev.src.Window != ""
 	if windowed && kb != nil {
-		if ev.src.Window == "SESSION" && len(kb) >= 16 {
-			wend = int64(binary.BigEndian.Uint64(kb[len(kb)-16:]))
-			wstart = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
-			kb = kb[:len(kb)-16]
-		} else if len(kb) >= 8 {
-			wstart = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
-			wend = wstart + ev.windowSize
-			kb = kb[:len(kb)-8]
+		var err error
+		if kb, wstart, wend, err = planner.SplitWindowedKey(ev.src, kb, ev.windowSize); err != nil {
+			return nil, false, nil // a record a query could not read either
 		}
 	}
 	key, err := ev.keys.Deserialize(kb)

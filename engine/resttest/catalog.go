@@ -135,11 +135,8 @@ func (c *catalog) info(topic string, declared []Topic) topicInfo {
 }
 
 func (c *catalog) windowSize(src *analyzer.Source) int64 {
-	if ws, ok := src.Props["WINDOW_SIZE"]; ok {
-		var n int64
-		var unit string
-		fmt.Sscanf(strings.Trim(ws, "'"), "%d %s", &n, &unit)
-		return parser.Duration{N: n, Unit: strings.ToUpper(unit)}.Millis()
+	if n := planner.WindowSize(src); n > 0 {
+		return n
 	}
 	return c.winSize[src.Name]
 }

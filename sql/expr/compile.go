@@ -707,6 +707,12 @@ func coerceCmp(x *Compiled, ct *types.Type) EvalFunc {
 
 var nullLiteral = regexp.MustCompile(`\bNULL\b`)
 
+// MessageText renders an expression the way ksqlDB's error messages quote it: parenthesized binaries,
+// the NULL literal in lower case.
+func MessageText(e parser.Expr) string {
+	return nullLiteral.ReplaceAllString(parser.FormatExpr(e), "null")
+}
+
 func arithmetic(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
 	var op types.ArithOp
 	switch e.Op {
@@ -731,9 +737,7 @@ func arithmetic(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
 		if rt.Kind == types.KindNull {
 			rn = "null"
 		}
-		// ksqlDB's expression formatter writes the NULL literal in lower case.
-		text := nullLiteral.ReplaceAllString(parser.FormatExpr(e), "null")
-		return nil, sqlerr.New(sqlerr.Type, e.P, "Error processing expression: %s. Arithmetic on types %s and %s are not supported.", text, ln, rn)
+		return nil, sqlerr.New(sqlerr.Type, e.P, "Error processing expression: %s. Arithmetic on types %s and %s are not supported.", MessageText(e), ln, rn)
 	}
 	if lt.Kind == types.KindNull {
 		lt = rt

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
@@ -40,7 +41,7 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 		d.tsFormat = src.Props["TIMESTAMP_FORMAT"]
 	}
 	if src.Window != "" {
-		d.windowSize = windowSizeProp(src.Props["WINDOW_SIZE"])
+		d.windowSize = WindowSize(src)
 	}
 	for i, c := range src.Schema.Columns {
 		switch c.Namespace {
@@ -82,6 +83,35 @@ func inputColumns(src *analyzer.Source) []types.Column {
 		cols = append(cols, types.Column{Type: types.Bigint}, types.Column{Type: types.Bigint})
 	}
 	return cols
+}
+
+// WindowSize is the size in milliseconds of the windows of a time-windowed source, from its
+// WINDOW_SIZE property; 0 when it has none (session windows, or no windows).
+func WindowSize(src *analyzer.Source) int64 {
+	ws, ok := src.Props["WINDOW_SIZE"]
+	if !ok {
+		return 0
+	}
+	return windowSizeProp(strings.Trim(ws, "'"))
+}
+
+// SplitWindowedKey cuts the window off the serialized key of a windowed source, as ksqlDB writes it:
+// the key's bytes, then the 8-byte big-endian window start (time windows, whose end is start + size)
+// or session end and start (session windows).
+func SplitWindowedKey(src *analyzer.Source, kb []byte, size int64) (key []byte, start, end int64, err error) {
+	if src.Window == "SESSION" {
+		if len(kb) < 16 {
+			return nil, 0, 0, fmt.Errorf("planner: %s: session-windowed key shorter than 16 bytes", src.Name)
+		}
+		end = int64(binary.BigEndian.Uint64(kb[len(kb)-16:]))
+		start = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
+		return kb[:len(kb)-16], start, end, nil
+	}
+	if len(kb) < 8 {
+		return nil, 0, 0, fmt.Errorf("planner: %s: windowed key shorter than 8 bytes", src.Name)
+	}
+	start = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
+	return kb[:len(kb)-8], start, start + size, nil
 }
 
 func windowSizeProp(s string) int64 {
@@ -128,20 +158,9 @@ func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
 	var wstart, wend int64
 	windowed := d.src.Window != ""
 	if windowed && kb != nil {
-		if d.src.Window == "SESSION" {
-			if len(kb) < 16 {
-				return fmt.Errorf("planner: %s: session-windowed key shorter than 16 bytes", d.src.Name)
-			}
-			wend = int64(binary.BigEndian.Uint64(kb[len(kb)-16:]))
-			wstart = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
-			kb = kb[:len(kb)-16]
-		} else {
-			if len(kb) < 8 {
-				return fmt.Errorf("planner: %s: windowed key shorter than 8 bytes", d.src.Name)
-			}
-			wstart = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
-			wend = wstart + d.windowSize
-			kb = kb[:len(kb)-8]
+		var err error
+		if kb, wstart, wend, err = SplitWindowedKey(d.src, kb, d.windowSize); err != nil {
+			return err
 		}
 	}
 	key, err := d.keys.Deserialize(kb)

@@ -643,11 +643,8 @@ func (ex *executor) actual(topic string) []actualRecord {
 }
 
 func (ex *executor) windowSize(src *analyzer.Source) int64 {
-	if ws, ok := src.Props["WINDOW_SIZE"]; ok {
-		var n int64
-		var unit string
-		fmt.Sscanf(ws, "%d %s", &n, &unit)
-		return parser.Duration{N: n, Unit: strings.ToUpper(unit)}.Millis()
+	if n := planner.WindowSize(src); n > 0 {
+		return n
 	}
 	return ex.winSize[src.Name]
 }
