@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"testing"
-	"time"
 
 	"github.com/seichedb/seiche/engine"
 	"github.com/seichedb/seiche/engine/resttest"
@@ -37,7 +36,7 @@ func TestRESTConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	target := resttest.Target{HTTP: srv.URL, Bootstrap: srv.Bootstrap, Timeout: 15 * time.Second}
+	target := resttest.Target{HTTP: srv.URL, Bootstrap: srv.Bootstrap}
 	failures := map[string]string{}
 	var passed, skipped int
 	for _, c := range cases {
