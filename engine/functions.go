@@ -22,12 +22,26 @@ func (e *Engine) functionList(text string) Entity {
 	return Entity{"@type": "function_names", "statementText": text, "functions": nonNil(list), "warnings": []any{}}
 }
 
-// describeFunction is DESCRIBE FUNCTION: the function's name and kind.
+// describeFunction is DESCRIBE FUNCTION: the function's name, kind and, for a scalar function with
+// a list of overloads, each overload's argument and result types (ksqlDB's FunctionInfo).
 func (e *Engine) describeFunction(name, text string) (Entity, error) {
-	kind, ok := function.Builtins().Names()[strings.ToUpper(name)]
+	name = strings.ToUpper(name)
+	kind, ok := function.Builtins().Names()[name]
 	if !ok {
-		return nil, &StatementError{Code: codeBadStatement, Message: "Can't find any functions with the name '" + strings.ToUpper(name) + "'"}
+		return nil, &StatementError{Code: codeBadStatement, Message: "Can't find any functions with the name '" + name + "'"}
 	}
-	return Entity{"@type": "describe_function", "statementText": text, "name": strings.ToUpper(name),
-		"type": strings.ToUpper(kind), "author": "Seiche", "version": "", "description": "", "functions": []any{}, "path": "internal", "warnings": []any{}}, nil
+	overloads := []any{}
+	if sc, ok := function.Builtins().Scalar(name); ok {
+		for i := range sc.Sigs {
+			params, result := sc.Sigs[i].ParamNames()
+			args := []any{}
+			for _, p := range params {
+				variadic := strings.HasSuffix(p, "...")
+				args = append(args, map[string]any{"name": "", "type": strings.TrimSuffix(p, "..."), "description": "", "isVariadic": variadic})
+			}
+			overloads = append(overloads, map[string]any{"arguments": args, "returnType": result, "description": "", "argumentTypes": params})
+		}
+	}
+	return Entity{"@type": "describe_function", "statementText": text, "name": name,
+		"type": strings.ToUpper(kind), "author": "Seiche", "version": "", "description": "", "functions": overloads, "path": "internal", "warnings": []any{}}, nil
 }

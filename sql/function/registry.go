@@ -38,6 +38,9 @@ type Scalar struct {
 	// LambdaParams returns the parameter types of the lambda at argument index i, given the types of the
 	// arguments before it; nil for functions without lambdas.
 	LambdaParams func(args []*types.Type, i int) ([]*types.Type, error)
+	// Sigs are the overloads of a function built by Overloaded, for DESCRIBE FUNCTION; nil for a
+	// function that resolves its arguments by code.
+	Sigs []Sig
 }
 
 // ErrArgs is returned by Resolve when no signature accepts the argument types.
@@ -171,6 +174,41 @@ type Sig struct {
 	Build func(args []*types.Type) (Impl, error)
 }
 
+// ParamNames returns the signature's parameter types as ksqlDB's DESCRIBE FUNCTION names them (a generic
+// parameter is T, ARRAY<T>, MAP<K, V>, ...), then its result type's; a variadic parameter comes last,
+// followed by "...".
+func (s *Sig) ParamNames() (params []string, result string) {
+	for _, p := range s.Params {
+		params = append(params, typeName(p))
+	}
+	if s.Variadic != nil {
+		params = append(params, typeName(s.Variadic)+"...")
+	}
+	result = "T"
+	if s.Ret != nil {
+		result = typeName(s.Ret)
+	}
+	return params, result
+}
+
+func typeName(t *types.Type) string {
+	switch t {
+	case AnyType:
+		return "T"
+	case AnyDecimal:
+		return "DECIMAL"
+	case AnyArray:
+		return "ARRAY<T>"
+	case AnyMap:
+		return "MAP<K, V>"
+	case AnyStruct:
+		return "STRUCT"
+	case AnyLambda:
+		return "LAMBDA"
+	}
+	return t.String()
+}
+
 func (s *Sig) paramAt(i int) *types.Type {
 	if i < len(s.Params) {
 		return s.Params[i]
@@ -209,7 +247,7 @@ func (s *Sig) accepts(args []*types.Type, exact bool) bool {
 // Overloaded returns a Scalar that resolves to the first signature accepting the arguments exactly, else the
 // first accepting them after implicit widening.
 func Overloaded(name string, sigs ...Sig) *Scalar {
-	return &Scalar{Name: name, Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
+	return &Scalar{Name: name, Sigs: sigs, Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
 		var chosen *Sig
 		for _, exact := range []bool{true, false} {
 			for i := range sigs {
