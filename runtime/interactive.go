@@ -232,3 +232,34 @@ func (r *storeReader) scanChunk(from, to []byte) (chunk []scanEntry, more bool, 
 	}
 	return chunk, more, nil
 }
+
+// StoreMetadata is where the tasks of one store run across the instances of an application (Kafka
+// Streams' streamsMetadataForStore and queryMetadataForKey), from the latest assignment: what a
+// server needs to send a pull query to the instance that holds a key. Hosts are the
+// ApplicationServer values the instances gave; instances that gave none are not listed.
+type StoreMetadata struct {
+	// Partitions is the number of the store's tasks: the partition count of the topics its
+	// sub-topology reads. A key's task is its partition of those topics.
+	Partitions int32
+	// Active maps a task's partition to the host running it.
+	Active map[int32]string
+}
+
+// StoreMetadata returns where the tasks of store `name` run. Before the first assignment (or when no
+// instance set ApplicationServer) Active is empty; an unknown store is an error.
+func (a *App) StoreMetadata(name string) (StoreMetadata, error) {
+	sub, err := a.plan.storeSubtopology(name)
+	if err != nil {
+		return StoreMetadata{}, err
+	}
+	md := StoreMetadata{Active: map[int32]string{}}
+	for host, tps := range a.HostPartitions() {
+		for _, tp := range tps {
+			if id, ok := a.plan.subFor(tp.Topic); ok && id == sub {
+				md.Active[tp.Partition] = host
+				md.Partitions = max(md.Partitions, tp.Partition+1)
+			}
+		}
+	}
+	return md, nil
+}

@@ -297,9 +297,12 @@ func TestInteractiveApp(t *testing.T) {
 	// One stream thread per instance: a stateful task moving between two threads of one instance
 	// can fail to open ("task is already open") when the new thread's assign callback runs before
 	// the old one's closes it, which is a separate problem.
+	instances := 0
 	newApp := func() *App {
 		t.Helper()
+		instances++
 		a, err := New(iqTopology("iq-in"), ApplicationID("iq"), Bootstrap(addr), StateDir(t.TempDir()),
+			ApplicationServer(fmt.Sprintf("host-%d:8088", instances)),
 			CommitInterval(time.Hour), MaxPollRecords(20),
 			SessionTimeout(6*time.Second), HeartbeatInterval(500*time.Millisecond), Logger(testLogger(t)))
 		if err != nil {
@@ -399,6 +402,33 @@ func TestInteractiveApp(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	t.Logf("%d concurrent reads, %d found a task migrated", reads.Load(), migrated.Load())
+
+	// Both instances know where every task of the store runs: the host that has it locally.
+	checkFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		byHost := map[string]*App{"host-1:8088": a, "host-2:8088": b}
+		for _, x := range []*App{a, b} {
+			md, err := x.StoreMetadata("kv")
+			if err != nil {
+				return err
+			}
+			if md.Partitions != 3 || len(md.Active) != 3 {
+				return fmt.Errorf("store metadata %+v, want 3 partitions, each with a host", md)
+			}
+			for p, host := range md.Active {
+				local, err := byHost[host].LocalStores("kv")
+				if err != nil {
+					return err
+				}
+				if _, ok := local[p]; !ok {
+					return fmt.Errorf("partition %d is said to run on %s, which does not have it", p, host)
+				}
+			}
+		}
+		return nil
+	})
+	if _, err := a.StoreMetadata("nope"); err == nil {
+		t.Errorf("StoreMetadata of a store no sub-topology has: no error")
+	}
 	moved := 0
 	for p, r := range stores {
 		if _, _, _, err := r.Get([]byte("k004")); errors.Is(err, ErrStoreMigrated) {
