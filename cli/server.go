@@ -22,6 +22,7 @@ func newServerCommand() *cobra.Command {
 		autoCreate                                        bool
 		topicConfigs                                      []string
 		httpListen, serviceID, bootstrap                  string
+		httpAdvertised                                    string
 		engineProps                                       = map[string]string{}
 	)
 	cmd := &cobra.Command{
@@ -109,7 +110,7 @@ properties such as ksql.streams.auto.offset.reset=earliest.`,
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			return runServer(ctx, logger, serverParams{
-				brokerOpts: opts, bootstrap: bootstrap, httpListen: httpListen, serviceID: serviceID,
+				brokerOpts: opts, bootstrap: bootstrap, httpListen: httpListen, serviceID: serviceID, advertised: httpAdvertised,
 				dataDir: dataDir, props: engineProps,
 			})
 		},
@@ -125,7 +126,8 @@ properties such as ksql.streams.auto.offset.reset=earliest.`,
 	f.StringArrayVar(&topicConfigs, "topic-config", nil, "broker-wide topic config default key=value (repeatable), e.g. retention.ms=3600000")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&httpListen, "http-listen", "127.0.0.1:8088", "address of the REST API (ksqlDB-compatible); empty to run no SQL engine")
-	f.StringVar(&serviceID, "service-id", "seiche", "SQL service id: servers sharing one share one command topic")
+	f.StringVar(&serviceID, "service-id", "seiche", "SQL service id: servers sharing one form one cluster, with one command topic")
+	f.StringVar(&httpAdvertised, "http-advertised-listener", "", "URL the other servers of the service reach this one's REST API at, as ksql.advertised.listener (default: the --http-listen address)")
 	f.StringVar(&bootstrap, "bootstrap", "", "run the SQL engine against this Kafka cluster (host:port,...) instead of an integrated broker")
 	return cmd
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +21,8 @@ type serverParams struct {
 	bootstrap  string
 	httpListen string
 	serviceID  string
+	// advertised is the URL other servers reach this one's REST API at (ksql.advertised.listener).
+	advertised string
 	dataDir    string
 	props      map[string]string
 }
@@ -61,25 +65,33 @@ func runServer(ctx context.Context, logger *slog.Logger, p serverParams) error {
 		wg.Wait()
 		return firstErr(errs)
 	}
-	e, err := engine.New(engine.Bootstrap(bootstrap...), engine.ServiceID(p.serviceID), engine.DataDir(p.dataDir),
-		engine.Logger(logger), engine.Properties(p.props))
-	if err != nil {
-		stopBroker()
-		wg.Wait()
-		return err
-	}
 	ln, err := net.Listen("tcp", p.httpListen)
 	if err != nil {
 		stopBroker()
 		wg.Wait()
 		return fmt.Errorf("REST API: %w", err)
 	}
+	advertised, err := advertisedURL(p, ln.Addr())
+	if err != nil {
+		ln.Close()
+		stopBroker()
+		wg.Wait()
+		return err
+	}
+	e, err := engine.New(engine.Bootstrap(bootstrap...), engine.ServiceID(p.serviceID), engine.DataDir(p.dataDir),
+		engine.Logger(logger), engine.Properties(p.props), engine.AdvertisedURL(advertised))
+	if err != nil {
+		ln.Close()
+		stopBroker()
+		wg.Wait()
+		return err
+	}
 	api := engine.NewAPI(e)
 	api.ClusterID = clusterID
 	if b != nil {
 		api.Gatherers = append(api.Gatherers, b.Registry())
 	}
-	logger.Info("REST API listening", "addr", ln.Addr().String(), "service_id", p.serviceID)
+	logger.Info("REST API listening", "addr", ln.Addr().String(), "advertised", advertised, "service_id", p.serviceID)
 	ectx, stopEngine := context.WithCancel(context.Background())
 	var ewg sync.WaitGroup
 	ewg.Add(2)
@@ -118,4 +130,34 @@ func firstErr(errs chan error) error {
 			return errors.Join(all...)
 		}
 	}
+}
+
+// advertisedURL is the URL the other servers of the service reach this one at: --http-advertised-listener,
+// else ksql.advertised.listener, else the address the REST API listens on (this host's name when it
+// listens on every interface).
+func advertisedURL(p serverParams, addr net.Addr) (string, error) {
+	u := p.advertised
+	if u == "" {
+		u = p.props["ksql.advertised.listener"]
+	}
+	if u != "" {
+		if !strings.Contains(u, "://") {
+			u = "http://" + u
+		}
+		pu, err := url.Parse(u)
+		if err != nil || pu.Host == "" || pu.Port() == "" {
+			return "", fmt.Errorf("advertised listener %q: want http://host:port", u)
+		}
+		return strings.TrimSuffix(u, "/"), nil
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if host, err = os.Hostname(); err != nil {
+			return "", fmt.Errorf("the REST API listens on every interface and this host has no name (%w): set --http-advertised-listener", err)
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }

@@ -37,6 +37,7 @@ type config struct {
 	registry       *prometheus.Registry
 	replication    int16
 	sessionTimeout time.Duration
+	advertised     string
 }
 
 // Bootstrap sets the Kafka brokers the engine uses (required).
@@ -83,9 +84,11 @@ type Engine struct {
 	adm  *kadm.Client
 	meta *analyzer.Metastore
 
-	commandTopic string
-	plogTopic    string
-	metrics      *metrics
+	commandTopic   string
+	plogTopic      string
+	heartbeatTopic string
+	members        members
+	metrics        *metrics
 
 	ctx    context.Context // the Run context: queries stop with it
 	cancel context.CancelFunc
@@ -137,20 +140,22 @@ func New(opts ...Opt) (*Engine, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	e := &Engine{
-		cfg:          cfg,
-		log:          cfg.logger,
-		cl:           cl,
-		adm:          kadm.NewClient(cl),
-		meta:         analyzer.NewMetastore(),
-		commandTopic: "_seiche-" + cfg.serviceID + "-command",
-		plogTopic:    "_seiche-" + cfg.serviceID + "-processing-log",
-		ready:        make(chan struct{}),
-		start:        time.Now(),
+		cfg:            cfg,
+		log:            cfg.logger,
+		cl:             cl,
+		adm:            kadm.NewClient(cl),
+		meta:           analyzer.NewMetastore(),
+		commandTopic:   "_seiche-" + cfg.serviceID + "-command",
+		plogTopic:      "_seiche-" + cfg.serviceID + "-processing-log",
+		heartbeatTopic: "_seiche-" + cfg.serviceID + "-heartbeat",
+		ready:          make(chan struct{}),
+		start:          time.Now(),
 	}
 	e.mu.cond = sync.NewCond(&e.mu.Mutex)
 	e.mu.results = map[int64]commandResult{}
 	e.mu.queries = map[string]*persistentQuery{}
 	e.mu.transient = map[string]*pushQuery{}
+	e.members.m = map[string]*memberState{}
 	e.metrics = newMetrics(cfg.registry)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	return e, nil
@@ -197,6 +202,7 @@ func (e *Engine) run(ctx context.Context) error {
 	if err := e.ensureInternalTopics(ctx); err != nil {
 		return err
 	}
+	e.heartbeats(ctx)
 	return e.runCommands(ctx)
 }
 
@@ -224,6 +230,9 @@ func (e *Engine) ensureInternalTopics(ctx context.Context) error {
 	}
 	if err := e.createTopic(ctx, e.plogTopic, 1, nil); err != nil {
 		return fmt.Errorf("engine: processing log topic %s: %w", e.plogTopic, err)
+	}
+	if err := e.createTopic(ctx, e.heartbeatTopic, 1, map[string]*string{"cleanup.policy": &compact}); err != nil {
+		return fmt.Errorf("engine: heartbeat topic %s: %w", e.heartbeatTopic, err)
 	}
 	return nil
 }

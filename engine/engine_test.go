@@ -53,10 +53,16 @@ type testServer struct {
 
 // startServer starts an engine over the broker at addr, with its state in dir, and its REST API.
 // It returns once the engine has replayed its command topic; the server is stopped at cleanup.
-func startServer(t *testing.T, addr, dir string) *testServer {
+// Each of more is given the server's URL and returns an option (AdvertisedURL needs the URL).
+func startServer(t *testing.T, addr, dir string, more ...func(url string) Opt) *testServer {
 	t.Helper()
-	e, err := New(Bootstrap(addr), DataDir(dir), CommitInterval(100*time.Millisecond),
-		Properties(map[string]string{"auto.offset.reset": "earliest"}), Logger(brokertest.Logger()))
+	srv := httptest.NewUnstartedServer(nil)
+	opts := []Opt{Bootstrap(addr), DataDir(dir), CommitInterval(100 * time.Millisecond),
+		Properties(map[string]string{"auto.offset.reset": "earliest"}), Logger(brokertest.Logger())}
+	for _, m := range more {
+		opts = append(opts, m("http://"+srv.Listener.Addr().String()))
+	}
+	e, err := New(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +77,9 @@ func startServer(t *testing.T, addr, dir string) *testServer {
 		cancel()
 		t.Fatal("engine not ready after 30s")
 	}
-	s.srv = httptest.NewServer(NewAPI(e))
-	s.url = s.srv.URL
+	srv.Config.Handler = NewAPI(e)
+	srv.Start()
+	s.srv, s.url = srv, srv.URL
 	t.Cleanup(func() { s.stop(t) })
 	return s
 }

@@ -123,6 +123,9 @@ func (e *Engine) runtimeOpts(appID, stateDir string, props map[string]string) []
 		runtime.ProcessingLogTopic(e.plogTopic),
 		runtime.ReplicationFactor(e.cfg.replication),
 	}
+	if e.cfg.advertised != "" {
+		opts = append(opts, runtime.ApplicationServer(e.cfg.advertised))
+	}
 	if e.cfg.sessionTimeout < 10*time.Second {
 		opts = append(opts, runtime.HeartbeatInterval(e.cfg.sessionTimeout/5))
 	}

@@ -387,7 +387,7 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 		if tq == nil {
 			return nil, &StatementError{Code: codeBadStatement, Message: fmt.Sprintf("The `%s` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query.", src.Name, src.Name, src.Name)}
 		}
-		rows, err = e.readMaterialized(tq, ev)
+		rows, err = e.readMaterialized(ctx, tq, ev)
 	} else {
 		rows, err = e.scanTopic(ctx, src.Topic)
 	}
@@ -419,61 +419,6 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 		res.Limited = q.Limit >= 0 && n >= q.Limit
 	}
 	return res, nil
-}
-
-// readMaterialized reads every row of a table query's store on this server, partition by partition.
-func (e *Engine) readMaterialized(tq *persistentQuery, ev *rowEvaluator) ([]pullRow, error) {
-	app := tq.app()
-	if app == nil {
-		st, err := tq.State()
-		return nil, fmt.Errorf("query %s is not running (%s): %v", tq.id, st, err)
-	}
-	stores, err := app.LocalStores(materializedStore)
-	if err != nil {
-		return nil, err
-	}
-	parts := make([]int32, 0, len(stores))
-	for p := range stores {
-		parts = append(parts, p)
-	}
-	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
-	var rows []pullRow
-	if kb, ok := ev.lookupKey(); ok && len(parts) > 0 {
-		// The key is most likely in the partition Kafka's default partitioner gives it (when the store's
-		// task partitions are the sink's); look there first, then in the others.
-		n := int(parts[len(parts)-1]) + 1
-		guess := int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: kb}, n))
-		order := []int32{guess}
-		for _, p := range parts {
-			if p != guess {
-				order = append(order, p)
-			}
-		}
-		for _, p := range order {
-			st, ok := stores[p]
-			if !ok {
-				continue
-			}
-			v, ts, found, err := st.Get(kb)
-			if err != nil {
-				return nil, err
-			}
-			if found {
-				return []pullRow{{key: kb, value: v, ts: ts, partition: p}}, nil
-			}
-		}
-		return nil, nil
-	}
-	for _, p := range parts {
-		err := stores[p].Scan(nil, nil, func(k, v []byte, ts int64) bool {
-			rows = append(rows, pullRow{key: append([]byte(nil), k...), value: append([]byte(nil), v...), ts: ts, partition: p})
-			return true
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return rows, nil
 }
 
 // scanTopic reads a topic from its start to the end offsets it has now: a pull query on a stream.

@@ -68,6 +68,7 @@ func NewAPI(e *Engine) *API {
 	a.handle("GET /info", a.info)
 	a.handle("GET /healthcheck", a.healthcheck)
 	a.handle("GET /clusterStatus", a.clusterStatus)
+	a.handle("POST /internal/pull", a.internalPull)
 	a.handle("GET /status", a.status)
 	a.handle("GET /status/{id...}", a.status)
 	a.handle("GET /metrics", a.metrics)
@@ -652,25 +653,11 @@ func (a *API) healthcheck(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) clusterStatus(w http.ResponseWriter, r *http.Request) {
-	host := r.Host
-	if host == "" {
-		host = "localhost"
+	self := r.Host
+	if self == "" {
+		self = "localhost"
 	}
-	perQuery := map[string]any{}
-	for _, q := range a.e.queryList() {
-		app := q.app()
-		if app == nil {
-			continue
-		}
-		var tasks []string
-		for _, t := range app.Tasks() {
-			tasks = append(tasks, fmt.Sprint(t))
-		}
-		perQuery[q.id] = map[string]any{"activeStores": []string{materializedStore}, "activePartitions": tasks, "standByStores": []any{}, "standByPartitions": []any{}}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"clusterStatus": map[string]any{
-		host: map[string]any{"hostAlive": true, "lastStatusUpdateMs": time.Now().UnixMilli(), "activeStandbyPerQuery": perQuery, "hostStoreLags": map[string]any{}},
-	}})
+	writeJSON(w, http.StatusOK, a.e.clusterStatus("http://"+self))
 }
 
 // status answers /status/<commandId>: every command this server applied succeeded or failed when its

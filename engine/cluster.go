@@ -1,0 +1,480 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/runtime"
+)
+
+// A cluster is the servers of one service id (DESIGN.md, "Cluster"). They share the command topic, so
+// every server knows every statement; each persistent query's tasks spread over them through the
+// query's consumer group, whose assignment carries every server's advertised URL and the partitions it
+// holds (runtime.ApplicationServer, App.StoreMetadata); and they announce themselves with heartbeats
+// on a compacted topic, _seiche-<service id>-heartbeat, keyed by URL: a record every
+// heartbeatInterval while a server runs, a tombstone when it stops cleanly. A server whose last
+// heartbeat is older than heartbeatWindow is listed as not alive.
+//
+// A pull query on a table reaches any server. The server reads the partitions it holds itself and
+// asks the server holding each other partition for its rows of the store (POST /internal/pull), then
+// evaluates the query over the rows it gathered, as if it held them all. A partition held nowhere
+// (during a rebalance, while its new owner restores the store) is waited for up to pullRouteTimeout.
+
+const (
+	heartbeatInterval = 250 * time.Millisecond
+	heartbeatWindow   = 2 * time.Second
+	// pullRouteTimeout bounds how long a pull query waits for partitions that no server holds.
+	pullRouteTimeout = 30 * time.Second
+)
+
+// AdvertisedURL sets the URL at which the other servers of the service reach this server's REST API
+// (ksqlDB's ksql.advertised.listener), e.g. http://10.0.0.5:8088. It is announced in heartbeats and
+// in every persistent query's group assignment, so that pull queries can be forwarded to the server
+// that holds a key. Without it the server does not announce itself and answers pull queries from
+// its own state only: a single server.
+func AdvertisedURL(u string) Opt { return opt(func(c *config) { c.advertised = u }) }
+
+// heartbeat is the value of a heartbeat record.
+type heartbeat struct {
+	URL     string `json:"url"`
+	Started int64  `json:"started"` // when the server started, Unix ms
+}
+
+// memberState is what a server knows of another from its heartbeats.
+type memberState struct {
+	started  int64
+	lastSeen time.Time // the last heartbeat's timestamp
+}
+
+// heartbeats announces this server and tracks the others until ctx ends; it writes a tombstone for
+// this server on its way out.
+func (e *Engine) heartbeats(ctx context.Context) {
+	if e.cfg.advertised != "" {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.sendHeartbeats(ctx)
+		}()
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := e.readHeartbeats(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("reading the heartbeat topic", "topic", e.heartbeatTopic, "err", err)
+		}
+	}()
+}
+
+func (e *Engine) sendHeartbeats(ctx context.Context) {
+	val, _ := json.Marshal(heartbeat{URL: e.cfg.advertised, Started: e.start.UnixMilli()})
+	key := []byte(e.cfg.advertised)
+	t := time.NewTicker(heartbeatInterval)
+	defer t.Stop()
+	for {
+		e.cl.Produce(ctx, &kgo.Record{Topic: e.heartbeatTopic, Key: key, Value: val}, func(_ *kgo.Record, err error) {
+			if err != nil && ctx.Err() == nil {
+				e.log.Warn("sending a heartbeat", "err", err)
+			}
+		})
+		select {
+		case <-ctx.Done():
+			// Leaving cleanly: the others list this server as gone at once, not after the window.
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if err := e.cl.ProduceSync(sctx, &kgo.Record{Topic: e.heartbeatTopic, Key: key}).FirstErr(); err != nil {
+				e.log.Warn("announcing this server's departure", "err", err)
+			}
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Engine) readHeartbeats(ctx context.Context) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.bootstrap...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{e.heartbeatTopic: {0: kgo.NewOffset().AtStart()}}),
+		kgo.FetchMaxWait(heartbeatInterval))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			e.log.Warn("reading the heartbeat topic", "topic", t, "partition", p, "err", err)
+		})
+		e.members.Lock()
+		fs.EachRecord(func(r *kgo.Record) {
+			u := string(r.Key)
+			if r.Value == nil {
+				delete(e.members.m, u)
+				return
+			}
+			var hb heartbeat
+			if err := json.Unmarshal(r.Value, &hb); err != nil {
+				e.log.Warn("skipping a heartbeat that cannot be decoded", "offset", r.Offset, "err", err)
+				return
+			}
+			m := e.members.m[u]
+			if m == nil {
+				m = &memberState{}
+				e.members.m[u] = m
+			}
+			m.started = hb.Started
+			if r.Timestamp.After(m.lastSeen) {
+				m.lastSeen = r.Timestamp
+			}
+		})
+		e.members.Unlock()
+	}
+}
+
+// hostKey is how ksqlDB names a server in /clusterStatus: host:port.
+func hostKey(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		return p.Host
+	}
+	return u
+}
+
+// clusterStatus is GET /clusterStatus: every server of the service this one has heard of, whether it
+// is alive, and the partitions of each persistent query it runs.
+func (e *Engine) clusterStatus(self string) map[string]any {
+	now := time.Now()
+	type host struct {
+		alive    bool
+		lastSeen int64
+	}
+	hosts := map[string]host{}
+	e.members.Lock()
+	for u, m := range e.members.m {
+		hosts[u] = host{alive: now.Sub(m.lastSeen) < heartbeatWindow, lastSeen: m.lastSeen.UnixMilli()}
+	}
+	e.members.Unlock()
+	if e.cfg.advertised != "" {
+		self = e.cfg.advertised
+	}
+	hosts[self] = host{alive: true, lastSeen: now.UnixMilli()}
+
+	type partitions struct{ active, standby []map[string]any }
+	perHost := map[string]map[string]partitions{} // host → query → partitions
+	for _, q := range e.queryList() {
+		app := q.app()
+		if app == nil {
+			continue
+		}
+		assigned := app.HostPartitions()
+		if len(assigned) == 0 && e.cfg.advertised == "" {
+			assigned = map[string][]runtime.TopicPartition{self: nil}
+			for _, t := range app.Tasks() {
+				assigned[self] = append(assigned[self], runtime.TopicPartition{Topic: "", Partition: t.Partition})
+			}
+		}
+		for h, tps := range assigned {
+			if perHost[h] == nil {
+				perHost[h] = map[string]partitions{}
+			}
+			var ps partitions
+			for _, tp := range tps {
+				ps.active = append(ps.active, map[string]any{"topic": tp.Topic, "partition": tp.Partition})
+			}
+			perHost[h][q.id] = ps
+		}
+	}
+	out := map[string]any{}
+	for u, h := range hosts {
+		perQuery := map[string]any{}
+		for id, ps := range perHost[u] {
+			stores := []string{}
+			if len(ps.active) > 0 {
+				stores = append(stores, materializedStore)
+			}
+			perQuery[id] = map[string]any{
+				"activeStores": stores, "activePartitions": nonNilMaps(ps.active),
+				"standByStores": []string{}, "standByPartitions": nonNilMaps(ps.standby),
+			}
+		}
+		out[hostKey(u)] = map[string]any{
+			"hostAlive": h.alive, "lastStatusUpdateMs": h.lastSeen, "activeStandbyPerQuery": perQuery,
+			"hostStoreLags": map[string]any{"stateStoreLags": map[string]any{}, "updateTimeMs": h.lastSeen},
+		}
+	}
+	return map[string]any{"clusterStatus": out}
+}
+
+func nonNilMaps(l []map[string]any) []map[string]any {
+	if l == nil {
+		return []map[string]any{}
+	}
+	return l
+}
+
+// readMaterialized reads the rows of a table query's store that a pull query needs: the row of its
+// key, or every row. In a cluster it gathers them from the servers that hold each partition.
+func (e *Engine) readMaterialized(ctx context.Context, tq *persistentQuery, ev *rowEvaluator) ([]pullRow, error) {
+	app := tq.app()
+	if app == nil {
+		st, err := tq.State()
+		return nil, fmt.Errorf("query %s is not running (%s): %v", tq.id, st, err)
+	}
+	md, err := app.StoreMetadata(materializedStore)
+	if err != nil {
+		return nil, err
+	}
+	kb, hasKey := ev.lookupKey()
+	if e.cfg.advertised == "" || len(md.Active) == 0 {
+		// One server, or its first assignment is not in yet: what this server holds is the table.
+		rows, _, err := readLocal(app, nil, kb, hasKey)
+		return rows, err
+	}
+	all := make([]int32, md.Partitions)
+	for p := range all {
+		all[p] = int32(p)
+	}
+	if !hasKey {
+		return e.gather(ctx, tq, all, nil, false)
+	}
+	// The key is in the partition Kafka's default partitioner gives it when the store's tasks are
+	// partitioned by the table's key (the usual case); otherwise it is in one of the others.
+	guess := int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: kb}, int(md.Partitions)))
+	rows, err := e.gather(ctx, tq, []int32{guess}, kb, true)
+	if err != nil || len(rows) > 0 {
+		return rows, err
+	}
+	rest := append(all[:guess:guess], all[guess+1:]...)
+	rows, err = e.gather(ctx, tq, rest, kb, true)
+	if len(rows) > 1 {
+		rows = rows[:1]
+	}
+	return rows, err
+}
+
+// gather reads partitions parts of tq's store (only key's row when hasKey) from the servers that
+// hold them, this one included, waiting up to pullRouteTimeout for partitions held by none.
+func (e *Engine) gather(ctx context.Context, tq *persistentQuery, parts []int32, key []byte, hasKey bool) ([]pullRow, error) {
+	ctx, cancel := context.WithTimeout(ctx, pullRouteTimeout)
+	defer cancel()
+	want := map[int32]bool{}
+	for _, p := range parts {
+		want[p] = true
+	}
+	var rows []pullRow
+	for {
+		app := tq.app()
+		if app == nil {
+			return nil, fmt.Errorf("query %s is not running", tq.id)
+		}
+		md, err := app.StoreMetadata(materializedStore)
+		if err != nil {
+			return nil, err
+		}
+		byHost := map[string][]int32{}
+		for p := range want {
+			if h, ok := md.Active[p]; ok {
+				byHost[h] = append(byHost[h], p)
+			}
+		}
+		for h, ps := range byHost {
+			sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+			var got []pullRow
+			var held []int32
+			if h == e.cfg.advertised {
+				set := map[int32]bool{}
+				for _, p := range ps {
+					set[p] = true
+				}
+				got, held, err = readLocal(app, set, key, hasKey)
+			} else {
+				got, held, err = e.forwardPull(ctx, h, tq.id, ps, key, hasKey)
+			}
+			if err != nil {
+				e.log.Debug("reading a table's partitions on a server", "query", tq.id, "server", h, "partitions", ps, "err", err)
+				continue // asked again once the assignment changes, or until the timeout
+			}
+			rows = append(rows, got...)
+			for _, p := range held {
+				delete(want, p)
+			}
+		}
+		if len(want) == 0 {
+			sort.SliceStable(rows, func(i, j int) bool { return rows[i].partition < rows[j].partition })
+			return rows, nil
+		}
+		select {
+		case <-ctx.Done():
+			missing := make([]int32, 0, len(want))
+			for p := range want {
+				missing = append(missing, p)
+			}
+			sort.Slice(missing, func(i, j int) bool { return missing[i] < missing[j] })
+			return nil, &StatementError{Code: codeServerError, Message: fmt.Sprintf(
+				"Unable to execute pull query: partitions %v of the table's store (query %s) are not available on any server.", missing, tq.id)}
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// readLocal reads the partitions in parts (nil: all) of app's materialized store held here: the row
+// of key when hasKey, else every row. held lists the partitions of parts this server holds.
+func readLocal(app *runtime.App, parts map[int32]bool, key []byte, hasKey bool) (rows []pullRow, held []int32, err error) {
+	stores, err := app.LocalStores(materializedStore)
+	if err != nil {
+		return nil, nil, err
+	}
+	for p := range stores {
+		if parts == nil || parts[p] {
+			held = append(held, p)
+		}
+	}
+	sort.Slice(held, func(i, j int) bool { return held[i] < held[j] })
+	if hasKey && parts == nil && len(held) > 0 {
+		// The key is most likely in the partition Kafka's default partitioner gives it: look there first.
+		n := int(held[len(held)-1]) + 1
+		guess := int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: key}, n))
+		for i, p := range held {
+			if p == guess {
+				held[0], held[i] = held[i], held[0]
+			}
+		}
+	}
+	for _, p := range held {
+		st := stores[p]
+		if hasKey {
+			v, ts, found, err := st.Get(key)
+			if err != nil {
+				return nil, nil, err
+			}
+			if found {
+				return []pullRow{{key: key, value: v, ts: ts, partition: p}}, held, nil
+			}
+			continue
+		}
+		err := st.Scan(nil, nil, func(k, v []byte, ts int64) bool {
+			rows = append(rows, pullRow{key: append([]byte(nil), k...), value: append([]byte(nil), v...), ts: ts, partition: p})
+			return true
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return rows, held, nil
+}
+
+// internalPull is the body of POST /internal/pull: a server asking another for its rows of a store.
+type internalPull struct {
+	QueryID    string  `json:"queryId"`
+	Partitions []int32 `json:"partitions"`
+	Key        []byte  `json:"key,omitempty"` // base64 in JSON
+	HasKey     bool    `json:"hasKey"`
+}
+
+type internalPullRow struct {
+	Key       []byte `json:"key"`
+	Value     []byte `json:"value"`
+	Timestamp int64  `json:"ts"`
+	Partition int32  `json:"partition"`
+}
+
+type internalPullAnswer struct {
+	Rows []internalPullRow `json:"rows"`
+	Held []int32           `json:"held"`
+}
+
+var pullClient = &http.Client{
+	Timeout: 10 * time.Second,
+	Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     90 * time.Second,
+	},
+}
+
+// forwardPull asks the server at base for its rows of partitions parts of query id's store.
+func (e *Engine) forwardPull(ctx context.Context, base, id string, parts []int32, key []byte, hasKey bool) ([]pullRow, []int32, error) {
+	body, _ := json.Marshal(internalPull{QueryID: id, Partitions: parts, Key: key, HasKey: hasKey})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/internal/pull", bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", contentJSON)
+	resp, err := pullClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		return nil, nil, fmt.Errorf("%s answered %s: %s", base, resp.Status, bytes.TrimSpace(b))
+	}
+	var ans internalPullAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", base, err)
+	}
+	rows := make([]pullRow, len(ans.Rows))
+	for i, r := range ans.Rows {
+		rows[i] = pullRow{key: r.Key, value: r.Value, ts: r.Timestamp, partition: r.Partition}
+	}
+	return rows, ans.Held, nil
+}
+
+// internalPull answers POST /internal/pull from this server's own state.
+func (a *API) internalPull(w http.ResponseWriter, r *http.Request) {
+	var req internalPull
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "Invalid internal pull request: "+err.Error(), "")
+		return
+	}
+	a.e.mu.Lock()
+	q := a.e.mu.queries[req.QueryID]
+	a.e.mu.Unlock()
+	var app *runtime.App
+	if q != nil {
+		app = q.app()
+	}
+	if app == nil {
+		// Not running here (yet): it holds nothing, and the asking server asks again.
+		writeJSON(w, http.StatusOK, internalPullAnswer{Rows: []internalPullRow{}, Held: []int32{}})
+		return
+	}
+	set := map[int32]bool{}
+	for _, p := range req.Partitions {
+		set[p] = true
+	}
+	rows, held, err := readLocal(app, set, req.Key, req.HasKey)
+	if err != nil && !errors.Is(err, runtime.ErrStoreMigrated) {
+		writeError(w, http.StatusInternalServerError, codeServerError, err.Error(), "")
+		return
+	}
+	ans := internalPullAnswer{Rows: make([]internalPullRow, len(rows)), Held: held}
+	if errors.Is(err, runtime.ErrStoreMigrated) {
+		ans = internalPullAnswer{Rows: []internalPullRow{}, Held: []int32{}}
+	}
+	for i, row := range rows {
+		ans.Rows[i] = internalPullRow{Key: row.key, Value: row.value, Timestamp: row.ts, Partition: row.partition}
+	}
+	if ans.Held == nil {
+		ans.Held = []int32{}
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// members is the servers this one has heard of, by advertised URL.
+type members struct {
+	sync.Mutex
+	m map[string]*memberState
+}
