@@ -58,6 +58,13 @@ var (
 // API answers /healthcheck with 200 (the engine has replayed its command topic).
 func startSeiche(t *testing.T, bin, dir string, args ...string) *serverProc {
 	t.Helper()
+	return startSeicheRole(t, bin, dir, true, true, args...)
+}
+
+// startSeicheRole is startSeiche for a server that runs a broker, the SQL engine, or both: it waits
+// for what the server runs (the engine's /healthcheck).
+func startSeicheRole(t *testing.T, bin, dir string, runsBroker, runsEngine bool, args ...string) *serverProc {
+	t.Helper()
 	p := &serverProc{stderr: &syncBuffer{}, exited: make(chan struct{})}
 	args = append([]string{"server", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir", dir}, args...)
 	p.cmd = exec.Command(bin, args...)
@@ -84,10 +91,19 @@ func startSeiche(t *testing.T, bin, dir string, args ...string) *serverProc {
 		}
 		log := p.stderr.String()
 		b, r := brokerListening.FindStringSubmatch(log), restListening.FindStringSubmatch(log)
-		if b == nil || r == nil {
-			return errors.New("no listening addresses in the server's log yet")
+		if runsBroker {
+			if b == nil {
+				return errors.New("no broker address in the server's log yet")
+			}
+			p.brokerAddr = b[1]
 		}
-		p.brokerAddr, p.url = b[1], "http://"+r[1]
+		if !runsEngine {
+			return nil
+		}
+		if r == nil {
+			return errors.New("no REST address in the server's log yet")
+		}
+		p.url = "http://" + r[1]
 		resp, err := http.Get(p.url + "/healthcheck")
 		if err != nil {
 			return err

@@ -119,15 +119,23 @@ func (e *Engine) runtimeOpts(appID, stateDir string, props map[string]string) []
 		runtime.StateDir(stateDir),
 		runtime.Logger(e.log.With("app", appID)),
 		runtime.CommitInterval(e.cfg.commitInterval),
-		runtime.SessionTimeout(e.cfg.sessionTimeout),
 		runtime.ProcessingLogTopic(e.plogTopic),
 		runtime.ReplicationFactor(e.cfg.replication),
 	}
 	if e.cfg.advertised != "" {
 		opts = append(opts, runtime.ApplicationServer(e.cfg.advertised))
 	}
-	if e.cfg.sessionTimeout < 10*time.Second {
-		opts = append(opts, runtime.HeartbeatInterval(e.cfg.sessionTimeout/5))
+	// The session timeout bounds how long a dead server's tasks wait to move (ksqlDB's
+	// ksql.streams.session.timeout.ms).
+	session := e.cfg.sessionTimeout
+	if v := property(props, e.cfg.props, "session.timeout.ms"); v != "" {
+		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
+			session = time.Duration(ms) * time.Millisecond
+		}
+	}
+	opts = append(opts, runtime.SessionTimeout(session))
+	if session < 10*time.Second {
+		opts = append(opts, runtime.HeartbeatInterval(session/5))
 	}
 	if v := property(props, e.cfg.props, "commit.interval.ms"); v != "" {
 		if ms, err := strconv.Atoi(v); err == nil && ms >= 0 {
