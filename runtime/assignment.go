@@ -50,6 +50,18 @@ func parseTaskID(s string) (TaskID, error) {
 	return id, nil
 }
 
+// parseTaskIDs parses task ids as the assignment carries them, skipping malformed ones.
+func parseTaskIDs(ss []string) *[]TaskID {
+	ids := make([]TaskID, 0, len(ss))
+	for _, s := range ss {
+		if id, err := parseTaskID(s); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	sortTasks(ids)
+	return &ids
+}
+
 func taskStrings(ids []TaskID) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {

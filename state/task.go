@@ -47,7 +47,7 @@ func (db *DB) OpenTask(app, id string, partition int32, opts ...TaskOpt) (*Task,
 		return nil, ErrClosed
 	}
 	if _, ok := db.mu.tasks[t.prefix]; ok {
-		return nil, fmt.Errorf("state: task %s/%s is already open", app, id)
+		return nil, fmt.Errorf("%w: %s/%s", ErrTaskOpen, app, id)
 	}
 	t.txn = db.eng.newTxn()
 	db.mu.tasks[t.prefix] = t
