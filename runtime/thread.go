@@ -33,16 +33,16 @@ type thread struct {
 	// kgo.NewClient, so a rebalance callback can run before newThread has stored the client.
 	ready chan struct{}
 
-	// active holds the tasks the thread runs, for JoinGroupMetadata and App.Tasks; written with mu
-	// held, read anywhere.
+	// active holds the tasks the thread runs, for App.Tasks; written with mu held, read anywhere.
 	active atomic.Pointer[[]TaskID]
 	// queryable holds the same tasks, for App.LocalStores: a task is readable by interactive
 	// queries while it is in the latest list. Written with mu held, read anywhere.
 	queryable atomic.Pointer[[]*task]
 	crashed   atomic.Bool
 	// given and standby are the active and standby tasks of the thread's latest assignment, set
-	// when franz-go parses it (before onAssigned); standby is also what the thread tells the
-	// leader it kept, for JoinGroupMetadata.
+	// when franz-go parses it (before onAssigned), and what the thread tells the leader it had
+	// (JoinGroupMetadata), so that it keeps them. Not active: with the eager protocol, the revoke
+	// before the rejoin has suspended every task, and active is empty when the member joins.
 	given   atomic.Pointer[[]TaskID]
 	standby atomic.Pointer[[]TaskID]
 
@@ -69,7 +69,7 @@ func newThread(a *App, idx int) (*thread, error) {
 		plan:        a.plan,
 		process:     a.processID,
 		host:        a.cfg.appServer,
-		prev:        &th.active,
+		prev:        &th.given,
 		prevStandby: &th.standby,
 		onAssign: func(info assignmentInfo) {
 			a.setAssignmentInfo(info)
