@@ -43,18 +43,18 @@ type standbyFixture struct {
 	cl   *kgo.Client
 }
 
-func newStandbyFixture(t *testing.T) *standbyFixture {
+func newStandbyFixture(t *testing.T, partitions int32) *standbyFixture {
 	addr, cl := testBroker(t)
-	createTopics(t, cl, 4, "sb-in")
+	createTopics(t, cl, partitions, "sb-in")
 	return &standbyFixture{t: t, addr: addr, cl: cl}
 }
 
-// app returns instance i (host "host-<i>:8080", a static member) with one standby replica and
-// its state in dir.
-func (f *standbyFixture) app(i int, sessionTimeout time.Duration, dir string) *App {
+// app returns instance i (host "host-<i>:8080", a static member) with replicas standby replicas
+// and its state in dir.
+func (f *standbyFixture) app(i, replicas int, sessionTimeout time.Duration, dir string) *App {
 	f.t.Helper()
 	a, err := New(latestTopology(), ApplicationID("standby"), Bootstrap(f.addr), StateDir(dir),
-		StandbyReplicas(1), GroupInstanceID(fmt.Sprintf("instance-%d", i)), ApplicationServer(fmt.Sprintf("host-%d:8080", i)),
+		StandbyReplicas(replicas), GroupInstanceID(fmt.Sprintf("instance-%d", i)), ApplicationServer(fmt.Sprintf("host-%d:8080", i)),
 		SessionTimeout(sessionTimeout), HeartbeatInterval(250*time.Millisecond), CommitInterval(200*time.Millisecond),
 		Logger(testLogger(f.t)))
 	if err != nil {
@@ -139,9 +139,9 @@ func allStores(standby bool, apps ...*App) (map[int32]StoreReader, error) {
 // resumes its copies from their checkpoints.
 func TestStandbyReplicas(t *testing.T) {
 	const keys = 200
-	f := newStandbyFixture(t)
+	f := newStandbyFixture(t, 4)
 	dirs := []string{t.TempDir(), t.TempDir()}
-	apps := []*App{f.app(0, 6*time.Second, dirs[0]), f.app(1, 6*time.Second, dirs[1])}
+	apps := []*App{f.app(0, 1, 6*time.Second, dirs[0]), f.app(1, 1, 6*time.Second, dirs[1])}
 	if stores, err := apps[0].StandbyStores("latest"); err != nil || len(stores) != 0 {
 		t.Errorf("StandbyStores before Run = %v, %v; want an empty map", stores, err)
 	}
@@ -245,7 +245,7 @@ func TestStandbyReplicas(t *testing.T) {
 	copies := apps[1].StandbyTasks()
 	apps[1].Close()
 	f.produce(2, keys)
-	apps[1] = f.app(1, 6*time.Second, dirs[1])
+	apps[1] = f.app(1, 1, 6*time.Second, dirs[1])
 	startApp(t, apps[1])
 	checkFor(t, 20*time.Second, 20*time.Millisecond, func() error {
 		if sb := apps[1].StandbyTasks(); !slices.Equal(sb, copies) {
@@ -292,8 +292,8 @@ func TestStandbyFailover(t *testing.T) {
 		rounds         = 6
 		sessionTimeout = 4 * time.Second
 	)
-	f := newStandbyFixture(t)
-	survivor, victim := f.app(0, sessionTimeout, t.TempDir()), f.app(1, sessionTimeout, t.TempDir())
+	f := newStandbyFixture(t, 4)
+	survivor, victim := f.app(0, 1, sessionTimeout, t.TempDir()), f.app(1, 1, sessionTimeout, t.TempDir())
 	startApp(t, survivor)
 	victimDone := make(chan struct{})
 	go func() { victim.Run(context.Background()); close(victimDone) }()
@@ -381,4 +381,104 @@ func TestStandbyFailover(t *testing.T) {
 	if len(md.Standby) != 0 || len(md.Active) != 4 {
 		t.Errorf("store metadata with one instance left: %+v", md)
 	}
+}
+
+// TestStandbyFailoverSticky runs three instances with two standby replicas, so that every task has
+// a copy on each other instance, and kills one: the two others keep the tasks they ran, take the
+// dead one's over from their copies without restoring (almost) anything, and each keeps a copy of
+// every task the other runs.
+func TestStandbyFailoverSticky(t *testing.T) {
+	const (
+		keys           = 300
+		sessionTimeout = 4 * time.Second
+	)
+	f := newStandbyFixture(t, 6)
+	apps := []*App{f.app(0, 2, sessionTimeout, t.TempDir()), f.app(1, 2, sessionTimeout, t.TempDir()), f.app(2, 2, sessionTimeout, t.TempDir())}
+	for _, a := range apps[:2] {
+		startApp(t, a)
+	}
+	victim := apps[2]
+	victimDone := make(chan struct{})
+	go func() { victim.Run(context.Background()); close(victimDone) }()
+	t.Cleanup(func() { victim.crash(); <-victimDone })
+	checkFor(t, 30*time.Second, 20*time.Millisecond, func() error {
+		for i, a := range apps {
+			if act, sb := a.Tasks(), a.StandbyTasks(); len(act) != 2 || len(sb) != 4 {
+				return fmt.Errorf("instance %d runs %v and keeps copies of %v", i, act, sb)
+			}
+		}
+		return nil
+	})
+	f.produce(0, keys)
+	f.produce(1, keys)
+	checkFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+		for i, a := range apps[:2] {
+			sb, err := a.StandbyStores("latest")
+			if err != nil {
+				return err
+			}
+			rs := map[int32]StoreReader{}
+			for p, r := range sb {
+				if lag, err := r.Lag(); err != nil || lag != 0 {
+					return fmt.Errorf("instance %d: copy of partition %d lags %d (%v)", i, p, lag, err)
+				}
+				rs[p] = r
+			}
+			vals, _, err := contents(rs)
+			if err != nil {
+				return err
+			}
+			if len(vals) < keys/3 {
+				return fmt.Errorf("instance %d: copies hold %d keys", i, len(vals))
+			}
+			for k, v := range vals {
+				if v != "v1" {
+					return fmt.Errorf("instance %d: copy of %s = %s", i, k, v)
+				}
+			}
+		}
+		return nil
+	})
+	before := [][]TaskID{apps[0].Tasks(), apps[1].Tasks()}
+	moving := victim.Tasks()
+	victim.crash()
+	<-victimDone
+	checkFor(t, sessionTimeout+15*time.Second, 20*time.Millisecond, func() error {
+		if a, b := apps[0].Tasks(), apps[1].Tasks(); len(a) != 3 || len(b) != 3 {
+			return fmt.Errorf("survivors run %v and %v", a, b)
+		}
+		return nil
+	})
+	for i, a := range apps[:2] {
+		act := a.Tasks()
+		for _, id := range before[i] {
+			if !slices.Contains(act, id) {
+				t.Errorf("instance %d lost its task %v: ran %v, runs %v", i, id, before[i], act)
+			}
+		}
+		other := apps[1-i].Tasks()
+		checkFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+			if sb := a.StandbyTasks(); !slices.Equal(sb, other) {
+				return fmt.Errorf("instance %d keeps copies of %v; the other runs %v", i, sb, other)
+			}
+			return nil
+		})
+		restored, _ := gatherSum(t, a, "seiche_stream_restore_records_total")
+		t.Logf("instance %d ran %v, runs %v, restored %.0f records", i, before[i], act, restored)
+		if restored > keys/10 {
+			t.Errorf("instance %d restored %.0f records taking over %v", i, restored, moving)
+		}
+	}
+	f.produce(2, keys)
+	checkFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+		rs, err := allStores(false, apps[:2]...)
+		if err != nil {
+			return err
+		}
+		vals, _, err := contents(rs)
+		if err != nil {
+			return err
+		}
+		return checkLatest(vals, 2, keys)
+	})
 }
