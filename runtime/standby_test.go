@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -341,6 +342,10 @@ func TestStandbyFailover(t *testing.T) {
 		t.Fatalf("the copies applied %.0f records, want at least %d", copied, keys*rounds/4)
 	}
 
+	copies, err := survivor.StandbyStores("latest")
+	if err != nil {
+		t.Fatal(err)
+	}
 	killed := time.Now()
 	victim.crash()
 	<-victimDone
@@ -353,6 +358,15 @@ func TestStandbyFailover(t *testing.T) {
 	t.Logf("survivor took over %v after the victim died", time.Since(killed).Round(time.Millisecond))
 	if sb := survivor.StandbyTasks(); len(sb) != 0 {
 		t.Errorf("survivor alone keeps copies of %v", sb)
+	}
+	// The copies became the active tasks: readers of the copies are done with.
+	for p, r := range copies {
+		if _, _, _, err := r.Get([]byte("k000")); !errors.Is(err, ErrStoreMigrated) {
+			t.Errorf("reader of the promoted copy of partition %d: Get error %v, want ErrStoreMigrated", p, err)
+		}
+		if _, err := r.Lag(); !errors.Is(err, ErrStoreMigrated) {
+			t.Errorf("reader of the promoted copy of partition %d: Lag error %v, want ErrStoreMigrated", p, err)
+		}
 	}
 	restored, _ := gatherSum(t, survivor, "seiche_stream_restore_records_total")
 	restored -= restoredBefore
