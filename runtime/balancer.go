@@ -24,7 +24,7 @@ type balancer struct {
 	plan        *plan
 	process     string
 	host        string
-	prev        *atomic.Pointer[[]TaskID] // the member's tasks, for JoinGroupMetadata
+	prev        *atomic.Pointer[[]TaskID] // the tasks of the member's latest assignment, for JoinGroupMetadata
 	prevStandby *atomic.Pointer[[]TaskID] // the member's standby tasks; nil for none
 	onAssign    func(assignmentInfo)      // every SyncGroup result, before OnPartitionsAssigned
 	copartErr   func(map[string]int32) error
