@@ -33,6 +33,11 @@ type App struct {
 	crashed   atomic.Bool             // set by crash: stopping writes no global store checkpoint
 	taskCount atomic.Pointer[[]int32] // tasks per sub-topology, known once Run prepared the topics
 
+	// standbyHosts holds, from the latest assignment, the partitions of the tasks each host keeps
+	// a standby copy of; standbys runs this instance's copies.
+	standbyHosts atomic.Pointer[map[string][]TopicPartition]
+	standbys     *standbys
+
 	mu struct {
 		sync.Mutex
 		running bool
@@ -75,6 +80,7 @@ func New(t *Topology, opts ...Opt) (*App, error) {
 		internal: p.internal,
 		metrics:  m,
 	}
+	a.standbys = newStandbys(a)
 	return a, nil
 }
 
@@ -120,6 +126,14 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	// The standby goroutine runs whether or not this instance asks for replicas: the leader's
+	// setting decides, and it idles without copies. It stops with ctx, before the state
+	// directory closes.
+	standbysDone := make(chan struct{})
+	go func() {
+		defer close(standbysDone)
+		a.standbys.run(ctx)
+	}()
 	threads := make([]*thread, a.cfg.threads)
 	for i := range threads {
 		th, err := newThread(a, i)
@@ -129,6 +143,8 @@ func (a *App) Run(ctx context.Context) error {
 			}
 			cancel()
 			stopGlobals()
+			<-standbysDone
+			a.closeState()
 			return err
 		}
 		threads[i] = th
@@ -162,6 +178,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err := stopGlobals(); err != nil && first == nil {
 		first = err
 	}
+	<-standbysDone
 	a.closeState()
 	return first
 }
@@ -241,6 +258,10 @@ func (a *App) Tasks() []TaskID {
 	return out
 }
 
+// StandbyTasks returns the tasks this instance keeps a standby copy of (see StandbyReplicas),
+// sorted: the copies open now, which lag the tasks' changelogs by what they have not read yet.
+func (a *App) StandbyTasks() []TaskID { return a.standbys.ids() }
+
 // HostPartitions returns, from the latest assignment, the input partitions held by each instance
 // that set ApplicationServer, by its host:port: where to send a lookup of a key.
 func (a *App) HostPartitions() map[string][]TopicPartition {
@@ -251,8 +272,13 @@ func (a *App) HostPartitions() map[string][]TopicPartition {
 }
 
 func (a *App) setAssignmentInfo(info assignmentInfo) {
-	hosts := make(map[string][]TopicPartition, len(info.Hosts))
-	for host, list := range info.Hosts {
+	a.hosts.Store(byHost(info.Hosts))
+	a.standbyHosts.Store(byHost(info.StandbyHosts))
+}
+
+func byHost(in map[string][]hostTopicPar) *map[string][]TopicPartition {
+	hosts := make(map[string][]TopicPartition, len(in))
+	for host, list := range in {
 		var tps []TopicPartition
 		for _, tp := range list {
 			for _, p := range tp.Partitions {
@@ -267,7 +293,7 @@ func (a *App) setAssignmentInfo(info assignmentInfo) {
 		})
 		hosts[host] = tps
 	}
-	a.hosts.Store(&hosts)
+	return &hosts
 }
 
 // stateDB opens the state directory on first use: stateless applications never touch the disk.

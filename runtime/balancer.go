@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync/atomic"
 
@@ -20,12 +21,17 @@ import (
 // tasks (committed) instead of closing them, resuming those they get back. A cooperative variant
 // can follow once the runtime restores state off the rebalance path.
 type balancer struct {
-	plan      *plan
-	process   string
-	host      string
-	prev      *atomic.Pointer[[]TaskID] // the member's tasks, for JoinGroupMetadata
-	onAssign  func(assignmentInfo)      // every SyncGroup result, before OnPartitionsAssigned
-	copartErr func(map[string]int32) error
+	plan        *plan
+	process     string
+	host        string
+	prev        *atomic.Pointer[[]TaskID] // the tasks of the member's latest assignment, for JoinGroupMetadata
+	prevStandby *atomic.Pointer[[]TaskID] // the member's standby tasks; nil for none
+	onAssign    func(assignmentInfo)      // every SyncGroup result, before OnPartitionsAssigned
+	copartErr   func(map[string]int32) error
+	// replicas is num.standby.replicas, used when this member leads; logger tells of copies the
+	// group has too few instances for (nil: not told).
+	replicas int
+	logger   *slog.Logger
 }
 
 const protocolName = "seiche-streams"
@@ -38,7 +44,14 @@ func (b *balancer) JoinGroupMetadata(topics []string, current map[string][]int32
 	if p := b.prev.Load(); p != nil {
 		prev = *p
 	}
-	ud, _ := json.Marshal(subscriptionInfo{Version: userDataVersion, Process: b.process, Host: b.host, Prev: taskStrings(prev)})
+	var standby []TaskID
+	if b.prevStandby != nil {
+		if p := b.prevStandby.Load(); p != nil {
+			standby = *p
+		}
+	}
+	ud, _ := json.Marshal(subscriptionInfo{Version: userDataVersion, Process: b.process, Host: b.host,
+		Prev: taskStrings(prev), Standby: taskStrings(standby)})
 	meta := kmsg.NewConsumerMemberMetadata()
 	meta.Version = 2
 	meta.Topics = topics
@@ -104,7 +117,13 @@ func (b *balancer) Balance(cb *kgo.ConsumerBalancer, topics map[string]int32) kg
 				mem.prev = append(mem.prev, id)
 			}
 		}
+		for _, s := range sub.Standby {
+			if id, err := parseTaskID(s); err == nil {
+				mem.prevStandby = append(mem.prevStandby, id)
+			}
+		}
 		sortTasks(mem.prev)
+		sortTasks(mem.prevStandby)
 		members = append(members, mem)
 	})
 	if derr != nil {
@@ -123,6 +142,18 @@ func (b *balancer) Balance(cb *kgo.ConsumerBalancer, topics map[string]int32) kg
 	sortTasks(tasks)
 	assigned := assignTasks(members, tasks)
 	hosts := hostPartitions(members, assigned, taskParts)
+	var stateful []TaskID
+	for _, id := range tasks {
+		if len(b.plan.subs[id.Subtopology].stores) > 0 {
+			stateful = append(stateful, id)
+		}
+	}
+	standbys, missing := assignStandbys(members, assigned, stateful, b.replicas)
+	if missing > 0 && b.logger != nil {
+		b.logger.Warn("runtime: too few instances for the standby replicas asked; some tasks have fewer copies",
+			"num_standby_replicas", b.replicas, "copies_missing", missing)
+	}
+	standbyHosts := hostPartitions(members, standbys, taskParts)
 	var out syncAssignment
 	for _, m := range members {
 		byTopic := map[string][]int32{}
@@ -144,7 +175,11 @@ func (b *balancer) Balance(cb *kgo.ConsumerBalancer, topics map[string]int32) kg
 			sort.Slice(at.Partitions, func(i, j int) bool { return at.Partitions[i] < at.Partitions[j] })
 			ka.Topics = append(ka.Topics, at)
 		}
-		ka.UserData, _ = json.Marshal(assignmentInfo{Version: userDataVersion, Tasks: taskStrings(assigned[m.id]), Hosts: hosts})
+		info := assignmentInfo{Version: userDataVersion, Tasks: taskStrings(assigned[m.id]), Hosts: hosts}
+		if b.replicas > 0 {
+			info.Standby, info.StandbyHosts = taskStrings(standbys[m.id]), standbyHosts
+		}
+		ka.UserData, _ = json.Marshal(info)
 		sa := kmsg.NewSyncGroupRequestGroupAssignment()
 		sa.MemberID = m.id
 		sa.MemberAssignment = ka.AppendTo(nil)

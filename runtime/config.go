@@ -54,6 +54,7 @@ type config struct {
 	replication      int16
 	startTime        time.Time
 	now              func() time.Time
+	standbyReplicas  int
 }
 
 func defaultConfig() config {
@@ -143,6 +144,15 @@ func ClientOpts(opts ...kgo.Opt) Opt {
 	return opt(func(c *config) { c.clientOpts = append(c.clientOpts, opts...) })
 }
 
+// StandbyReplicas sets num.standby.replicas (default 0): how many other instances keep a standby
+// copy of each stateful task's stores, following its changelogs, so that when the task moves to
+// one of them (its instance died or left) the restore reads only the changelog's tail instead of
+// all of it. The copies go to instances other than the task's, no two to one instance or one
+// ApplicationServer host, as evenly as the instances' threads allow; with too few instances a
+// task gets fewer copies. The leader's setting decides: give every instance the same. Copies can
+// be read with App.StandbyStores, and StoreMetadata names their hosts.
+func StandbyReplicas(n int) Opt { return opt(func(c *config) { c.standbyReplicas = n }) }
+
 // ReplicationFactor sets the replication factor of internal topics (default -1: the broker's).
 func ReplicationFactor(n int16) Opt { return opt(func(c *config) { c.replication = n }) }
 
@@ -165,6 +175,9 @@ func (c *config) validate(needBroker bool) error {
 	}
 	if c.sessionTimeout <= 0 || c.heartbeat <= 0 || c.heartbeat >= c.sessionTimeout {
 		errs = append(errs, fmt.Errorf("runtime: heartbeat interval %v must be positive and below the session timeout %v", c.heartbeat, c.sessionTimeout))
+	}
+	if c.standbyReplicas < 0 {
+		errs = append(errs, fmt.Errorf("runtime: num.standby.replicas must not be negative, got %d", c.standbyReplicas))
 	}
 	if c.maxPollRecords < 1 {
 		errs = append(errs, fmt.Errorf("runtime: max poll records must be at least 1"))

@@ -27,10 +27,16 @@
 //     errors; a panic in it is recovered and becomes a processing (or deserialization) error, so a
 //     bad record never crashes the process. A returned error drops the record at the failing node
 //     and its siblings still see it; a panic drops what was left of the record's processing.
+//   - Standby replicas (num.standby.replicas, StandbyReplicas): the balancer places copies of each
+//     stateful task on other instances, which keep them up to date from the task's changelogs, so
+//     that a task moving to one of them restores only the changelog's tail (standby.go).
 //   - Metrics on a per-application Prometheus registry: records processed, record errors, process
-//     latency, commit latency and consumer lag per task; rebalances and assigned tasks per instance.
+//     latency, commit latency and consumer lag per task; rebalances, assigned tasks, records
+//     restored and standby tasks per instance. Restores log their progress (records restored of
+//     the offsets to read, and the rate).
 //   - Interactive queries (Kafka Streams' IQ): App.LocalStores hands out readers of the key-value
-//     stores of the instance's active tasks, usable from any goroutine (interactive.go).
+//     stores of the instance's active tasks, App.StandbyStores of its standby copies with their
+//     lag, usable from any goroutine (interactive.go).
 //   - TestDriver, the synchronous driver behind dsl/dsltest (Kafka Streams' TopologyTestDriver).
 //
 // # Processing guarantee
@@ -50,6 +56,10 @@
 // thread's mutex makes the two take turns otherwise, so a task is only ever touched by one goroutine
 // at a time (DESIGN.md's one owner, with a documented lock in place of a channel: franz-go calls the
 // callbacks synchronously and expects the commit done when they return).
+//
+// Standby tasks belong to the instance, not to a thread: one goroutine per instance opens, updates
+// and checkpoints them, with its own consumer; a thread's assign callback closes the copies of the
+// tasks it is given before opening them, under the standby goroutine's lock (standby.go).
 //
 // Interactive queries read a task's stores from other goroutines. They take turns with the task's
 // goroutine on a lock of the task (task.mu), which the driver holds around each batch of records,

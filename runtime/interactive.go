@@ -145,43 +145,52 @@ func (th *thread) queryableTasks() []*task {
 	return nil
 }
 
-// storeReader is a StoreReader of one task's store.
+// storeReader is a StoreReader of one task's store, or of one standby copy's.
 type storeReader struct {
-	t    *task
-	th   *thread // the thread running t; nil for a TestDriver's task
+	id   TaskID
 	name string
 	kv   *state.KeyValueReader
+	// lock takes the lock of the task (or copy) for one read and reports whether the store is
+	// still readable; when it is not, it returns with the lock released. unlock releases it.
+	lock   func() bool
+	unlock func()
 }
 
 // newStoreReader binds a reader to store name of t, which must be open: t has been published
 // (thread.queryable) or belongs to a TestDriver, so its stores are all open and stay so until it
-// closes, which state.Task.KeyValueReader relies on to run without t's lock.
+// closes, which state.Task.KeyValueReader relies on to run without t's lock. th is the thread
+// running t, nil for a TestDriver's task.
 func newStoreReader(t *task, th *thread, name string) (*storeReader, error) {
 	kv, err := t.stateTask.KeyValueReader(name)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: task %s: %w", t.id, err)
 	}
-	return &storeReader{t: t, th: th, name: name, kv: kv}, nil
+	return &storeReader{id: t.id, name: name, kv: kv, unlock: t.mu.Unlock, lock: func() bool {
+		t.mu.Lock()
+		if t.mu.closed || (th != nil && !slices.Contains(th.queryableTasks(), t)) {
+			t.mu.Unlock()
+			return false
+		}
+		return true
+	}}, nil
 }
 
-// lock takes the task's lock for one read, or reports ErrStoreMigrated without holding it.
-func (r *storeReader) lock() error {
-	r.t.mu.Lock()
-	if r.t.mu.closed || (r.th != nil && !slices.Contains(r.th.queryableTasks(), r.t)) {
-		r.t.mu.Unlock()
-		return fmt.Errorf("%w (store %s, task %s)", ErrStoreMigrated, r.name, r.t.id)
+// readLock takes the task's lock for one read, or reports ErrStoreMigrated without holding it.
+func (r *storeReader) readLock() error {
+	if !r.lock() {
+		return fmt.Errorf("%w (store %s, task %s)", ErrStoreMigrated, r.name, r.id)
 	}
 	return nil
 }
 
 func (r *storeReader) Get(key []byte) ([]byte, int64, bool, error) {
-	if err := r.lock(); err != nil {
+	if err := r.readLock(); err != nil {
 		return nil, 0, false, err
 	}
-	defer r.t.mu.Unlock()
+	defer r.unlock()
 	v, ts, ok, err := r.kv.Get(key)
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("runtime: read store %s of task %s: %w", r.name, r.t.id, err)
+		return nil, 0, false, fmt.Errorf("runtime: read store %s of task %s: %w", r.name, r.id, err)
 	}
 	return v, ts, ok, nil
 }
@@ -213,10 +222,10 @@ func (r *storeReader) Scan(from, to []byte, fn func(key, value []byte, ts int64)
 // scanChunk copies the first entries of [from, to) under the task's lock; more is set when it
 // stopped at a chunk limit rather than at the end of the range.
 func (r *storeReader) scanChunk(from, to []byte) (chunk []scanEntry, more bool, err error) {
-	if err := r.lock(); err != nil {
+	if err := r.readLock(); err != nil {
 		return nil, false, err
 	}
-	defer r.t.mu.Unlock()
+	defer r.unlock()
 	size := 0
 	err = r.kv.Scan(from, to, func(k, v []byte, ts int64) bool {
 		if len(chunk) == scanChunkEntries || size >= scanChunkBytes {
@@ -228,7 +237,7 @@ func (r *storeReader) scanChunk(from, to []byte) (chunk []scanEntry, more bool, 
 		return true
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("runtime: scan store %s of task %s: %w", r.name, r.t.id, err)
+		return nil, false, fmt.Errorf("runtime: scan store %s of task %s: %w", r.name, r.id, err)
 	}
 	return chunk, more, nil
 }
@@ -243,23 +252,134 @@ type StoreMetadata struct {
 	Partitions int32
 	// Active maps a task's partition to the host running it.
 	Active map[int32]string
+	// Standby maps a task's partition to the hosts keeping a standby copy of its stores (see
+	// StandbyReplicas), sorted (Kafka Streams' KeyQueryMetadata.standbyHosts): where a lookup can
+	// go when the active host does not answer, reading a copy that may lag (StandbyReader.Lag).
+	Standby map[int32][]string
 }
 
-// StoreMetadata returns where the tasks of store `name` run. Before the first assignment (or when no
-// instance set ApplicationServer) Active is empty; an unknown store is an error.
+// StoreMetadata returns where the tasks of store `name` run, and where their standby copies are.
+// Before the first assignment (or when no instance set ApplicationServer) Active and Standby are
+// empty; an unknown store is an error.
 func (a *App) StoreMetadata(name string) (StoreMetadata, error) {
 	sub, err := a.plan.storeSubtopology(name)
 	if err != nil {
 		return StoreMetadata{}, err
 	}
-	md := StoreMetadata{Active: map[int32]string{}}
+	md := StoreMetadata{Active: map[int32]string{}, Standby: map[int32][]string{}}
+	inStore := func(tp TopicPartition) bool {
+		id, ok := a.plan.subFor(tp.Topic)
+		return ok && id == sub
+	}
 	for host, tps := range a.HostPartitions() {
 		for _, tp := range tps {
-			if id, ok := a.plan.subFor(tp.Topic); ok && id == sub {
+			if inStore(tp) {
 				md.Active[tp.Partition] = host
 				md.Partitions = max(md.Partitions, tp.Partition+1)
 			}
 		}
 	}
+	if p := a.standbyHosts.Load(); p != nil {
+		for host, tps := range *p {
+			for _, tp := range tps {
+				// A task reading several topics lists its partition once per topic.
+				if inStore(tp) && !slices.Contains(md.Standby[tp.Partition], host) {
+					md.Standby[tp.Partition] = append(md.Standby[tp.Partition], host)
+					md.Partitions = max(md.Partitions, tp.Partition+1)
+				}
+			}
+		}
+	}
+	for _, hosts := range md.Standby {
+		slices.Sort(hosts)
+	}
 	return md, nil
+}
+
+// StandbyReader is a StoreReader of a standby copy of a task's key-value store, kept up to date
+// from the store's changelog. It sees the copy as far as it has applied the changelog: a prefix of
+// what the active task wrote, behind it by Lag offsets. Reads take turns with the goroutine
+// applying the changelog, one Get or one chunk of a Scan at a time, as StoreReader's do with a
+// task. Once the copy closes (its task became active here, moved elsewhere, or the application
+// stopped) every method returns ErrStoreMigrated.
+type StandbyReader interface {
+	StoreReader
+	// Lag returns how far the copy is behind the changelog: the changelog's end offset, as the
+	// copy last saw it, minus the offset of the next record to apply (ksqlDB's pull-query offset
+	// lag, ksql.query.pull.max.allowed.offset.lag). It never counts records written since the
+	// copy's last fetch, which at most a fetch wait (half a second) old.
+	Lag() (int64, error)
+}
+
+// StandbyStores returns a reader for store `name` of every standby copy on this instance, keyed by
+// the task's partition: what a server answers a pull query from when the active host is gone,
+// within the lag it accepts. Empty map (no error) when the instance keeps no copy of the store's
+// tasks right now; error when no sub-topology has a store with that name, or (once a copy is
+// open) when the store is not a logged key-value store.
+func (a *App) StandbyStores(name string) (map[int32]StandbyReader, error) {
+	sub, err := a.plan.storeSubtopology(name)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int32]StandbyReader{}
+	for _, t := range *a.standbys.queryable.Load() {
+		if t.id.Subtopology != sub {
+			continue
+		}
+		r, err := newStandbyReader(t, name)
+		if err != nil {
+			return nil, err
+		}
+		out[t.id.Partition] = r
+	}
+	return out, nil
+}
+
+// standbyReader is a StandbyReader of one copy's store.
+type standbyReader struct {
+	*storeReader
+	t *standbyTask
+}
+
+// newStandbyReader binds a reader to store name of copy t, which was published open
+// (standbys.queryable), so its stores are all open until it closes.
+func newStandbyReader(t *standbyTask, name string) (*standbyReader, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.mu.closed {
+		return nil, fmt.Errorf("%w (store %s, standby task %s)", ErrStoreMigrated, name, t.id)
+	}
+	logged := false
+	for _, ss := range t.mu.stores {
+		logged = logged || ss.name == name
+	}
+	if !logged {
+		return nil, fmt.Errorf("runtime: standby task %s: store %s has no changelog, so no standby copy", t.id, name)
+	}
+	kv, err := t.st.KeyValueReader(name)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: standby task %s: %w", t.id, err)
+	}
+	r := &storeReader{id: t.id, name: name, kv: kv, unlock: t.mu.Unlock, lock: func() bool {
+		t.mu.Lock()
+		if t.mu.closed {
+			t.mu.Unlock()
+			return false
+		}
+		return true
+	}}
+	return &standbyReader{storeReader: r, t: t}, nil
+}
+
+func (r *standbyReader) Lag() (int64, error) {
+	if err := r.readLock(); err != nil {
+		return 0, err
+	}
+	defer r.unlock()
+	for _, ss := range r.t.mu.stores {
+		if ss.name == r.name {
+			return max(ss.end-ss.next, 0), nil
+		}
+	}
+	return 0, fmt.Errorf("runtime: standby task %s has no store %s", r.id, r.name)
 }

@@ -18,6 +18,11 @@ type metrics struct {
 	lag           *prometheus.GaugeVec
 	rebalances    prometheus.Counter
 	assignedTasks prometheus.Gauge
+	// restored counts the changelog records active tasks' restores applied; standbyRecords those
+	// standby tasks applied, and standbyTasks the standby tasks open.
+	restored       prometheus.Counter
+	standbyRecords prometheus.Counter
+	standbyTasks   prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, appID string) (*metrics, error) {
@@ -57,8 +62,21 @@ func newMetrics(reg prometheus.Registerer, appID string) (*metrics, error) {
 			Name: "seiche_stream_assigned_tasks",
 			Help: "Tasks running on this instance.",
 		}),
+		restored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seiche_stream_restore_records_total",
+			Help: "Changelog records applied restoring the stores of tasks starting on this instance (from each store's checkpoint to its changelog's end).",
+		}),
+		standbyRecords: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seiche_stream_standby_records_total",
+			Help: "Changelog records applied to the standby tasks of this instance.",
+		}),
+		standbyTasks: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "seiche_stream_standby_tasks",
+			Help: "Standby tasks open on this instance.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.processed, m.dropped, m.droppedRecs, m.processLat, m.commitLat, m.lag, m.rebalances, m.assignedTasks} {
+	for _, c := range []prometheus.Collector{m.processed, m.dropped, m.droppedRecs, m.processLat, m.commitLat, m.lag, m.rebalances, m.assignedTasks,
+		m.restored, m.standbyRecords, m.standbyTasks} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -58,7 +58,8 @@ func TestStatefulTaskRestoresFromChangelog(t *testing.T) {
 			}
 		}
 	}
-	run := func(dir string) {
+	// run returns the changelog records the run restored.
+	run := func(dir string) float64 {
 		a, err := New(countTopology(), ApplicationID("counter"), Bootstrap(addr), StateDir(dir),
 			CommitInterval(100*time.Millisecond), SessionTimeout(6*time.Second), HeartbeatInterval(500*time.Millisecond),
 			Logger(testLogger(t)))
@@ -78,15 +79,22 @@ func TestStatefulTaskRestoresFromChangelog(t *testing.T) {
 			}
 			return nil
 		})
+		restored, _ := gatherSum(t, a, "seiche_stream_restore_records_total")
 		a.Close()
 		if err := <-done; err != nil {
 			t.Fatalf("Run: %v", err)
 		}
+		return restored
 	}
 	produce(50)
-	run(t.TempDir())
+	if restored := run(t.TempDir()); restored != 0 {
+		t.Errorf("the first run restored %.0f records from an empty changelog", restored)
+	}
 	produce(5)
-	run(t.TempDir()) // an empty state directory: the counts must come from the changelog
+	// An empty state directory: the counts must come from the changelog, all 50 records of it.
+	if restored := run(t.TempDir()); restored != 50 {
+		t.Errorf("the second run restored %.0f records, want the changelog's 50", restored)
+	}
 	last := map[string]int64{}
 	for _, r := range consumeAll(t, addr, "word-counts", 55, 10*time.Second) {
 		n, err := serde.Int64().Deserialize(r.Value)

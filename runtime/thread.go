@@ -33,13 +33,18 @@ type thread struct {
 	// kgo.NewClient, so a rebalance callback can run before newThread has stored the client.
 	ready chan struct{}
 
-	// active holds the tasks the thread runs, for JoinGroupMetadata and App.Tasks; written with mu
-	// held, read anywhere.
+	// active holds the tasks the thread runs, for App.Tasks; written with mu held, read anywhere.
 	active atomic.Pointer[[]TaskID]
 	// queryable holds the same tasks, for App.LocalStores: a task is readable by interactive
 	// queries while it is in the latest list. Written with mu held, read anywhere.
 	queryable atomic.Pointer[[]*task]
 	crashed   atomic.Bool
+	// given and standby are the active and standby tasks of the thread's latest assignment, set
+	// when franz-go parses it (before onAssigned), and what the thread tells the leader it had
+	// (JoinGroupMetadata), so that it keeps them. Not active: with the eager protocol, the revoke
+	// before the rejoin has suspended every task, and active is empty when the member joins.
+	given   atomic.Pointer[[]TaskID]
+	standby atomic.Pointer[[]TaskID]
 
 	mu struct {
 		sync.Mutex
@@ -58,13 +63,22 @@ func newThread(a *App, idx int) (*thread, error) {
 	th.mu.suspended = map[TaskID]*task{}
 	th.mu.byTP = map[TopicPartition]*task{}
 	th.active.Store(&[]TaskID{})
+	th.given.Store(&[]TaskID{})
+	th.standby.Store(&[]TaskID{})
 	bal := &balancer{
-		plan:      a.plan,
-		process:   a.processID,
-		host:      a.cfg.appServer,
-		prev:      &th.active,
-		onAssign:  a.setAssignmentInfo,
+		plan:        a.plan,
+		process:     a.processID,
+		host:        a.cfg.appServer,
+		prev:        &th.given,
+		prevStandby: &th.standby,
+		onAssign: func(info assignmentInfo) {
+			a.setAssignmentInfo(info)
+			th.given.Store(parseTaskIDs(info.Tasks))
+			th.standby.Store(parseTaskIDs(info.Standby))
+		},
 		copartErr: a.plan.checkCopartition,
+		replicas:  a.cfg.standbyReplicas,
+		logger:    th.logger,
 	}
 	cfg := a.cfg
 	opts := []kgo.Opt{
@@ -303,6 +317,9 @@ func (th *thread) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[st
 	th.mu.Lock()
 	defer th.mu.Unlock()
 	th.app.metrics.rebalances.Inc()
+	// Copies of tasks given to this thread close before the tasks open here: the restore starts
+	// from their checkpoints.
+	th.app.standbys.assign(th.idx, *th.given.Load(), *th.standby.Load())
 	byTask := map[TaskID][]TopicPartition{}
 	for topic, parts := range assigned {
 		for _, p := range parts {
@@ -345,7 +362,7 @@ func (th *thread) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[st
 		delete(th.mu.suspended, id)
 	}
 	th.publishLocked()
-	th.logger.Info("runtime: tasks assigned", "tasks", taskStrings(*th.active.Load()))
+	th.logger.Info("runtime: tasks assigned", "tasks", taskStrings(*th.active.Load()), "standby", taskStrings(*th.standby.Load()))
 }
 
 // onLost closes every task without committing: the group moved on without this member.
@@ -355,6 +372,10 @@ func (th *thread) onLost(_ context.Context, _ *kgo.Client, _ map[string][]int32)
 	defer th.mu.Unlock()
 	th.logger.Warn("runtime: partitions lost; closing tasks without commit")
 	th.closeAllLocked()
+	// The group gave this member's standby tasks to others too.
+	th.given.Store(&[]TaskID{})
+	th.standby.Store(&[]TaskID{})
+	th.app.standbys.assign(th.idx, nil, nil)
 }
 
 // closeAllLocked closes every task, uncommitted work discarded.
@@ -396,7 +417,38 @@ func (th *thread) openState(id TaskID) (*state.Task, error) {
 	}
 	return db.OpenTask(th.app.cfg.appID, id.String(), id.Partition,
 		state.WithChangelog(state.NewKafkaChangelog(th.cl, state.RestoreClientOpts(th.app.cfg.clientOpts...))),
-		state.ChangelogPartitions(th.app.subTasks(id.Subtopology)))
+		state.ChangelogPartitions(th.app.subTasks(id.Subtopology)),
+		state.OnRestore(th.restoreReporter(id)))
+}
+
+// restoreLogEvery is how often a long restore logs its progress.
+const restoreLogEvery = 10 * time.Second
+
+// restoreReporter returns the restore listener of task id's stores: it counts the records
+// restored (seiche_stream_restore_records_total) and logs at info how far a restore got (records
+// restored of the offsets to read, and the rate) every restoreLogEvery while it runs, and when it
+// is done.
+func (th *thread) restoreReporter(id TaskID) func(state.RestoreProgress) {
+	counted := map[string]int64{} // by store
+	logged := time.Now()
+	return func(p state.RestoreProgress) {
+		th.app.metrics.restored.Add(float64(p.Records - counted[p.Store]))
+		counted[p.Store] = p.Records
+		attrs := []any{"task", id.String(), "store", p.Store, "changelog", p.Topic, "partition", p.Partition,
+			"records", p.Records, "offsets", p.End - p.From, "from", p.From, "end", p.End,
+			"elapsed", p.Elapsed.Round(time.Millisecond), "records_per_sec", int64(p.RecordsPerSecond())}
+		switch {
+		case p.Done && p.End > p.From:
+			th.logger.Info("runtime: store restored", attrs...)
+			logged = time.Now()
+		case p.Done:
+			th.logger.Debug("runtime: store up to date; nothing to restore", attrs...)
+			logged = time.Now()
+		case time.Since(logged) >= restoreLogEvery:
+			th.logger.Info("runtime: restoring store", attrs...)
+			logged = time.Now()
+		}
+	}
 }
 
 // shutdown commits and closes every task, then the client. After a crash (tests), nothing is

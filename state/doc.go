@@ -23,6 +23,12 @@
 // producer's transaction, then Commit (or, on failure, Task.Abort and aborts the transaction), and
 // restores read committed records only.
 //
+// A standby task (Standby) is a copy of a task active on another instance: its stores open at
+// their checkpoints without reading their changelogs, the runtime hands it the changelog records
+// it reads (ApplyChangelog), and Commit checkpoints them as an active task's commit does. When the
+// task becomes active on the standby's DB, its restore starts from that checkpoint and reads only
+// the changelog's tail.
+//
 // # What the package never does
 //
 //   - It never talks to Kafka on its own goroutines or behind the caller's back. Changes are handed

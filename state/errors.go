@@ -11,6 +11,9 @@ var ErrClosed = errors.New("state: store closed")
 // ErrStoreOpen is returned when a task opens a store name it already has open.
 var ErrStoreOpen = errors.New("state: store already open")
 
+// ErrTaskOpen is returned by OpenTask for a task that is open on the DB already (until its Close).
+var ErrTaskOpen = errors.New("state: task already open")
+
 // ErrKindMismatch is returned when a store is opened as a different kind (key-value, window,
 // session) than the data in the state directory was written as.
 var ErrKindMismatch = errors.New("state: store kind mismatch")

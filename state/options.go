@@ -50,6 +50,7 @@ type taskConfig struct {
 	changelog  Changelog
 	partitions int32
 	onRestore  func(RestoreProgress)
+	standby    bool
 }
 
 type taskOpt func(*taskConfig)

@@ -47,7 +47,7 @@ func (db *DB) OpenTask(app, id string, partition int32, opts ...TaskOpt) (*Task,
 		return nil, ErrClosed
 	}
 	if _, ok := db.mu.tasks[t.prefix]; ok {
-		return nil, fmt.Errorf("state: task %s/%s is already open", app, id)
+		return nil, fmt.Errorf("%w: %s/%s", ErrTaskOpen, app, id)
 	}
 	t.txn = db.eng.newTxn()
 	db.mu.tasks[t.prefix] = t
@@ -107,11 +107,9 @@ func (t *Task) Commit(ctx context.Context) error {
 		return err
 	}
 	for _, s := range t.stores {
-		if s.log != nil {
-			if off := s.log.acked.Load(); off != s.checkpoint {
-				if err := t.txn.set(s.checkpointKey, binary.BigEndian.AppendUint64(nil, uint64(off))); err != nil {
-					return err
-				}
+		if off, ok := s.position(); ok && off != s.checkpoint {
+			if err := t.txn.set(s.checkpointKey, binary.BigEndian.AppendUint64(nil, uint64(off))); err != nil {
+				return err
 			}
 		}
 		if err := s.impl.saveMeta(t.txn); err != nil {
@@ -122,11 +120,24 @@ func (t *Task) Commit(ctx context.Context) error {
 		return fmt.Errorf("state: commit task %s: %w", t.id, err)
 	}
 	for _, s := range t.stores {
-		if s.log != nil {
-			s.checkpoint = s.log.acked.Load()
+		if off, ok := s.position(); ok {
+			s.checkpoint = off
 		}
 	}
 	return nil
+}
+
+// position returns the offset of the last changelog record the store's data covers, as the next
+// commit is to checkpoint it: the last change acknowledged for an active logged store, the last
+// record applied for a standby. ok is false for an unlogged store.
+func (s *storeBase) position() (int64, bool) {
+	switch {
+	case s.log != nil:
+		return s.log.acked.Load(), true
+	case s.standby:
+		return s.applied, true
+	}
+	return 0, false
 }
 
 // Abort discards every change since the last commit, cached or not, and the stores return to what
@@ -144,6 +155,9 @@ func (t *Task) Abort() error {
 		}
 		if s.log != nil {
 			s.log.reset(s.checkpoint)
+		}
+		if s.standby {
+			s.applied = s.checkpoint
 		}
 		if err := s.impl.loadMeta(); err != nil {
 			return err
@@ -232,6 +246,11 @@ type storeBase struct {
 	checkpointKey []byte
 	topic         string
 	checkpoint    int64 // last committed changelog offset, -1 for none
+
+	// A standby's logged store (Standby): applied is the offset of the last changelog record
+	// applied (ApplyChangelog), end the changelog's end offset when the store opened.
+	standby      bool
+	applied, end int64
 
 	top   layer // the layer writes and reads enter
 	log   *logLayer
@@ -334,7 +353,12 @@ func (t *Task) openStore(ctx context.Context, name string, kind storeKind, cfg s
 	}
 
 	logged := t.cfg.changelog != nil && !cfg.unlogged
-	if logged {
+	switch {
+	case logged && t.cfg.standby:
+		if err := s.openStandby(ctx); err != nil {
+			return nil, err
+		}
+	case logged:
 		if err := s.restore(ctx); err != nil {
 			return nil, err
 		}
@@ -344,11 +368,16 @@ func (t *Task) openStore(ctx context.Context, name string, kind storeKind, cfg s
 	}
 
 	s.top = taskLayer{t}
-	if logged {
+	switch {
+	case t.cfg.standby:
+		// Only ApplyChangelog writes a standby's stores, below this layer; nothing writes
+		// through it, so there is nothing to log or to cache.
+		s.top = readOnlyLayer{s.top}
+	case logged:
 		s.log = newLogLayer(s.top, s, t.cfg.changelog, s.topic, t.partition, s.checkpoint)
 		s.top = s.log
 	}
-	if cfg.cacheBytes > 0 || cfg.listener != nil {
+	if !t.cfg.standby && (cfg.cacheBytes > 0 || cfg.listener != nil) {
 		s.cache = newCacheLayer(s.top, s, cfg.cacheBytes, cfg.listener, cfg.sendOldValues)
 		s.top = s.cache
 	}
@@ -356,23 +385,25 @@ func (t *Task) openStore(ctx context.Context, name string, kind storeKind, cfg s
 	return s, nil
 }
 
-// restore brings the store up to its changelog's end, from its checkpoint if it has a usable one,
-// from scratch otherwise.
-func (s *storeBase) restore(ctx context.Context) error {
+func (s *storeBase) restoreError(err error) error {
+	return &RestoreError{Store: s.name, Topic: s.topic, Partition: s.t.partition, Err: err}
+}
+
+// changelogStart creates the store's changelog topic if it is missing (and the changelog can),
+// checks the store's checkpoint against the changelog's offsets and returns where to read from:
+// after the checkpoint if it has a usable one; otherwise, with the store wiped, the log start. end
+// is the changelog's end offset now.
+func (s *storeBase) changelogStart(ctx context.Context) (from, end int64, err error) {
 	t := s.t
 	cl := t.cfg.changelog
-	fail := func(err error) error {
-		return &RestoreError{Store: s.name, Topic: s.topic, Partition: t.partition, Err: err}
-	}
 	if tc, ok := cl.(TopicCreator); ok && t.cfg.partitions > 0 {
 		if err := tc.EnsureTopic(ctx, s.topic, t.cfg.partitions, s.impl.topicConfigs()); err != nil {
-			return fail(err)
+			return 0, 0, err
 		}
 	}
-	eng := t.db.eng
-	cpv, hasCP, err := eng.get(s.checkpointKey)
+	cpv, hasCP, err := t.db.eng.get(s.checkpointKey)
 	if err != nil {
-		return fail(err)
+		return 0, 0, err
 	}
 	cp := int64(-1)
 	if hasCP && len(cpv) == 8 {
@@ -382,20 +413,34 @@ func (s *storeBase) restore(ctx context.Context) error {
 	}
 	start, end, err := cl.Offsets(ctx, s.topic, t.partition)
 	if err != nil {
-		return fail(err)
+		return 0, 0, err
 	}
-	from := cp + 1
+	from = cp + 1
 	if !hasCP || from < start || from > end {
 		if hasCP {
 			t.db.logger.Warn("state: checkpoint outside the changelog; rebuilding the store from it",
 				"store", s.name, "task", t.id, "checkpoint", cp, "log_start", start, "log_end", end)
 		}
 		if err := s.wipe(); err != nil {
-			return fail(err)
+			return 0, 0, err
 		}
 		from = start
 	}
 	if err := s.impl.loadMeta(); err != nil {
+		return 0, 0, err
+	}
+	return from, end, nil
+}
+
+// restore brings the store up to its changelog's end, from its checkpoint if it has a usable one,
+// from scratch otherwise.
+func (s *storeBase) restore(ctx context.Context) error {
+	t := s.t
+	cl := t.cfg.changelog
+	fail := s.restoreError
+	eng := t.db.eng
+	from, end, err := s.changelogStart(ctx)
+	if err != nil {
 		return fail(err)
 	}
 
