@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -185,28 +188,42 @@ func (e *Engine) clusterStatus(self string) map[string]any {
 				assigned[self] = append(assigned[self], runtime.TopicPartition{Topic: "", Partition: t.Partition})
 			}
 		}
-		for h, tps := range assigned {
+		add := func(h string, tps []runtime.TopicPartition, standby bool) {
 			if perHost[h] == nil {
 				perHost[h] = map[string]partitions{}
 			}
-			var ps partitions
+			ps := perHost[h][q.id]
 			for _, tp := range tps {
-				ps.active = append(ps.active, map[string]any{"topic": tp.Topic, "partition": tp.Partition})
+				m := map[string]any{"topic": tp.Topic, "partition": tp.Partition}
+				if standby {
+					ps.standby = append(ps.standby, m)
+				} else {
+					ps.active = append(ps.active, m)
+				}
 			}
 			perHost[h][q.id] = ps
+		}
+		for h, tps := range assigned {
+			add(h, tps, false)
+		}
+		for h, tps := range app.StandbyHostPartitions() {
+			add(h, tps, true)
 		}
 	}
 	out := map[string]any{}
 	for u, h := range hosts {
 		perQuery := map[string]any{}
 		for id, ps := range perHost[u] {
-			stores := []string{}
+			stores, standbyStores := []string{}, []string{}
 			if len(ps.active) > 0 {
 				stores = append(stores, materializedStore)
 			}
+			if len(ps.standby) > 0 {
+				standbyStores = append(standbyStores, materializedStore)
+			}
 			perQuery[id] = map[string]any{
 				"activeStores": stores, "activePartitions": nonNilMaps(ps.active),
-				"standByStores": []string{}, "standByPartitions": nonNilMaps(ps.standby),
+				"standByStores": standbyStores, "standByPartitions": nonNilMaps(ps.standby),
 			}
 		}
 		out[hostKey(u)] = map[string]any{
@@ -226,7 +243,7 @@ func nonNilMaps(l []map[string]any) []map[string]any {
 
 // readMaterialized reads the rows of a table query's store that a pull query needs: the row of its
 // key, or every row. In a cluster it gathers them from the servers that hold each partition.
-func (e *Engine) readMaterialized(ctx context.Context, tq *persistentQuery, ev *rowEvaluator) ([]pullRow, error) {
+func (e *Engine) readMaterialized(ctx context.Context, tq *persistentQuery, ev *rowEvaluator, props map[string]string) ([]pullRow, error) {
 	app := tq.app()
 	if app == nil {
 		st, err := tq.State()
@@ -246,27 +263,49 @@ func (e *Engine) readMaterialized(ctx context.Context, tq *persistentQuery, ev *
 	for p := range all {
 		all[p] = int32(p)
 	}
+	sb := e.standbyReads(props)
 	if !hasKey {
-		return e.gather(ctx, tq, all, nil, false)
+		return e.gather(ctx, tq, all, nil, false, sb)
 	}
 	// The key is in the partition Kafka's default partitioner gives it when the store's tasks are
 	// partitioned by the table's key (the usual case); otherwise it is in one of the others.
 	guess := int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: kb}, int(md.Partitions)))
-	rows, err := e.gather(ctx, tq, []int32{guess}, kb, true)
+	rows, err := e.gather(ctx, tq, []int32{guess}, kb, true, sb)
 	if err != nil || len(rows) > 0 {
 		return rows, err
 	}
 	rest := append(all[:guess:guess], all[guess+1:]...)
-	rows, err = e.gather(ctx, tq, rest, kb, true)
+	rows, err = e.gather(ctx, tq, rest, kb, true, sb)
 	if len(rows) > 1 {
 		rows = rows[:1]
 	}
 	return rows, err
 }
 
+// standbyReads is whether a pull query may be answered from standby copies when a partition's active
+// server does not answer, and the largest lag (in changelog records) it accepts of a copy: ksqlDB's
+// ksql.query.pull.enable.standby.reads and ksql.query.pull.max.allowed.offset.lag.
+type standbyReads struct {
+	enabled bool
+	maxLag  int64
+}
+
+func (e *Engine) standbyReads(props map[string]string) standbyReads {
+	sb := standbyReads{maxLag: math.MaxInt64}
+	sb.enabled = strings.EqualFold(property(props, e.cfg.props, "ksql.query.pull.enable.standby.reads"), "true")
+	if v := property(props, e.cfg.props, "ksql.query.pull.max.allowed.offset.lag"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			sb.maxLag = n
+		}
+	}
+	return sb
+}
+
 // gather reads partitions parts of tq's store (only key's row when hasKey) from the servers that
-// hold them, this one included, waiting up to pullRouteTimeout for partitions held by none.
-func (e *Engine) gather(ctx context.Context, tq *persistentQuery, parts []int32, key []byte, hasKey bool) ([]pullRow, error) {
+// hold them, this one included, waiting up to pullRouteTimeout for partitions held by none. A
+// partition whose active server does not answer is read from a standby copy within sb's lag, when sb
+// allows it.
+func (e *Engine) gather(ctx context.Context, tq *persistentQuery, parts []int32, key []byte, hasKey bool, sb standbyReads) ([]pullRow, error) {
 	ctx, cancel := context.WithTimeout(ctx, pullRouteTimeout)
 	defer cancel()
 	want := map[int32]bool{}
@@ -283,32 +322,46 @@ func (e *Engine) gather(ctx context.Context, tq *persistentQuery, parts []int32,
 		if err != nil {
 			return nil, err
 		}
-		byHost := map[string][]int32{}
-		for p := range want {
+		// The actives first; then, for what they did not answer, each partition's standbys in turn.
+		passes := []func(p int32) []string{func(p int32) []string {
 			if h, ok := md.Active[p]; ok {
-				byHost[h] = append(byHost[h], p)
+				return []string{h}
 			}
+			return nil
+		}}
+		if sb.enabled {
+			passes = append(passes, func(p int32) []string { return md.Standby[p] })
 		}
-		for h, ps := range byHost {
-			sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-			var got []pullRow
-			var held []int32
-			if h == e.cfg.advertised {
-				set := map[int32]bool{}
-				for _, p := range ps {
-					set[p] = true
+		for pass, hostsOf := range passes {
+			standby := pass == 1
+			for i := 0; len(want) > 0; i++ {
+				byHost := map[string][]int32{}
+				for p := range want {
+					if hs := hostsOf(p); i < len(hs) {
+						byHost[hs[i]] = append(byHost[hs[i]], p)
+					}
 				}
-				got, held, err = readLocal(app, set, key, hasKey)
-			} else {
-				got, held, err = e.forwardPull(ctx, h, tq.id, ps, key, hasKey)
-			}
-			if err != nil {
-				e.log.Debug("reading a table's partitions on a server", "query", tq.id, "server", h, "partitions", ps, "err", err)
-				continue // asked again once the assignment changes, or until the timeout
-			}
-			rows = append(rows, got...)
-			for _, p := range held {
-				delete(want, p)
+				if len(byHost) == 0 {
+					break
+				}
+				for h, ps := range byHost {
+					sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+					var got []pullRow
+					var held []int32
+					if h == e.cfg.advertised {
+						got, held, err = readHere(app, ps, key, hasKey, standby, sb.maxLag)
+					} else {
+						got, held, err = e.forwardPull(ctx, h, internalPull{QueryID: tq.id, Partitions: ps, Key: key, HasKey: hasKey, Standby: standby, MaxLag: sb.maxLag})
+					}
+					if err != nil {
+						e.log.Debug("reading a table's partitions on a server", "query", tq.id, "server", h, "partitions", ps, "standby", standby, "err", err)
+						continue // asked again once the assignment changes, or until the timeout
+					}
+					rows = append(rows, got...)
+					for _, p := range held {
+						delete(want, p)
+					}
+				}
 			}
 		}
 		if len(want) == 0 {
@@ -329,6 +382,33 @@ func (e *Engine) gather(ctx context.Context, tq *persistentQuery, parts []int32,
 	}
 }
 
+// readHere reads partitions ps of app's store on this server: from its active tasks, or from its
+// standby copies no further behind than maxLag.
+func readHere(app *runtime.App, ps []int32, key []byte, hasKey, standby bool, maxLag int64) ([]pullRow, []int32, error) {
+	set := map[int32]bool{}
+	for _, p := range ps {
+		set[p] = true
+	}
+	if !standby {
+		return readLocal(app, set, key, hasKey)
+	}
+	copies, err := app.StandbyStores(materializedStore)
+	if err != nil {
+		return nil, nil, err
+	}
+	stores := map[int32]runtime.StoreReader{}
+	for p, c := range copies {
+		if !set[p] {
+			continue
+		}
+		if lag, err := c.Lag(); err != nil || lag > maxLag {
+			continue
+		}
+		stores[p] = c
+	}
+	return readStores(stores, nil, key, hasKey)
+}
+
 // readLocal reads the partitions in parts (nil: all) of app's materialized store held here: the row
 // of key when hasKey, else every row. held lists the partitions of parts this server holds.
 func readLocal(app *runtime.App, parts map[int32]bool, key []byte, hasKey bool) (rows []pullRow, held []int32, err error) {
@@ -336,6 +416,11 @@ func readLocal(app *runtime.App, parts map[int32]bool, key []byte, hasKey bool) 
 	if err != nil {
 		return nil, nil, err
 	}
+	return readStores(stores, parts, key, hasKey)
+}
+
+// readStores reads the stores of the partitions in parts (nil: all).
+func readStores[S runtime.StoreReader](stores map[int32]S, parts map[int32]bool, key []byte, hasKey bool) (rows []pullRow, held []int32, err error) {
 	for p := range stores {
 		if parts == nil || parts[p] {
 			held = append(held, p)
@@ -381,6 +466,9 @@ type internalPull struct {
 	Partitions []int32 `json:"partitions"`
 	Key        []byte  `json:"key,omitempty"` // base64 in JSON
 	HasKey     bool    `json:"hasKey"`
+	// Standby asks for the server's standby copies, no further behind than MaxLag records.
+	Standby bool  `json:"standby,omitempty"`
+	MaxLag  int64 `json:"maxLag,omitempty"`
 }
 
 type internalPullRow struct {
@@ -404,9 +492,9 @@ var pullClient = &http.Client{
 	},
 }
 
-// forwardPull asks the server at base for its rows of partitions parts of query id's store.
-func (e *Engine) forwardPull(ctx context.Context, base, id string, parts []int32, key []byte, hasKey bool) ([]pullRow, []int32, error) {
-	body, _ := json.Marshal(internalPull{QueryID: id, Partitions: parts, Key: key, HasKey: hasKey})
+// forwardPull asks the server at base for its rows of a store's partitions.
+func (e *Engine) forwardPull(ctx context.Context, base string, ask internalPull) ([]pullRow, []int32, error) {
+	body, _ := json.Marshal(ask)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/internal/pull", bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, err
@@ -451,11 +539,7 @@ func (a *API) internalPull(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, internalPullAnswer{Rows: []internalPullRow{}, Held: []int32{}})
 		return
 	}
-	set := map[int32]bool{}
-	for _, p := range req.Partitions {
-		set[p] = true
-	}
-	rows, held, err := readLocal(app, set, req.Key, req.HasKey)
+	rows, held, err := readHere(app, req.Partitions, req.Key, req.HasKey, req.Standby, req.MaxLag)
 	if err != nil && !errors.Is(err, runtime.ErrStoreMigrated) {
 		writeError(w, http.StatusInternalServerError, codeServerError, err.Error(), "")
 		return

@@ -169,3 +169,80 @@ func TestCluster(t *testing.T) {
 	})
 	checkPulls(rest)
 }
+
+// TestClusterStandby runs two servers with num.standby.replicas=1: each keeps a warm copy of the
+// partitions the other runs, /clusterStatus says so, and a copy answers reads of its partitions
+// (what a pull query with ksql.query.pull.enable.standby.reads falls back on while a dead server's
+// partitions move).
+func TestClusterStandby(t *testing.T) {
+	b := brokertest.Start(t, broker.GroupInitialRebalanceDelay(0))
+	props := func(string) Opt {
+		return Properties(map[string]string{"auto.offset.reset": "earliest", "ksql.streams.num.standby.replicas": "1"})
+	}
+	member := func() *testServer {
+		return startServer(t, b.Addr(), t.TempDir(), AdvertisedURL, props, func(string) Opt { return SessionTimeout(3 * time.Second) })
+	}
+	servers := []*testServer{member(), member()}
+	ksql(t, servers[0].url, "CREATE STREAM CLICKS (USERID STRING KEY, PAGE STRING) WITH (KAFKA_TOPIC='clicks', PARTITIONS=4, VALUE_FORMAT='JSON');")
+	ents := ksql(t, servers[0].url, "CREATE TABLE PER_USER AS SELECT USERID, COUNT(*) AS N FROM CLICKS GROUP BY USERID;")
+	st, _ := ents[0]["commandStatus"].(map[string]any)
+	id, _ := st["queryId"].(string)
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i := range 40 {
+		recs = append(recs, &kgo.Record{Topic: "clicks", Key: fmt.Appendf(nil, "u%02d", i), Value: []byte(`{"PAGE":"p"}`)})
+	}
+	if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Each server reads, from its standby copies, the partitions the other runs: all 40 users.
+	checkFor(t, 30*time.Second, func() error {
+		users := 0
+		for _, s := range servers {
+			var body struct {
+				ClusterStatus map[string]struct {
+					ActiveStandbyPerQuery map[string]struct {
+						StandByPartitions []struct {
+							Partition int32 `json:"partition"`
+						} `json:"standByPartitions"`
+					} `json:"activeStandbyPerQuery"`
+				} `json:"clusterStatus"`
+			}
+			resp, err := http.Get(s.url + "/clusterStatus")
+			if err != nil {
+				return err
+			}
+			err = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if err != nil {
+				return err
+			}
+			var parts []int32
+			for _, p := range body.ClusterStatus[strings.TrimPrefix(s.url, "http://")].ActiveStandbyPerQuery[id].StandByPartitions {
+				parts = append(parts, p.Partition)
+			}
+			if len(parts) != 2 {
+				return fmt.Errorf("%s keeps standby copies of partitions %v, want 2", s.url, parts)
+			}
+			status, raw := post(t, s.url, "/internal/pull", internalPull{QueryID: id, Partitions: parts, Standby: true, MaxLag: 0})
+			var ans internalPullAnswer
+			if err := json.Unmarshal(raw, &ans); status != http.StatusOK || err != nil {
+				return fmt.Errorf("%s /internal/pull: HTTP %d %v: %s", s.url, status, err, raw)
+			}
+			if len(ans.Held) != 2 {
+				return fmt.Errorf("%s: its copies of %v are not caught up (held %v)", s.url, parts, ans.Held)
+			}
+			users += len(ans.Rows)
+		}
+		if users != 40 {
+			return fmt.Errorf("the standby copies hold %d users, want 40", users)
+		}
+		return nil
+	})
+}

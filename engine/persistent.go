@@ -134,6 +134,13 @@ func (e *Engine) runtimeOpts(appID, stateDir string, props map[string]string) []
 		}
 	}
 	opts = append(opts, runtime.SessionTimeout(session))
+	// Standby replicas keep warm copies of a query's state on other servers, so that a failover
+	// restores only the changelog's tail (Kafka Streams' num.standby.replicas).
+	if v := property(props, e.cfg.props, "num.standby.replicas"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			opts = append(opts, runtime.StandbyReplicas(n))
+		}
+	}
 	if session < 10*time.Second {
 		opts = append(opts, runtime.HeartbeatInterval(session/5))
 	}

@@ -387,7 +387,7 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 		if tq == nil {
 			return nil, &StatementError{Code: codeBadStatement, Message: fmt.Sprintf("The `%s` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query.", src.Name, src.Name, src.Name)}
 		}
-		rows, err = e.readMaterialized(ctx, tq, ev)
+		rows, err = e.readMaterialized(ctx, tq, ev, props)
 	} else {
 		rows, err = e.scanTopic(ctx, src.Topic)
 	}

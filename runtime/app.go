@@ -271,6 +271,15 @@ func (a *App) HostPartitions() map[string][]TopicPartition {
 	return nil
 }
 
+// StandbyHostPartitions is HostPartitions for standby copies: the input partitions of the tasks each
+// host keeps a standby copy of.
+func (a *App) StandbyHostPartitions() map[string][]TopicPartition {
+	if h := a.standbyHosts.Load(); h != nil {
+		return *h
+	}
+	return nil
+}
+
 func (a *App) setAssignmentInfo(info assignmentInfo) {
 	a.hosts.Store(byHost(info.Hosts))
 	a.standbyHosts.Store(byHost(info.StandbyHosts))
