@@ -62,7 +62,7 @@ reason), and the run ends with "N passed, N failed, N skipped". The exit status 
 				if err != nil {
 					return err
 				}
-				r := qtt.RunCase(c)
+				r := qtt.RunCase(cmd.Context(), c)
 				sum.report(out, c.Name, r, verbose)
 				if r.Status == qtt.Pass {
 					fmt.Fprintln(out, ">>> Test passed!")
@@ -77,7 +77,7 @@ reason), and the run ends with "N passed, N failed, N skipped". The exit status 
 						if re != nil && !re.MatchString(v.ID) && !re.MatchString(v.Case.Name) {
 							continue
 						}
-						sum.report(out, v.ID, qtt.Run(v), verbose)
+						sum.report(out, v.ID, qtt.Run(cmd.Context(), v), verbose)
 					}
 				}
 			default:

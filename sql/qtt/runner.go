@@ -2,6 +2,7 @@ package qtt
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -9,13 +10,13 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cockroachdb/apd/v3"
 
-	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/engine"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/format"
@@ -43,103 +44,59 @@ type Result struct {
 	Detail string
 }
 
-// errStopped ends a case that Run gave up on.
-var errStopped = errors.New("qtt: case stopped after its timeout")
-
 // caseTimeout bounds one case: a query feeding its own input would otherwise never end.
 const caseTimeout = 10 * time.Second
 
-// Run runs a variant: skipped when out of scope (SkipReason), otherwise executed on a synchronous
-// runtime.TestDriver with record caching off, as ksqlDB's QTT runner does (see the corpus README).
-func Run(v Variant) Result {
+// Run runs a variant: skipped when out of scope (SkipReason), otherwise executed on an
+// engine.TestSession, the server's own statement path over synchronous runtime.TestDrivers, as
+// ksqlDB's QTT runner runs its engine over TopologyTestDrivers (see the corpus README).
+//
+// The case runs on the caller's goroutine and starts none of its own. It fails when it takes longer
+// than caseTimeout or ctx is done first: its queries then stop between two records, and Run returns
+// once they have.
+func Run(ctx context.Context, v Variant) Result {
 	if r := SkipReason(v); r != "" {
 		return Result{Status: Skip, Reason: r}
 	}
-	done := make(chan Result, 1)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- Result{Status: Fail, Reason: fmt.Sprintf("panic: %v", p), Detail: string(debug.Stack())}
-			}
-		}()
-		done <- execute(v, stop)
+	caseCtx, cancel := context.WithTimeout(ctx, caseTimeout)
+	defer cancel()
+	r := run(caseCtx, v)
+	if r.Status == Fail && caseCtx.Err() != nil {
+		reason := "timed out after " + caseTimeout.String()
+		if err := ctx.Err(); err != nil {
+			reason = "stopped: " + err.Error()
+		}
+		return Result{Status: Fail, Reason: reason, Detail: r.Detail}
+	}
+	return r
+}
+
+// run executes the case: its topics are created, its statements run as one script (joined by
+// newlines as ksqlDB's runner joins them, so an error's line:column is its position in the whole
+// script), then its inputs are piped in and what was written is compared with its outputs.
+func run(ctx context.Context, v Variant) (r Result) {
+	c := v.Case
+	props := map[string]string{}
+	for k, val := range c.Properties {
+		props[k] = fmt.Sprint(val)
+	}
+	s := engine.NewTestSession(props)
+	defer s.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			r = Result{Status: Fail, Reason: fmt.Sprintf("panic: %v", p), Detail: string(debug.Stack())}
+		}
 	}()
-	select {
-	case r := <-done:
-		return r
-	case <-time.After(caseTimeout):
-		return Result{Status: Fail, Reason: "timed out after " + caseTimeout.String()}
+	script := strings.Join(v.Statements, "\n")
+	declared := declaredTopics(c)
+	if err := createTopics(s, declared, script); err != nil {
+		return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
 	}
-}
-
-type produced struct {
-	key, value []byte
-	ts         int64
-	headers    []runtime.Header
-}
-
-type executor struct {
-	meta    *analyzer.Metastore
-	an      *analyzer.Analyzer
-	env     *planner.Env
-	b       *dsl.Builder
-	queries int
-	inserts []topicRecord
-	// written is everything written to each topic, in order: inputs, INSERT VALUES, query outputs.
-	written map[string][]produced
-	topics  map[string]topicDef
-	// winSize is the window size of each windowed query sink.
-	winSize map[string]int64
-	// stop is closed when Run gave up on the case: a query feeding its own input then stops too.
-	stop <-chan struct{}
-}
-
-type topicRecord struct {
-	topic string
-	rec   produced
-}
-
-type topicDef struct {
-	Name        string `json:"name"`
-	KeyFormat   string `json:"keyFormat"`
-	ValueFormat string `json:"valueFormat"`
-}
-
-func execute(v Variant, stop <-chan struct{}) Result {
-	c, statements := v.Case, v.Statements
-	ex := &executor{meta: analyzer.NewMetastore(), b: dsl.NewBuilder(), written: map[string][]produced{}, topics: map[string]topicDef{}, winSize: map[string]int64{}, stop: stop}
-	ex.an = analyzer.New(ex.meta)
-	for k, v := range c.Properties {
-		ex.an.Props[k] = fmt.Sprint(v)
-	}
-	ex.env = planner.NewEnv(ex.b)
-	for _, raw := range c.Topics {
-		var td topicDef
-		if json.Unmarshal(raw, &td) == nil {
-			ex.topics[td.Name] = td
-		}
-	}
-	err := ex.statements(statements)
-	var drv *runtime.TestDriver
-	if err == nil && ex.queries > 0 {
-		var topo *runtime.Topology
-		if topo, err = ex.b.Build(); err == nil {
-			opts := []runtime.Opt{runtime.ApplicationID("seiche-qtt")}
-			if fmt.Sprint(c.Properties["ksql.timestamp.throw.on.invalid"]) == "true" {
-				opts = append(opts, runtime.OnProcessingError(failOnTimestampError))
-			}
-			drv, err = runtime.NewTestDriver(topo, opts...)
-		}
-		if drv != nil {
-			defer drv.Close()
-		}
-	}
+	_, err := s.Execute(ctx, script)
 	if exp := c.ExpectedException; exp != nil {
 		if err == nil {
 			// The error may be one the query raises at run time.
-			err = ex.pipeInputs(drv, c)
+			err = pipeInputs(ctx, s, declared, c)
 		}
 		if err == nil {
 			return Result{Status: Fail, Reason: "expected an error", Detail: fmt.Sprintf("expected error containing %q, got none", exp.Message)}
@@ -152,24 +109,19 @@ func execute(v Variant, stop <-chan struct{}) Result {
 	if err != nil {
 		return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
 	}
-	for _, ins := range ex.inserts {
-		if err := ex.pipe(drv, ins.topic, ins.rec); err != nil {
-			return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
-		}
-	}
 	for _, in := range c.Inputs {
-		rec, err := ex.encodeInput(in)
+		rec, err := encodeInput(s, declared, in)
 		if err != nil {
 			return Result{Status: Fail, Reason: "input: " + oneLineErr(err), Detail: err.Error()}
 		}
-		if err := ex.pipe(drv, in.Topic, rec); err != nil {
+		if err := s.Pipe(ctx, rec); err != nil {
 			return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
 		}
 	}
-	if r := ex.compare(c.Outputs); r.Status != Pass {
+	if r := compare(s, c.Outputs); r.Status != Pass {
 		return r
 	}
-	if err := checkPost(ex.meta, json.RawMessage(strings.ReplaceAll(string(c.Post), "{FORMAT}", v.Format))); err != nil {
+	if err := checkPost(s.Metastore(), json.RawMessage(strings.ReplaceAll(string(c.Post), "{FORMAT}", v.Format))); err != nil {
 		return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
 	}
 	return Result{Status: Pass}
@@ -183,160 +135,85 @@ func oneLineErr(err error) string {
 	return s
 }
 
-// statements parses, analyzes and executes each statement in order.
-//
-// The statements are one script, joined by newlines as ksqlDB's runner joins them, so an error's
-// line:column is its position in the whole script.
-func (ex *executor) statements(stmts []string) error {
+// topicDef is a topic a case declares.
+type topicDef struct {
+	Name        string `json:"name"`
+	KeyFormat   string `json:"keyFormat"`
+	ValueFormat string `json:"valueFormat"`
+	Partitions  int32  `json:"partitions"`
+}
+
+func declaredTopics(c *Case) map[string]topicDef {
+	out := map[string]topicDef{}
+	for _, raw := range c.Topics {
+		var td topicDef
+		if json.Unmarshal(raw, &td) == nil && td.Name != "" {
+			out[td.Name] = td
+		}
+	}
+	return out
+}
+
+// createTopics creates the topics a case's statements expect to exist, as ksqlDB's runner does
+// (TestCaseBuilderUtil.getAllTopics): the topics the case declares, then those of its CREATE
+// STREAM|TABLE statements, with their PARTITIONS (default 1). A script that does not parse creates
+// only the declared ones: Execute reports the syntax error.
+func createTopics(s *engine.TestSession, declared map[string]topicDef, script string) error {
+	for _, td := range declared {
+		if err := s.CreateTopic(td.Name, max(td.Partitions, 1)); err != nil {
+			return err
+		}
+	}
 	var ps parser.Parser
-	parsed, err := ps.ParseScript(strings.Join(stmts, "\n"))
+	parsed, err := ps.ParseScript(script)
 	if err != nil {
-		return err
-	}
-	for _, p := range parsed {
-		an, err := ex.an.Analyze(p.Statement, p.Text)
-		if err != nil {
-			return err
-		}
-		if err := ex.execute(an); err != nil {
-			return err
-		}
-		ex.an.Apply(an)
-	}
-	return nil
-}
-
-func (ex *executor) execute(an analyzer.Analyzed) error {
-	switch s := an.(type) {
-	case *analyzer.CreateSource:
-		return checkFormats(s.Source)
-	case *analyzer.PersistentQuery:
-		if err := checkFormats(s.Sink); err != nil {
-			return err
-		}
-		for _, qs := range s.Query.Sources {
-			if err := checkFormats(qs.Source); err != nil {
-				return err
-			}
-		}
-		plan, err := planner.Build(s)
-		if err != nil {
-			return err
-		}
-		if err := ex.env.Lower(plan); err != nil {
-			return err
-		}
-		ex.queries++
-		if w := s.Query.Window; w != nil {
-			ex.winSize[s.Sink.Name] = w.Size.Millis()
-		} else if first := s.Query.Sources[0].Source; first.Window != "" {
-			ex.winSize[s.Sink.Name] = ex.windowSize(first)
-		}
-	case *analyzer.InsertValues:
-		return ex.insertValues(s)
-	}
-	return nil
-}
-
-func checkFormats(src *analyzer.Source) error {
-	for _, f := range []string{src.KeyFormat, src.ValueFormat} {
-		if !format.Implemented(f) {
-			return fmt.Errorf("qtt: format %s is not implemented", f)
-		}
-	}
-	return nil
-}
-
-func (ex *executor) insertValues(s *analyzer.InsertValues) error {
-	src := s.Target
-	var key, val types.Row
-	ts := int64(0)
-	for i, c := range src.Schema.Columns {
-		switch c.Namespace {
-		case types.NamespaceKey:
-			key = append(key, s.Values[i])
-		case types.NamespaceHeader:
-		default:
-			val = append(val, s.Values[i])
-		}
-	}
-	ks, err := planner.KeySerde(src)
-	if err != nil {
-		return err
-	}
-	vs, err := planner.ValueSerde(src)
-	if err != nil {
-		return err
-	}
-	kb, err := ks.Serialize(key)
-	if err != nil {
-		return err
-	}
-	vb, err := vs.Serialize(val)
-	if err != nil {
-		return err
-	}
-	if vb == nil {
-		vb = []byte{}
-	}
-	ex.inserts = append(ex.inserts, topicRecord{topic: src.Topic, rec: produced{key: kb, value: vb, ts: ts}})
-	return nil
-}
-
-// pipe writes rec to topic: into the driver when a query reads it, and into the topic's log.
-func (ex *executor) pipe(drv *runtime.TestDriver, topic string, rec produced) error {
-	ex.written[topic] = append(ex.written[topic], rec)
-	if drv == nil {
 		return nil
 	}
-	if err := drv.PipeInput(topic, rec.key, rec.value, rec.ts, rec.headers...); err != nil && !strings.Contains(err.Error(), "no source reads topic") {
-		return err
-	}
-	for {
-		select {
-		case <-ex.stop:
-			return errStopped
-		default:
+	for _, p := range parsed {
+		cs, ok := p.Statement.(*parser.CreateSource)
+		if !ok {
+			continue
 		}
-		tps := drv.OutputTopics()
-		if len(tps) == 0 {
-			return nil
+		topic, ok := cs.Props.Get("KAFKA_TOPIC")
+		if !ok {
+			continue
 		}
-		sort.Strings(tps)
-		for _, t := range tps {
-			for {
-				r, ok := drv.ReadOutput(t)
-				if !ok {
-					break
-				}
-				ex.written[t] = append(ex.written[t], produced{key: r.Key, value: r.Value, ts: r.Timestamp})
+		parts := int32(1)
+		if l, ok := cs.Props.Get("PARTITIONS"); ok {
+			if n, err := strconv.Atoi(l.Value); err == nil && n > 0 {
+				parts = int32(n)
 			}
 		}
+		if err := s.CreateTopic(topic.Value, parts); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // sourceFor returns the source whose topic is topic, preferring a query's sink (the last registered).
-func (ex *executor) sourceFor(topic string) *analyzer.Source {
+func sourceFor(s *engine.TestSession, topic string) *analyzer.Source {
 	var found *analyzer.Source
-	for _, s := range ex.meta.Sources() {
-		if s.Topic == topic {
+	for _, src := range s.Metastore().Sources() {
+		if src.Topic == topic {
 			if found == nil || !strings.Contains(strings.ToUpper(found.SQL), " AS SELECT") {
-				found = s
+				found = src
 			}
 		}
 	}
 	return found
 }
 
-// encodeInput serializes a test input with the formats of the source over its topic.
-func (ex *executor) encodeInput(in Record) (produced, error) {
-	rec := produced{}
+// encodeInput serializes a test input with the formats of the source over its topic, else those the
+// case declares for the topic, else ksqlDB's defaults (KAFKA keys, JSON values).
+func encodeInput(s *engine.TestSession, declared map[string]topicDef, in Record) (runtime.RawRecord, error) {
+	rec := runtime.RawRecord{Topic: in.Topic}
 	if in.Timestamp != "" {
 		ts, err := in.Timestamp.Int64()
 		if err != nil {
 			return rec, err
 		}
-		rec.ts = ts
+		rec.Timestamp = ts
 	}
 	if len(in.Headers) > 0 && !isNull(in.Headers) {
 		var hs []struct {
@@ -351,16 +228,16 @@ func (ex *executor) encodeInput(in Record) (produced, error) {
 			if h.Value != nil {
 				hdr.Value = *h.Value
 			}
-			rec.headers = append(rec.headers, hdr)
+			rec.Headers = append(rec.Headers, hdr)
 		}
 	}
-	src := ex.sourceFor(in.Topic)
+	src := sourceFor(s, in.Topic)
 	kf, vf := "KAFKA", "JSON"
 	var keyCols, valCols []types.Column
 	if src != nil {
 		kf, vf = src.KeyFormat, src.ValueFormat
 		keyCols, valCols = src.Schema.Key(), planner.ValueColumns(src)
-	} else if td, ok := ex.topics[in.Topic]; ok {
+	} else if td, ok := declared[in.Topic]; ok {
 		if td.KeyFormat != "" {
 			kf = strings.ToUpper(td.KeyFormat)
 		}
@@ -369,19 +246,19 @@ func (ex *executor) encodeInput(in Record) (produced, error) {
 		}
 	}
 	var err error
-	if rec.key, err = EncodeJSON(in.Key, kf, keyCols, true); err != nil {
+	if rec.Key, err = EncodeJSON(in.Key, kf, keyCols, true); err != nil {
 		return rec, err
 	}
-	if src != nil && src.Window != "" && rec.key != nil && len(in.Window) > 0 {
+	if src != nil && src.Window != "" && rec.Key != nil && len(in.Window) > 0 {
 		var w struct{ Start, End int64 }
 		if err := json.Unmarshal(in.Window, &w); err == nil {
 			if src.Window == "SESSION" {
-				rec.key = binary.BigEndian.AppendUint64(rec.key, uint64(w.End))
+				rec.Key = binary.BigEndian.AppendUint64(rec.Key, uint64(w.End))
 			}
-			rec.key = binary.BigEndian.AppendUint64(rec.key, uint64(w.Start))
+			rec.Key = binary.BigEndian.AppendUint64(rec.Key, uint64(w.Start))
 		}
 	}
-	if rec.value, err = EncodeJSON(in.Value, vf, valCols, false); err != nil {
+	if rec.Value, err = EncodeJSON(in.Value, vf, valCols, false); err != nil {
 		return rec, err
 	}
 	return rec, nil
@@ -607,8 +484,8 @@ func expectedString(e Record) string {
 }
 
 // actual decodes what was written to topic with the formats of the source over it.
-func (ex *executor) actual(topic string) []actualRecord {
-	src := ex.sourceFor(topic)
+func actual(s *engine.TestSession, topic string) []actualRecord {
+	src := sourceFor(s, topic)
 	kf, vf := "KAFKA", "JSON"
 	var keyCols, valCols []types.Column
 	if src != nil {
@@ -616,9 +493,9 @@ func (ex *executor) actual(topic string) []actualRecord {
 		keyCols, valCols = src.Schema.Key(), planner.ValueColumns(src)
 	}
 	var out []actualRecord
-	for _, p := range ex.written[topic] {
-		ar := actualRecord{ts: p.ts}
-		kb := p.key
+	for _, p := range s.Written(topic) {
+		ar := actualRecord{ts: p.Timestamp}
+		kb := p.Key
 		if src != nil && src.Window != "" && kb != nil {
 			w := &window{Type: "time"}
 			if src.Window == "SESSION" && len(kb) >= 16 {
@@ -628,29 +505,22 @@ func (ex *executor) actual(topic string) []actualRecord {
 				kb = kb[:len(kb)-16]
 			} else if len(kb) >= 8 {
 				w.Start = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
-				w.End = w.Start + ex.windowSize(src)
+				w.End = w.Start + planner.WindowSize(src)
 				kb = kb[:len(kb)-8]
 			}
 			ar.win = w
 		}
 		var err1, err2 error
 		ar.key, err1 = DecodeOutput(kb, kf, keyCols, true)
-		ar.value, err2 = DecodeOutput(p.value, vf, valCols, false)
+		ar.value, err2 = DecodeOutput(p.Value, vf, valCols, false)
 		ar.err = errors.Join(err1, err2)
 		out = append(out, ar)
 	}
 	return out
 }
 
-func (ex *executor) windowSize(src *analyzer.Source) int64 {
-	if n := planner.WindowSize(src); n > 0 {
-		return n
-	}
-	return ex.winSize[src.Name]
-}
-
 // compare checks each expected topic's records, in order.
-func (ex *executor) compare(expected []Record) Result {
+func compare(s *engine.TestSession, expected []Record) Result {
 	var order []string
 	byTopic := map[string][]Record{}
 	for _, e := range expected {
@@ -663,7 +533,7 @@ func (ex *executor) compare(expected []Record) Result {
 	reason := ""
 	for _, topic := range order {
 		exp := byTopic[topic]
-		act := ex.actual(topic)
+		act := actual(s, topic)
 		bad := len(exp) != len(act)
 		for i := 0; i < len(exp) && i < len(act) && !bad; i++ {
 			bad = !matches(exp[i], act[i])
@@ -721,25 +591,15 @@ func matches(e Record, a actualRecord) bool {
 	return true
 }
 
-// failOnTimestampError fails the query on a record whose timestamp cannot be extracted, as ksqlDB does
-// under ksql.timestamp.throw.on.invalid, and skips records on any other error.
-func failOnTimestampError(err error) runtime.Action {
-	var te *planner.TimestampError
-	if errors.As(err, &te) {
-		return runtime.Fail
-	}
-	return runtime.Continue
-}
-
 // pipeInputs feeds the case's inputs for a case that expects an error, reporting a failed query the way
 // ksqlDB's runner sees it: as Kafka Streams' exception for the failing callback.
-func (ex *executor) pipeInputs(drv *runtime.TestDriver, c *Case) error {
+func pipeInputs(ctx context.Context, s *engine.TestSession, declared map[string]topicDef, c *Case) error {
 	for _, in := range c.Inputs {
-		rec, err := ex.encodeInput(in)
+		rec, err := encodeInput(s, declared, in)
 		if err != nil {
 			return err
 		}
-		if err := ex.pipe(drv, in.Topic, rec); err != nil {
+		if err := s.Pipe(ctx, rec); err != nil {
 			var te *planner.TimestampError
 			if errors.As(err, &te) {
 				return fmt.Errorf("Fatal user code error in TimestampExtractor callback for record: %w", err)
