@@ -1,4 +1,5 @@
-// Package testutil holds helpers for tests that start real things in-process.
+// Package testutil holds what tests that start real things in-process share: the one poll-until
+// helper, so that a test waits for a condition instead of sleeping a fixed time.
 package testutil
 
 import (
@@ -6,8 +7,8 @@ import (
 	"time"
 )
 
-// CheckFor calls fn every 10ms until it returns nil, and fails t with fn's last error when it has not
-// after timeout: a condition awaited without fixed sleeps.
+// CheckFor calls fn every 20ms until it returns nil; when it has not after timeout, it fails t with
+// fn's last error.
 func CheckFor(t testing.TB, timeout time.Duration, fn func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -17,8 +18,8 @@ func CheckFor(t testing.TB, timeout time.Duration, fn func() error) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal(err)
+			t.Fatalf("after %v: %v", timeout, err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
