@@ -16,9 +16,6 @@ func TestEncodeInput(t *testing.T) {
 		"this is not SQL;",
 	}
 	cat := analyze(stmts, nil)
-	if cat.created["ints"] != 1 || cat.created["tumbling"] != 3 || len(cat.created) != 3 {
-		t.Errorf("topics of CREATE statements: %v", cat.created)
-	}
 	if got := cat.topics(); len(got) != 4 {
 		t.Errorf("source topics %v, want ints, sessions, tumbling and AGG's", got)
 	}

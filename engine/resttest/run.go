@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/sql/qtt"
 )
 
 // Status is the outcome of running one case.
@@ -133,7 +135,8 @@ func (r *runner) run(ctx context.Context) Result {
 	if err != nil {
 		return failf("cleanup before the case: %v", err)
 	}
-	create := r.topicsToCreate()
+	// The topics ksqlDB's runner creates before a case (getAllTopics).
+	create := qtt.TopicsToCreate(c.Topics, admin, append(append([]Record{}, c.Inputs...), c.Outputs...))
 	mine := map[string]bool{}
 	for n := range create {
 		mine[n] = true
@@ -324,27 +327,6 @@ func (r *runner) queryUntilMatch(ctx context.Context, q string, onHeader func(),
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// topicsToCreate are the topics ksqlDB's runner creates before a case (getAllTopics): those the test
-// declares, those of its CREATE STREAM|TABLE statements with columns (with their PARTITIONS), and
-// those its inputs and outputs name, with one partition unless said otherwise.
-func (r *runner) topicsToCreate() map[string]int32 {
-	out := map[string]int32{}
-	for _, t := range r.c.Topics {
-		out[t.Name] = t.Partitions
-	}
-	for n, p := range r.cat.created {
-		if _, ok := out[n]; !ok {
-			out[n] = p
-		}
-	}
-	for _, rec := range append(append([]Record{}, r.c.Inputs...), r.c.Outputs...) {
-		if _, ok := out[rec.Topic]; !ok && rec.Topic != "" {
-			out[rec.Topic] = 1
-		}
-	}
-	return out
 }
 
 // produceInputs writes the inputs, topic by topic in the order topics first appear, each topic's

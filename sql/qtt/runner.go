@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,9 +17,7 @@ import (
 
 	"github.com/seichedb/seiche/engine"
 	"github.com/seichedb/seiche/runtime"
-	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/format"
-	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/planner"
 	"github.com/seichedb/seiche/sql/types"
 )
@@ -87,12 +84,16 @@ func run(ctx context.Context, v Variant) (r Result) {
 			r = Result{Status: Fail, Reason: fmt.Sprintf("panic: %v", p), Detail: string(debug.Stack())}
 		}
 	}()
-	script := strings.Join(v.Statements, "\n")
-	declared := declaredTopics(c)
-	if err := createTopics(s, declared, script); err != nil {
+	declared, err := ParseTopics(c.Topics)
+	if err != nil {
 		return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
 	}
-	_, err := s.Execute(ctx, script)
+	for name, parts := range TopicsToCreate(declared, v.Statements, append(append([]Record{}, c.Inputs...), c.Outputs...)) {
+		if err := s.CreateTopic(name, parts); err != nil {
+			return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
+		}
+	}
+	_, err = s.Execute(ctx, strings.Join(v.Statements, "\n"))
 	if exp := c.ExpectedException; exp != nil {
 		if err == nil {
 			// The error may be one the query raises at run time.
@@ -135,78 +136,9 @@ func oneLineErr(err error) string {
 	return s
 }
 
-// topicDef is a topic a case declares.
-type topicDef struct {
-	Name        string `json:"name"`
-	KeyFormat   string `json:"keyFormat"`
-	ValueFormat string `json:"valueFormat"`
-	Partitions  int32  `json:"partitions"`
-}
-
-func declaredTopics(c *Case) map[string]topicDef {
-	out := map[string]topicDef{}
-	for _, raw := range c.Topics {
-		var td topicDef
-		if json.Unmarshal(raw, &td) == nil && td.Name != "" {
-			out[td.Name] = td
-		}
-	}
-	return out
-}
-
-// createTopics creates the topics a case's statements expect to exist, as ksqlDB's runner does
-// (TestCaseBuilderUtil.getAllTopics): the topics the case declares, then those of its CREATE
-// STREAM|TABLE statements, with their PARTITIONS (default 1). A script that does not parse creates
-// only the declared ones: Execute reports the syntax error.
-func createTopics(s *engine.TestSession, declared map[string]topicDef, script string) error {
-	for _, td := range declared {
-		if err := s.CreateTopic(td.Name, max(td.Partitions, 1)); err != nil {
-			return err
-		}
-	}
-	var ps parser.Parser
-	parsed, err := ps.ParseScript(script)
-	if err != nil {
-		return nil
-	}
-	for _, p := range parsed {
-		cs, ok := p.Statement.(*parser.CreateSource)
-		if !ok {
-			continue
-		}
-		topic, ok := cs.Props.Get("KAFKA_TOPIC")
-		if !ok {
-			continue
-		}
-		parts := int32(1)
-		if l, ok := cs.Props.Get("PARTITIONS"); ok {
-			if n, err := strconv.Atoi(l.Value); err == nil && n > 0 {
-				parts = int32(n)
-			}
-		}
-		if err := s.CreateTopic(topic.Value, parts); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// sourceFor returns the source whose topic is topic, preferring a query's sink (the last registered).
-func sourceFor(s *engine.TestSession, topic string) *analyzer.Source {
-	var found *analyzer.Source
-	for _, src := range s.Metastore().Sources() {
-		if src.Topic == topic {
-			if found == nil || !strings.Contains(strings.ToUpper(found.SQL), " AS SELECT") {
-				found = src
-			}
-		}
-	}
-	return found
-}
-
 // encodeInput serializes a test input with the formats of the source over its topic, else those the
 // case declares for the topic, else ksqlDB's defaults (KAFKA keys, JSON values).
-func encodeInput(s *engine.TestSession, declared map[string]topicDef, in Record) (runtime.RawRecord, error) {
+func encodeInput(s *engine.TestSession, declared []Topic, in Record) (runtime.RawRecord, error) {
 	rec := runtime.RawRecord{Topic: in.Topic}
 	if in.Timestamp != "" {
 		ts, err := in.Timestamp.Int64()
@@ -231,18 +163,23 @@ func encodeInput(s *engine.TestSession, declared map[string]topicDef, in Record)
 			rec.Headers = append(rec.Headers, hdr)
 		}
 	}
-	src := sourceFor(s, in.Topic)
+	src := SourceOver(s.Metastore(), in.Topic)
 	kf, vf := "KAFKA", "JSON"
 	var keyCols, valCols []types.Column
 	if src != nil {
 		kf, vf = src.KeyFormat, src.ValueFormat
 		keyCols, valCols = src.Schema.Key(), planner.ValueColumns(src)
-	} else if td, ok := declared[in.Topic]; ok {
-		if td.KeyFormat != "" {
-			kf = strings.ToUpper(td.KeyFormat)
-		}
-		if td.ValueFormat != "" {
-			vf = strings.ToUpper(td.ValueFormat)
+	} else {
+		for _, td := range declared {
+			if td.Name != in.Topic {
+				continue
+			}
+			if td.KeyFormat != "" {
+				kf = td.KeyFormat
+			}
+			if td.ValueFormat != "" {
+				vf = td.ValueFormat
+			}
 		}
 	}
 	var err error
@@ -449,9 +386,9 @@ func render(v any) string {
 	return string(b)
 }
 
+// window is a windowed key's window.
 type window struct {
 	Start, End int64
-	Type       string
 }
 
 type actualRecord struct {
@@ -485,7 +422,7 @@ func expectedString(e Record) string {
 
 // actual decodes what was written to topic with the formats of the source over it.
 func actual(s *engine.TestSession, topic string) []actualRecord {
-	src := sourceFor(s, topic)
+	src := SourceOver(s.Metastore(), topic)
 	kf, vf := "KAFKA", "JSON"
 	var keyCols, valCols []types.Column
 	if src != nil {
@@ -496,24 +433,14 @@ func actual(s *engine.TestSession, topic string) []actualRecord {
 	for _, p := range s.Written(topic) {
 		ar := actualRecord{ts: p.Timestamp}
 		kb := p.Key
+		var errWin, errKey, errValue error
 		if src != nil && src.Window != "" && kb != nil {
-			w := &window{Type: "time"}
-			if src.Window == "SESSION" && len(kb) >= 16 {
-				w.Type = "session"
-				w.End = int64(binary.BigEndian.Uint64(kb[len(kb)-16:]))
-				w.Start = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
-				kb = kb[:len(kb)-16]
-			} else if len(kb) >= 8 {
-				w.Start = int64(binary.BigEndian.Uint64(kb[len(kb)-8:]))
-				w.End = w.Start + planner.WindowSize(src)
-				kb = kb[:len(kb)-8]
-			}
-			ar.win = w
+			ar.win = &window{}
+			kb, ar.win.Start, ar.win.End, errWin = planner.SplitWindowedKey(src, kb, planner.WindowSize(src))
 		}
-		var err1, err2 error
-		ar.key, err1 = DecodeOutput(kb, kf, keyCols, true)
-		ar.value, err2 = DecodeOutput(p.Value, vf, valCols, false)
-		ar.err = errors.Join(err1, err2)
+		ar.key, errKey = DecodeOutput(kb, kf, keyCols, true)
+		ar.value, errValue = DecodeOutput(p.Value, vf, valCols, false)
+		ar.err = errors.Join(errWin, errKey, errValue)
 		out = append(out, ar)
 	}
 	return out
@@ -593,7 +520,7 @@ func matches(e Record, a actualRecord) bool {
 
 // pipeInputs feeds the case's inputs for a case that expects an error, reporting a failed query the way
 // ksqlDB's runner sees it: as Kafka Streams' exception for the failing callback.
-func pipeInputs(ctx context.Context, s *engine.TestSession, declared map[string]topicDef, c *Case) error {
+func pipeInputs(ctx context.Context, s *engine.TestSession, declared []Topic, c *Case) error {
 	for _, in := range c.Inputs {
 		rec, err := encodeInput(s, declared, in)
 		if err != nil {
