@@ -24,7 +24,8 @@ func newTestCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test [FILE|DIR]",
 		Short: "Run ksqlDB query-validation tests (QTT JSON files) or a ksql-test-runner test",
-		Long: `Run SQL tests on a synchronous test driver with record caching off, as ksqlDB does.
+		Long: `Run SQL tests on the server's engine in process, each query on a synchronous test driver with
+record caching off, as ksqlDB does.
 
   seiche test FILE|DIR [--case REGEX]     runs QTT JSON files (a directory: every *.json in it)
   seiche test --statements s.sql --input in.json --output out.json

@@ -5,9 +5,7 @@ import (
 
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/parser"
-	"github.com/seichedb/seiche/sql/planner"
 	"github.com/seichedb/seiche/sql/qtt"
-	"github.com/seichedb/seiche/sql/types"
 )
 
 // catalog is what the runner knows of a case's sources without asking the server: its statements
@@ -15,15 +13,6 @@ import (
 // (TopicInfoCache). It tells the formats and columns records on a topic are written in.
 type catalog struct {
 	meta *analyzer.Metastore
-}
-
-// topicInfo is how records on a topic are encoded.
-type topicInfo struct {
-	keyFormat, valueFormat string
-	keyCols, valueCols     []types.Column
-	// window is "", "TUMBLING", "HOPPING" or "SESSION"; windowSize is the size of time windows in ms.
-	window     string
-	windowSize int64
 }
 
 // analyze runs stmts through the parser and analyzer, each on its own so that one the analyzer
@@ -71,27 +60,8 @@ func (c *catalog) topics() []string {
 	return out
 }
 
-// info returns how records on topic are encoded: from the source over it, else from the topic's
-// declaration in the test, else ksqlDB's defaults (KAFKA keys, JSON values).
-func (c *catalog) info(topic string, declared []Topic) topicInfo {
-	if src := qtt.SourceOver(c.meta, topic); src != nil {
-		ti := topicInfo{keyFormat: src.KeyFormat, valueFormat: src.ValueFormat, keyCols: src.Schema.Key(),
-			valueCols: planner.ValueColumns(src), window: src.Window}
-		if ti.window != "" && ti.window != "SESSION" {
-			ti.windowSize = planner.WindowSize(src)
-		}
-		return ti
-	}
-	ti := topicInfo{keyFormat: "KAFKA", valueFormat: "JSON"}
-	for _, t := range declared {
-		if t.Name == topic {
-			if t.KeyFormat != "" {
-				ti.keyFormat = t.KeyFormat
-			}
-			if t.ValueFormat != "" {
-				ti.valueFormat = t.ValueFormat
-			}
-		}
-	}
-	return ti
+// info returns how records on topic are encoded: with the formats of the source over it, else
+// those the test declares for it, else ksqlDB's defaults.
+func (c *catalog) info(topic string, declared []Topic) qtt.Encoding {
+	return qtt.EncodingOf(c.meta, topic, declared)
 }

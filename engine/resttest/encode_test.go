@@ -56,7 +56,7 @@ func TestEncodeInput(t *testing.T) {
 			}
 			// What was written reads back as the test wrote it.
 			d := decodeRecord(rec, cat.info(in.Topic, nil))
-			if d.err != nil || !recordMatches(d.key, decodeExpected(in.Key)) || !recordMatches(d.value, decodeExpected(in.Value)) {
+			if d.Err != nil || !recordMatches(d.Key, decodeExpected(in.Key)) || !recordMatches(d.Value, decodeExpected(in.Value)) {
 				t.Errorf("decoded %s", d)
 			}
 		})

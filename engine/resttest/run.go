@@ -431,7 +431,7 @@ func (r *runner) verifyOutputs(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", topic, err)
 		}
-		act := make([]decodedRecord, len(recs))
+		act := make([]qtt.Decoded, len(recs))
 		for i, rec := range recs {
 			act[i] = decodeRecord(rec, ti)
 		}
@@ -490,22 +490,22 @@ func expectedString(e Record) string {
 
 // outputMatches is ksqlDB's compareKeyValueTimestamp: key and value with ExpectedRecordComparator's
 // rules, the timestamp when given; the window too when given.
-func outputMatches(e Record, a decodedRecord) bool {
-	if a.err != nil {
+func outputMatches(e Record, a qtt.Decoded) bool {
+	if a.Err != nil {
 		return false
 	}
-	if !recordMatches(a.key, decodeExpected(e.Key)) || !recordMatches(a.value, decodeExpected(e.Value)) {
+	if !recordMatches(a.Key, decodeExpected(e.Key)) || !recordMatches(a.Value, decodeExpected(e.Value)) {
 		return false
 	}
 	if e.Timestamp != "" {
 		ts, err := e.Timestamp.Int64()
-		if err != nil || ts != a.ts {
+		if err != nil || ts != a.Timestamp {
 			return false
 		}
 	}
 	if !isNull(e.Window) {
-		var w window
-		if json.Unmarshal(e.Window, &w) != nil || a.win == nil || w != *a.win {
+		var w qtt.Window
+		if json.Unmarshal(e.Window, &w) != nil || a.Window == nil || w != *a.Window {
 			return false
 		}
 	}

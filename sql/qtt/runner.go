@@ -3,12 +3,9 @@ package qtt
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -16,10 +13,7 @@ import (
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/seichedb/seiche/engine"
-	"github.com/seichedb/seiche/runtime"
-	"github.com/seichedb/seiche/sql/format"
 	"github.com/seichedb/seiche/sql/planner"
-	"github.com/seichedb/seiche/sql/types"
 )
 
 // Status is the outcome of running one case.
@@ -94,11 +88,11 @@ func run(ctx context.Context, v Variant) (r Result) {
 		}
 	}
 	_, err = s.Execute(ctx, strings.Join(v.Statements, "\n"))
+	if err == nil {
+		// A negative case's error may be one a query raises at run time.
+		err = pipeInputs(ctx, s, declared, c)
+	}
 	if exp := c.ExpectedException; exp != nil {
-		if err == nil {
-			// The error may be one the query raises at run time.
-			err = pipeInputs(ctx, s, declared, c)
-		}
 		if err == nil {
 			return Result{Status: Fail, Reason: "expected an error", Detail: fmt.Sprintf("expected error containing %q, got none", exp.Message)}
 		}
@@ -109,15 +103,6 @@ func run(ctx context.Context, v Variant) (r Result) {
 	}
 	if err != nil {
 		return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
-	}
-	for _, in := range c.Inputs {
-		rec, err := encodeInput(s, declared, in)
-		if err != nil {
-			return Result{Status: Fail, Reason: "input: " + oneLineErr(err), Detail: err.Error()}
-		}
-		if err := s.Pipe(ctx, rec); err != nil {
-			return Result{Status: Fail, Reason: oneLineErr(err), Detail: err.Error()}
-		}
 	}
 	if r := compare(s, c.Outputs); r.Status != Pass {
 		return r
@@ -134,169 +119,6 @@ func oneLineErr(err error) string {
 		s = s[:200] + "..."
 	}
 	return s
-}
-
-// encodeInput serializes a test input with the formats of the source over its topic, else those the
-// case declares for the topic, else ksqlDB's defaults (KAFKA keys, JSON values).
-func encodeInput(s *engine.TestSession, declared []Topic, in Record) (runtime.RawRecord, error) {
-	rec := runtime.RawRecord{Topic: in.Topic}
-	if in.Timestamp != "" {
-		ts, err := in.Timestamp.Int64()
-		if err != nil {
-			return rec, err
-		}
-		rec.Timestamp = ts
-	}
-	if len(in.Headers) > 0 && !isNull(in.Headers) {
-		var hs []struct {
-			Key   string  `json:"KEY"`
-			Value *[]byte `json:"VALUE"`
-		}
-		if err := json.Unmarshal(in.Headers, &hs); err != nil {
-			return rec, fmt.Errorf("headers: %w", err)
-		}
-		for _, h := range hs {
-			hdr := runtime.Header{Key: h.Key}
-			if h.Value != nil {
-				hdr.Value = *h.Value
-			}
-			rec.Headers = append(rec.Headers, hdr)
-		}
-	}
-	src := SourceOver(s.Metastore(), in.Topic)
-	kf, vf := "KAFKA", "JSON"
-	var keyCols, valCols []types.Column
-	if src != nil {
-		kf, vf = src.KeyFormat, src.ValueFormat
-		keyCols, valCols = src.Schema.Key(), planner.ValueColumns(src)
-	} else {
-		for _, td := range declared {
-			if td.Name != in.Topic {
-				continue
-			}
-			if td.KeyFormat != "" {
-				kf = td.KeyFormat
-			}
-			if td.ValueFormat != "" {
-				vf = td.ValueFormat
-			}
-		}
-	}
-	var err error
-	if rec.Key, err = EncodeJSON(in.Key, kf, keyCols, true); err != nil {
-		return rec, err
-	}
-	if src != nil && src.Window != "" && rec.Key != nil && len(in.Window) > 0 {
-		var w struct{ Start, End int64 }
-		if err := json.Unmarshal(in.Window, &w); err == nil {
-			if src.Window == "SESSION" {
-				rec.Key = binary.BigEndian.AppendUint64(rec.Key, uint64(w.End))
-			}
-			rec.Key = binary.BigEndian.AppendUint64(rec.Key, uint64(w.Start))
-		}
-	}
-	if rec.Value, err = EncodeJSON(in.Value, vf, valCols, false); err != nil {
-		return rec, err
-	}
-	return rec, nil
-}
-
-func isNull(raw json.RawMessage) bool {
-	t := bytes.TrimSpace(raw)
-	return len(t) == 0 || string(t) == "null"
-}
-
-// EncodeJSON turns a test record's JSON key or value into the bytes format fm writes for it: the
-// encoding every runner of ksqlDB's test files (QTT, REST) uses for inputs.
-func EncodeJSON(raw json.RawMessage, fm string, cols []types.Column, isKey bool) ([]byte, error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	switch fm {
-	case "NONE":
-		return nil, nil
-	case "DELIMITED":
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return []byte(s), nil
-		}
-		return bytes.TrimSpace(raw), nil
-	case "KAFKA":
-		if len(cols) != 1 {
-			return bytes.TrimSpace(raw), nil
-		}
-		wrap := false
-		js, err := format.New("JSON", cols, format.Options{IsKey: isKey, Wrap: &wrap})
-		if err != nil {
-			return nil, err
-		}
-		vals, err := js.Deserialize(raw)
-		if err != nil {
-			return bytes.TrimSpace(raw), nil // a deliberately bad record: its JSON text as is
-		}
-		ks, err := format.New("KAFKA", cols, format.Options{IsKey: isKey})
-		if err != nil {
-			return nil, err
-		}
-		b, err := ks.Serialize(vals)
-		if err != nil {
-			return bytes.TrimSpace(raw), nil
-		}
-		return b, nil
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// DecodeOutput turns written bytes into a JSON-like value (json.Number numbers) to compare with a
-// test file's expected record.
-func DecodeOutput(b []byte, fm string, cols []types.Column, isKey bool) (any, error) {
-	if b == nil {
-		return nil, nil
-	}
-	switch fm {
-	case "DELIMITED":
-		return string(b), nil
-	case "NONE":
-		return nil, nil
-	case "KAFKA":
-		if len(cols) != 1 {
-			return string(b), nil
-		}
-		s, err := format.New("KAFKA", cols, format.Options{IsKey: isKey})
-		if err != nil {
-			return nil, err
-		}
-		vals, err := s.Deserialize(b)
-		if err != nil {
-			return nil, err
-		}
-		switch v := vals[0].(type) {
-		case int32:
-			return json.Number(fmt.Sprint(v)), nil
-		case int64:
-			return json.Number(fmt.Sprint(v)), nil
-		case float64:
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return types.JavaDouble(v), nil
-			}
-			return json.Number(types.JavaDouble(v)), nil
-		case []byte:
-			return base64.StdEncoding.EncodeToString(v), nil
-		default:
-			return v, nil
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return string(b), nil
-	}
-	return v, nil
 }
 
 func decodeExpected(raw json.RawMessage) any {
@@ -378,37 +200,6 @@ func equalJSON(a, b any) bool {
 	}
 }
 
-func render(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
-
-// window is a windowed key's window.
-type window struct {
-	Start, End int64
-}
-
-type actualRecord struct {
-	key, value any
-	ts         int64
-	win        *window
-	err        error
-}
-
-func (r actualRecord) String() string {
-	s := fmt.Sprintf("key=%s value=%s ts=%d", render(r.key), render(r.value), r.ts)
-	if r.win != nil {
-		s += fmt.Sprintf(" window=[%d,%d]", r.win.Start, r.win.End)
-	}
-	if r.err != nil {
-		s += " (" + r.err.Error() + ")"
-	}
-	return s
-}
-
 func expectedString(e Record) string {
 	s := fmt.Sprintf("key=%s value=%s", render(decodeExpected(e.Key)), render(decodeExpected(e.Value)))
 	if e.Timestamp != "" {
@@ -418,32 +209,6 @@ func expectedString(e Record) string {
 		s += " window=" + string(bytes.Join(bytes.Fields(e.Window), nil))
 	}
 	return s
-}
-
-// actual decodes what was written to topic with the formats of the source over it.
-func actual(s *engine.TestSession, topic string) []actualRecord {
-	src := SourceOver(s.Metastore(), topic)
-	kf, vf := "KAFKA", "JSON"
-	var keyCols, valCols []types.Column
-	if src != nil {
-		kf, vf = src.KeyFormat, src.ValueFormat
-		keyCols, valCols = src.Schema.Key(), planner.ValueColumns(src)
-	}
-	var out []actualRecord
-	for _, p := range s.Written(topic) {
-		ar := actualRecord{ts: p.Timestamp}
-		kb := p.Key
-		var errWin, errKey, errValue error
-		if src != nil && src.Window != "" && kb != nil {
-			ar.win = &window{}
-			kb, ar.win.Start, ar.win.End, errWin = planner.SplitWindowedKey(src, kb, planner.WindowSize(src))
-		}
-		ar.key, errKey = DecodeOutput(kb, kf, keyCols, true)
-		ar.value, errValue = DecodeOutput(p.Value, vf, valCols, false)
-		ar.err = errors.Join(errWin, errKey, errValue)
-		out = append(out, ar)
-	}
-	return out
 }
 
 // compare checks each expected topic's records, in order.
@@ -460,7 +225,11 @@ func compare(s *engine.TestSession, expected []Record) Result {
 	reason := ""
 	for _, topic := range order {
 		exp := byTopic[topic]
-		act := actual(s, topic)
+		enc := EncodingOf(s.Metastore(), topic, nil)
+		var act []Decoded
+		for _, r := range s.Written(topic) {
+			act = append(act, DecodeRecord(r, enc))
+		}
 		bad := len(exp) != len(act)
 		for i := 0; i < len(exp) && i < len(act) && !bad; i++ {
 			bad = !matches(exp[i], act[i])
@@ -496,35 +265,35 @@ func compare(s *engine.TestSession, expected []Record) Result {
 	return Result{Status: Pass}
 }
 
-func matches(e Record, a actualRecord) bool {
-	if a.err != nil {
+func matches(e Record, a Decoded) bool {
+	if a.Err != nil {
 		return false
 	}
-	if !equalJSON(decodeExpected(e.Key), a.key) || !equalJSON(decodeExpected(e.Value), a.value) {
+	if !equalJSON(decodeExpected(e.Key), a.Key) || !equalJSON(decodeExpected(e.Value), a.Value) {
 		return false
 	}
 	if e.Timestamp != "" {
 		ts, err := e.Timestamp.Int64()
-		if err != nil || ts != a.ts {
+		if err != nil || ts != a.Timestamp {
 			return false
 		}
 	}
 	if len(e.Window) > 0 && !isNull(e.Window) {
-		var w window
-		if json.Unmarshal(e.Window, &w) != nil || a.win == nil || w.Start != a.win.Start || w.End != a.win.End {
+		var w Window
+		if json.Unmarshal(e.Window, &w) != nil || a.Window == nil || w != *a.Window {
 			return false
 		}
 	}
 	return true
 }
 
-// pipeInputs feeds the case's inputs for a case that expects an error, reporting a failed query the way
-// ksqlDB's runner sees it: as Kafka Streams' exception for the failing callback.
+// pipeInputs feeds the case's inputs in order, reporting a failed query the way ksqlDB's runner sees
+// it: as Kafka Streams' exception for the failing callback.
 func pipeInputs(ctx context.Context, s *engine.TestSession, declared []Topic, c *Case) error {
-	for _, in := range c.Inputs {
-		rec, err := encodeInput(s, declared, in)
+	for i, in := range c.Inputs {
+		rec, err := EncodeRecord(in, EncodingOf(s.Metastore(), in.Topic, declared))
 		if err != nil {
-			return err
+			return fmt.Errorf("input %d: %w", i, err)
 		}
 		if err := s.Pipe(ctx, rec); err != nil {
 			var te *planner.TimestampError
