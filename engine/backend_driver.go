@@ -223,15 +223,10 @@ func (d *driverBackend) write(r runtime.RawRecord) []*driverQuery {
 }
 
 // pipe processes r on dq's driver and returns what dq wrote, topic by topic. A query that fails is
-// stopped and left in ERROR, with its error.
+// stopped and left in ERROR, with its error; what it wrote for r is then dropped, as it is when ctx
+// is done first.
 func (d *driverBackend) pipe(ctx context.Context, dq *driverQuery, r runtime.RawRecord) ([]pending, error) {
-	if err := dq.drv.PipeInputContext(ctx, r.Topic, r.Key, r.Value, r.Timestamp, r.Headers...); err != nil {
-		if ctx.Err() == nil {
-			d.stopQuery(dq.q, false)
-			d.failed(dq.q, err)
-		}
-		return nil, err
-	}
+	err := dq.drv.PipeInputContext(ctx, r.Topic, r.Key, r.Value, r.Timestamp, r.Headers...)
 	topics := dq.drv.OutputTopics()
 	sort.Strings(topics)
 	var out []pending
@@ -243,6 +238,13 @@ func (d *driverBackend) pipe(ctx context.Context, dq *driverQuery, r runtime.Raw
 			}
 			out = append(out, pending{rec: rec, from: dq})
 		}
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			d.stopQuery(dq.q, false)
+			d.failed(dq.q, err)
+		}
+		return nil, err
 	}
 	return out, nil
 }

@@ -41,7 +41,7 @@
 //
 // On a server, one goroutine (the command runner) applies commands in log order; it is the only
 // writer of the metastore and of the set of persistent queries, under Engine.mu. A TestSession
-// applies them on its caller's goroutine and starts none of its own. Request handlers validate against
+// applies them, and runs its queries, on its caller's goroutine. Request handlers validate against
 // the metastore (safe for concurrent reads), append their command and wait until the runner has
 // applied it. Each query's processing runs on its App's goroutines; pull queries read its stores
 // through runtime's interactive-query readers.

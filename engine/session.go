@@ -15,8 +15,8 @@ import (
 // synchronous runtime.TestDriver, so a record piped in has been processed by every query, and what
 // it led to, when Pipe returns.
 //
-// A TestSession runs on its caller's goroutine and starts none of its own. It is not safe for
-// concurrent use.
+// A TestSession runs its statements and queries on its caller's goroutine: nothing of it runs between
+// calls, and Close returns once all it started has stopped. It is not safe for concurrent use.
 type TestSession struct {
 	e  *Engine
 	be *driverBackend
