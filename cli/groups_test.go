@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/seichedb/seiche/internal/testutil"
 	"slices"
 	"strings"
 	"testing"
@@ -59,7 +58,7 @@ func TestGroups(t *testing.T) {
 	consume()
 
 	// The consumer left the group on exit, after committing what it printed.
-	testutil.CheckFor(t, 5*time.Second, func() error {
+	checkFor(t, 5*time.Second, func() error {
 		if s := groupState(t, addr, "g1"); s != "Empty" {
 			return fmt.Errorf("groups list: state of g1 is %q, want Empty", s)
 		}
@@ -147,7 +146,7 @@ func TestGroups(t *testing.T) {
 	var out syncBuffer
 	done := make(chan result, 1)
 	go func() { done <- runTo(ctx, &out, addr, "", "consume", "clicks", "--group", "g2", "--from-beginning") }()
-	testutil.CheckFor(t, 10*time.Second, func() error {
+	checkFor(t, 10*time.Second, func() error {
 		if got := out.String(); len(sortedLines(got)) != 4 {
 			return fmt.Errorf("consume --group g2 printed %q so far, want 4 records", got)
 		}
@@ -181,7 +180,7 @@ func TestGroups(t *testing.T) {
 		t.Fatal("consume --group g2 did not stop within 10s of cancellation")
 	}
 	// Its final commit covers everything it printed.
-	testutil.CheckFor(t, 5*time.Second, func() error {
+	checkFor(t, 5*time.Second, func() error {
 		rows := groupRows(t, addr, "g2")
 		for _, r := range rows {
 			if r[5] != "0" {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/seichedb/seiche/internal/testutil"
 	"io"
 	"net/http"
 	"os"
@@ -77,7 +76,7 @@ func startSeiche(t *testing.T, bin, dir string, args ...string) *serverProc {
 			t.Logf("seiche server (%s) stderr:\n%s", dir, p.stderr.String())
 		}
 	})
-	testutil.CheckFor(t, 60*time.Second, func() error {
+	checkFor(t, 60*time.Second, func() error {
 		select {
 		case <-p.exited:
 			t.Fatalf("seiche server exited: %v\n%s", p.exitErr, p.stderr.String())
@@ -273,7 +272,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 			return nil
 		}
 	}
-	testutil.CheckFor(t, 60*time.Second, countsAre(srv))
+	checkFor(t, 60*time.Second, countsAre(srv))
 	rows, _, err := srv.query(t, "SELECT USER_ID, WINDOWSTART, N FROM VIEWS WHERE USER_ID = 'u1';", nil)
 	slices.Sort(rows)
 	if want := (viewCounts{"u1": model["u1"]}).rows(); err != nil || !slices.Equal(rows, want) {
@@ -302,7 +301,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	transient := filepath.Join(dir, "transient")
-	testutil.CheckFor(t, 10*time.Second, func() error {
+	checkFor(t, 10*time.Second, func() error {
 		if ents, _ := os.ReadDir(transient); len(ents) == 0 {
 			return errors.New("no push query state under " + transient)
 		}
@@ -314,7 +313,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 	committed := func(adm *kadm.Client) {
 		t.Helper()
 		group := "_seiche-seiche-query-" + queryID
-		testutil.CheckFor(t, 30*time.Second, func() error {
+		checkFor(t, 30*time.Second, func() error {
 			ends, err := adm.ListEndOffsets(ctx, topic)
 			if err != nil {
 				return err
@@ -348,7 +347,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 	stopPush()
 
 	srv = startSeiche(t, bin, dir, "--config", config)
-	testutil.CheckFor(t, 60*time.Second, countsAre(srv))
+	checkFor(t, 60*time.Second, countsAre(srv))
 	if ents, err := os.ReadDir(transient); err == nil && len(ents) != 0 {
 		t.Fatalf("the killed server's push query state is left under %s: %s", transient, ents[0].Name())
 	}
@@ -356,7 +355,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 	// New input: windows already counted go on from where they were, and a new window starts.
 	cl, adm = newClient(srv.brokerAddr)
 	produce(cl, 40, 21, func(i int) int64 { return t0 + int64(1+i%2)*60_000 })
-	testutil.CheckFor(t, 60*time.Second, countsAre(srv))
+	checkFor(t, 60*time.Second, countsAre(srv))
 	// Once everything is committed, the counts still hold: nothing came in twice.
 	committed(adm)
 	if err := countsAre(srv)(); err != nil {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/seichedb/seiche/internal/testutil"
 )
 
 func TestTopics(t *testing.T) {
@@ -62,7 +60,7 @@ func TestTopics(t *testing.T) {
 	fails(t, addr, "", "topic nope does not exist", "topics", "describe", "nope")
 
 	ok(t, addr, "", "topics", "delete", "orders", "audit")
-	testutil.CheckFor(t, 5*time.Second, func() error {
+	checkFor(t, 5*time.Second, func() error {
 		if got := ok(t, addr, "", "topics", "list"); got != "" {
 			return fmt.Errorf("topics list after deleting every topic: got %q", got)
 		}
