@@ -113,7 +113,8 @@ func (d *driverBackend) appendCommand(ctx context.Context, c command) (int64, co
 func (d *driverBackend) waitApplied(context.Context) error { return nil }
 
 // startQuery starts q on a driver of its own; with auto.offset.reset=earliest the query first reads
-// what its sources hold. A query that cannot start, or fails on those records, is left in ERROR.
+// what its sources hold, until ctx is done. A query that cannot start, or fails on those records, is
+// left in ERROR.
 func (d *driverBackend) startQuery(ctx context.Context, q *persistentQuery) {
 	drv, err := runtime.NewTestDriver(q.topo, d.e.queryOpts(d.e.appID(q.id), q.props)...)
 	if err != nil {
@@ -144,7 +145,7 @@ func (d *driverBackend) startQuery(ctx context.Context, q *persistentQuery) {
 			err = d.deliver(ctx, out)
 		}
 		if err != nil {
-			return // the query that failed is in ERROR
+			return // a query that failed is in ERROR; a done ctx ends the catching up
 		}
 	}
 }
