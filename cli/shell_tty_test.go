@@ -96,9 +96,11 @@ func (s *tmuxSession) waitFor(what string, d time.Duration, ok func(screen strin
 // its exit status.
 func (s *tmuxSession) waitExit(what string, d time.Duration) (screen, status string) {
 	s.t.Helper()
-	screen = s.waitFor(what, d, func(string) bool {
+	s.waitFor(what, d, func(string) bool {
 		return strings.TrimSpace(s.tmux("display-message", "-p", "-t", "t", "#{pane_dead}")) == "1"
 	})
+	screen = s.screen() // once dead: the screen waitFor read may predate the last lines
+
 	if m := regexp.MustCompile(`\[exit status (\d+)\]`).FindStringSubmatch(screen); m != nil {
 		status = m[1]
 	}

@@ -24,7 +24,8 @@ func newTestCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test [FILE|DIR]",
 		Short: "Run ksqlDB query-validation tests (QTT JSON files) or a ksql-test-runner test",
-		Long: `Run SQL tests on a synchronous test driver with record caching off, as ksqlDB does.
+		Long: `Run SQL tests on the server's engine in process, each query on a synchronous test driver with
+record caching off, as ksqlDB does.
 
   seiche test FILE|DIR [--case REGEX]     runs QTT JSON files (a directory: every *.json in it)
   seiche test --statements s.sql --input in.json --output out.json
@@ -62,7 +63,7 @@ reason), and the run ends with "N passed, N failed, N skipped". The exit status 
 				if err != nil {
 					return err
 				}
-				r := qtt.RunCase(c)
+				r := qtt.RunCase(cmd.Context(), c)
 				sum.report(out, c.Name, r, verbose)
 				if r.Status == qtt.Pass {
 					fmt.Fprintln(out, ">>> Test passed!")
@@ -77,7 +78,7 @@ reason), and the run ends with "N passed, N failed, N skipped". The exit status 
 						if re != nil && !re.MatchString(v.ID) && !re.MatchString(v.Case.Name) {
 							continue
 						}
-						sum.report(out, v.ID, qtt.Run(v), verbose)
+						sum.report(out, v.ID, qtt.Run(cmd.Context(), v), verbose)
 					}
 				}
 			default:

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kmsg"
-
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/parser"
 )
@@ -82,7 +80,7 @@ func (e *Engine) checkDrop(name string) error {
 // checkSourceTopic refuses CREATE STREAM|TABLE over a topic that does not exist without PARTITIONS,
 // and one whose partition count differs from PARTITIONS, with ksqlDB's messages.
 func (e *Engine) checkSourceTopic(ctx context.Context, src *analyzer.Source) error {
-	parts, exists, err := e.topicPartitions(ctx, src.Topic)
+	parts, exists, err := e.be.topicPartitions(ctx, src.Topic)
 	if err != nil {
 		return err
 	}
@@ -100,27 +98,6 @@ func (e *Engine) checkSourceTopic(ctx context.Context, src *analyzer.Source) err
 		}
 	}
 	return nil
-}
-
-func (e *Engine) topicPartitions(ctx context.Context, topic string) (int32, bool, error) {
-	// Ask the cluster every time: the client's metadata cache lags behind a topic deleted and created
-	// again, and a statement must see the topic as it is.
-	req := kmsg.NewPtrMetadataRequest()
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
-	req.AllowAutoTopicCreation = false
-	resp, err := req.RequestWith(ctx, e.cl)
-	if err != nil {
-		return 0, false, fmt.Errorf("engine: describing topic %s: %w", topic, err)
-	}
-	for _, t := range resp.Topics {
-		// A topic has partitions: an answer without any (the client's view of an unknown topic) is none.
-		if t.Topic != nil && *t.Topic == topic && t.ErrorCode == 0 && len(t.Partitions) > 0 {
-			return int32(len(t.Partitions)), true, nil
-		}
-	}
-	return 0, false, nil
 }
 
 // apply executes a command: the only place the metastore and the query set change.
@@ -153,7 +130,7 @@ func (e *Engine) apply(ctx context.Context, offset int64, c command, replaying b
 		res := commandResult{message: kindTitle(s.Source.Kind) + " created"}
 		if s.Source.ReadOnly && s.Source.Kind == parser.Table {
 			// ksqlDB materializes a source table so that pull queries can read it.
-			if err := e.materializeSource(offset, s.Source, replaying); err != nil {
+			if err := e.materializeSource(ctx, offset, s.Source, replaying); err != nil {
 				e.log.Warn("source table not materialized", "table", s.Source.Name, "err", err)
 			}
 		}
@@ -174,7 +151,7 @@ func (e *Engine) apply(ctx context.Context, offset int64, c command, replaying b
 		e.dropMaterialization(s.Source.Name)
 		a.Apply(an)
 		if s.DeleteTopic && !replaying {
-			if _, err := e.adm.DeleteTopics(ctx, s.Source.Topic); err != nil {
+			if err := e.be.deleteTopic(ctx, s.Source.Topic); err != nil {
 				e.log.Warn("deleting a dropped source's topic", "topic", s.Source.Topic, "err", err)
 			}
 		}
@@ -219,7 +196,7 @@ func (e *Engine) applyQuery(ctx context.Context, offset int64, c command, pq *an
 			p, _ := strconv.Atoi(n)
 			parts = int32(p)
 		} else {
-			p, _, err := e.topicPartitions(ctx, pq.Query.Sources[0].Source.Topic)
+			p, _, err := e.be.topicPartitions(ctx, pq.Query.Sources[0].Source.Topic)
 			if err != nil {
 				return commandResult{err: err}
 			}
@@ -244,7 +221,7 @@ func (e *Engine) applyQuery(ctx context.Context, offset int64, c command, pq *an
 	e.mu.queries[id] = q
 	e.mu.Unlock()
 	if !replaying {
-		e.startQuery(q)
+		e.be.startQuery(ctx, q)
 	}
 	return commandResult{message: "Created query with ID " + id, queryID: id}
 }
@@ -290,14 +267,14 @@ func (e *Engine) ensureTopic(ctx context.Context, topic string, partitions int32
 	if r, ok := props["RETENTION_MS"]; ok {
 		configs = map[string]*string{"retention.ms": &r}
 	}
-	if _, exists, err := e.topicPartitions(ctx, topic); err != nil {
+	if _, exists, err := e.be.topicPartitions(ctx, topic); err != nil {
 		return err
 	} else if exists {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return e.createTopic(ctx, topic, partitions, configs)
+	return e.be.createTopic(ctx, topic, partitions, configs)
 }
 
 // kindTitle is "Stream" or "Table".
@@ -310,7 +287,7 @@ func kindTitle(k parser.SourceKind) string {
 
 // materializeSource starts the query that keeps a CREATE SOURCE TABLE's rows in a store for pull
 // queries: CST_<NAME>_<offset>, reading its topic from the start.
-func (e *Engine) materializeSource(offset int64, src *analyzer.Source, replaying bool) error {
+func (e *Engine) materializeSource(ctx context.Context, offset int64, src *analyzer.Source, replaying bool) error {
 	var ps parser.Parser
 	parsed, err := ps.ParseScript("SELECT * FROM `" + src.Name + "`;")
 	if err != nil {
@@ -335,7 +312,7 @@ func (e *Engine) materializeSource(offset int64, src *analyzer.Source, replaying
 	e.mu.order = append(e.mu.order, id)
 	e.mu.Unlock()
 	if !replaying {
-		e.startQuery(q)
+		e.be.startQuery(ctx, q)
 	}
 	return nil
 }

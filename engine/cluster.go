@@ -86,7 +86,7 @@ func (e *Engine) sendHeartbeats(ctx context.Context) {
 	t := time.NewTicker(heartbeatInterval)
 	defer t.Stop()
 	for {
-		e.cl.Produce(ctx, &kgo.Record{Topic: e.heartbeatTopic, Key: key, Value: val}, func(_ *kgo.Record, err error) {
+		e.kafka.cl.Produce(ctx, &kgo.Record{Topic: e.heartbeatTopic, Key: key, Value: val}, func(_ *kgo.Record, err error) {
 			if err != nil && ctx.Err() == nil {
 				e.log.Warn("sending a heartbeat", "err", err)
 			}
@@ -96,7 +96,7 @@ func (e *Engine) sendHeartbeats(ctx context.Context) {
 			// Leaving cleanly: the others list this server as gone at once, not after the window.
 			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			if err := e.cl.ProduceSync(sctx, &kgo.Record{Topic: e.heartbeatTopic, Key: key}).FirstErr(); err != nil {
+			if err := e.kafka.cl.ProduceSync(sctx, &kgo.Record{Topic: e.heartbeatTopic, Key: key}).FirstErr(); err != nil {
 				e.log.Warn("announcing this server's departure", "err", err)
 			}
 			return
@@ -106,7 +106,7 @@ func (e *Engine) sendHeartbeats(ctx context.Context) {
 }
 
 func (e *Engine) readHeartbeats(ctx context.Context) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.bootstrap...),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.bootstrap...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{e.heartbeatTopic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.FetchMaxWait(heartbeatInterval))
 	if err != nil {

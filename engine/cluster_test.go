@@ -13,6 +13,7 @@ import (
 
 	"github.com/seichedb/seiche/broker"
 	"github.com/seichedb/seiche/broker/brokertest"
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 // startMember starts a server of a cluster: it announces its REST API's URL.
@@ -70,7 +71,7 @@ func TestCluster(t *testing.T) {
 	}
 
 	// Every server knows every member and that each runs a share of the query's six tasks.
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		for _, s := range servers {
 			alive, parts := clusterHosts(t, s.url, id)
 			total := 0
@@ -118,7 +119,7 @@ func TestCluster(t *testing.T) {
 				pullAnswers(t, s.url, fmt.Sprintf("SELECT * FROM PER_USER WHERE USERID='%s';", u), "`USERID` STRING KEY, `N` BIGINT", fmt.Sprintf(`[%q,%d]`, u, n))
 			}
 			// A scan gathers every partition, from every server.
-			checkFor(t, 30*time.Second, func() error {
+			testutil.CheckFor(t, 30*time.Second, func() error {
 				r := query(t, s.url, "SELECT * FROM PER_USER;")
 				if r.status != http.StatusOK || len(r.rows) != len(want) {
 					return fmt.Errorf("scan on %s: HTTP %d, %d rows, want %d: %.300s", s.url, r.status, len(r.rows), len(want), r.raw)
@@ -155,7 +156,7 @@ func TestCluster(t *testing.T) {
 	gone := servers[2]
 	gone.stop(t)
 	rest := servers[:2]
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		for _, s := range rest {
 			alive, parts := clusterHosts(t, s.url, id)
 			if _, ok := alive[host(gone)]; ok {
@@ -202,7 +203,7 @@ func TestClusterStandby(t *testing.T) {
 	}
 
 	// Each server reads, from its standby copies, the partitions the other runs: all 40 users.
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		users := 0
 		for _, s := range servers {
 			var body struct {

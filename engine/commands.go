@@ -3,23 +3,11 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-var errTopicExists = kerr.TopicAlreadyExists
-
-func retriable(err error) bool {
-	var ke *kerr.Error
-	if errors.As(err, &ke) {
-		return ke.Retriable
-	}
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kgo.ErrClientClosed) == false
-}
 
 // commandVersion is the version of the command record format this server writes. A record of a
 // newer version is skipped with an error in the log.
@@ -40,57 +28,66 @@ type commandResult struct {
 	err     error
 }
 
-// appendCommand appends c to the command log and waits until the runner has applied it.
-func (e *Engine) appendCommand(ctx context.Context, c command) (int64, commandResult, error) {
+// appendCommand appends c to the command topic and waits until the runner has applied it.
+func (k *kafkaBackend) appendCommand(ctx context.Context, c command) (int64, commandResult, error) {
 	c.Version = commandVersion
 	val, err := json.Marshal(c)
 	if err != nil {
 		return 0, commandResult{}, err
 	}
-	rec := &kgo.Record{Topic: e.commandTopic, Partition: 0, Key: []byte(randomID() + randomID()), Value: val}
-	if err := e.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+	rec := &kgo.Record{Topic: k.e.commandTopic, Partition: 0, Key: []byte(randomID() + randomID()), Value: val}
+	if err := k.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		return 0, commandResult{}, fmt.Errorf("engine: could not write to the command topic: %w", err)
 	}
 	off := rec.Offset
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for e.mu.applied <= off && !e.mu.closed {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for k.mu.applied <= off && !k.mu.closed {
 		if ctx.Err() != nil {
 			return off, commandResult{}, ctx.Err()
 		}
-		e.mu.cond.Wait()
+		k.mu.cond.Wait()
 	}
-	if e.mu.applied <= off {
+	if k.mu.applied <= off {
 		return off, commandResult{}, ErrClosed
 	}
-	r := e.mu.results[off]
-	delete(e.mu.results, off)
+	r := k.mu.results[off]
+	delete(k.mu.results, off)
 	return off, r, nil
+}
+
+// closeLog wakes the waiters of appendCommand and waitApplied for good: nothing will be applied.
+func (k *kafkaBackend) closeLog() {
+	k.mu.Lock()
+	k.mu.closed = true
+	k.mu.cond.Broadcast()
+	k.mu.Unlock()
 }
 
 // waitApplied waits until every command written before now has been applied, so a statement sees
 // the effect of statements that other requests (or other servers) have had accepted.
-func (e *Engine) waitApplied(ctx context.Context) error {
-	offs, err := e.adm.ListEndOffsets(ctx, e.commandTopic)
+func (k *kafkaBackend) waitApplied(ctx context.Context) error {
+	offs, err := k.adm.ListEndOffsets(ctx, k.e.commandTopic)
 	if err != nil {
 		return err
 	}
-	o, ok := offs.Lookup(e.commandTopic, 0)
+	o, ok := offs.Lookup(k.e.commandTopic, 0)
 	if !ok || o.Err != nil {
 		return nil
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for e.mu.applied < o.Offset && !e.mu.closed && ctx.Err() == nil {
-		e.mu.cond.Wait()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for k.mu.applied < o.Offset && !k.mu.closed && ctx.Err() == nil {
+		k.mu.cond.Wait()
 	}
 	return ctx.Err()
 }
 
 // runCommands replays the command log, starts the queries it leaves running, then applies new
 // commands as they come. It is the only goroutine that changes the metastore and the query set.
-func (e *Engine) runCommands(ctx context.Context) error {
-	ends, err := e.adm.ListEndOffsets(ctx, e.commandTopic)
+func (k *kafkaBackend) runCommands(ctx context.Context) error {
+	e := k.e
+	ends, err := k.adm.ListEndOffsets(ctx, e.commandTopic)
 	if err != nil {
 		return fmt.Errorf("engine: command topic: %w", err)
 	}
@@ -98,7 +95,7 @@ func (e *Engine) runCommands(ctx context.Context) error {
 	if o, ok := ends.Lookup(e.commandTopic, 0); ok && o.Err == nil {
 		end = o.Offset
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.bootstrap...),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.bootstrap...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{e.commandTopic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.FetchMaxWait(200*time.Millisecond))
 	if err != nil {
@@ -107,9 +104,9 @@ func (e *Engine) runCommands(ctx context.Context) error {
 	defer cl.Close()
 	// Wake waiters when ctx ends.
 	stop := context.AfterFunc(ctx, func() {
-		e.mu.Lock()
-		e.mu.cond.Broadcast()
-		e.mu.Unlock()
+		k.mu.Lock()
+		k.mu.cond.Broadcast()
+		k.mu.Unlock()
 	})
 	defer stop()
 	replaying := end > 0
@@ -118,7 +115,7 @@ func (e *Engine) runCommands(ctx context.Context) error {
 	// log at start, and the processing log stream's command when this server adds it.
 	readyAt := int64(-1)
 	afterReplay := func() {
-		if off := e.processingLogCommand(ctx); off >= 0 {
+		if off := k.processingLogCommand(ctx); off >= 0 {
 			readyAt = off + 1
 			return
 		}
@@ -137,11 +134,11 @@ func (e *Engine) runCommands(ctx context.Context) error {
 		})
 		fs.EachRecord(func(r *kgo.Record) {
 			res := e.applyRecord(ctx, r, replaying)
-			e.mu.Lock()
-			e.mu.results[r.Offset] = res
-			e.mu.applied = r.Offset + 1
-			e.mu.cond.Broadcast()
-			e.mu.Unlock()
+			k.mu.Lock()
+			k.mu.results[r.Offset] = res
+			k.mu.applied = r.Offset + 1
+			k.mu.cond.Broadcast()
+			k.mu.Unlock()
 			if replaying && r.Offset+1 >= end {
 				replaying = false
 				e.startQueries()
@@ -162,7 +159,8 @@ const processingLogStream = "SEICHE_PROCESSING_LOG"
 // processingLogCommand appends the CREATE STREAM of SEICHE_PROCESSING_LOG over the processing log topic,
 // with the columns of runtime.ProcessingLogEntry, unless the stream exists. It returns the command's
 // offset, or -1. The runner applies it like any command; the engine is ready once it has.
-func (e *Engine) processingLogCommand(ctx context.Context) int64 {
+func (k *kafkaBackend) processingLogCommand(ctx context.Context) int64 {
+	e := k.e
 	if _, ok := e.meta.Source(processingLogStream); ok {
 		return -1
 	}
@@ -171,7 +169,7 @@ func (e *Engine) processingLogCommand(ctx context.Context) int64 {
 		"WITH (KAFKA_TOPIC='" + e.plogTopic + "', VALUE_FORMAT='JSON');"
 	val, _ := json.Marshal(command{Version: commandVersion, Statement: stmt})
 	rec := &kgo.Record{Topic: e.commandTopic, Partition: 0, Key: []byte(processingLogStream), Value: val}
-	if err := e.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+	if err := k.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		e.log.Warn("creating the processing log stream", "err", err)
 		return -1
 	}

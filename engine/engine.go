@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/seichedb/seiche/sql/analyzer"
 )
@@ -80,9 +78,10 @@ func SessionTimeout(d time.Duration) Opt { return opt(func(c *config) { c.sessio
 type Engine struct {
 	cfg  config
 	log  *slog.Logger
-	cl   *kgo.Client // produces commands and INSERT VALUES records
-	adm  *kadm.Client
 	meta *analyzer.Metastore
+	// be is where statements take effect: kafka for a server (New), a driverBackend in a TestSession.
+	be    backend
+	kafka *kafkaBackend
 
 	commandTopic   string
 	plogTopic      string
@@ -97,31 +96,17 @@ type Engine struct {
 
 	mu struct {
 		sync.Mutex
-		// applied is the offset after the last applied command; cond is signalled when it moves.
-		applied int64
-		cond    *sync.Cond
-		results map[int64]commandResult
 		queries map[string]*persistentQuery
 		// order is the queries in creation order.
 		order     []string
 		transient map[string]*pushQuery
-		closed    bool
-		runErr    error
 	}
 	start time.Time
 }
 
 // New validates the options and connects the engine's clients. Run starts it.
 func New(opts ...Opt) (*Engine, error) {
-	cfg := config{
-		serviceID:      "seiche",
-		dataDir:        "seiche-data",
-		logger:         slog.Default(),
-		commitInterval: 2 * time.Second,
-		props:          map[string]string{},
-		replication:    -1,
-		sessionTimeout: 45 * time.Second,
-	}
+	cfg := defaultConfig()
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
@@ -131,19 +116,35 @@ func New(opts ...Opt) (*Engine, error) {
 	if cfg.serviceID == "" {
 		return nil, errors.New("engine: empty service id")
 	}
+	e := newEngine(cfg)
+	k, err := newKafkaBackend(e, cfg.bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	e.be, e.kafka = k, k
+	return e, nil
+}
+
+func defaultConfig() config {
+	return config{
+		serviceID:      "seiche",
+		dataDir:        "seiche-data",
+		logger:         slog.Default(),
+		commitInterval: 2 * time.Second,
+		props:          map[string]string{},
+		replication:    -1,
+		sessionTimeout: 45 * time.Second,
+	}
+}
+
+// newEngine allocates an engine without a backend.
+func newEngine(cfg config) *Engine {
 	if cfg.registry == nil {
 		cfg.registry = prometheus.NewRegistry()
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.bootstrap...), kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(0))
-	if err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
 	}
 	e := &Engine{
 		cfg:            cfg,
 		log:            cfg.logger,
-		cl:             cl,
-		adm:            kadm.NewClient(cl),
 		meta:           analyzer.NewMetastore(),
 		commandTopic:   "_seiche-" + cfg.serviceID + "-command",
 		plogTopic:      "_seiche-" + cfg.serviceID + "-processing-log",
@@ -151,14 +152,12 @@ func New(opts ...Opt) (*Engine, error) {
 		ready:          make(chan struct{}),
 		start:          time.Now(),
 	}
-	e.mu.cond = sync.NewCond(&e.mu.Mutex)
-	e.mu.results = map[int64]commandResult{}
 	e.mu.queries = map[string]*persistentQuery{}
 	e.mu.transient = map[string]*pushQuery{}
 	e.members.m = map[string]*memberState{}
 	e.metrics = newMetrics(cfg.registry)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	return e, nil
+	return e
 }
 
 // Registry returns the registry of the engine's metrics.
@@ -185,11 +184,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.cancel()
 	e.stopQueries()
 	e.wg.Wait()
-	e.mu.Lock()
-	e.mu.closed = true
-	e.mu.runErr = err
-	e.mu.cond.Broadcast()
-	e.mu.Unlock()
+	e.kafka.closeLog()
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -203,20 +198,16 @@ func (e *Engine) run(ctx context.Context) error {
 		return err
 	}
 	e.heartbeats(ctx)
-	return e.runCommands(ctx)
+	return e.kafka.runCommands(ctx)
 }
 
 // Close stops the engine: queries are stopped (their state flushed and offsets committed) and the
-// clients closed. It is idempotent and waits for Run's goroutines.
+// backend's clients closed. It is idempotent and waits for Run's goroutines.
 func (e *Engine) Close() error {
 	e.cancel()
 	e.stopQueries()
 	e.wg.Wait()
-	e.mu.Lock()
-	e.mu.closed = true
-	e.mu.cond.Broadcast()
-	e.mu.Unlock()
-	e.cl.Close()
+	e.be.close()
 	return nil
 }
 
@@ -225,38 +216,16 @@ func (e *Engine) ensureInternalTopics(ctx context.Context) error {
 	compact := "compact"
 	one := "1"
 	cmdCfg := map[string]*string{"cleanup.policy": &compact, "retention.ms": &infinite, "min.insync.replicas": &one}
-	if err := e.createTopic(ctx, e.commandTopic, 1, cmdCfg); err != nil {
+	if err := e.be.createTopic(ctx, e.commandTopic, 1, cmdCfg); err != nil {
 		return fmt.Errorf("engine: command topic %s: %w", e.commandTopic, err)
 	}
-	if err := e.createTopic(ctx, e.plogTopic, 1, nil); err != nil {
+	if err := e.be.createTopic(ctx, e.plogTopic, 1, nil); err != nil {
 		return fmt.Errorf("engine: processing log topic %s: %w", e.plogTopic, err)
 	}
-	if err := e.createTopic(ctx, e.heartbeatTopic, 1, map[string]*string{"cleanup.policy": &compact}); err != nil {
+	if err := e.be.createTopic(ctx, e.heartbeatTopic, 1, map[string]*string{"cleanup.policy": &compact}); err != nil {
 		return fmt.Errorf("engine: heartbeat topic %s: %w", e.heartbeatTopic, err)
 	}
 	return nil
-}
-
-// createTopic creates topic unless it exists; it waits until the cluster knows it.
-func (e *Engine) createTopic(ctx context.Context, topic string, partitions int32, configs map[string]*string) error {
-	for {
-		resp, err := e.adm.CreateTopic(ctx, partitions, e.cfg.replication, configs, topic)
-		if err == nil {
-			err = resp.Err
-		}
-		if err == nil || errors.Is(err, errTopicExists) {
-			return nil
-		}
-		if !retriable(err) || ctx.Err() != nil {
-			return err
-		}
-		e.log.Info("waiting for the Kafka cluster", "topic", topic, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
 
 // queryDir is where a persistent query keeps its local state.

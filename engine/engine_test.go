@@ -22,23 +22,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/seichedb/seiche/broker/brokertest"
+	"github.com/seichedb/seiche/internal/testutil"
 )
-
-// checkFor polls fn until it returns nil or timeout passes, then fails with fn's last error.
-func checkFor(t testing.TB, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // testServer is an engine over a test broker with its REST API on an httptest server.
 type testServer struct {
@@ -274,7 +259,7 @@ func pullAnswers(t *testing.T, url, sql, schema string, want ...string) {
 // query does, with "Query Completed".
 func pullAnswersFinal(t *testing.T, url, sql, schema, final string, want ...string) {
 	t.Helper()
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		r := query(t, url, sql)
 		if r.status != http.StatusOK {
 			return fmt.Errorf("%s: HTTP %d: %s", sql, r.status, r.raw)
@@ -352,7 +337,7 @@ func checkTables(t *testing.T, url string) {
 		`["a",60000,120000,1]`, `["b",60000,120000,1]`)
 	pullAnswers(t, url, "SELECT ID, WINDOWSTART, WINDOWEND, CNT FROM W WHERE ID = 'c' AND WINDOWSTART > 120000;", schemaW)
 	// LIMIT: any two of the three rows.
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		r := query(t, url, "SELECT * FROM C LIMIT 2;")
 		all := []string{`["a",3,9]`, `["b",1,2]`, `["c",1,4]`}
 		if r.status != http.StatusOK || len(r.rows) != 2 || r.rows[0] == r.rows[1] ||
@@ -623,10 +608,10 @@ func TestAbandonedPushQueriesReleaseEverything(t *testing.T) {
 	}
 	cancel()
 	resp.Body.Close()
-	checkFor(t, 30*time.Second, noneLeft)
+	testutil.CheckFor(t, 30*time.Second, noneLeft)
 	tr.CloseIdleConnections()
 	var baseline int
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		// Settle: two equal readings in a row.
 		a := goruntime.NumGoroutine()
 		time.Sleep(50 * time.Millisecond)
@@ -681,8 +666,8 @@ func TestAbandonedPushQueriesReleaseEverything(t *testing.T) {
 	}
 	tr.CloseIdleConnections()
 
-	checkFor(t, 45*time.Second, noneLeft)
-	checkFor(t, 10*time.Second, func() error {
+	testutil.CheckFor(t, 45*time.Second, noneLeft)
+	testutil.CheckFor(t, 10*time.Second, func() error {
 		for _, q := range list(t, url, "SHOW QUERIES;", "queries") {
 			if q["queryType"] == "PUSH" {
 				return fmt.Errorf("SHOW QUERIES still lists %v", q["id"])
@@ -690,7 +675,7 @@ func TestAbandonedPushQueriesReleaseEverything(t *testing.T) {
 		}
 		return nil
 	})
-	checkFor(t, 10*time.Second, func() error {
+	testutil.CheckFor(t, 10*time.Second, func() error {
 		ents, err := os.ReadDir(filepath.Join(dir, "transient"))
 		if err != nil && !os.IsNotExist(err) {
 			return err
@@ -700,7 +685,7 @@ func TestAbandonedPushQueriesReleaseEverything(t *testing.T) {
 		}
 		return nil
 	})
-	checkFor(t, 20*time.Second, func() error {
+	testutil.CheckFor(t, 20*time.Second, func() error {
 		groups, err := admin.ListGroups(context.Background())
 		if err != nil {
 			return err
@@ -717,7 +702,7 @@ func TestAbandonedPushQueriesReleaseEverything(t *testing.T) {
 		return nil
 	})
 	const margin = 10
-	checkFor(t, 20*time.Second, func() error {
+	testutil.CheckFor(t, 20*time.Second, func() error {
 		tr.CloseIdleConnections()
 		if g := goruntime.NumGoroutine(); g > baseline+margin {
 			return fmt.Errorf("%d goroutines, baseline %d", g, baseline)

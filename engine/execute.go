@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
-
+	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/planner"
@@ -123,7 +120,7 @@ func (e *Engine) executeOne(ctx context.Context, p parser.Parsed, props map[stri
 	case *parser.Explain:
 		return e.explain(s, text, props)
 	}
-	if err := e.waitApplied(ctx); err != nil {
+	if err := e.be.waitApplied(ctx); err != nil {
 		return nil, err
 	}
 	an, err := e.analyzerFor(props).Analyze(p.Statement, p.Text)
@@ -148,7 +145,7 @@ func (e *Engine) executeOne(ctx context.Context, p parser.Parsed, props map[stri
 	if err := e.validate(ctx, an); err != nil {
 		return nil, err
 	}
-	off, res, err := e.appendCommand(ctx, command{Statement: p.Text + ";", Properties: props})
+	off, res, err := e.be.appendCommand(ctx, command{Statement: p.Text + ";", Properties: props})
 	if err != nil {
 		return nil, &StatementError{Code: codeServerError, Message: err.Error()}
 	}
@@ -201,7 +198,7 @@ func (e *Engine) insertValues(ctx context.Context, s *analyzer.InsertValues) err
 	if err != nil {
 		return err
 	}
-	ts := time.Now().UnixMilli()
+	ts := e.be.now().UnixMilli()
 	if s.HasRowtime {
 		ts = s.Rowtime
 	} else if c := s.Target.TimestampColumn; c != "" {
@@ -212,16 +209,7 @@ func (e *Engine) insertValues(ctx context.Context, s *analyzer.InsertValues) err
 			ts = int64(v)
 		}
 	}
-	rec := &kgo.Record{Topic: s.Target.Topic, Key: kb, Value: vb, Timestamp: time.UnixMilli(ts)}
-	err = e.cl.ProduceSync(ctx, rec).FirstErr()
-	if errors.Is(err, kerr.UnknownTopicID) || errors.Is(err, kerr.UnknownTopicOrPartition) {
-		// The topic was deleted and created again since the client last saw it: forget what the client
-		// knows of it and try once more.
-		e.cl.PurgeTopicsFromClient(s.Target.Topic)
-		rec.Partition = 0
-		err = e.cl.ProduceSync(ctx, rec).FirstErr()
-	}
-	if err != nil {
+	if err := e.be.produce(ctx, runtime.RawRecord{Topic: s.Target.Topic, Key: kb, Value: vb, Timestamp: ts}); err != nil {
 		return fmt.Errorf("Failed to insert values into '%s'. %v", s.Target.Name, err)
 	}
 	return nil
@@ -314,20 +302,20 @@ func (e *Engine) list(ctx context.Context, s *parser.List, text string, props ma
 		}
 		return Entity{"@type": "queries", "statementText": text, "queries": nonNil(list), "warnings": []any{}}, nil
 	case "TOPICS":
-		topics, err := e.adm.ListTopics(ctx)
+		topics, err := e.be.topics(ctx)
 		if err != nil {
 			return nil, err
 		}
 		var list []any
-		for _, t := range topics.Sorted() {
-			if t.Err != nil || !s.All && strings.HasPrefix(t.Topic, "_") {
+		for _, t := range topics {
+			if !s.All && strings.HasPrefix(t.name, "_") {
 				continue
 			}
 			replicas := []int{}
-			for range t.Partitions {
+			for range t.partitions {
 				replicas = append(replicas, 1)
 			}
-			list = append(list, map[string]any{"name": t.Topic, "replicaInfo": replicas})
+			list = append(list, map[string]any{"name": t.name, "replicaInfo": replicas})
 		}
 		return Entity{"@type": "kafka_topics", "statementText": text, "topics": nonNil(list), "warnings": []any{}}, nil
 	case "PROPERTIES":
@@ -431,7 +419,7 @@ func (e *Engine) sourceDescription(ctx context.Context, src *analyzer.Source, ex
 		}
 		return out
 	}
-	parts, _, _ := e.topicPartitions(ctx, src.Topic)
+	parts, _, _ := e.be.topicPartitions(ctx, src.Topic)
 	var window any
 	if src.Window != "" {
 		window = src.Window

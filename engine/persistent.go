@@ -3,14 +3,11 @@ package engine
 import (
 	"context"
 	"errors"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
@@ -111,50 +108,34 @@ func (e *Engine) newPersistentQuery(id, statement string, pq *analyzer.Persisten
 	return q, nil
 }
 
-// runtimeOpts are the options of a query's App: its properties on top of the server's.
-func (e *Engine) runtimeOpts(appID, stateDir string, props map[string]string) []runtime.Opt {
+// queryOpts are the options of every query's runtime, whatever runs it: its application id, its
+// logger, where bad records go, and the properties that choose an error policy.
+func (e *Engine) queryOpts(appID string, props map[string]string) []runtime.Opt {
 	opts := []runtime.Opt{
 		runtime.ApplicationID(appID),
-		runtime.Bootstrap(e.cfg.bootstrap...),
-		runtime.StateDir(stateDir),
 		runtime.Logger(e.log.With("app", appID)),
-		runtime.CommitInterval(e.cfg.commitInterval),
 		runtime.ProcessingLogTopic(e.plogTopic),
-		runtime.ReplicationFactor(e.cfg.replication),
 	}
-	if e.cfg.advertised != "" {
-		opts = append(opts, runtime.ApplicationServer(e.cfg.advertised))
+	if strings.EqualFold(property(props, e.cfg.props, "ksql.timestamp.throw.on.invalid"), "true") {
+		opts = append(opts, runtime.OnProcessingError(failOnTimestampError))
 	}
-	// The session timeout bounds how long a dead server's tasks wait to move (ksqlDB's
-	// ksql.streams.session.timeout.ms).
-	session := e.cfg.sessionTimeout
-	if v := property(props, e.cfg.props, "session.timeout.ms"); v != "" {
-		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
-			session = time.Duration(ms) * time.Millisecond
-		}
-	}
-	opts = append(opts, runtime.SessionTimeout(session))
-	// Standby replicas keep warm copies of a query's state on other servers, so that a failover
-	// restores only the changelog's tail (Kafka Streams' num.standby.replicas).
-	if v := property(props, e.cfg.props, "num.standby.replicas"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			opts = append(opts, runtime.StandbyReplicas(n))
-		}
-	}
-	if session < 10*time.Second {
-		opts = append(opts, runtime.HeartbeatInterval(session/5))
-	}
-	if v := property(props, e.cfg.props, "commit.interval.ms"); v != "" {
-		if ms, err := strconv.Atoi(v); err == nil && ms >= 0 {
-			opts = append(opts, runtime.CommitInterval(time.Duration(ms)*time.Millisecond))
-		}
-	}
-	reset := kgo.NewOffset().AtEnd()
-	if strings.EqualFold(property(props, e.cfg.props, "auto.offset.reset"), "earliest") {
-		reset = kgo.NewOffset().AtStart()
-	}
-	opts = append(opts, runtime.ClientOpts(kgo.ConsumeResetOffset(reset)))
 	return opts
+}
+
+// failOnTimestampError fails the query on a record whose timestamp cannot be extracted, as ksqlDB does
+// under ksql.timestamp.throw.on.invalid, and skips records on any other error.
+func failOnTimestampError(err error) runtime.Action {
+	var te *planner.TimestampError
+	if errors.As(err, &te) {
+		return runtime.Fail
+	}
+	return runtime.Continue
+}
+
+// fromStart reports whether a query reads its sources from their start (auto.offset.reset=earliest)
+// rather than from their end.
+func (e *Engine) fromStart(props map[string]string) bool {
+	return strings.EqualFold(property(props, e.cfg.props, "auto.offset.reset"), "earliest")
 }
 
 // property looks a query property up in the statement's properties, then the server's, with or
@@ -170,59 +151,12 @@ func property(stmt, server map[string]string, name string) string {
 	return ""
 }
 
-// startQuery runs q's App in the background until the engine stops or the query is terminated.
-func (e *Engine) startQuery(q *persistentQuery) {
-	app, err := runtime.New(q.topo, e.runtimeOpts(e.appID(q.id), e.queryDir(q.id), q.props)...)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if err != nil {
-		q.mu.state, q.mu.err = "ERROR", err
-		e.log.Error("query failed to start", "query", q.id, "err", err)
-		return
-	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	q.mu.app, q.mu.cancel, q.mu.state, q.mu.done = app, cancel, "RUNNING", make(chan struct{})
-	q.mu.started = time.Now()
-	done := q.mu.done
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		defer close(done)
-		err := app.Run(ctx)
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			q.mu.state, q.mu.err = "ERROR", err
-			e.log.Error("query stopped with an error", "query", q.id, "err", err)
-			e.metrics.queryErrors.Inc()
-			return
-		}
-		if q.mu.state == "RUNNING" {
-			q.mu.state = "TERMINATED"
-		}
-	}()
-}
-
-// stop stops q's App and waits for it; it keeps the query's state unless drop is set.
+// stopQuery terminates q: its runtime stops, and with drop what it keeps goes too.
 func (e *Engine) stopQuery(q *persistentQuery, drop bool) {
 	q.mu.Lock()
-	cancel, done := q.mu.cancel, q.mu.done
 	q.mu.state = "TERMINATED"
 	q.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-	if drop {
-		if err := os.RemoveAll(e.queryDir(q.id)); err != nil {
-			e.log.Warn("removing a terminated query's state", "query", q.id, "err", err)
-		}
-		ctx, c := context.WithTimeout(context.Background(), 10*time.Second)
-		defer c()
-		if _, err := e.adm.DeleteGroup(ctx, e.appID(q.id)); err != nil {
-			e.log.Debug("deleting a terminated query's group", "query", q.id, "err", err)
-		}
-	}
+	e.be.stopQuery(q, drop)
 }
 
 // startQueries starts every registered query that is not running (after the replay).
@@ -235,7 +169,7 @@ func (e *Engine) startQueries() {
 	e.mu.Unlock()
 	for _, q := range qs {
 		if st, _ := q.State(); st == "PENDING" {
-			e.startQuery(q)
+			e.be.startQuery(e.ctx, q)
 		}
 	}
 }
@@ -257,13 +191,7 @@ func (e *Engine) stopQueries() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			q.mu.Lock()
-			cancel, done := q.mu.cancel, q.mu.done
-			q.mu.Unlock()
-			if cancel != nil {
-				cancel()
-				<-done
-			}
+			e.be.stopQuery(q, false)
 		}()
 	}
 	for _, p := range ps {

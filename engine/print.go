@@ -28,7 +28,7 @@ func (e *Engine) print(ctx context.Context, p *parser.Print, props map[string]st
 	if p.FromBeginning {
 		start = kgo.NewOffset().AtStart()
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.bootstrap...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.bootstrap...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start))
 	if err != nil {
 		return nil, err
 	}
@@ -111,20 +111,19 @@ func printable(b []byte) string {
 // printTopic resolves PRINT's topic: the name as written, else the one topic whose name matches it
 // ignoring case (an unquoted name is upper-cased by the parser), as ksqlDB does.
 func (e *Engine) printTopic(ctx context.Context, name string) (string, error) {
-	if _, exists, err := e.topicPartitions(ctx, name); err != nil {
+	if _, exists, err := e.be.topicPartitions(ctx, name); err != nil {
 		return "", err
 	} else if exists {
 		return name, nil
 	}
-	topics, err := e.adm.ListTopics(ctx)
+	topics, err := e.be.topics(ctx)
 	if err != nil {
 		return "", err
 	}
 	var match []string
-	for _, t := range topics.Sorted() {
-		// The listing can hold names the client asked about that do not exist, with their error.
-		if t.Err == nil && strings.EqualFold(t.Topic, name) {
-			match = append(match, t.Topic)
+	for _, t := range topics {
+		if strings.EqualFold(t.name, name) {
+			match = append(match, t.name)
 		}
 	}
 	if len(match) == 1 {

@@ -77,6 +77,9 @@ func (r *Result) Close() {
 // Query starts a query statement (SELECT or PRINT): a push query (EMIT CHANGES) runs until its limit
 // or Close; a pull query is answered at once.
 func (e *Engine) Query(ctx context.Context, req QueryRequest) (*Result, error) {
+	if e.kafka == nil {
+		return nil, errNoCluster
+	}
 	select {
 	case <-e.ready:
 	case <-ctx.Done():
@@ -132,6 +135,10 @@ func (e *Engine) Query(ctx context.Context, req QueryRequest) (*Result, error) {
 	e.metrics.pullQueries.Inc()
 	return e.pull(ctx, qs.Query, tq.Query, props)
 }
+
+// errNoCluster refuses queries on an engine without a Kafka cluster (a TestSession's): push queries and
+// PRINT follow topics as a consumer does, and pull queries read their stores through runtime.Apps.
+var errNoCluster = errors.New("engine: queries need a Kafka cluster")
 
 // pushQuery is a running transient push query.
 type pushQuery struct {
@@ -294,7 +301,7 @@ func (e *Engine) push(text string, q *analyzer.Query, props map[string]string) (
 		return nil, err
 	}
 	appID := "_seiche-" + e.cfg.serviceID + "-" + id
-	opts := e.runtimeOpts(appID, dir, props)
+	opts := e.kafka.appOpts(appID, dir, props)
 	opts = append(opts, runtime.CommitInterval(time.Hour), runtime.SessionTimeout(6*time.Second), runtime.HeartbeatInterval(time.Second))
 	app, err := runtime.New(topo, opts...)
 	if err != nil {
@@ -345,7 +352,7 @@ func (e *Engine) releasePush(p *pushQuery, appID string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = e.adm.DeleteGroup(ctx, appID)
+	_, _ = e.kafka.adm.DeleteGroup(ctx, appID)
 }
 
 // pullRow is a source row read for a pull query.
@@ -389,7 +396,7 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 		}
 		rows, err = e.readMaterialized(ctx, tq, ev, props)
 	} else {
-		rows, err = e.scanTopic(ctx, src.Topic)
+		rows, err = e.kafka.scanTopic(ctx, src.Topic)
 	}
 	if err != nil {
 		return nil, err
@@ -422,12 +429,12 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 }
 
 // scanTopic reads a topic from its start to the end offsets it has now: a pull query on a stream.
-func (e *Engine) scanTopic(ctx context.Context, topic string) ([]pullRow, error) {
-	ends, err := e.adm.ListEndOffsets(ctx, topic)
+func (k *kafkaBackend) scanTopic(ctx context.Context, topic string) ([]pullRow, error) {
+	ends, err := k.adm.ListEndOffsets(ctx, topic)
 	if err != nil {
 		return nil, err
 	}
-	starts, err := e.adm.ListStartOffsets(ctx, topic)
+	starts, err := k.adm.ListStartOffsets(ctx, topic)
 	if err != nil {
 		return nil, err
 	}
@@ -444,7 +451,7 @@ func (e *Engine) scanTopic(ctx context.Context, topic string) ([]pullRow, error)
 	if len(want) == 0 {
 		return nil, nil
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.bootstrap...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.bootstrap...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/seichedb/seiche/broker/brokertest"
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 // TestCreateOrReplace upgrades a running CREATE STREAM AS SELECT in place, as ksqlDB does: the query
@@ -23,7 +24,7 @@ func TestCreateOrReplace(t *testing.T) {
 	ksql(t, s.url, "CREATE STREAM S (ID INT KEY, V INT) WITH (KAFKA_TOPIC='s', PARTITIONS=1, VALUE_FORMAT='JSON');")
 	first := ksql(t, s.url, "CREATE STREAM T AS SELECT ID, V FROM S;")[0]["commandStatus"].(map[string]any)["queryId"]
 	ksql(t, s.url, "INSERT INTO S (ID, V) VALUES (1, 1); INSERT INTO S (ID, V) VALUES (2, 2);")
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		if r := query(t, s.url, "SELECT * FROM T;"); len(r.rows) != 2 {
 			return fmt.Errorf("T has %v", r.rows)
 		}
@@ -36,7 +37,7 @@ func TestCreateOrReplace(t *testing.T) {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		offs, err := adm.FetchOffsets(context.Background(), "_seiche-seiche-query-"+fmt.Sprint(first))
 		if err != nil {
 			return err
@@ -63,7 +64,7 @@ func TestCreateOrReplace(t *testing.T) {
 		t.Fatalf("queries after the upgrade: %v", got)
 	}
 	ksql(t, s.url, "INSERT INTO S (ID, V) VALUES (3, 3); INSERT INTO S (ID, V) VALUES (4, 0);")
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		r := query(t, s.url, "SELECT * FROM T;")
 		if !sameRows(r.rows, []string{"[1,1,null]", "[2,2,null]", "[3,3,6]"}) {
 			return fmt.Errorf("T has %v", r.rows)

@@ -639,7 +639,7 @@ func (a *API) healthcheck(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	_, kerr := a.e.adm.ListTopics(ctx, a.e.commandTopic)
+	_, _, kerr := a.e.be.topicPartitions(ctx, a.e.commandTopic)
 	kafka := kerr == nil
 	status := http.StatusOK
 	if !ready || !kafka {

@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/seichedb/seiche/broker/brokertest"
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 // arrowCell renders element i of a as text, independently of the writer: lists as [..], maps as
@@ -289,7 +290,7 @@ func TestBadRequests(t *testing.T) {
 	if rest, err := io.ReadAll(br); err != nil || strings.TrimSpace(string(rest)) != "" {
 		t.Fatalf("push query after /close-query: %q %v", rest, err)
 	}
-	checkFor(t, 10*time.Second, func() error {
+	testutil.CheckFor(t, 10*time.Second, func() error {
 		if p := s.e.pushQueries(); len(p) != 0 {
 			return fmt.Errorf("%d push queries still running after /close-query", len(p))
 		}

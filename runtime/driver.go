@@ -135,8 +135,18 @@ func (d *TestDriver) taskFor(topic string) *task {
 // and headers. It returns a *TaskError when an error handler decided to fail (the driver stays
 // usable), and an error for a topic no source reads.
 func (d *TestDriver) PipeInput(topic string, key, value []byte, timestamp int64, headers ...Header) error {
+	return d.PipeInputContext(context.Background(), topic, key, value, timestamp, headers...)
+}
+
+// PipeInputContext is PipeInput that gives up when ctx is done: between two records of the ones the
+// input leads to, so that a topology feeding its own input stops. It then returns ctx's error, and
+// the records not yet processed are dropped.
+func (d *TestDriver) PipeInputContext(ctx context.Context, topic string, key, value []byte, timestamp int64, headers ...Header) error {
 	if d.closed {
 		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	id, ok := d.plan.subFor(topic)
 	if !ok && d.sh.globals.forTopic(topic) == nil {
@@ -152,7 +162,14 @@ func (d *TestDriver) PipeInput(topic string, key, value []byte, timestamp int64,
 		d.pending = nil
 		return err
 	}
-	return d.drain()
+	return d.drain(ctx)
+}
+
+// Reads reports whether a source or a global store of the driven topology reads topic: whether
+// PipeInput accepts its records.
+func (d *TestDriver) Reads(topic string) bool {
+	_, ok := d.plan.subFor(topic)
+	return ok || d.sh.globals.forTopic(topic) != nil
 }
 
 func (d *TestDriver) run(t *task, r *kgo.Record) error {
@@ -163,9 +180,14 @@ func (d *TestDriver) run(t *task, r *kgo.Record) error {
 	return d.commit(t)
 }
 
-// drain processes the records sent to internal topics, in the order they were sent.
-func (d *TestDriver) drain() error {
+// drain processes the records sent to internal topics, in the order they were sent, until there are
+// none left or ctx is done.
+func (d *TestDriver) drain(ctx context.Context) error {
 	for len(d.pending) > 0 {
+		if err := ctx.Err(); err != nil {
+			d.pending = nil
+			return err
+		}
 		r := d.pending[0]
 		d.pending = d.pending[1:]
 		if d.taskFor(r.Topic) == nil {
@@ -205,7 +227,7 @@ func (d *TestDriver) AdvanceWallClock(by time.Duration) error {
 			d.pending = nil
 			return err
 		}
-		if err := d.drain(); err != nil {
+		if err := d.drain(context.Background()); err != nil {
 			return err
 		}
 		if err := d.commit(t); err != nil {

@@ -1,9 +1,12 @@
 package runtime
 
 import (
+	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seichedb/seiche/serde"
 )
@@ -77,5 +80,34 @@ func TestDescribePatternAndStores(t *testing.T) {
 `
 	if got := topo.Describe().String(); got != want {
 		t.Errorf("Describe:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestPipeInputContextStops checks that a topology feeding its own input, which PipeInput would
+// process forever, stops when PipeInputContext's context is done, and that the driver stays usable.
+func TestPipeInputContextStops(t *testing.T) {
+	topo := NewTopology()
+	AddSource(topo, "s", SourceSpec[string, string]{Topics: []string{"loop"}, Keys: serde.String(), Values: serde.String()})
+	AddSink(topo, "k", SinkSpec[string, string]{Topic: "loop", Keys: serde.String(), Values: serde.String()}, "s")
+	d, err := NewTestDriver(topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if !d.Reads("loop") || d.Reads("other") {
+		t.Errorf("Reads(loop), Reads(other) = %v, %v; want true, false", d.Reads("loop"), d.Reads("other"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := d.PipeInputContext(ctx, "loop", []byte("k"), []byte("v"), 0); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("PipeInputContext = %v, want %v", err, context.DeadlineExceeded)
+	}
+	if _, ok := d.ReadOutput("loop"); !ok {
+		t.Errorf("no record went round the loop")
+	}
+	done, cancelDone := context.WithCancel(context.Background())
+	cancelDone()
+	if err := d.PipeInputContext(done, "loop", []byte("k"), []byte("v"), 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("PipeInputContext with a done context = %v, want %v", err, context.Canceled)
 	}
 }

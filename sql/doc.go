@@ -22,8 +22,9 @@
 //	              HAVING / PARTITION BY / projection compiled, output schema with key columns.
 //	sql/planner   logical plan of a persistent query (one node per file) and its lowering onto a
 //	              dsl.Builder with sql rows as keys and values.
-//	sql/qtt       reader and executor of ksqlDB's QTT files (and of ksql-test-runner tests) on a
-//	              runtime.TestDriver; the front-end and end-to-end conformance tests over the corpus.
+//	sql/qtt       reader and runner of ksqlDB's QTT files (and of ksql-test-runner tests) on an
+//	              engine.TestSession (the server's own statement executor over runtime.TestDrivers); the
+//	              encoding of test records; the front-end and end-to-end conformance tests over the corpus.
 //
 // From text to an analyzed statement:
 //

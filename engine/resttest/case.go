@@ -55,12 +55,8 @@ type Case struct {
 	rawTopics []json.RawMessage
 }
 
-// Topic is a topic a test declares. Partitions is 1 when not given.
-type Topic struct {
-	Name                   string
-	Partitions             int32
-	KeyFormat, ValueFormat string
-}
+// Topic is a topic a test declares.
+type Topic = qtt.Topic
 
 // Response is one expected response: Kind is "admin" (Payload a JSON object matched against the /ksql
 // entity), "query" (Payload the list of streamed rows of a /query response) or "queryProto" (the same
@@ -190,26 +186,11 @@ func variants(file string, t *testJSON) ([]Case, error) {
 		TestPullWithProtoFormat: t.TestPullWithProtoFormat,
 		rawTopics:               t.Topics,
 	}
-	for _, raw := range t.Topics {
-		var tj struct {
-			Name        string      `json:"name"`
-			Partitions  json.Number `json:"partitions"`
-			KeyFormat   string      `json:"keyFormat"`
-			ValueFormat string      `json:"valueFormat"`
-		}
-		if err := json.Unmarshal(raw, &tj); err != nil {
-			return nil, fmt.Errorf("topic: %w", err)
-		}
-		tp := Topic{Name: tj.Name, Partitions: 1, KeyFormat: strings.ToUpper(tj.KeyFormat), ValueFormat: strings.ToUpper(tj.ValueFormat)}
-		if tj.Partitions != "" {
-			n, err := tj.Partitions.Int64()
-			if err != nil || n < 1 {
-				return nil, fmt.Errorf("topic %s: bad partitions %q", tj.Name, tj.Partitions)
-			}
-			tp.Partitions = int32(n)
-		}
-		base.Topics = append(base.Topics, tp)
+	topics, err := qtt.ParseTopics(t.Topics)
+	if err != nil {
+		return nil, err
 	}
+	base.Topics = topics
 	for _, r := range t.Responses {
 		resp := Response{}
 		if len(r) == 1 {

@@ -2,42 +2,24 @@ package resttest
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/parser"
-	"github.com/seichedb/seiche/sql/planner"
-	"github.com/seichedb/seiche/sql/types"
+	"github.com/seichedb/seiche/sql/qtt"
 )
 
 // catalog is what the runner knows of a case's sources without asking the server: its statements
 // analyzed locally by Seiche's own SQL front end, as ksqlDB's runner reads its engine's metastore
-// (TopicInfoCache) and parses the statements for the topics to create
-// (TestCaseBuilderUtil.getAllTopics). It tells which topics to create, and the formats and columns
-// records on a topic are written in.
+// (TopicInfoCache). It tells the formats and columns records on a topic are written in.
 type catalog struct {
 	meta *analyzer.Metastore
-	// created are the topics of CREATE STREAM|TABLE statements with columns, and their partitions.
-	created map[string]int32
-	// winSize is the window size in ms of each windowed query sink, by source name.
-	winSize map[string]int64
-}
-
-// topicInfo is how records on a topic are encoded.
-type topicInfo struct {
-	keyFormat, valueFormat string
-	keyCols, valueCols     []types.Column
-	// window is "", "TUMBLING", "HOPPING" or "SESSION"; windowSize is the size of time windows in ms.
-	window     string
-	windowSize int64
 }
 
 // analyze runs stmts through the parser and analyzer, each on its own so that one the analyzer
 // rejects does not hide the others (as getAllTopics parses each statement on its own). Errors are
 // ignored: the server is the judge of the statements.
 func analyze(stmts []string, props map[string]any) *catalog {
-	c := &catalog{meta: analyzer.NewMetastore(), created: map[string]int32{}, winSize: map[string]int64{}}
+	c := &catalog{meta: analyzer.NewMetastore()}
 	an := analyzer.New(c.meta)
 	for k, v := range props {
 		an.Props[k] = fmt.Sprint(v)
@@ -63,22 +45,6 @@ func (c *catalog) analyzeOne(p *parser.Parser, an *analyzer.Analyzer, stmt strin
 		if err != nil {
 			return
 		}
-		switch s := a.(type) {
-		case *analyzer.CreateSource:
-			if len(s.Source.Schema.Columns) > 0 && s.Source.Topic != "" {
-				parts := int32(1)
-				if v, ok := s.Source.Props["PARTITIONS"]; ok {
-					if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
-						parts = int32(n)
-					}
-				}
-				c.created[s.Source.Topic] = parts
-			}
-		case *analyzer.PersistentQuery:
-			if w := s.Query.Window; w != nil && !s.Insert {
-				c.winSize[s.Sink.Name] = w.Size.Millis()
-			}
-		}
 		an.Apply(a)
 	}
 }
@@ -94,49 +60,8 @@ func (c *catalog) topics() []string {
 	return out
 }
 
-// source returns the source over topic, preferring a query's sink, or nil.
-func (c *catalog) source(topic string) *analyzer.Source {
-	var found *analyzer.Source
-	for _, s := range c.meta.Sources() {
-		if s.Topic == topic && (found == nil || !isQuerySink(found)) {
-			found = s
-		}
-	}
-	return found
-}
-
-func isQuerySink(s *analyzer.Source) bool {
-	return strings.Contains(strings.ToUpper(s.SQL), " AS SELECT")
-}
-
-// info returns how records on topic are encoded: from the source over it, else from the topic's
-// declaration in the test, else ksqlDB's defaults (KAFKA keys, JSON values).
-func (c *catalog) info(topic string, declared []Topic) topicInfo {
-	if src := c.source(topic); src != nil {
-		ti := topicInfo{keyFormat: src.KeyFormat, valueFormat: src.ValueFormat, keyCols: src.Schema.Key(),
-			valueCols: planner.ValueColumns(src), window: src.Window}
-		if ti.window != "" && ti.window != "SESSION" {
-			ti.windowSize = c.windowSize(src)
-		}
-		return ti
-	}
-	ti := topicInfo{keyFormat: "KAFKA", valueFormat: "JSON"}
-	for _, t := range declared {
-		if t.Name == topic {
-			if t.KeyFormat != "" {
-				ti.keyFormat = t.KeyFormat
-			}
-			if t.ValueFormat != "" {
-				ti.valueFormat = t.ValueFormat
-			}
-		}
-	}
-	return ti
-}
-
-func (c *catalog) windowSize(src *analyzer.Source) int64 {
-	if n := planner.WindowSize(src); n > 0 {
-		return n
-	}
-	return c.winSize[src.Name]
+// info returns how records on topic are encoded: with the formats of the source over it, else
+// those the test declares for it, else ksqlDB's defaults.
+func (c *catalog) info(topic string, declared []Topic) qtt.Encoding {
+	return qtt.EncodingOf(c.meta, topic, declared)
 }

@@ -16,9 +16,6 @@ func TestEncodeInput(t *testing.T) {
 		"this is not SQL;",
 	}
 	cat := analyze(stmts, nil)
-	if cat.created["ints"] != 1 || cat.created["tumbling"] != 3 || len(cat.created) != 3 {
-		t.Errorf("topics of CREATE statements: %v", cat.created)
-	}
 	if got := cat.topics(); len(got) != 4 {
 		t.Errorf("source topics %v, want ints, sessions, tumbling and AGG's", got)
 	}
@@ -59,7 +56,7 @@ func TestEncodeInput(t *testing.T) {
 			}
 			// What was written reads back as the test wrote it.
 			d := decodeRecord(rec, cat.info(in.Topic, nil))
-			if d.err != nil || !recordMatches(d.key, decodeExpected(in.Key)) || !recordMatches(d.value, decodeExpected(in.Value)) {
+			if d.Err != nil || !recordMatches(d.Key, decodeExpected(in.Key)) || !recordMatches(d.Value, decodeExpected(in.Value)) {
 				t.Errorf("decoded %s", d)
 			}
 		})

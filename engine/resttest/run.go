@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/sql/qtt"
 )
 
 // Status is the outcome of running one case.
@@ -133,7 +135,8 @@ func (r *runner) run(ctx context.Context) Result {
 	if err != nil {
 		return failf("cleanup before the case: %v", err)
 	}
-	create := r.topicsToCreate()
+	// The topics ksqlDB's runner creates before a case (getAllTopics).
+	create := qtt.TopicsToCreate(c.Topics, admin, append(append([]Record{}, c.Inputs...), c.Outputs...))
 	mine := map[string]bool{}
 	for n := range create {
 		mine[n] = true
@@ -326,27 +329,6 @@ func (r *runner) queryUntilMatch(ctx context.Context, q string, onHeader func(),
 	}
 }
 
-// topicsToCreate are the topics ksqlDB's runner creates before a case (getAllTopics): those the test
-// declares, those of its CREATE STREAM|TABLE statements with columns (with their PARTITIONS), and
-// those its inputs and outputs name, with one partition unless said otherwise.
-func (r *runner) topicsToCreate() map[string]int32 {
-	out := map[string]int32{}
-	for _, t := range r.c.Topics {
-		out[t.Name] = t.Partitions
-	}
-	for n, p := range r.cat.created {
-		if _, ok := out[n]; !ok {
-			out[n] = p
-		}
-	}
-	for _, rec := range append(append([]Record{}, r.c.Inputs...), r.c.Outputs...) {
-		if _, ok := out[rec.Topic]; !ok && rec.Topic != "" {
-			out[rec.Topic] = 1
-		}
-	}
-	return out
-}
-
 // produceInputs writes the inputs, topic by topic in the order topics first appear, each topic's
 // records in file order and acknowledged before the next topic's (ksqlDB groups them by topic too).
 func (r *runner) produceInputs(ctx context.Context) error {
@@ -449,7 +431,7 @@ func (r *runner) verifyOutputs(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", topic, err)
 		}
-		act := make([]decodedRecord, len(recs))
+		act := make([]qtt.Decoded, len(recs))
 		for i, rec := range recs {
 			act[i] = decodeRecord(rec, ti)
 		}
@@ -508,22 +490,22 @@ func expectedString(e Record) string {
 
 // outputMatches is ksqlDB's compareKeyValueTimestamp: key and value with ExpectedRecordComparator's
 // rules, the timestamp when given; the window too when given.
-func outputMatches(e Record, a decodedRecord) bool {
-	if a.err != nil {
+func outputMatches(e Record, a qtt.Decoded) bool {
+	if a.Err != nil {
 		return false
 	}
-	if !recordMatches(a.key, decodeExpected(e.Key)) || !recordMatches(a.value, decodeExpected(e.Value)) {
+	if !recordMatches(a.Key, decodeExpected(e.Key)) || !recordMatches(a.Value, decodeExpected(e.Value)) {
 		return false
 	}
 	if e.Timestamp != "" {
 		ts, err := e.Timestamp.Int64()
-		if err != nil || ts != a.ts {
+		if err != nil || ts != a.Timestamp {
 			return false
 		}
 	}
 	if !isNull(e.Window) {
-		var w window
-		if json.Unmarshal(e.Window, &w) != nil || a.win == nil || w != *a.win {
+		var w qtt.Window
+		if json.Unmarshal(e.Window, &w) != nil || a.Window == nil || w != *a.Window {
 			return false
 		}
 	}

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,7 +32,7 @@ func TestExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := qtt.RunCase(c); r.Status != qtt.Pass {
+			if r := qtt.RunCase(context.Background(), c); r.Status != qtt.Pass {
 				t.Fatalf("%s: %s\n%s", r.Status, r.Reason, r.Detail)
 			}
 		})

@@ -1,6 +1,7 @@
 package qtt
 
 import (
+	"context"
 	"testing"
 
 	"github.com/seichedb/seiche/internal/knownfailures"
@@ -26,7 +27,7 @@ func TestConformance(t *testing.T) {
 	var posTotal, posPass, negTotal, negPass, skipped int
 	for _, f := range files {
 		for _, v := range f.Variants() {
-			r := Run(v)
+			r := Run(context.Background(), v)
 			if r.Status == Skip {
 				skipped++
 				continue

@@ -1,6 +1,7 @@
 package qtt
 
 import (
+	"context"
 	"os"
 	"regexp"
 	"testing"
@@ -24,7 +25,7 @@ func TestDebugCase(t *testing.T) {
 			if !re.MatchString(v.ID) || n > 40 {
 				continue
 			}
-			r := Run(v)
+			r := Run(context.Background(), v)
 			if r.Status != Fail {
 				continue
 			}

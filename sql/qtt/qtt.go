@@ -1,5 +1,10 @@
 // Package qtt reads ksqlDB's query-validation test files (QTT): JSON with // and /* */ comments, whose
 // numbers are kept exact as json.Number. See ../shared/conformance/ksql/README.md for the format.
+//
+// Run executes a case on an engine.TestSession: the server's statement executor (engine), in
+// process, each query on a synchronous runtime.TestDriver. What is QTT's own stays here: reading the
+// files, the topics a case needs, encoding its inputs and decoding what was written (records.go,
+// shared with engine/resttest), comparing records and checking post-conditions.
 package qtt
 
 import (

@@ -2,6 +2,7 @@ package qtt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 )
@@ -32,7 +33,7 @@ func decodeStrict(data []byte, v any) error {
 	return dec.Decode(v)
 }
 
-// RunCase runs a single case that has no format variants (a ksql-test-runner case).
-func RunCase(c *Case) Result {
-	return Run(Variant{ID: c.Name, Case: c, Statements: c.Statements})
+// RunCase runs a single case that has no format variants (a ksql-test-runner case), as Run does.
+func RunCase(ctx context.Context, c *Case) Result {
+	return Run(ctx, Variant{ID: c.Name, Case: c, Statements: c.Statements})
 }
