@@ -6,6 +6,7 @@ replace github.com/seichedb/seiche => ..
 
 require (
 	github.com/IBM/sarama v1.46.3
+	github.com/creack/pty v1.1.24
 	github.com/lovoo/goka v1.1.17
 	github.com/seichedb/seiche v0.0.0-00010101000000-000000000000
 	github.com/twmb/franz-go v1.22.2
@@ -29,7 +30,6 @@ require (
 	github.com/cockroachdb/redact v1.1.5 // indirect
 	github.com/cockroachdb/swiss v0.0.0-20260820225851-333444432258 // indirect
 	github.com/cockroachdb/tokenbucket v0.0.0-20230807174530-cc333fc44b06 // indirect
-	github.com/creack/pty v1.1.24 // indirect
 	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
 	github.com/eapache/go-resiliency v1.7.0 // indirect
 	github.com/eapache/go-xerial-snappy v0.0.0-20230731223053-c322873962e3 // indirect
