@@ -382,3 +382,28 @@ func TestRetentionDeletesOldSegments(t *testing.T) {
 		t.Fatalf("by-time: log start offset %d after new records, want 300", st)
 	}
 }
+
+// A second broker on a data directory in use is refused, naming the process that holds it; once
+// that process is gone (even killed), the directory can be used again.
+func TestDataDirectoryInUse(t *testing.T) {
+	dir := t.TempDir()
+	child := startChild(t, dir, freeAddr(t))
+	_, err := broker.New(broker.ListenAddr("127.0.0.1:0"), broker.DataDir(dir), broker.Logger(brokertest.Logger()))
+	want := fmt.Sprintf("directory %s is in use by process %d", dir, child.Process.Pid)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("broker.New on a directory in use: %v, want an error containing %q", err, want)
+	}
+	child.Process.Kill()
+	child.Wait()
+	b, err := broker.New(broker.ListenAddr("127.0.0.1:0"), broker.DataDir(dir), broker.Logger(brokertest.Logger()))
+	if err != nil {
+		t.Fatalf("broker.New after the holder was killed: %v", err)
+	}
+	_, err = broker.New(broker.ListenAddr("127.0.0.1:0"), broker.DataDir(dir), broker.Logger(brokertest.Logger()))
+	if want := fmt.Sprintf("in use by this process (pid %d)", os.Getpid()); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("a second broker.New in this process: %v, want an error containing %q", err, want)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
