@@ -116,8 +116,12 @@ func (c *clientFlags) requestContext(parent context.Context) (context.Context, c
 // describeErr rewrites a request error so that an unreachable cluster says so, with the last
 // connection error, instead of only "context deadline exceeded".
 func (c *clientFlags) describeErr(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
+	var nerr *net.OpError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
 		return c.noAnswer(err)
+	case errors.As(err, &nerr): // kgo gives up on a refused connection before the timeout
+		return fmt.Errorf("no answer from %s: %w", c.bootstrap, err)
 	}
 	return err
 }
