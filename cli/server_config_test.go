@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -237,6 +238,17 @@ func TestServerWithKafkaServerProperties(t *testing.T) {
 		addr = m[1]
 		return nil
 	})
+
+	// A second server on the same data directory is refused, naming the process holding it.
+	second := NewRootCommand()
+	var out2 syncBuffer
+	second.SetArgs([]string{"server", "--config", path, "--listen", "127.0.0.1:0", "--advertised-listener", "", "--http-listen", ""})
+	second.SetOut(&out2)
+	second.SetErr(&out2)
+	want := fmt.Sprintf("directory %s is in use by this process (pid %d)", filepath.Join(dir, "data"), os.Getpid())
+	if err := second.Execute(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("a second server on the data directory: %v, want an error containing %q", err, want)
+	}
 
 	log := stderr.String()
 	if n := strings.Count(log, "ignoring Kafka settings that have no meaning"); n != 1 ||
