@@ -140,9 +140,9 @@ func intProp(lo, hi int64, fn func(int64) []kgo.Opt) propertyConv {
 	}
 }
 
-// msProp parses milliseconds, at least lo, and passes them as a duration.
-func msProp(lo int64, fn func(time.Duration) []kgo.Opt) propertyConv {
-	return intProp(lo, 1<<40, func(n int64) []kgo.Opt { return fn(time.Duration(n) * time.Millisecond) })
+// msProp parses milliseconds, at least lo, and passes them to a kgo option taking a duration.
+func msProp[O kgo.Opt](lo int64, fn func(time.Duration) O) propertyConv {
+	return intProp(lo, 1<<40, func(n int64) []kgo.Opt { return one(fn(time.Duration(n) * time.Millisecond)) })
 }
 
 func one(o kgo.Opt) []kgo.Opt { return []kgo.Opt{o} }
@@ -162,18 +162,12 @@ const maxInt32 = 1<<31 - 1
 
 // commonProperties apply to producers and consumers alike.
 var commonProperties = map[string]propertyConv{
-	"client.id": func(v string) ([]kgo.Opt, error) { return one(kgo.ClientID(v)), nil },
-	"metadata.max.age.ms": msProp(1, func(d time.Duration) []kgo.Opt {
-		return one(kgo.MetadataMaxAge(d))
-	}),
-	"socket.connection.setup.timeout.ms": msProp(1, func(d time.Duration) []kgo.Opt {
-		return one(kgo.DialTimeout(d))
-	}),
-	"connections.max.idle.ms": msProp(1, func(d time.Duration) []kgo.Opt {
-		return one(kgo.ConnIdleTimeout(d))
-	}),
-	"retry.backoff.ms": msProp(0, func(d time.Duration) []kgo.Opt {
-		return one(kgo.RetryBackoffFn(func(int) time.Duration { return d }))
+	"client.id":                          func(v string) ([]kgo.Opt, error) { return one(kgo.ClientID(v)), nil },
+	"metadata.max.age.ms":                msProp(1, kgo.MetadataMaxAge),
+	"socket.connection.setup.timeout.ms": msProp(1, kgo.DialTimeout),
+	"connections.max.idle.ms":            msProp(1, kgo.ConnIdleTimeout),
+	"retry.backoff.ms": msProp(0, func(d time.Duration) kgo.Opt {
+		return kgo.RetryBackoffFn(func(int) time.Duration { return d })
 	}),
 	"client.rack": func(v string) ([]kgo.Opt, error) { return one(kgo.Rack(v)), nil },
 }
@@ -186,15 +180,11 @@ var producerProperties = map[string]propertyConv{
 	"compression.type":    nil,
 	"delivery.timeout.ms": nil,
 	"max.request.size":    nil,
-	"linger.ms": msProp(0, func(d time.Duration) []kgo.Opt {
-		return one(kgo.ProducerLinger(d))
-	}),
+	"linger.ms":           msProp(0, kgo.ProducerLinger),
 	"buffer.memory": intProp(1, maxInt32, func(n int64) []kgo.Opt {
 		return one(kgo.MaxBufferedBytes(int(n)))
 	}),
-	"request.timeout.ms": msProp(1, func(d time.Duration) []kgo.Opt {
-		return one(kgo.ProduceRequestTimeout(d))
-	}),
+	"request.timeout.ms": msProp(1, kgo.ProduceRequestTimeout),
 	"retries": intProp(0, maxInt32, func(n int64) []kgo.Opt {
 		return one(kgo.RecordRetries(int(n)))
 	}),
@@ -224,9 +214,7 @@ var consumerProperties = map[string]propertyConv{
 	"max.partition.fetch.bytes": intProp(1, maxInt32, func(n int64) []kgo.Opt {
 		return one(kgo.FetchMaxPartitionBytes(int32(n)))
 	}),
-	"fetch.max.wait.ms": msProp(1, func(d time.Duration) []kgo.Opt {
-		return one(kgo.FetchMaxWait(d))
-	}),
+	"fetch.max.wait.ms": msProp(1, kgo.FetchMaxWait),
 	"isolation.level": func(v string) ([]kgo.Opt, error) {
 		switch v {
 		case "read_uncommitted":
@@ -236,19 +224,11 @@ var consumerProperties = map[string]propertyConv{
 		}
 		return nil, fmt.Errorf("want read_uncommitted or read_committed")
 	},
-	"session.timeout.ms": msProp(1, func(d time.Duration) []kgo.Opt {
-		return one(kgo.SessionTimeout(d))
-	}),
-	"heartbeat.interval.ms": msProp(1, func(d time.Duration) []kgo.Opt {
-		return one(kgo.HeartbeatInterval(d))
-	}),
-	"max.poll.interval.ms": msProp(1, func(d time.Duration) []kgo.Opt {
-		return one(kgo.RebalanceTimeout(d))
-	}),
-	"auto.commit.interval.ms": msProp(1, func(d time.Duration) []kgo.Opt {
-		return one(kgo.AutoCommitInterval(d))
-	}),
-	"group.instance.id": func(v string) ([]kgo.Opt, error) { return one(kgo.InstanceID(v)), nil },
+	"session.timeout.ms":      msProp(1, kgo.SessionTimeout),
+	"heartbeat.interval.ms":   msProp(1, kgo.HeartbeatInterval),
+	"max.poll.interval.ms":    msProp(1, kgo.RebalanceTimeout),
+	"auto.commit.interval.ms": msProp(1, kgo.AutoCommitInterval),
+	"group.instance.id":       func(v string) ([]kgo.Opt, error) { return one(kgo.InstanceID(v)), nil },
 	"partition.assignment.strategy": func(v string) ([]kgo.Opt, error) {
 		var bs []kgo.GroupBalancer
 		for _, name := range strings.Split(v, ",") {
