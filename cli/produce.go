@@ -267,21 +267,19 @@ func (p *lineProducer) run(ctx context.Context, in io.Reader) error {
 	defer close(done)
 	go readLines(in, lines, done)
 
-	// Produce must not see the signal: records read before it are still delivered.
-	produceCtx := context.WithoutCancel(ctx)
-	tick := time.NewTicker(min(max(p.limits.timeout/4, 10*time.Millisecond), time.Second))
-	defer tick.Stop()
+	// Produce must not see the signal: records read before it are still delivered. Its context
+	// ends only when a record waited too long, which also frees a Produce blocked on a full buffer
+	// (kgo's MaxBufferedRecords) while no broker answers.
+	produceCtx, stalled := context.WithCancel(context.WithoutCancel(ctx))
+	go p.watch(done, stalled)
 	for {
 		var l line
 		var ok bool
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
-			if at, ok := p.oldestPending(); ok && time.Since(at) > p.limits.timeout {
-				return nil // deliveryErr reports the records not acknowledged
-			}
-			continue
+		case <-produceCtx.Done():
+			return nil // deliveryErr reports the records not acknowledged
 		case l, ok = <-lines:
 		}
 		if !ok {
@@ -303,6 +301,25 @@ func (p *lineProducer) run(ctx context.Context, in io.Reader) error {
 			continue
 		}
 		p.cl.Produce(produceCtx, r, func(_ *kgo.Record, err error) { p.delivered(n, err) })
+	}
+}
+
+// watch calls stalled, after marking the delivery as expired, once a record waited longer than the
+// delivery timeout for its acknowledgement. It returns then, or when done is closed.
+func (p *lineProducer) watch(done <-chan struct{}, stalled context.CancelFunc) {
+	tick := time.NewTicker(min(max(p.limits.timeout/4, 10*time.Millisecond), time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+			if at, ok := p.oldestPending(); ok && time.Since(at) > p.limits.timeout {
+				p.expire()
+				stalled()
+				return
+			}
+		}
 	}
 }
 
@@ -385,9 +402,11 @@ func (p *lineProducer) delivered(n int, err error) {
 		return
 	}
 	p.mu.failed++
-	// kgo's own record timeout (while it waits for metadata it cannot get), and closing the client
-	// after the flush deadline, both mean no acknowledgement in time.
-	if errors.Is(err, kgo.ErrRecordTimeout) || (p.mu.expired && errors.Is(err, kgo.ErrClientClosed)) {
+	// kgo's own record timeout (while it waits for metadata it cannot get), and, once a record
+	// waited too long, the end of the records' context and closing the client all mean no
+	// acknowledgement in time.
+	if errors.Is(err, kgo.ErrRecordTimeout) ||
+		(p.mu.expired && (errors.Is(err, kgo.ErrClientClosed) || errors.Is(err, context.Canceled))) {
 		p.mu.unacked++
 		return
 	}
@@ -417,8 +436,9 @@ func (p *lineProducer) flushDeadline() time.Time {
 	return p.mu.pending[len(p.mu.pending)-1].at.Add(p.limits.timeout)
 }
 
-// expire marks the flush deadline as passed: records failing from now on because the client is
-// closed were not acknowledged in time.
+// expire marks the delivery as late: a record waited longer than the delivery timeout, or the
+// flush deadline passed. Records failing from now on because their context ended or the client
+// was closed were not acknowledged in time.
 func (p *lineProducer) expire() {
 	p.mu.Lock()
 	defer p.mu.Unlock()

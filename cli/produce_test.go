@@ -58,48 +58,74 @@ func TestProduceUnreachableBroker(t *testing.T) {
 	failsWithin(t, 3*time.Second, addr, "a\n", []string{"not acknowledged within 300ms"}, "produce", "t", "--timeout", "300ms")
 }
 
-// A broker that goes away while records are being typed: the command stops within the timeout of
-// the record that got no answer, even though standard input stays open.
+// A broker that goes away while records are being produced: the command stops within the timeout
+// of the first record that got no answer, even though standard input stays open: with a line typed
+// after, and with a flood of lines that fills the client's buffer (Produce then blocks in kgo).
 func TestProduceBrokerGoesDown(t *testing.T) {
 	t.Parallel()
-	b := brokertest.Start(t)
-	addr := b.Addr()
-	ok(t, addr, "", "topics", "create", "typed", "--partitions", "1")
+	for name, c := range map[string]struct {
+		args   []string
+		after  func(w io.Writer)
+		record string // how many records the error may count
+	}{
+		"typed": {
+			after: func(w io.Writer) { fmt.Fprintln(w, "two") },
+			// The first record is in the log, but its acknowledgement may have been cut off with
+			// the connection: 1 or 2 of 2.
+			record: " of 2 records were not acknowledged within 2s",
+		},
+		"flooded": {
+			args: []string{"-X", "buffer.memory=4096"},
+			after: func(w io.Writer) {
+				for i := 0; ; i++ {
+					if _, err := fmt.Fprintf(w, "%0100d\n", i); err != nil {
+						return // the command stopped reading and the test closed the pipe
+					}
+				}
+			},
+			record: " records were not acknowledged within 2s",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := brokertest.Start(t)
+			addr := b.Addr()
+			ok(t, addr, "", "topics", "create", "typed", "--partitions", "1")
 
-	in, typist := io.Pipe()
-	t.Cleanup(func() { typist.Close() })
-	done := make(chan result, 1)
-	go func() {
-		var out syncBuffer
-		done <- runTo(context.Background(), &out, addr, in, "produce", "typed", "--timeout", "2s")
-	}()
-	fmt.Fprintln(typist, "one")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("typed"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if fs := cl.PollRecords(ctx, 1); fs.NumRecords() != 1 {
-		t.Fatalf("the first record did not arrive: %v", fs.Err0())
-	}
-	cl.Close()
-	b.Close()
-	start := time.Now()
-	fmt.Fprintln(typist, "two")
-	select {
-	case r := <-done:
-		// The first record is in the log, but its acknowledgement may have been cut off with the
-		// connection: 1 or 2 of 2.
-		want := " of 2 records were not acknowledged within 2s (no answer from " + addr
-		if r.err == nil || !strings.Contains(r.err.Error(), want) || !strings.Contains(r.err.Error(), "may or may not have been written") {
-			t.Fatalf("produce after the broker went down: error %v, want one containing %q", r.err, want)
-		}
-		if took := time.Since(start); took > 6*time.Second {
-			t.Fatalf("produce took %s after the broker went down, with --timeout 2s", took)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("produce still running 30s after the broker went down, with --timeout 2s")
+			in, typist := io.Pipe()
+			t.Cleanup(func() { in.Close() })
+			done := make(chan result, 1)
+			go func() {
+				var out syncBuffer
+				done <- runTo(context.Background(), &out, addr, in, append([]string{"produce", "typed", "--timeout", "2s"}, c.args...)...)
+			}()
+			fmt.Fprintln(typist, "one")
+			cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("typed"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if fs := cl.PollRecords(ctx, 1); fs.NumRecords() != 1 {
+				t.Fatalf("the first record did not arrive: %v", fs.Err0())
+			}
+			cl.Close()
+			b.Close()
+			start := time.Now()
+			go c.after(typist)
+			select {
+			case r := <-done:
+				want := c.record + " (no answer from " + addr
+				if r.err == nil || !strings.Contains(r.err.Error(), want) || !strings.Contains(r.err.Error(), "may or may not have been written") {
+					t.Fatalf("produce after the broker went down: error %v, want one containing %q", r.err, want)
+				}
+				if took := time.Since(start); took > 6*time.Second {
+					t.Fatalf("produce took %s after the broker went down, with --timeout 2s", took)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("produce still running 30s after the broker went down, with --timeout 2s")
+			}
+		})
 	}
 }
 
