@@ -16,6 +16,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/seichedb/seiche/broker/internal/group"
+	"github.com/seichedb/seiche/internal/dirlock"
 )
 
 // Broker is a single-node Kafka-compatible broker. Create one with New, serve with Run, stop with Close.
@@ -23,6 +24,7 @@ type Broker struct {
 	cfg       config
 	logger    *slog.Logger
 	ln        net.Listener
+	dirLock   *dirlock.Lock // the data directory, held from New to Close
 	meta      *pebble.DB
 	topics    *topicManager
 	groups    *group.Coordinator
@@ -64,8 +66,16 @@ func New(opts ...Opt) (*Broker, error) {
 	if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("broker: data directory: %w", err)
 	}
+	// One broker per data directory: a second one is refused here, naming the process that holds
+	// it, before it opens any log.
+	lock, err := dirlock.Acquire(cfg.dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("broker: data directory: %w", err)
+	}
+	b.dirLock = lock
 	meta, err := pebble.Open(filepath.Join(cfg.dataDir, "meta"), &pebble.Options{Logger: pebbleLogger{b.logger}})
 	if err != nil {
+		b.dirLock.Release()
 		return nil, fmt.Errorf("broker: open metadata store in %s: %w", cfg.dataDir, err)
 	}
 	b.meta = meta
@@ -184,6 +194,7 @@ func (b *Broker) closeStores() error {
 	if b.meta != nil {
 		errs = append(errs, b.meta.Close())
 	}
+	errs = append(errs, b.dirLock.Release())
 	return errors.Join(errs...)
 }
 

@@ -56,6 +56,17 @@ var topicConfigByName = func() map[string]*topicConfigDef {
 	return m
 }()
 
+// TopicConfigs returns the names of the topic configs the broker accepts, in topics and as
+// TopicDefaults, sorted.
+func TopicConfigs() []string {
+	names := make([]string, len(topicConfigDefs))
+	for i, d := range topicConfigDefs {
+		names[i] = d.name
+	}
+	sort.Strings(names)
+	return names
+}
+
 // errInvalidConfig reports a config name or value the broker rejects, answered as INVALID_CONFIG.
 type errInvalidConfig struct{ msg string }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +25,7 @@ const defaultBootstrap = "127.0.0.1:9092"
 type clientFlags struct {
 	bootstrap string
 	timeout   time.Duration
+	dials     dialHook // set by newClient: the clients' last failed connection
 }
 
 // register adds --bootstrap and --timeout to fs. The --bootstrap default is read from SEICHE_BOOTSTRAP
@@ -74,6 +77,7 @@ func (c *clientFlags) newClient(clientID string, opts ...kgo.Opt) (*kgo.Client, 
 		kgo.ClientID(clientID),
 		kgo.DialTimeout(min(10*time.Second, c.timeout)),
 		kgo.RetryTimeout(c.timeout),
+		kgo.WithHooks(&c.dials),
 	}, opts...)
 	cl, err := kgo.NewClient(all...)
 	if err != nil {
@@ -109,13 +113,44 @@ func (c *clientFlags) requestContext(parent context.Context) (context.Context, c
 	return context.WithTimeout(parent, c.timeout)
 }
 
-// describeErr rewrites a request error so that an unreachable cluster says so instead of only
-// "context deadline exceeded".
+// describeErr rewrites a request error so that an unreachable cluster says so, with the last
+// connection error, instead of only "context deadline exceeded".
 func (c *clientFlags) describeErr(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("no answer from %s within %s: %w", c.bootstrap, c.timeout, err)
+	var nerr *net.OpError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return c.noAnswer(err)
+	case errors.As(err, &nerr): // kgo gives up on a refused connection before the timeout
+		return fmt.Errorf("no answer from %s: %w", c.bootstrap, err)
 	}
 	return err
+}
+
+// noAnswer is the error for a cluster that did not answer within --timeout, wrapping err.
+func (c *clientFlags) noAnswer(err error) error {
+	if derr := c.dials.last(); derr != nil {
+		return fmt.Errorf("no answer from %s within %s (%v): %w", c.bootstrap, c.timeout, derr, err)
+	}
+	return fmt.Errorf("no answer from %s within %s: %w", c.bootstrap, c.timeout, err)
+}
+
+// dialHook is a kgo hook keeping the last failed connection attempt, cleared by a successful one,
+// so that a timeout can say why nothing answered ("connect: connection refused").
+type dialHook struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (h *dialHook) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.err = err
+}
+
+func (h *dialHook) last() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
 }
 
 // parseConfigs turns repeated key=value flags into a config map; flag names the flag for errors.

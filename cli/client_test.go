@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -33,11 +34,11 @@ func run(t *testing.T, addr, stdin string, args ...string) result {
 func runContext(t *testing.T, ctx context.Context, addr, stdin string, args ...string) result {
 	t.Helper()
 	var stdout syncBuffer
-	return runTo(ctx, &stdout, addr, stdin, args...)
+	return runTo(ctx, &stdout, addr, strings.NewReader(stdin), args...)
 }
 
 // runTo is run with standard output going to stdout, which the caller may read while it runs.
-func runTo(ctx context.Context, stdout *syncBuffer, addr, stdin string, args ...string) result {
+func runTo(ctx context.Context, stdout *syncBuffer, addr string, stdin io.Reader, args ...string) result {
 	cmd := NewRootCommand()
 	var stderr syncBuffer
 	if addr != "" {
@@ -47,7 +48,7 @@ func runTo(ctx context.Context, stdout *syncBuffer, addr, stdin string, args ...
 		args = append(args, "--timeout", "10s")
 	}
 	cmd.SetArgs(args)
-	cmd.SetIn(strings.NewReader(stdin))
+	cmd.SetIn(stdin)
 	cmd.SetOut(stdout)
 	cmd.SetErr(&stderr)
 	err := cmd.ExecuteContext(ctx)

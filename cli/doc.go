@@ -1,4 +1,4 @@
-// Package cli holds Seiche's cobra commands: server, topics, produce, consume, groups and test (runs
+// Package cli holds Seiche's cobra commands: server, topics, produce, consume, groups, version and test (runs
 // ksqlDB's QTT and ksql-test-runner SQL tests on the synchronous test driver).
 //
 // The client commands (topics, produce, consume, groups) are built on franz-go's kgo and kadm and work

@@ -145,7 +145,9 @@ func TestGroups(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan result, 1)
-	go func() { done <- runTo(ctx, &out, addr, "", "consume", "clicks", "--group", "g2", "--from-beginning") }()
+	go func() {
+		done <- runTo(ctx, &out, addr, strings.NewReader(""), "consume", "clicks", "--group", "g2", "--from-beginning")
+	}()
 	checkFor(t, 10*time.Second, func() error {
 		if got := out.String(); len(sortedLines(got)) != 4 {
 			return fmt.Errorf("consume --group g2 printed %q so far, want 4 records", got)

@@ -25,7 +25,9 @@ func NewRootCommand() *cobra.Command {
 		Short:         "Seiche: a Kafka-compatible broker, streams runtime and SQL engine in one binary",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("seiche {{.Version}}\n")
 	for _, add := range commands {
 		root.AddCommand(add())
 	}

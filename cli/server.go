@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,55 +35,39 @@ use unchanged, and the SQL engine with its ksqlDB-compatible REST API (--http-li
 --bootstrap the engine uses that Kafka cluster instead and no broker runs here. It stops gracefully
 on SIGINT or SIGTERM, flushing every partition and committing every query.
 
-A config file (--config) holds key=value lines in Kafka's server.properties style; flags given on the
-command line override it. Keys: listeners (or listen), advertised.listeners, log.dirs (or data.dir),
-node.id, num.partitions, auto.create.topics.enable, and log.<topic config> for topic defaults, for
-example log.retention.ms=86400000 or log.segment.bytes=104857600; ksql.service.id, and ksql.* query
-properties such as ksql.streams.auto.offset.reset=earliest.`,
+A config file (--config) holds key=value lines in Kafka's server.properties style, and a stock Kafka
+server.properties works; flags given on the command line override it. Applied: listeners (the
+PLAINTEXT client listener; or listen), advertised.listeners, log.dirs (the first; or data.dir),
+node.id (or broker.id), num.partitions, auto.create.topics.enable, log.retention.hours/minutes/ms,
+log.retention.bytes, log.segment.bytes, log.roll.hours/ms, log.cleanup.policy, message.max.bytes and
+Kafka's other broker defaults of topic configs, log.<topic config> for any topic config,
+log.retention.check.interval.ms, group.initial.rebalance.delay.ms, socket.request.max.bytes;
+ksql.service.id, ksql.listeners, and ksql.* query properties such as
+ksql.streams.auto.offset.reset=earliest. Kafka settings with no meaning on one Seiche node (thread
+counts, socket buffers, the ZooKeeper or KRaft quorum, replication factors) and unknown keys are
+ignored with one warning each kind; a malformed value is an error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			defaults := map[string]string{}
+			var fileConfig *serverConfig
 			if configFile != "" {
 				props, err := readProperties(configFile)
 				if err != nil {
 					return err
 				}
-				set := func(flag string, v string) error {
+				if fileConfig, err = translateServerConfig(props); err != nil {
+					return fmt.Errorf("config %s: %w", configFile, err)
+				}
+				for _, flag := range slices.Sorted(maps.Keys(fileConfig.flags)) {
 					if cmd.Flags().Changed(flag) {
-						return nil
+						continue
 					}
-					return cmd.Flags().Set(flag, v)
-				}
-				for k, v := range props {
-					var err error
-					switch {
-					case k == "listeners" || k == "listen":
-						err = set("listen", stripScheme(v))
-					case k == "advertised.listeners" || k == "advertised.listener":
-						err = set("advertised-listener", stripScheme(v))
-					case k == "log.dirs" || k == "log.dir" || k == "data.dir":
-						err = set("data-dir", v)
-					case k == "node.id" || k == "broker.id":
-						err = set("node-id", v)
-					case k == "num.partitions":
-						err = set("num-partitions", v)
-					case k == "auto.create.topics.enable":
-						err = set("auto-create-topics", v)
-					case k == "ksql.service.id":
-						err = set("service-id", v)
-					case k == "ksql.listeners" || k == "listeners.http":
-						err = set("http-listen", stripScheme(v))
-					case strings.HasPrefix(k, "ksql."):
-						engineProps[k] = v // as the engine and the analyzer look them up: ksql.streams.*, ksql.persistence.*
-					case strings.HasPrefix(k, "log."):
-						defaults[strings.TrimPrefix(k, "log.")] = v
-					default:
-						err = fmt.Errorf("unknown setting %q", k)
-					}
-					if err != nil {
-						return fmt.Errorf("config %s: %s: %w", configFile, k, err)
+					if err := cmd.Flags().Set(flag, fileConfig.flags[flag]); err != nil {
+						return fmt.Errorf("config %s: --%s %s: %w", configFile, flag, fileConfig.flags[flag], err)
 					}
 				}
+				maps.Copy(defaults, fileConfig.defaults)
+				maps.Copy(engineProps, fileConfig.engine)
 			}
 			for _, kv := range topicConfigs {
 				k, v, ok := strings.Cut(kv, "=")
@@ -95,6 +81,9 @@ properties such as ksql.streams.auto.offset.reset=earliest.`,
 				return fmt.Errorf("--log-level: %w", err)
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			if fileConfig != nil {
+				fileConfig.warn(logger, configFile)
+			}
 			opts := []broker.Opt{
 				broker.ListenAddr(listen),
 				broker.DataDir(dataDir),
@@ -106,6 +95,9 @@ properties such as ksql.streams.auto.offset.reset=earliest.`,
 			}
 			if advertised != "" {
 				opts = append(opts, broker.AdvertisedAddr(advertised))
+			}
+			if fileConfig != nil {
+				opts = append(opts, fileConfig.brokerOpts...)
 			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()

@@ -44,14 +44,21 @@ func newTopicsCreateCommand(cf *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a topic",
-		Long: `Create a topic. Without --partitions or --replication-factor the broker's defaults apply.
-Prints "Created topic NAME." on success, as kafka-topics.sh does.`,
+		Long: `Create a topic. Without --partitions or --replication-factor, or with -1 for either, the
+broker's defaults apply (its num.partitions; a replication factor of 1 on a Seiche broker). Prints
+"Created topic NAME." on success, as kafka-topics.sh does.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			cfgs, err := parseConfigs("config", configs)
 			if err != nil {
 				return err
+			}
+			if partitions == 0 || partitions < -1 {
+				return fmt.Errorf("--partitions %d: want a positive count, or -1 for the broker's default", partitions)
+			}
+			if replication == 0 || replication < -1 {
+				return fmt.Errorf("--replication-factor %d: want a positive factor, or -1 for the broker's default", replication)
 			}
 			ctx, adm, done, err := cf.admin(cmd.Context())
 			if err != nil {
@@ -70,8 +77,8 @@ Prints "Created topic NAME." on success, as kafka-topics.sh does.`,
 		},
 	}
 	f := cmd.Flags()
-	f.Int32Var(&partitions, "partitions", -1, "number of partitions (default: the broker's num.partitions)")
-	f.Int16Var(&replication, "replication-factor", -1, "replication factor (default: the broker's default)")
+	f.Int32Var(&partitions, "partitions", -1, "number of partitions; -1: the broker's default (its num.partitions)")
+	f.Int16Var(&replication, "replication-factor", -1, "replication factor; -1: the broker's default")
 	f.StringArrayVar(&configs, "config", nil, "topic config key=value (repeatable), e.g. cleanup.policy=compact")
 	f.BoolVar(&ifNotExists, "if-not-exists", false, "succeed quietly if the topic already exists")
 	return cmd
@@ -286,12 +293,28 @@ func newTopicsDeleteCommand(cf *clientFlags) *cobra.Command {
 }
 
 // withMessage adds a broker's error message to err when it says more than the error code does.
+// A Kafka error code's own description (kerr's) is generic and can contradict the broker's
+// message: INVALID_PARTITIONS reads "Number of partitions is below 1." also for a count that is too
+// large. So an error that is only a code keeps the code's name and takes the broker's message
+// instead of the description.
 func withMessage(err error, msg string) error {
 	if err == nil || msg == "" || strings.Contains(err.Error(), msg) {
 		return err
 	}
+	if ke, ok := err.(*kerr.Error); ok {
+		return &brokerError{code: ke, msg: msg}
+	}
 	return fmt.Errorf("%w: %s", err, msg)
 }
+
+// brokerError is a Kafka error code with the broker's message for it; errors.Is matches the code.
+type brokerError struct {
+	code *kerr.Error
+	msg  string
+}
+
+func (e *brokerError) Error() string { return e.code.Message + ": " + e.msg }
+func (e *brokerError) Unwrap() error { return e.code }
 
 // topicIDString prints a topic ID as Kafka's tools do: URL-safe base64 without padding.
 func topicIDString(id kadm.TopicID) string {

@@ -22,7 +22,26 @@ func TestTopics(t *testing.T) {
 	ok(t, addr, "", "topics", "create", "audit", "--replication-factor", "1")
 	fails(t, addr, "", "INVALID_REPLICATION_FACTOR", "topics", "create", "big", "--replication-factor", "3")
 	fails(t, addr, "", "want key=value", "topics", "create", "bad", "--config", "retention.ms")
+	// The broker's message, not INVALID_PARTITIONS' generic "Number of partitions is below 1.".
+	r := run(t, addr, "", "topics", "create", "huge", "--partitions", "100000")
+	if r.err == nil || r.err.Error() != "create topic huge: INVALID_PARTITIONS: number of partitions must be between 1 and 10000" {
+		t.Fatalf("topics create --partitions 100000: got error %v", r.err)
+	}
+	fails(t, addr, "", "--partitions 0: want a positive count, or -1 for the broker's default", "topics", "create", "none", "--partitions", "0")
+	fails(t, addr, "", "--partitions -2", "topics", "create", "none", "--partitions", "-2")
+	fails(t, addr, "", "--replication-factor 0", "topics", "create", "none", "--replication-factor", "0")
 
+	ok(t, addr, "", "topics", "create", "defaults", "--partitions", "-1", "--replication-factor", "-1")
+	if got := ok(t, addr, "", "topics", "describe", "defaults"); !strings.Contains(got, "PartitionCount: 1\tReplicationFactor: 1") {
+		t.Fatalf("topics create --partitions -1 --replication-factor -1: described as\n%s", got)
+	}
+	ok(t, addr, "", "topics", "delete", "defaults")
+	checkFor(t, 5*time.Second, func() error {
+		if got := ok(t, addr, "", "topics", "list"); got != "audit\norders\n" {
+			return fmt.Errorf("topics list: got %q", got)
+		}
+		return nil
+	})
 	if got := ok(t, addr, "", "topics", "list"); got != "audit\norders\n" {
 		t.Fatalf("topics list: got %q", got)
 	}

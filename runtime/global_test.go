@@ -163,11 +163,44 @@ func (f *globalFixture) stop(a *App, done <-chan error) {
 	}
 }
 
-// ask looks up every item through the running application and checks the answers.
+// ask looks up every item through the running application and checks the answers. Use it for
+// what the store must hold when the stream threads start: startGlobals restores every global
+// store to its topic's end offsets before any task exists.
 func (f *globalFixture) ask(want map[string]string) {
 	f.t.Helper()
+	got := f.lookup(want)
+	for item, v := range got {
+		if v != want[item] {
+			f.t.Errorf("lookup of %s = %q, want %q", item, v, want[item])
+		}
+	}
+}
+
+// askEventually looks up every item until the answers are the wanted ones. Use it after writing
+// to gl-items while the application runs: the global consumer applies records in its own
+// goroutine, unordered with respect to the stream tasks (as Kafka Streams' GlobalStreamThread
+// is), so a lookup sent right after an update may still see the old value.
+func (f *globalFixture) askEventually(want map[string]string) {
+	f.t.Helper()
+	pending := maps.Clone(want)
+	checkFor(f.t, 30*time.Second, 50*time.Millisecond, func() error {
+		for item, v := range f.lookup(pending) {
+			if v == want[item] {
+				delete(pending, item)
+			}
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("lookups not answered as wanted yet: %v", pending)
+		}
+		return nil
+	})
+}
+
+// lookup sends one request per item to the running application and returns its answers by item.
+func (f *globalFixture) lookup(items map[string]string) map[string]string {
+	f.t.Helper()
 	ids := map[string]string{} // item by request id
-	for item := range want {
+	for item := range items {
 		f.requests++
 		id := fmt.Sprintf("req%d", f.requests)
 		ids[id] = item
@@ -187,11 +220,11 @@ func (f *globalFixture) ask(want map[string]string) {
 		}
 		return nil
 	})
+	out := map[string]string{}
 	for id, item := range ids {
-		if f.got[id] != want[item] {
-			f.t.Errorf("lookup of %s = %q, want %q", item, f.got[id], want[item])
-		}
+		out[item] = f.got[id]
 	}
+	return out
 }
 
 // ends returns the end offsets of gl-items by partition.
@@ -349,7 +382,7 @@ func TestGlobalStoreRebuildsAfterCrashWithoutCheckpoint(t *testing.T) {
 	a, done, _ := f.start(time.Hour)
 	f.ask(map[string]string{"k0": "v1-0"})
 	f.items(0, 3, "v2-") // applied while running, committed to the store, never checkpointed
-	f.ask(map[string]string{"k2": "v2-2"})
+	f.askEventually(map[string]string{"k2": "v2-2"})
 	a.crash()
 	<-done // a crash may fail a commit in flight: Run's error says nothing here
 	if next, v, _ := f.stored("k2"); len(next) != 0 || v != "v2-2" {
@@ -378,12 +411,12 @@ func TestGlobalStoreResumesAfterCrashFromPeriodicCheckpoint(t *testing.T) {
 	a, done, _ := f.start(time.Microsecond)
 	f.ask(map[string]string{"k0": "v1-0"})
 	f.items(0, 3, "v2-")
-	f.ask(map[string]string{"k2": "v2-2"})
+	f.askEventually(map[string]string{"k2": "v2-2"})
 	// The global consumer checkpointed after applying the first update before it applied the
 	// next record: once k5's update is visible, k0..k2's are checkpointed.
 	covered := f.ends()
 	f.items(5, 6, "v3-")
-	f.ask(map[string]string{"k5": "v3-5"})
+	f.askEventually(map[string]string{"k5": "v3-5"})
 	a.crash()
 	<-done // a crash may fail a commit in flight: Run's error says nothing here
 	next, _, _ := f.stored("k0")

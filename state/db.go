@@ -9,6 +9,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/seichedb/seiche/internal/dirlock"
 )
 
 // defaultCacheBytes is the Pebble block cache of a DB, shared by all its tasks (Kafka Streams gives
@@ -27,7 +29,7 @@ type DB struct {
 	eng    engine
 	dir    string // "" when in memory
 	logger *slog.Logger
-	lock   *pebble.Lock
+	lock   *dirLocks
 
 	mu struct {
 		sync.Mutex
@@ -67,7 +69,7 @@ func OpenMemory(opts ...Opt) *DB {
 	return db
 }
 
-func openPebble(dir string, cfg dbConfig) (*pebble.DB, *pebble.Lock, error) {
+func openPebble(dir string, cfg dbConfig) (*pebble.DB, *dirLocks, error) {
 	pdb, lock, err := tryOpenPebble(dir, cfg)
 	if err == nil {
 		return pdb, lock, nil
@@ -97,14 +99,31 @@ type lockError struct{ err error }
 func (e *lockError) Error() string { return e.err.Error() }
 func (e *lockError) Unwrap() error { return e.err }
 
-func tryOpenPebble(dir string, cfg dbConfig) (*pebble.DB, *pebble.Lock, error) {
+// dirLocks keep other processes out of a state directory: ours, whose file names the holder's
+// process id for the error a second process gets, and Pebble's own.
+type dirLocks struct {
+	dir    *dirlock.Lock
+	pebble *pebble.Lock
+}
+
+func (l *dirLocks) Close() error {
+	return errors.Join(l.pebble.Close(), l.dir.Release())
+}
+
+func tryOpenPebble(dir string, cfg dbConfig) (*pebble.DB, *dirLocks, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	dl, err := dirlock.Acquire(dir)
 	if err != nil {
+		return nil, nil, &lockError{fmt.Errorf("state: lock state directory: %w", err)}
+	}
+	pl, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		dl.Release()
 		return nil, nil, &lockError{fmt.Errorf("state: lock state directory %s (in use by another process?): %w", dir, err)}
 	}
+	lock := &dirLocks{dir: dl, pebble: pl}
 	cache := pebble.NewCache(defaultCacheBytes)
 	defer cache.Unref() // Open takes its own reference
 	o := &pebble.Options{
@@ -115,7 +134,7 @@ func tryOpenPebble(dir string, cfg dbConfig) (*pebble.DB, *pebble.Lock, error) {
 		cfg.pebble(o)
 	}
 	o.Logger = pebbleLogger{l: cfg.logger, dir: dir}
-	o.Lock = lock
+	o.Lock = pl
 	pdb, err := pebble.Open(dir, o)
 	if err != nil {
 		lock.Close()

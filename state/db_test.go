@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -165,7 +166,8 @@ func equalMaps(a, b map[string]string) bool {
 	return true
 }
 
-// TestDirectoryInUse: a directory another DB holds is an error, and is left alone.
+// TestDirectoryInUse: a directory another DB holds is an error naming the holder, and is left
+// alone.
 func TestDirectoryInUse(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	db, err := Open(dir)
@@ -174,8 +176,9 @@ func TestDirectoryInUse(t *testing.T) {
 	}
 	defer db.Close()
 	writeCommitted(t, db, nil, map[string]string{"k": "v"})
-	if _, err := Open(dir); err == nil {
-		t.Fatal("second open of a locked directory succeeded")
+	_, err = Open(dir)
+	if want := fmt.Sprintf("in use by this process (pid %d)", os.Getpid()); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("second open of a locked directory: %v, want an error containing %q", err, want)
 	}
 	if _, err := os.Stat(dir + ".corrupt"); err == nil {
 		t.Fatal("locked directory was moved aside")
