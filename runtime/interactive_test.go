@@ -294,9 +294,6 @@ func TestInteractiveApp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// One stream thread per instance: a stateful task moving between two threads of one instance
-	// can fail to open ("task is already open") when the new thread's assign callback runs before
-	// the old one's closes it, which is a separate problem.
 	instances := 0
 	newApp := func() *App {
 		t.Helper()
@@ -524,4 +521,58 @@ func checkEntry(store, key string, v []byte, ts int64) error {
 		return fmt.Errorf("%s: %s = %q with timestamp %d, want %d", store, key, v, ts, want)
 	}
 	return nil
+}
+
+// TestStatefulTasksMoveBetweenThreads runs a stateful topology on two stream threads per instance:
+// the first thread to join takes every task, then hands some to the second, whose rebalance callback
+// may run before the first has closed them; and a second instance takes tasks from both. Every
+// move must open the task's state once its old thread has let it go, and the stores hold every
+// record.
+func TestStatefulTasksMoveBetweenThreads(t *testing.T) {
+	addr, cl := testBroker(t)
+	createTopics(t, cl, 3, "iq-in") // iqRound writes partitions 0-2 of iq-in
+	newApp := func(host string) *App {
+		t.Helper()
+		a, err := New(iqTopology("iq-in"), ApplicationID("mt"), Bootstrap(addr), StateDir(t.TempDir()),
+			NumStreamThreads(2), ApplicationServer(host), CommitInterval(100*time.Millisecond),
+			SessionTimeout(6*time.Second), HeartbeatInterval(500*time.Millisecond), Logger(testLogger(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := newApp("a:1")
+	errs := startApp(t, a)
+	round := iqRound{round: 0, keys: 120}
+	pcl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pcl.Close()
+	if err := pcl.ProduceSync(context.Background(), round.records()...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 60*time.Second, 20*time.Millisecond, func() error {
+		select {
+		case err := <-errs:
+			t.Fatalf("the first instance stopped: %v", err)
+		default:
+		}
+		return checkStores(round.want(), a)
+	})
+	b := newApp("b:1")
+	errsB := startApp(t, b)
+	checkFor(t, 60*time.Second, 20*time.Millisecond, func() error {
+		for _, ch := range []<-chan error{errs, errsB} {
+			select {
+			case err := <-ch:
+				t.Fatalf("an instance stopped: %v", err)
+			default:
+			}
+		}
+		if len(b.Tasks()) == 0 {
+			return errors.New("no task on the second instance yet")
+		}
+		return checkStores(round.want(), a, b)
+	})
 }

@@ -332,6 +332,17 @@ func (th *thread) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[st
 			byTask[id] = append(byTask[id], tp)
 		}
 	}
+	// The suspended tasks that went elsewhere close first: another thread of this instance may be
+	// waiting to open one (createTask), as this one may be waiting for that thread's.
+	for id, t := range th.mu.suspended {
+		if _, ok := byTask[id]; ok {
+			continue
+		}
+		if err := t.close(); err != nil {
+			th.logger.Warn("runtime: close task", "task", id.String(), "err", err)
+		}
+		delete(th.mu.suspended, id)
+	}
 	for id, tps := range byTask {
 		t, ok := th.mu.tasks[id]
 		if !ok {
@@ -339,8 +350,7 @@ func (th *thread) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[st
 				delete(th.mu.suspended, id)
 			} else {
 				var err error
-				st := th.app.plan.subs[id.Subtopology]
-				t, err = newTask(ctx, id, st, th.app.sh, th.col, th.openState)
+				t, err = th.createTask(ctx, id)
 				if err != nil {
 					th.logger.Error("runtime: create task", "task", id.String(), "err", err)
 					if th.mu.err == nil {
@@ -355,14 +365,32 @@ func (th *thread) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[st
 			th.mu.byTP[tp] = t
 		}
 	}
-	for id, t := range th.mu.suspended {
-		if err := t.close(); err != nil {
-			th.logger.Warn("runtime: close task", "task", id.String(), "err", err)
-		}
-		delete(th.mu.suspended, id)
-	}
 	th.publishLocked()
 	th.logger.Info("runtime: tasks assigned", "tasks", taskStrings(*th.active.Load()), "standby", taskStrings(*th.standby.Load()))
+}
+
+// taskOpenWait bounds how long a thread waits for another thread of this instance to close a task
+// the group moved from it to this one.
+const taskOpenWait = 30 * time.Second
+
+// createTask creates task id. A stateful task that moved here from another thread of this instance
+// can still be open there: each thread is a group member of its own and runs its rebalance callback
+// on its own, so this one may come first, before the other closes what it no longer has. The other
+// closes it in its own callback for the same assignment, so this waits for that (as Kafka Streams
+// retries a task whose state directory lock is still held), up to taskOpenWait.
+func (th *thread) createTask(ctx context.Context, id TaskID) (*task, error) {
+	deadline := time.Now().Add(taskOpenWait)
+	for {
+		t, err := newTask(ctx, id, th.app.plan.subs[id.Subtopology], th.app.sh, th.col, th.openState)
+		if err == nil || !errors.Is(err, state.ErrTaskOpen) || time.Now().After(deadline) {
+			return t, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // onLost closes every task without committing: the group moved on without this member.
