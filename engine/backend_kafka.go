@@ -165,6 +165,11 @@ func (k *kafkaBackend) appOpts(appID, stateDir string, props map[string]string) 
 	if session < 10*time.Second {
 		opts = append(opts, runtime.HeartbeatInterval(session/5))
 	}
+	if v := property(props, e.cfg.props, "num.stream.threads"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			opts = append(opts, runtime.NumStreamThreads(n))
+		}
+	}
 	// Standby replicas keep warm copies of a query's state on other servers, so that a failover
 	// restores only the changelog's tail (Kafka Streams' num.standby.replicas).
 	if v := property(props, e.cfg.props, "num.standby.replicas"); v != "" {
