@@ -171,14 +171,14 @@ func TestCluster(t *testing.T) {
 	checkPulls(rest)
 }
 
-// TestClusterStandby runs two servers with num.standby.replicas=1: each keeps a warm copy of the
+// TestClusterStandby runs two servers with num.standby.replicas=1 and two stream threads each: each keeps a warm copy of the
 // partitions the other runs, /clusterStatus says so, and a copy answers reads of its partitions
 // (what a pull query with ksql.query.pull.enable.standby.reads falls back on while a dead server's
 // partitions move).
 func TestClusterStandby(t *testing.T) {
 	b := brokertest.Start(t, broker.GroupInitialRebalanceDelay(0))
 	props := func(string) Opt {
-		return Properties(map[string]string{"auto.offset.reset": "earliest", "ksql.streams.num.standby.replicas": "1"})
+		return Properties(map[string]string{"auto.offset.reset": "earliest", "ksql.streams.num.standby.replicas": "1", "ksql.streams.num.stream.threads": "2"})
 	}
 	member := func() *testServer {
 		return startServer(t, b.Addr(), t.TempDir(), AdvertisedURL, props, func(string) Opt { return SessionTimeout(3 * time.Second) })
