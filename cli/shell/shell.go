@@ -297,6 +297,10 @@ func (s *Shell) query(ctx context.Context, stmt string, print bool) error {
 	push := print || isPush(stmt)
 	var n int
 	var st *render.Stream
+	if push && !print {
+		// The header goes out at once, as ksqlDB's CLI shows it: a push query may wait long for a row.
+		st = render.NewStream(s.opt.Out, cols, o)
+	}
 	var buffered [][]any
 	for {
 		row, ok := rows.Next()
@@ -310,9 +314,6 @@ func (s *Shell) query(ctx context.Context, stmt string, print bool) error {
 				fmt.Fprintln(s.opt.Out, row[0])
 			}
 		case push:
-			if st == nil {
-				st = render.NewStream(s.opt.Out, cols, o)
-			}
 			st.Row(row)
 		default:
 			buffered = append(buffered, row)
@@ -323,9 +324,6 @@ func (s *Shell) query(ctx context.Context, stmt string, print bool) error {
 	switch {
 	case print:
 	case push:
-		if st == nil {
-			st = render.NewStream(s.opt.Out, cols, o)
-		}
 		st.Close()
 	default:
 		render.Table(s.opt.Out, cols, buffered, o)
