@@ -310,13 +310,21 @@ func ToDecimal(v Value) (*apd.Decimal, bool) {
 	case *apd.Decimal:
 		return x, true
 	case float64:
-		d := new(apd.Decimal)
-		if _, err := d.SetFloat64(x); err != nil {
-			return nil, false
-		}
-		return d, true
+		d, err := DoubleToDecimal(x)
+		return d, err == nil
 	}
 	return nil, false
+}
+
+// DoubleToDecimal converts f to a decimal with the digits Double.toString gives it, as Java's
+// BigDecimal.valueOf(double) does (ksqlDB's CAST to DECIMAL, ROUND and TRUNC), not f's exact binary value.
+func DoubleToDecimal(f float64) (*apd.Decimal, error) {
+	d := new(apd.Decimal)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return d.SetFloat64(f)
+	}
+	_, _, err := d.SetString(JavaDouble(f))
+	return d, err
 }
 
 // Format renders a value the way ksqlDB's CAST(x AS STRING) and string concatenation do (Java toString
