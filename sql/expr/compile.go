@@ -188,14 +188,11 @@ func compileLiteral(e *parser.Literal) (*Compiled, error) {
 	case parser.LitString:
 		return constant(types.String, e.Value), nil
 	case parser.LitInteger:
+		// ksqlDB's grammar reads the sign as part of the literal (MINUS? INTEGER_VALUE), so
+		// -9223372036854775808 is a BIGINT while 9223372036854775808 is out of range.
 		i, err := strconv.ParseInt(e.Value, 10, 64)
 		if err != nil {
-			// ksqlDB treats integers past BIGINT as DECIMAL literals.
-			d, derr := types.ParseDecimal(e.Value)
-			if derr != nil {
-				return nil, errAt(sqlerr.Syntax, e, "invalid number %s", e.Value)
-			}
-			return constant(types.DecimalTypeOf(d), d), nil
+			return nil, errAt(sqlerr.Syntax, e, "Invalid numeric literal: %s", e.Value)
 		}
 		if i >= math.MinInt32 && i <= math.MaxInt32 {
 			return constant(types.Int, int32(i)), nil
@@ -204,13 +201,17 @@ func compileLiteral(e *parser.Literal) (*Compiled, error) {
 	case parser.LitDecimal:
 		d, err := types.ParseDecimal(e.Value)
 		if err != nil {
-			return nil, errAt(sqlerr.Syntax, e, "invalid decimal %s", e.Value)
+			return nil, errAt(sqlerr.Syntax, e, "Invalid numeric literal: %s", e.Value)
 		}
 		return constant(types.DecimalTypeOf(d), d), nil
 	case parser.LitDouble:
+		// Like Java's Double.parseDouble: an underflow is 0.0, an overflow is refused.
 		f, err := strconv.ParseFloat(e.Value, 64)
-		if err != nil {
-			return nil, errAt(sqlerr.Syntax, e, "invalid number %s", e.Value)
+		switch {
+		case math.IsInf(f, 0):
+			return nil, errAt(sqlerr.Syntax, e, "Number overflows DOUBLE: %s", e.Value)
+		case err != nil:
+			return nil, errAt(sqlerr.Syntax, e, "Invalid numeric literal: %s", e.Value)
 		}
 		return constant(types.Double, f), nil
 	}

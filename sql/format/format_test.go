@@ -1,6 +1,7 @@
 package format
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -84,6 +85,36 @@ func TestJSON(t *testing.T) {
 	}
 	if _, err := New("JSON", cols(types.MapOf(types.Int, types.Int)), Options{}); err == nil {
 		t.Fatal("JSON accepted a non-string map key")
+	}
+}
+
+// TestJSONDouble: the JSON format writes a DOUBLE as Jackson does, with Double.toString (JDK 17 digits),
+// and NaN and the infinities as strings; values, unwrapped keys and DELIMITED alike.
+func TestJSONDouble(t *testing.T) {
+	for _, tc := range []struct {
+		f    float64
+		want string
+	}{
+		{100, "100.0"},
+		{1e7, "1.0E7"},
+		{9999999, "9999999.0"},
+		{1.2345678e7, "1.2345678E7"},
+		{0.001, "0.001"},
+		{1e-5, "1.0E-5"},
+		{4611686018427387904, "4.6116860184273879E18"},
+		{math.Copysign(0, -1), "-0.0"},
+		{math.NaN(), `"NaN"`},
+		{math.Inf(-1), `"-Infinity"`},
+	} {
+		val, _ := New("JSON", cols(types.Double), Options{})
+		key, _ := New("JSON", cols(types.Double), Options{IsKey: true})
+		del, _ := New("DELIMITED", cols(types.Double, types.Double), Options{})
+		v, _ := val.Serialize([]types.Value{tc.f})
+		k, _ := key.Serialize([]types.Value{tc.f})
+		d, _ := del.Serialize([]types.Value{1.0, tc.f})
+		if string(v) != `{"A":`+tc.want+`}` || string(k) != tc.want || string(d) != "1.0,"+strings.Trim(tc.want, `"`) {
+			t.Errorf("%v: value %s, key %s, delimited %s; want %s", tc.f, v, k, d, tc.want)
+		}
 	}
 }
 

@@ -77,15 +77,12 @@ func writeJSON(b *bytes.Buffer, t *types.Type, v types.Value) error {
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
+		// Jackson writes a double with Double.toString, and NaN and the infinities as strings.
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			writeJSONString(b, types.JavaDouble(x))
 			return nil
 		}
-		s := strconv.FormatFloat(x, 'f', -1, 64)
-		if !strings.ContainsAny(s, ".eE") {
-			s += ".0"
-		}
-		b.WriteString(s)
+		b.Write(types.AppendJavaDouble(b.AvailableBuffer(), x))
 	case *apd.Decimal:
 		b.WriteString(types.DecimalString(x))
 	case string:

@@ -3,6 +3,7 @@ package function
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
@@ -111,6 +112,9 @@ func toJSONValue(t *types.Type, v Value) any {
 		}
 		return out
 	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) { // not JSON numbers: Jackson quotes them
+			return types.JavaDouble(x)
+		}
 		return json.Number(types.JavaDouble(x))
 	case types.TimestampValue, types.DateValue, types.TimeValue:
 		return types.Format(v)

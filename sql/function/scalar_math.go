@@ -138,8 +138,8 @@ func init() {
 		Sig{Params: p(tB), Ret: tB, Impl: func(a []Value) (Value, error) { return a[0], nil }},
 		Sig{Params: p(tD), Ret: tB, Impl: func(a []Value) (Value, error) { return int64(javaRound(a[0].(float64))), nil }},
 		Sig{Params: p(tD, tI), Ret: tD, Impl: func(a []Value) (Value, error) {
-			d := new(apd.Decimal)
-			if _, err := d.SetFloat64(a[0].(float64)); err != nil {
+			d, err := types.DoubleToDecimal(a[0].(float64))
+			if err != nil {
 				return a[0], nil
 			}
 			f, _ := roundHalfPositive(d, i32(a[1])).Float64()
@@ -164,8 +164,8 @@ func init() {
 		Sig{Params: p(tB), Ret: tB, Impl: func(a []Value) (Value, error) { return a[0], nil }},
 		Sig{Params: p(tD), Ret: tB, Impl: func(a []Value) (Value, error) { return int64(math.Trunc(a[0].(float64))), nil }},
 		Sig{Params: p(tD, tI), Ret: tD, Impl: func(a []Value) (Value, error) {
-			d := new(apd.Decimal)
-			if _, err := d.SetFloat64(a[0].(float64)); err != nil {
+			d, err := types.DoubleToDecimal(a[0].(float64))
+			if err != nil {
 				return a[0], nil
 			}
 			f, _ := decimalRound(d, i32(a[1]), apd.RoundDown).Float64()

@@ -163,8 +163,11 @@ func (p *parser) unary() Expr {
 	switch {
 	case p.isOp("-"):
 		p.next()
+		// ksqlDB's grammar has the sign in the number (MINUS? INTEGER_VALUE): -9223372036854775808 is one
+		// literal, in range, but -(9223372036854775808) negates one that is not.
+		signed := p.peek().kind == tInteger || p.peek().kind == tDecimal || p.peek().kind == tFloat
 		x := p.unary()
-		if lit, ok := x.(*Literal); ok && (lit.Kind == LitInteger || lit.Kind == LitDecimal || lit.Kind == LitDouble) &&
+		if lit, ok := x.(*Literal); ok && signed && (lit.Kind == LitInteger || lit.Kind == LitDecimal || lit.Kind == LitDouble) &&
 			lit.Value[0] != '-' {
 			return &Literal{P: t.pos, Kind: lit.Kind, Value: "-" + lit.Value}
 		}

@@ -46,14 +46,6 @@ func TestWidening(t *testing.T) {
 	}
 }
 
-func TestJavaDouble(t *testing.T) {
-	for f, want := range map[float64]string{1: "1.0", 0.001: "0.001", 1e7: "1.0E7", 1.5e-5: "1.5E-5", 123.456: "123.456", -2.5e10: "-2.5E10"} {
-		if got := JavaDouble(f); got != want {
-			t.Errorf("JavaDouble(%v) = %s want %s", f, got, want)
-		}
-	}
-}
-
 func TestDecimal(t *testing.T) {
 	d, _ := ParseDecimal("1.005")
 	r, err := RoundDecimal(d, 4, 2)

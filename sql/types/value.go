@@ -310,13 +310,21 @@ func ToDecimal(v Value) (*apd.Decimal, bool) {
 	case *apd.Decimal:
 		return x, true
 	case float64:
-		d := new(apd.Decimal)
-		if _, err := d.SetFloat64(x); err != nil {
-			return nil, false
-		}
-		return d, true
+		d, err := DoubleToDecimal(x)
+		return d, err == nil
 	}
 	return nil, false
+}
+
+// DoubleToDecimal converts f to a decimal with the digits Double.toString gives it, as Java's
+// BigDecimal.valueOf(double) does (ksqlDB's CAST to DECIMAL, ROUND and TRUNC), not f's exact binary value.
+func DoubleToDecimal(f float64) (*apd.Decimal, error) {
+	d := new(apd.Decimal)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return d.SetFloat64(f)
+	}
+	_, _, err := d.SetString(JavaDouble(f))
+	return d, err
 }
 
 // Format renders a value the way ksqlDB's CAST(x AS STRING) and string concatenation do (Java toString
@@ -408,36 +416,4 @@ func FormatStruct(t *Type, s *Struct) string {
 	}
 	b.WriteString("}")
 	return b.String()
-}
-
-// JavaDouble formats f like Java's Double.toString: "1.0", "0.001", "1.0E7", "1.2345E-5", "NaN", "Infinity".
-func JavaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	abs := math.Abs(f)
-	if abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'E', -1, 64) // e.g. 1.2345E-05
-	mant, exp, _ := strings.Cut(s, "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
 }
