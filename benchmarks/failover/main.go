@@ -88,7 +88,7 @@ func run(ctx context.Context, p params) (results, error) {
 	defer os.RemoveAll(work)
 	bin := filepath.Join(work, "seiche")
 	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
+	build.Dir = seicheDir()
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build: %v\n%s", err, out)
 	}
@@ -382,4 +382,15 @@ func waitFor(d time.Duration, fn func() error) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// seicheDir is the directory of the seiche module (the benchmarks module replaces it with ..), found
+// with go list so that it is right from any working directory: go run ./x runs in benchmarks/, go test
+// in the program's own directory.
+func seicheDir() string {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/seichedb/seiche").Output()
+	if err != nil {
+		return ".."
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -92,7 +92,7 @@ func run(ctx context.Context, count int, log io.Writer) (*results, error) {
 func build(dir string) (string, error) {
 	bin := filepath.Join(dir, "seiche")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = ".."
+	cmd.Dir = seicheDir()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
@@ -242,4 +242,15 @@ func (r *results) print(w io.Writer) {
 	row("embedded server, its data directory again", r.restart)
 	row("a server already running", r.connect)
 	row("`exit` to process exit (embedded server stopped cleanly)", r.exit)
+}
+
+// seicheDir is the directory of the seiche module (the benchmarks module replaces it with ..), found
+// with go list so that it is right from any working directory: go run ./x runs in benchmarks/, go test
+// in the program's own directory.
+func seicheDir() string {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/seichedb/seiche").Output()
+	if err != nil {
+		return ".."
+	}
+	return strings.TrimSpace(string(out))
 }
