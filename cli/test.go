@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -35,7 +36,9 @@ record caching off, as ksqlDB does.
                                           (broker, engine and REST API on free loopback ports)
 
 Each case prints pass, fail (with a diff of expected and actual records or errors) or skip (with the
-reason), and the run ends with "N passed, N failed, N skipped". The exit status is 1 if a case failed.`,
+reason), and the run ends with "N passed, N failed, N skipped". The exit status is 1 if a case failed.
+Over a directory, progress (files done of the total, cases run, time taken) goes to stderr: one
+line updated in place on a terminal, a line per file otherwise.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
@@ -52,7 +55,7 @@ reason), and the run ends with "N passed, N failed, N skipped". The exit status 
 				if len(args) > 0 {
 					return errors.New("test: --rest takes the FILE or DIR itself")
 				}
-				if err := runRESTTests(cmd.Context(), out, rest, re, verbose, &sum); err != nil {
+				if err := runRESTTests(cmd.Context(), out, cmd.ErrOrStderr(), rest, re, verbose, &sum); err != nil {
 					return err
 				}
 			case statements != "" || input != "" || output != "":
@@ -73,14 +76,19 @@ reason), and the run ends with "N passed, N failed, N skipped". The exit status 
 				if err != nil {
 					return err
 				}
+				progress := newTestProgress(cmd.ErrOrStderr(), len(files))
 				for _, f := range files {
+					n := 0
 					for _, v := range f.Variants() {
 						if re != nil && !re.MatchString(v.ID) && !re.MatchString(v.Case.Name) {
 							continue
 						}
 						sum.report(out, v.ID, qtt.Run(cmd.Context(), v), verbose)
+						n++
 					}
+					progress.fileDone(filepath.Base(f.Path), n)
 				}
+				progress.finish()
 			default:
 				return errors.New("test: give a QTT FILE or DIR, or --statements, --input and --output")
 			}

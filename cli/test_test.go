@@ -76,3 +76,53 @@ CREATE TABLE counts AS SELECT url, COUNT(*) AS n FROM clicks GROUP BY url;`)
 		t.Fatal("--statements alone: want an error")
 	}
 }
+
+// Over a directory, progress goes to stderr, a line per file when stderr is not a terminal, and
+// stdout ends with the summary as before.
+func TestTestCommandProgress(t *testing.T) {
+	sample, err := os.ReadFile("testdata/qtt_sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"a.json", "b.json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), sample, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := NewRootCommand()
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs([]string{"test", dir})
+	if err := cmd.Execute(); err != errTestsFailed {
+		t.Fatalf("err = %v, want errTestsFailed; output:\n%s", err, stdout.String())
+	}
+	if !strings.HasSuffix(stdout.String(), "\n2 passed, 2 failed, 2 skipped\n") {
+		t.Errorf("stdout does not end with the summary:\n%s", stdout.String())
+	}
+	if strings.Contains(stdout.String(), "files") {
+		t.Errorf("progress on stdout:\n%s", stdout.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "test: 1/2 files, 3 cases, ") || !strings.HasSuffix(lines[0], ": a.json (3 cases)") ||
+		!strings.HasPrefix(lines[1], "test: 2/2 files, 6 cases, ") || !strings.HasSuffix(lines[1], ": b.json (3 cases)") {
+		t.Errorf("stderr progress:\n%s", stderr.String())
+	}
+}
+
+func TestTestProgressTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	p := newTestProgress(&buf, 2)
+	p.tty = true
+	p.fileDone("a.json", 3)
+	p.fileDone("b.json", 4)
+	p.finish()
+	if got := buf.String(); !strings.Contains(got, "\r\033[K1/2 files, 3 cases, ") || !strings.Contains(got, "\r\033[K2/2 files, 7 cases, ") ||
+		!strings.HasSuffix(got, "b.json\r\033[K") || strings.Contains(got, "\n") {
+		t.Errorf("terminal progress = %q", got)
+	}
+	if newTestProgress(&buf, 1) != nil {
+		t.Error("a single file gets a progress reporter")
+	}
+}

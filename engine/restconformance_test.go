@@ -25,7 +25,7 @@ func TestRESTConformance(t *testing.T) {
 	}
 	dir := resttest.CorpusDir(".")
 	if dir == "" {
-		t.Skip("ksqlDB conformance corpus not found at ../shared/conformance/ksql/rest relative to the module root")
+		t.Skip("ksqlDB REST corpus not found: set SEICHE_KSQL_TESTS to ksqldb-functional-tests/src/test/resources of a ksqlDB clone (or put it at ../shared/conformance/ksql)")
 	}
 	cases, err := resttest.Load(dir)
 	if err != nil {

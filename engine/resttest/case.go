@@ -245,9 +245,17 @@ func variants(file string, t *testJSON) ([]Case, error) {
 	return out, nil
 }
 
-// CorpusDir finds ksqlDB's REST test files, ../shared/conformance/ksql/rest relative to the module
-// root containing dir, or returns "" when they are absent.
+// CorpusDir finds ksqlDB's REST test files: $SEICHE_KSQL_TESTS/rest-query-validation-tests when the
+// variable is set (qtt.CorpusEnv), else ../shared/conformance/ksql/rest relative to the module root
+// containing dir. It returns "" when they are absent.
 func CorpusDir(dir string) string {
+	if env := os.Getenv(qtt.CorpusEnv); env != "" {
+		r := filepath.Join(env, "rest-query-validation-tests")
+		if st, err := os.Stat(r); err != nil || !st.IsDir() {
+			return ""
+		}
+		return r
+	}
 	q := qtt.CorpusDir(dir)
 	if q == "" {
 		return ""

@@ -1,4 +1,5 @@
-// Package resttest runs ksqlDB's REST test files (../shared/conformance/ksql/rest/*.json: pull
+// Package resttest runs ksqlDB's REST test files (ksqldb-functional-tests/src/test/resources/
+// rest-query-validation-tests/*.json in ksqlDB's repository: pull
 // queries, push queries and INSERT VALUES through the HTTP API) against a live server over HTTP and
 // the Kafka cluster it runs on, the way ksqlDB's own runner does (ksqldb-functional-tests,
 // io.confluent.ksql.test.rest: RestTestExecutor, RestTestCase, RestQueryTranslationTest).

@@ -3,13 +3,13 @@
 // view itself) and re-keys it by site, writing "views-by-site" so that everything about one site is
 // in one partition for whoever aggregates it next.
 //
-// Run a server in one terminal and the application in another:
+//	go run ./examples/enrich --demo
 //
-//	go run . server
+// --demo starts a broker in the process, produces a few sample page views and prints what the
+// application writes. Against a running server (`go run . server`), with the output watched by
+// `go run . consume views-by-site --from-beginning --format kv`:
+//
 //	go run ./examples/enrich --bootstrap 127.0.0.1:9092 --demo
-//
-// --demo produces a few sample views first; then watch the output with
-// `go run . consume views-by-site --from-beginning --format kv`.
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -30,6 +31,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/examples/internal/demo"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
 )
@@ -108,18 +110,24 @@ func device(userAgent string) string {
 func main() {
 	bootstrap := flag.String("bootstrap", "127.0.0.1:9092", "Kafka bootstrap address")
 	appID := flag.String("application-id", "enrich", "application id (consumer group, internal topic prefix)")
-	demo := flag.Bool("demo", false, "create the topics and produce sample page views before starting")
+	demoRun := flag.Bool("demo", false, "produce sample page views and print the output (on a broker of its own unless --bootstrap is given)")
 	flag.Parse()
-	if err := run(*bootstrap, *appID, *demo); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	if *demoRun {
+		err = runDemo(ctx, os.Stdout, demo.Given("bootstrap"))
+	} else {
+		err = run(ctx, *bootstrap, *appID)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "enrich:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bootstrap, appID string, demo bool) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.DefaultProduceTopic(ViewsTopic))
+func run(ctx context.Context, bootstrap, appID string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
 	if err != nil {
 		return err
 	}
@@ -131,22 +139,6 @@ func run(bootstrap, appID string, demo bool) error {
 	for _, r := range resp {
 		if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
 			return fmt.Errorf("create topic %s: %w", r.Topic, r.Err)
-		}
-	}
-	if demo {
-		now := time.Now().UnixMilli()
-		for i, v := range []PageView{
-			{User: "ann", URL: "https://www.example.com/docs/intro", UserAgent: "Mozilla/5.0 (iPhone) Mobile", Time: now},
-			{User: "bob", URL: "https://shop.example.org/cart", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", Time: now + 1},
-			{User: "crawler-1", URL: "https://www.example.com/", UserAgent: "Googlebot/2.1", Time: now + 2},
-		} {
-			b, err := serde.JSON[PageView]().Serialize(v)
-			if err != nil {
-				return err
-			}
-			if err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte(v.User), Value: b}).FirstErr(); err != nil {
-				return fmt.Errorf("produce sample %d: %w", i, err)
-			}
 		}
 	}
 	topo, err := Topology().Build()
@@ -162,4 +154,35 @@ func run(bootstrap, appID string, demo bool) error {
 	defer app.Close()
 	slog.Info("enrich: running; Ctrl-C to stop", "bootstrap", bootstrap)
 	return app.Run(ctx)
+}
+
+// runDemo runs the application on sample page views against bootstrap ("": a broker of its own)
+// and prints each enriched view as "site value".
+func runDemo(ctx context.Context, w io.Writer, bootstrap string) error {
+	topo, err := Topology().Build()
+	if err != nil {
+		return err
+	}
+	now := time.Now().UnixMilli()
+	var input []*kgo.Record
+	for _, v := range []PageView{
+		{User: "ann", URL: "https://www.example.com/docs/intro", UserAgent: "Mozilla/5.0 (iPhone) Mobile", Time: now},
+		{User: "bob", URL: "https://shop.example.org/cart", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", Time: now + 1},
+		{User: "crawler-1", URL: "https://www.example.com/", UserAgent: "Googlebot/2.1", Time: now + 2},
+	} {
+		b, err := serde.JSON[PageView]().Serialize(v)
+		if err != nil {
+			return err
+		}
+		input = append(input, &kgo.Record{Topic: ViewsTopic, Key: []byte(v.User), Value: b})
+	}
+	return demo.Run(ctx, w, bootstrap, demo.Demo{
+		ApplicationID: "enrich-demo",
+		Topology:      topo,
+		Topics:        []string{ViewsTopic, OutputTopic},
+		Partitions:    3,
+		Input:         input,
+		Output:        []string{OutputTopic},
+		Format:        func(r *kgo.Record) string { return fmt.Sprintf("%-16s %s", r.Key, r.Value) },
+	})
 }

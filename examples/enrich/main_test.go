@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"regexp"
 	"testing"
 	"time"
 
@@ -35,5 +37,22 @@ func TestEnrich(t *testing.T) {
 	log := dsltest.Output(d, "processing-log", serde.String(), serde.JSON[runtime.ProcessingLogEntry]()).ReadValues()
 	if len(log) != 1 || log[0].Type != "PROCESSING_ERROR" || log[0].Offset != 3 {
 		t.Errorf("processing log = %+v", log)
+	}
+}
+
+// TestDemo runs --demo as a user would, on a broker of its own, and checks what it prints.
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	if err := runDemo(t.Context(), &out, ""); err != nil {
+		t.Fatalf("demo: %v; output:\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		`(?m)^example.com +\{"user":"ann","site":"example.com","section":"docs","path":"/docs/intro","device":"mobile",`,
+		`(?m)^shop.example.org +\{"user":"bob",`,
+		`demo: 2 output records`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

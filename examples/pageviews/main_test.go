@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -47,5 +49,21 @@ func TestPageViewsPerRegion(t *testing.T) {
 	}
 	if got := dsltest.DroppedRecords(d); got != 1 {
 		t.Errorf("dropped records = %v, want 1 (the view past the grace period)", got)
+	}
+}
+
+// TestDemo runs --demo as a user would, on a broker of its own, and checks what it prints.
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	if err := runDemo(t.Context(), &out, "", "views", "profiles", "out"); err != nil {
+		t.Fatalf("demo: %v; output:\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		`(?m)^eu +\[\S+, \S+\) 2$`,
+		`(?m)^us +\[\S+, \S+\) 2$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

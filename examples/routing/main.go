@@ -2,13 +2,13 @@
 // "events" topic and routes them by type, into "clicks", "purchases" (only those with an amount) and
 // "other-events"; events that are not valid JSON are skipped and logged to the processing log.
 //
-// Run a server in one terminal and the application in another:
+//	go run ./examples/routing --demo
 //
-//	go run . server
+// --demo starts a broker in the process, produces a few sample events and prints what the
+// application writes. Against a running server (`go run . server`), with the output watched by
+// `go run . consume purchases --from-beginning`:
+//
 //	go run ./examples/routing --bootstrap 127.0.0.1:9092 --demo
-//
-// --demo produces a few sample events first; then watch the output with
-// `go run . consume purchases --from-beginning`.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -27,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/examples/internal/demo"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
 )
@@ -67,24 +69,25 @@ func isType(t string) func(string, Event) (bool, error) {
 func main() {
 	bootstrap := flag.String("bootstrap", "127.0.0.1:9092", "Kafka bootstrap address")
 	appID := flag.String("application-id", "routing", "application id (consumer group, internal topic prefix)")
-	demo := flag.Bool("demo", false, "create the topics and produce sample events before starting")
+	demoRun := flag.Bool("demo", false, "produce sample events and print the output (on a broker of its own unless --bootstrap is given)")
 	flag.Parse()
-	if err := run(*bootstrap, *appID, *demo); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	if *demoRun {
+		err = runDemo(ctx, os.Stdout, demo.Given("bootstrap"))
+	} else {
+		err = run(ctx, *bootstrap, *appID)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "routing:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bootstrap, appID string, demo bool) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func run(ctx context.Context, bootstrap, appID string) error {
 	if err := ensureTopics(ctx, bootstrap, EventsTopic, ClicksTopic, PurchasesTopic, OtherTopic); err != nil {
 		return err
-	}
-	if demo {
-		if err := produceSamples(ctx, bootstrap); err != nil {
-			return err
-		}
 	}
 	topo, err := Topology().Build()
 	if err != nil {
@@ -101,6 +104,41 @@ func run(bootstrap, appID string, demo bool) error {
 	return app.Run(ctx)
 }
 
+// runDemo runs the application on sample events against bootstrap ("": a broker of its own) and
+// prints each routed event as "topic key value".
+func runDemo(ctx context.Context, w io.Writer, bootstrap string) error {
+	topo, err := Topology().Build()
+	if err != nil {
+		return err
+	}
+	ser := serde.JSON[Event]()
+	var input []*kgo.Record
+	for _, e := range []Event{
+		{Type: "click", User: "ann", Page: "/home"},
+		{Type: "purchase", User: "ann", Amount: 42.5},
+		{Type: "view", User: "bob", Page: "/pricing"},
+		{Type: "purchase", User: "bob", Amount: 0},
+		{Type: "click", User: "cy", Page: "/docs"},
+	} {
+		v, err := ser.Serialize(e)
+		if err != nil {
+			return err
+		}
+		input = append(input, &kgo.Record{Topic: EventsTopic, Key: []byte(e.User), Value: v})
+	}
+	return demo.Run(ctx, w, bootstrap, demo.Demo{
+		ApplicationID: "routing-demo",
+		Topology:      topo,
+		Topics:        []string{EventsTopic, ClicksTopic, PurchasesTopic, OtherTopic},
+		Partitions:    3,
+		Input:         input,
+		Output:        []string{ClicksTopic, PurchasesTopic, OtherTopic},
+		Format: func(r *kgo.Record) string {
+			return fmt.Sprintf("%-12s %-4s %s", r.Topic, r.Key, r.Value)
+		},
+	})
+}
+
 // ensureTopics creates the topics the application uses unless they exist.
 func ensureTopics(ctx context.Context, bootstrap string, topics ...string) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
@@ -115,32 +153,6 @@ func ensureTopics(ctx context.Context, bootstrap string, topics ...string) error
 	for _, r := range resp {
 		if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
 			return fmt.Errorf("create topic %s: %w", r.Topic, r.Err)
-		}
-	}
-	return nil
-}
-
-func produceSamples(ctx context.Context, bootstrap string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.DefaultProduceTopic(EventsTopic))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	samples := []Event{
-		{Type: "click", User: "ann", Page: "/home"},
-		{Type: "purchase", User: "ann", Amount: 42.5},
-		{Type: "view", User: "bob", Page: "/pricing"},
-		{Type: "purchase", User: "bob", Amount: 0},
-		{Type: "click", User: "cy", Page: "/docs"},
-	}
-	ser := serde.JSON[Event]()
-	for _, e := range samples {
-		v, err := ser.Serialize(e)
-		if err != nil {
-			return err
-		}
-		if err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte(e.User), Value: v}).FirstErr(); err != nil {
-			return err
 		}
 	}
 	return nil

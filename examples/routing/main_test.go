@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -41,4 +43,23 @@ func pages(es []Event) []string {
 		out = append(out, e.Page)
 	}
 	return out
+}
+
+// TestDemo runs --demo as a user would, on a broker of its own, and checks what it prints.
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	if err := runDemo(t.Context(), &out, ""); err != nil {
+		t.Fatalf("demo: %v; output:\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		`(?m)^clicks +ann +\{"type":"click","user":"ann","page":"/home"\}$`,
+		`(?m)^clicks +cy `,
+		`(?m)^purchases +ann +\{"type":"purchase","user":"ann","amount":42.5\}$`,
+		`(?m)^other-events +bob `,
+		`demo: 4 output records`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -40,5 +42,23 @@ func TestUserSessions(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("sessions:\n got  %q\n want %q", got, want)
+	}
+}
+
+// TestDemo runs --demo as a user would, on a broker of its own, and checks what it prints.
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	if err := runDemo(t.Context(), &out, "", "events", "sessions"); err != nil {
+		t.Fatalf("demo: %v; output:\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		`(?m)^ann \[\d\d:\d\d, \d\d:\d\d\] 2$`,
+		`(?m)^bob \[\d\d:\d\d, \d\d:\d\d\] 2$`,
+		`(?m)^ann \[(\d\d:\d\d), (\d\d:\d\d)\] 1$`,
+		`(?m)^bob \[(\d\d:\d\d), (\d\d:\d\d)\] 1$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -29,5 +31,23 @@ func TestWordCount(t *testing.T) {
 	store := dsltest.TimestampedKeyValueStore(d, "word-counts", serde.String(), serde.Int64())
 	if n, _, _, _ := store.Get("kafka"); n != 3 {
 		t.Errorf("store word-counts[kafka] = %d, want 3", n)
+	}
+}
+
+// TestDemo runs --demo as a user would, on a broker of its own, and checks what it prints.
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	if err := runDemo(t.Context(), &out, "", "lines", "counts"); err != nil {
+		t.Fatalf("demo: %v; output:\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		`(?m)^kafka +3$`,
+		`(?m)^streams +2$`,
+		`(?m)^summit +1$`,
+		`(?m)^hello +1$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

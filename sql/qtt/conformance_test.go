@@ -16,7 +16,7 @@ const conformanceKnownFailuresFile = "testdata/known_failures.txt"
 func TestConformance(t *testing.T) {
 	dir := CorpusDir(".")
 	if dir == "" {
-		t.Skip("ksqlDB conformance corpus not found at ../shared/conformance/ksql/qtt relative to the module root")
+		t.Skip("ksqlDB conformance corpus not found: set SEICHE_KSQL_TESTS to ksqldb-functional-tests/src/test/resources of a ksqlDB clone (or put it at ../shared/conformance/ksql)")
 	}
 	files, err := LoadDir(dir)
 	if err != nil {

@@ -62,7 +62,7 @@ func oneLine(s string) string { return knownfailures.OneLine(s) }
 func TestFrontEndConformance(t *testing.T) {
 	dir := CorpusDir(".")
 	if dir == "" {
-		t.Skip("ksqlDB conformance corpus not found at ../shared/conformance/ksql/qtt relative to the module root")
+		t.Skip("ksqlDB conformance corpus not found: set SEICHE_KSQL_TESTS to ksqldb-functional-tests/src/test/resources of a ksqlDB clone (or put it at ../shared/conformance/ksql)")
 	}
 	files, err := LoadDir(dir)
 	if err != nil {

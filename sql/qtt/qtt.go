@@ -1,5 +1,6 @@
 // Package qtt reads ksqlDB's query-validation test files (QTT): JSON with // and /* */ comments, whose
-// numbers are kept exact as json.Number. See ../shared/conformance/ksql/README.md for the format.
+// numbers are kept exact as json.Number (ksqlDB's ksqldb-functional-tests/src/test/resources/
+// query-validation-tests; CorpusDir finds them).
 //
 // Run executes a case on an engine.TestSession: the server's statement executor (engine), in
 // process, each query on a synchronous runtime.TestDriver. What is QTT's own stays here: reading the
@@ -170,9 +171,22 @@ func LoadDir(dir string) ([]*File, error) {
 	return out, nil
 }
 
-// CorpusDir finds ../shared/conformance/ksql/qtt relative to the module root containing dir (the directory
-// holding go.mod), or returns "" when it is absent.
+// CorpusEnv names the environment variable that points at ksqlDB's test resources: the directory
+// ksqldb-functional-tests/src/test/resources of a clone of github.com/confluentinc/ksql, holding
+// query-validation-tests and rest-query-validation-tests.
+const CorpusEnv = "SEICHE_KSQL_TESTS"
+
+// CorpusDir finds ksqlDB's query-validation tests: $SEICHE_KSQL_TESTS/query-validation-tests when
+// the variable is set, else ../shared/conformance/ksql/qtt relative to the module root containing
+// dir (the directory holding go.mod). It returns "" when they are absent.
 func CorpusDir(dir string) string {
+	if env := os.Getenv(CorpusEnv); env != "" {
+		c := filepath.Join(env, "query-validation-tests")
+		if st, err := os.Stat(c); err == nil && st.IsDir() {
+			return c
+		}
+		return ""
+	}
 	d, err := filepath.Abs(dir)
 	if err != nil {
 		return ""
