@@ -231,10 +231,12 @@ func forwardSessionChange[K, VA any](ctx runtime.ProcessorContext[Windowed[K], C
 	}
 }
 
-// sessionRetention is how long a session store must keep sessions. Kafka Streams keeps them for
-// gap + grace, but drops whole segments of at least a minute, so a session that ended up to
-// 2*gap + grace ago can still be merged by a record bridging it to an open one. The state store
-// expires sessions exactly, so it keeps every session such a record can reach.
+// sessionRetention is how long a session store keeps sessions: gap + grace, as Kafka Streams'
+// session stores do, whose reads skip every session ending before stream time - retention (not
+// only whole expired segments), so a record does not merge into a session that ended longer ago.
+// The state store expires a session ending at or before stream time - retention; the extra
+// millisecond keeps every session the aggregation accepts (ending at or after stream time - gap -
+// grace).
 func sessionRetention(w SessionWindows) time.Duration {
-	return 3*w.Gap + w.Grace + time.Millisecond
+	return w.Gap + w.Grace + time.Millisecond
 }
