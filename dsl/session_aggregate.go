@@ -66,11 +66,13 @@ func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string
 	retention := max(sc.retention, sessionRetention(win))
 	addProcessor(b, name, func() runtime.Processor[K, V, Windowed[K], Change[VA]] {
 		p := *proto
-		p.store, p.keys, p.aggs, p.windows = store, keys, aggs, win
+		p.store, p.keys, p.aggs, p.windows, p.retention = store, keys, aggs, win, retention.Milliseconds()
 		return &p
 	}, in.node)
+	// The state store expires a session ending at or before stream time - retention, the session
+	// the aggregation still accepts at the boundary: the extra millisecond keeps it.
 	b.topo.AddStateStore(dslStore{name: store, kind: sessionKind, listen: true, cache: sc.cacheBytes,
-		retention: retention, unlogged: sc.withoutLog}, name)
+		retention: retention + time.Millisecond, unlogged: sc.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name, keys: sessionWindowedSerde[K]{keys: keys, grace: win.Gap + win.Grace}, values: aggs}
 }
 
@@ -90,6 +92,8 @@ type sessionAggregate[K, V, VA any] struct {
 	reduce   func(VA, V) (VA, error)
 	ss       state.SessionStore
 	observed int64
+	// retention is how long, in ms, sessions stay visible to the records that could merge them.
+	retention int64
 }
 
 func (p *sessionAggregate[K, V, VA]) Init(ctx runtime.ProcessorContext[Windowed[K], Change[VA]]) error {
@@ -135,6 +139,9 @@ func (p *sessionAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
 	}
 	var merged []foundSession
 	for it.Next() {
+		if it.Window().End <= p.observed-p.retention {
+			continue // expired: Kafka Streams' session store reads skip it
+		}
 		merged = append(merged, foundSession{w: it.Window(), value: append([]byte(nil), it.Value()...)})
 	}
 	if err := it.Err(); err != nil {
@@ -231,12 +238,10 @@ func forwardSessionChange[K, VA any](ctx runtime.ProcessorContext[Windowed[K], C
 	}
 }
 
-// sessionRetention is how long a session store keeps sessions: gap + grace, as Kafka Streams'
-// session stores do, whose reads skip every session ending before stream time - retention (not
-// only whole expired segments), so a record does not merge into a session that ended longer ago.
-// The state store expires a session ending at or before stream time - retention; the extra
-// millisecond keeps every session the aggregation accepts (ending at or after stream time - gap -
-// grace).
+// sessionRetention is how long a session store keeps sessions without a retention of its own:
+// gap + grace, as Kafka Streams' session stores do. Their reads skip every session ending at or
+// before stream time - retention (not only whole expired segments), so a record does not merge
+// into a session that ended longer ago.
 func sessionRetention(w SessionWindows) time.Duration {
-	return w.Gap + w.Grace + time.Millisecond
+	return w.Gap + w.Grace
 }
