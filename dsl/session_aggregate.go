@@ -137,10 +137,16 @@ func (p *sessionAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
 	if err != nil {
 		return err
 	}
+	// Kafka Streams' session store reads skip the sessions ending at or before its stream time (the
+	// latest session end put, before this record's) - retention.
+	expired := int64(math.MinInt64)
+	if st := p.ss.StreamTime(); st != math.MinInt64 {
+		expired = st - p.retention
+	}
 	var merged []foundSession
 	for it.Next() {
-		if it.Window().End <= p.observed-p.retention {
-			continue // expired: Kafka Streams' session store reads skip it
+		if it.Window().End <= expired {
+			continue
 		}
 		merged = append(merged, foundSession{w: it.Window(), value: append([]byte(nil), it.Value()...)})
 	}
