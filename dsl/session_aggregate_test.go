@@ -131,3 +131,30 @@ func equalRecs[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+// Expiry for merging counts from the stream time before the record: with grace 0, a record exactly
+// one gap after a session's end still extends it.
+func TestSessionWindowExtendedAtGap(t *testing.T) {
+	b := dsl.NewBuilder()
+	in := dsl.Source(b, "in", serde.String(), serde.String())
+	counts := dsl.SessionWindowedBy(in.GroupByKey(), dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 0}).Count()
+	nullable(counts).ToStream().To("out")
+
+	d := dsltest.New(t, b)
+	input := dsltest.Input(d, "in", serde.String(), serde.String())
+	out := dsltest.Output(d, "out", dsl.SessionWindowedSerde(serde.String()), serde.JSON[*int64]())
+	input.PipeAt("a", "x", at(0))
+	input.PipeAt("a", "x", at(5))
+
+	var got []srec
+	for _, r := range out.ReadRecords() {
+		got = append(got, srec{r.Key, show(r.Value), r.Timestamp})
+	}
+	s := func(k string, start, end int64) dsl.Windowed[string] {
+		return dsl.Windowed[string]{Key: k, Window: dsl.Window{Start: start, End: end}}
+	}
+	want := []srec{{s("a", 0, 0), "1ns", 0}, {s("a", 0, 0), "null", 0}, {s("a", 0, 5), "2ns", 5}}
+	if !equalRecs(got, want) {
+		t.Errorf("sessions:\n got  %v\n want %v", got, want)
+	}
+}
