@@ -69,8 +69,9 @@ func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string
 		p.store, p.keys, p.aggs, p.windows, p.retention = store, keys, aggs, win, retention.Milliseconds()
 		return &p
 	}, in.node)
-	// The state store expires a session ending at or before stream time - retention, the session
-	// the aggregation still accepts at the boundary: the extra millisecond keeps it.
+	// The state store expires a session ending at or before stream time - retention, but the
+	// aggregation accepts one ending exactly there (Kafka Streams' store keeps it too): the extra
+	// millisecond keeps it.
 	b.topo.AddStateStore(dslStore{name: store, kind: sessionKind, listen: true, cache: sc.cacheBytes,
 		retention: retention + time.Millisecond, unlogged: sc.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name, keys: sessionWindowedSerde[K]{keys: keys, grace: win.Gap + win.Grace}, values: aggs}
