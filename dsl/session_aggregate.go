@@ -66,11 +66,14 @@ func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string
 	retention := max(sc.retention, sessionRetention(win))
 	addProcessor(b, name, func() runtime.Processor[K, V, Windowed[K], Change[VA]] {
 		p := *proto
-		p.store, p.keys, p.aggs, p.windows = store, keys, aggs, win
+		p.store, p.keys, p.aggs, p.windows, p.retention = store, keys, aggs, win, retention.Milliseconds()
 		return &p
 	}, in.node)
+	// The state store expires a session ending at or before stream time - retention, but the
+	// aggregation accepts one ending exactly there (Kafka Streams' store keeps it too): the extra
+	// millisecond keeps it.
 	b.topo.AddStateStore(dslStore{name: store, kind: sessionKind, listen: true, cache: sc.cacheBytes,
-		retention: retention, unlogged: sc.withoutLog}, name)
+		retention: retention + time.Millisecond, unlogged: sc.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name, keys: sessionWindowedSerde[K]{keys: keys, grace: win.Gap + win.Grace}, values: aggs}
 }
 
@@ -90,6 +93,8 @@ type sessionAggregate[K, V, VA any] struct {
 	reduce   func(VA, V) (VA, error)
 	ss       state.SessionStore
 	observed int64
+	// retention is how long, in ms, sessions stay visible to the records that could merge them.
+	retention int64
 }
 
 func (p *sessionAggregate[K, V, VA]) Init(ctx runtime.ProcessorContext[Windowed[K], Change[VA]]) error {
@@ -133,8 +138,17 @@ func (p *sessionAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
 	if err != nil {
 		return err
 	}
+	// Kafka Streams' session store reads skip the sessions ending at or before its stream time (the
+	// latest session end put, before this record's) - retention.
+	expired := int64(math.MinInt64)
+	if st := p.ss.StreamTime(); st != math.MinInt64 {
+		expired = st - p.retention
+	}
 	var merged []foundSession
 	for it.Next() {
+		if it.Window().End <= expired {
+			continue
+		}
 		merged = append(merged, foundSession{w: it.Window(), value: append([]byte(nil), it.Value()...)})
 	}
 	if err := it.Err(); err != nil {
@@ -231,10 +245,10 @@ func forwardSessionChange[K, VA any](ctx runtime.ProcessorContext[Windowed[K], C
 	}
 }
 
-// sessionRetention is how long a session store must keep sessions. Kafka Streams keeps them for
-// gap + grace, but drops whole segments of at least a minute, so a session that ended up to
-// 2*gap + grace ago can still be merged by a record bridging it to an open one. The state store
-// expires sessions exactly, so it keeps every session such a record can reach.
+// sessionRetention is how long a session store keeps sessions without a retention of its own:
+// gap + grace, as Kafka Streams' session stores do. Their reads skip every session ending at or
+// before stream time - retention (not only whole expired segments), so a record does not merge
+// into a session that ended longer ago.
 func sessionRetention(w SessionWindows) time.Duration {
-	return 3*w.Gap + w.Grace + time.Millisecond
+	return w.Gap + w.Grace
 }

@@ -32,7 +32,7 @@ func show(p *int64) string {
 func TestSessionWindowCountMerging(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	counts := dsl.SessionWindowedBy(in.GroupByKey(), dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 0}).Count(dsl.Materialized("sessions"))
+	counts := dsl.SessionWindowedBy(in.GroupByKey(), dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 5 * time.Millisecond}).Count(dsl.Materialized("sessions"))
 	nullable(counts).ToStream().To("out")
 
 	d := dsltest.New(t, b)
@@ -42,8 +42,8 @@ func TestSessionWindowCountMerging(t *testing.T) {
 	input.PipeAt("a", "x", at(3))  // within 5ms of [0,0]: session [0,3]
 	input.PipeAt("a", "x", at(10)) // 7ms after 3: a new session
 	input.PipeAt("a", "x", at(6))  // bridges [0,3] and [10,10]: merged [0,10]
-	input.PipeAt("b", "x", at(4))  // stream time 10, gap 5, grace 0: [4,4] ends before 10-5, dropped
 	input.PipeAt("a", "x", at(16))
+	input.PipeAt("b", "x", at(4)) // stream time 16, gap 5, grace 5: [4,4] ends before 16-10, dropped
 
 	var got []srec
 	for _, r := range out.ReadRecords() {
@@ -83,6 +83,43 @@ func TestSessionWindowCountMerging(t *testing.T) {
 	}
 }
 
+// A session store keeps sessions for gap + grace, and its reads skip a session that ended before
+// stream time - gap - grace, as Kafka Streams' do (not only whole expired segments): a record within
+// the gap of such a session starts a session of its own, even though an open one is within reach.
+func TestSessionWindowClosedSessionNotMerged(t *testing.T) {
+	b := dsl.NewBuilder()
+	in := dsl.Source(b, "in", serde.String(), serde.String())
+	counts := dsl.SessionWindowedBy(in.GroupByKey(), dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 0}).Count(dsl.Materialized("sessions"))
+	nullable(counts).ToStream().To("out")
+
+	d := dsltest.New(t, b)
+	input := dsltest.Input(d, "in", serde.String(), serde.String())
+	out := dsltest.Output(d, "out", dsl.SessionWindowedSerde(serde.String()), serde.JSON[*int64]())
+	input.PipeAt("a", "x", at(0))
+	input.PipeAt("a", "x", at(3))  // [0,3]
+	input.PipeAt("a", "x", at(10)) // [10,10]; stream time 10 closes [0,3] (3 < 10-5)
+	input.PipeAt("a", "x", at(6))  // within the gap of [0,3] and of [10,10]: merges only with [10,10]
+
+	var got []srec
+	for _, r := range out.ReadRecords() {
+		got = append(got, srec{r.Key, show(r.Value), r.Timestamp})
+	}
+	s := func(k string, start, end int64) dsl.Windowed[string] {
+		return dsl.Windowed[string]{Key: k, Window: dsl.Window{Start: start, End: end}}
+	}
+	want := []srec{
+		{s("a", 0, 0), "1ns", 0},
+		{s("a", 0, 0), "null", 0},
+		{s("a", 0, 3), "2ns", 3},
+		{s("a", 10, 10), "1ns", 10},
+		{s("a", 10, 10), "null", 10},
+		{s("a", 6, 10), "2ns", 10},
+	}
+	if !equalRecs(got, want) {
+		t.Errorf("sessions:\n got  %v\n want %v", got, want)
+	}
+}
+
 func equalRecs[T comparable](a, b []T) bool {
 	if len(a) != len(b) {
 		return false
@@ -93,4 +130,31 @@ func equalRecs[T comparable](a, b []T) bool {
 		}
 	}
 	return true
+}
+
+// Expiry for merging counts from the stream time before the record: with grace 0, a record exactly
+// one gap after a session's end still extends it.
+func TestSessionWindowExtendedAtGap(t *testing.T) {
+	b := dsl.NewBuilder()
+	in := dsl.Source(b, "in", serde.String(), serde.String())
+	counts := dsl.SessionWindowedBy(in.GroupByKey(), dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 0}).Count()
+	nullable(counts).ToStream().To("out")
+
+	d := dsltest.New(t, b)
+	input := dsltest.Input(d, "in", serde.String(), serde.String())
+	out := dsltest.Output(d, "out", dsl.SessionWindowedSerde(serde.String()), serde.JSON[*int64]())
+	input.PipeAt("a", "x", at(0))
+	input.PipeAt("a", "x", at(5))
+
+	var got []srec
+	for _, r := range out.ReadRecords() {
+		got = append(got, srec{r.Key, show(r.Value), r.Timestamp})
+	}
+	s := func(k string, start, end int64) dsl.Windowed[string] {
+		return dsl.Windowed[string]{Key: k, Window: dsl.Window{Start: start, End: end}}
+	}
+	want := []srec{{s("a", 0, 0), "1ns", 0}, {s("a", 0, 0), "null", 0}, {s("a", 0, 5), "2ns", 5}}
+	if !equalRecs(got, want) {
+		t.Errorf("sessions:\n got  %v\n want %v", got, want)
+	}
 }

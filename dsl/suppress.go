@@ -3,6 +3,7 @@ package dsl
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
@@ -52,7 +53,9 @@ type suppressProc[K, V any] struct {
 	grace    int64
 	kv       state.KeyValueStore
 	observed int64
-	minTime  int64 // smallest buffer time, an optimisation; -1 when unknown
+	// minTime is the smallest buffer time (window end) in the buffer, math.MaxInt64 when it is
+	// empty: evict scans the buffer only once stream time may have closed a window.
+	minTime int64
 }
 
 func (p *suppressProc[K, V]) Init(ctx runtime.ProcessorContext[Windowed[K], Change[V]]) error {
@@ -62,7 +65,6 @@ func (p *suppressProc[K, V]) Init(ctx runtime.ProcessorContext[Windowed[K], Chan
 		return err
 	}
 	p.kv = s.(state.KeyValueStore)
-	p.minTime = -1
 	// The buffer's records give a lower bound of the stream time seen before a restart.
 	it, err := p.kv.All()
 	if err != nil {
@@ -73,6 +75,23 @@ func (p *suppressProc[K, V]) Init(ctx runtime.ProcessorContext[Windowed[K], Chan
 		if v := it.Value(); len(v) >= 8 {
 			p.observed = max(p.observed, int64(binary.BigEndian.Uint64(v)))
 		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	return p.resetMinTime()
+}
+
+// resetMinTime sets minTime from the first entry of the buffer, whose keys sort by buffer time.
+func (p *suppressProc[K, V]) resetMinTime() error {
+	it, err := p.kv.All()
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	p.minTime = math.MaxInt64
+	if it.Next() && len(it.Key()) >= 8 {
+		p.minTime = int64(binary.BigEndian.Uint64(it.Key()) ^ (1 << 63))
 	}
 	return it.Err()
 }
@@ -108,9 +127,7 @@ func (p *suppressProc[K, V]) Process(rec runtime.Record[Windowed[K], Change[V]])
 	if err := p.kv.Put(key, append(val, cb...)); err != nil {
 		return err
 	}
-	if p.minTime < 0 || rec.Key.Window.End < p.minTime {
-		p.minTime = rec.Key.Window.End
-	}
+	p.minTime = min(p.minTime, rec.Key.Window.End)
 	return p.evict()
 }
 
@@ -118,7 +135,7 @@ func (p *suppressProc[K, V]) Process(rec runtime.Record[Windowed[K], Change[V]])
 // streamTime - grace.
 func (p *suppressProc[K, V]) evict() error {
 	expiry := p.observed - p.grace
-	if p.minTime >= 0 && p.minTime > expiry {
+	if p.minTime > expiry {
 		return nil
 	}
 	hi := binary.BigEndian.AppendUint64(nil, uint64(expiry+1)^(1<<63))
@@ -138,7 +155,6 @@ func (p *suppressProc[K, V]) evict() error {
 	if err != nil {
 		return err
 	}
-	p.minTime = -1
 	for _, e := range due {
 		if err := p.kv.Delete(e.k); err != nil {
 			return err
@@ -159,5 +175,5 @@ func (p *suppressProc[K, V]) evict() error {
 			return err
 		}
 	}
-	return nil
+	return p.resetMinTime()
 }

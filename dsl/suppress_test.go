@@ -37,3 +37,22 @@ func TestSuppressUntilWindowCloses(t *testing.T) {
 	input.PipeAt("c", "x", at(30)) // [10,20) closes at 25
 	checkRecs(t, "after 30", out, wrec{wk("a", 10, 20), 4, 16})
 }
+
+// A window buffered before an eviction and not updated since still closes when stream time passes
+// its end + grace, even when the record that advances stream time opens a later window.
+func TestSuppressClosesWindowsLeftAfterEviction(t *testing.T) {
+	b := dsl.NewBuilder()
+	in := dsl.Source(b, "in", serde.String(), serde.String())
+	counts := dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(10*time.Millisecond, 5*time.Millisecond)).Count()
+	dsl.SuppressUntilWindowCloses(counts).ToStream().To("final")
+
+	d := dsltest.New(t, b)
+	input := dsltest.Input(d, "in", serde.String(), serde.String())
+	out := dsltest.Output(d, "final", dsl.TimeWindowedSerde(serde.String(), 10*time.Millisecond), serde.Int64())
+	input.PipeAt("a", "x", at(1))
+	input.PipeAt("b", "x", at(12))
+	input.PipeAt("a", "x", at(15)) // [0,10) closes; [10,20) stays buffered for a and b
+	checkRecs(t, "after 15", out, wrec{wk("a", 0, 10), 1, 1})
+	input.PipeAt("c", "x", at(40)) // [10,20) closed at 25
+	checkRecs(t, "after 40", out, wrec{wk("a", 10, 20), 1, 15}, wrec{wk("b", 10, 20), 1, 12})
+}

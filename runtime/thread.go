@@ -137,6 +137,11 @@ func (th *thread) loop(ctx context.Context) error {
 		}
 		err := th.handle(ctx, fetches)
 		th.cl.AllowRebalance()
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// A commit cut short by the end of Run is no task failure: shutdown commits again
+			// with a context of its own.
+			return nil
+		}
 		if err != nil {
 			return err
 		}

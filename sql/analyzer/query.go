@@ -155,6 +155,14 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *Query, planEr
 		q.Where = w
 	}
 	if pq.Window != nil && len(pq.GroupBy) == 0 {
+		// ksqlDB's analyzer refuses an aggregate in the projection of a windowed query without
+		// GROUP BY before its planner refuses the WINDOW. (Without a WINDOW, the corpus shows other
+		// messages first: the non-aggregate columns, or CREATE TABLE's own.)
+		for _, it := range pq.Select {
+			if it.Kind == parser.SelectExpr && containsAggregate(a.Funcs, it.Expr) {
+				return nil, nil, sqlerr.New(sqlerr.Semantic, it.Expr.Position(), "Use of aggregate function %s requires a GROUP BY clause.", strings.ToUpper(aggregateName(a.Funcs, it.Expr)))
+			}
+		}
 		return nil, nil, sqlerr.New(sqlerr.Semantic, pq.Window.P, "WINDOW clause requires a GROUP BY clause.")
 	}
 	for _, pb := range pq.PartitionBy {
@@ -186,6 +194,11 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *Query, planEr
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	// ksqlDB's logical planner refuses EMIT FINAL once the query is otherwise valid: only a windowed
+	// aggregation has windows that close, and so final results.
+	if pq.Emit == parser.EmitFinal && (len(pq.GroupBy) == 0 || pq.Window == nil) {
+		return nil, nil, sqlerr.New(sqlerr.Semantic, pq.P, "EMIT FINAL is only supported for windowed aggregations.")
 	}
 	return q, qa.planErr, nil
 }

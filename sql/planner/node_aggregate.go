@@ -12,8 +12,13 @@ import (
 	"github.com/seichedb/seiche/sql/types"
 )
 
-// defaultGrace is ksqlDB's grace period of a window without GRACE PERIOD.
-const defaultGrace = 24 * time.Hour
+// defaultGrace is ksqlDB's grace period of a window of the given size (a session's gap) without
+// GRACE PERIOD: Kafka Streams' deprecated TimeWindows.of and SessionWindows.with, which ksqlDB uses
+// then, keep windows for 24 hours from their start, so the grace is 24 hours less the size, and 0
+// for windows of a day or more.
+func defaultGrace(size time.Duration) time.Duration {
+	return max(24*time.Hour-size, 0)
+}
 
 // AggregateNode groups rows by the GROUP BY expressions and folds them with the aggregate functions
 // (analyzer.AggregateCall), over a stream or, with adder and subtractor (Undo), over a table;
@@ -263,7 +268,7 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 		out.table = dsl.MapTableValues(t, func(k Row, acc Row) (Row, error) { return n.result(k, acc, nil) }, rowSerde)
 		return out, nil
 	}
-	grace := defaultGrace
+	grace := defaultGrace(dur(w.Size))
 	if w.Grace != nil {
 		grace = dur(*w.Grace)
 	}

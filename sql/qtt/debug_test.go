@@ -7,10 +7,14 @@ import (
 	"testing"
 )
 
-// TestDebugCase prints the result of the cases matching $QTT_CASE (a regexp over case ids).
+// TestDebugCase prints the result of the cases matching $QTT_CASE (a regexp over case ids), read from
+// $QTT_DIR when set, else from the corpus.
 func TestDebugCase(t *testing.T) {
 	pat := os.Getenv("QTT_CASE")
-	dir := CorpusDir(".")
+	dir := os.Getenv("QTT_DIR")
+	if dir == "" {
+		dir = CorpusDir(".")
+	}
 	if pat == "" || dir == "" {
 		t.Skip("debugging aid, not a check: set QTT_CASE=<regexp over case ids> to print the diffs of matching failing cases (needs ../shared/conformance)")
 	}
