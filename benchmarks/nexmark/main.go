@@ -42,6 +42,7 @@ type config struct {
 	events  int64
 	mode    string
 	count   int
+	only    string // one implementation only, when set
 }
 
 const (
@@ -59,6 +60,7 @@ func main() {
 	flag.Int64Var(&cfg.events, "events", 1_000_000, "Nexmark events to generate (bids are 46 in 50)")
 	flag.StringVar(&cfg.mode, "mode", "inprocess", "where the queries run: inprocess (no broker)")
 	flag.IntVar(&cfg.count, "count", 1, "rounds per implementation; the table shows the best")
+	flag.StringVar(&cfg.only, "only", "", "run one implementation only: sql, sql-topology or dsl")
 	flag.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the timed parts to this file")
 	flag.Parse()
 	cfg.queries = strings.Split(qs, ",")
@@ -111,6 +113,9 @@ func run(ctx context.Context, cfg config, log io.Writer) (results, error) {
 	if cfg.mode != "inprocess" {
 		return nil, fmt.Errorf("mode %q: only inprocess is implemented", cfg.mode)
 	}
+	if cfg.only != "" && !slices.Contains(impls, cfg.only) {
+		return nil, fmt.Errorf("unknown implementation %q", cfg.only)
+	}
 	for _, name := range cfg.queries {
 		if _, ok := queryNamed(name); !ok {
 			return nil, fmt.Errorf("unknown query %q", name)
@@ -134,6 +139,9 @@ func run(ctx context.Context, cfg config, log io.Writer) (results, error) {
 				slices.Reverse(order)
 			}
 			for _, impl := range order {
+				if cfg.only != "" && impl != cfg.only {
+					continue
+				}
 				r, err := measure(ctx, q, impl, recs)
 				if err != nil {
 					return nil, fmt.Errorf("%s %s: %w", q.name, impl, err)
@@ -244,7 +252,10 @@ func (rs results) print(w io.Writer, cfg config) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "query\timpl\tevents/s\tevents/s/core\tbids/s/core\toutputs\tvs dsl (per core)\t\n")
 	for _, name := range cfg.queries {
-		d, _ := rs.best(name, implDSL)
+		d, ok := rs.best(name, implDSL)
+		if !ok {
+			d = result{events: 1, cpu: 1} // no baseline: the ratio column is meaningless
+		}
 		for _, impl := range impls {
 			r, ok := rs.best(name, impl)
 			if !ok {
