@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// rng is splitmix64: small, fast, seedable from an event id and allocation-free, which the
-// standard's per-event java.util.Random / SmallRng are not all three of.
+// rng is splitmix64, seeded with an event id for each event: cheap to seed, and no allocation per
+// event. Beam seeds a java.util.Random and nexmark-rs a SmallRng with the event id in the same way
+// (Flink's generator uses an unseeded Random, so its events are not reproducible).
 type rng struct{ s uint64 }
 
 func newRNG(seed uint64) rng { return rng{s: seed * 0x9e3779b97f4a7c15} }
