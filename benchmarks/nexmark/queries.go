@@ -1,0 +1,138 @@
+package main
+
+import (
+	"strconv"
+
+	"github.com/seichedb/seiche/benchmarks/nexmark/gen"
+	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/runtime"
+	"github.com/seichedb/seiche/serde"
+)
+
+// bidDDL declares the bid topic as the Flink and RisingWave Nexmark schemas do, in ksqlDB's
+// dialect: JSON values, no key, dateTime as ms since the epoch. Records carry dateTime as their
+// timestamp, so no query needs a TIMESTAMP column to run in event time.
+const bidDDL = "CREATE STREAM bid (auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, url STRING, " +
+	"dateTime BIGINT, extra STRING) WITH (kafka_topic='bid', value_format='JSON');"
+
+// query is one Nexmark query, written twice: in Seiche SQL, and as a Go DSL program that writes the
+// same rows to the same topic.
+type query struct {
+	name string
+	// sql is the persistent query; it writes to topic sink.
+	sql  string
+	sink string
+	dsl  func() *dsl.Builder
+}
+
+var queries = []query{
+	{
+		// q0, pass-through: the cost of reading and writing a bid.
+		name: "q0",
+		sql:  "CREATE STREAM q0 AS SELECT auction, bidder, price, dateTime, extra FROM bid;",
+		sink: "Q0",
+		dsl:  q0DSL,
+	},
+	{
+		// q1, currency conversion: each price from dollars to euros, as DECIMAL (Flink's
+		// DECIMAL(23, 3)).
+		name: "q1",
+		sql:  "CREATE STREAM q1 AS SELECT auction, bidder, 0.908 * price AS price, dateTime, extra FROM bid;",
+		sink: "Q1",
+		dsl:  q1DSL,
+	},
+	{
+		// q2, selection: the bids on every 123rd auction (the standard's MOD(auction, 123) = 0).
+		name: "q2",
+		sql:  "CREATE STREAM q2 AS SELECT auction, price FROM bid WHERE auction % 123 = 0;",
+		sink: "Q2",
+		dsl:  q2DSL,
+	},
+}
+
+func queryNamed(name string) (query, bool) {
+	for _, q := range queries {
+		if q.name == name {
+			return q, true
+		}
+	}
+	return query{}, false
+}
+
+// The DSL programs' rows: the SQL sinks' columns, upper-cased as ksqlDB names unquoted columns.
+
+type q0Row struct {
+	Auction  int64  `json:"AUCTION"`
+	Bidder   int64  `json:"BIDDER"`
+	Price    int64  `json:"PRICE"`
+	DateTime int64  `json:"DATETIME"`
+	Extra    string `json:"EXTRA"`
+}
+
+type q1Row struct {
+	Auction  int64       `json:"AUCTION"`
+	Bidder   int64       `json:"BIDDER"`
+	Price    decimalThou `json:"PRICE"`
+	DateTime int64       `json:"DATETIME"`
+	Extra    string      `json:"EXTRA"`
+}
+
+type q2Row struct {
+	Auction int64 `json:"AUCTION"`
+	Price   int64 `json:"PRICE"`
+}
+
+// decimalThou is an exact decimal in thousandths, written as a JSON number with up to three
+// decimals: q1's euro price without float rounding, as the SQL's DECIMAL has it.
+type decimalThou int64
+
+func (d decimalThou) MarshalJSON() ([]byte, error) {
+	v := int64(d)
+	var b []byte
+	if v < 0 {
+		b, v = append(b, '-'), -v
+	}
+	b = strconv.AppendInt(b, v/1000, 10)
+	if f := v % 1000; f != 0 {
+		b = append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
+		for b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+	}
+	return b, nil
+}
+
+func bids(b *dsl.Builder) *dsl.Stream[[]byte, gen.Bid] {
+	return dsl.Source(b, "bid", serde.Bytes(), serde.JSON[gen.Bid]())
+}
+
+func q0DSL() *dsl.Builder {
+	b := dsl.NewBuilder()
+	out := dsl.MapValues(bids(b), func(_ []byte, v gen.Bid) (q0Row, error) {
+		return q0Row{Auction: v.Auction, Bidder: v.Bidder, Price: v.Price, DateTime: v.DateTime, Extra: v.Extra}, nil
+	})
+	out.To("Q0", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[q0Row]()))
+	return b
+}
+
+func q1DSL() *dsl.Builder {
+	b := dsl.NewBuilder()
+	out := dsl.MapValues(bids(b), func(_ []byte, v gen.Bid) (q1Row, error) {
+		return q1Row{Auction: v.Auction, Bidder: v.Bidder, Price: decimalThou(v.Price * 908), DateTime: v.DateTime, Extra: v.Extra}, nil
+	})
+	out.To("Q1", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[q1Row]()))
+	return b
+}
+
+func q2DSL() *dsl.Builder {
+	b := dsl.NewBuilder()
+	sel := bids(b).Filter(func(_ []byte, v gen.Bid) (bool, error) { return v.Auction%123 == 0, nil })
+	out := dsl.MapValues(sel, func(_ []byte, v gen.Bid) (q2Row, error) {
+		return q2Row{Auction: v.Auction, Price: v.Price}, nil
+	})
+	out.To("Q2", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[q2Row]()))
+	return b
+}
+
+// topology builds q's DSL program.
+func (q query) topology() (*runtime.Topology, error) { return q.dsl().Build() }
