@@ -232,13 +232,18 @@ func once(ctx context.Context, p params, bin, dir string, standbys int) (time.Du
 	for a := range urls {
 		any = a
 	}
-	if err := ksql(any, "CREATE STREAM EVENTS (K STRING KEY, V INT) WITH (KAFKA_TOPIC='events', VALUE_FORMAT='JSON');"+
-		"CREATE TABLE COUNTS WITH (KAFKA_TOPIC='counts', PARTITIONS=1) AS SELECT K, COUNT(*) AS N FROM EVENTS GROUP BY K;"); err != nil {
+	if _, err := ksql(any, "CREATE STREAM EVENTS (K STRING KEY, V INT) WITH (KAFKA_TOPIC='events', VALUE_FORMAT='JSON');"); err != nil {
+		return 0, err
+	}
+	// The query's id names its group; it is the command's offset, which depends on what the servers
+	// wrote before (each may create the processing log stream).
+	queryID, err := ksql(any, "CREATE TABLE COUNTS WITH (KAFKA_TOPIC='counts', PARTITIONS=1) AS SELECT K, COUNT(*) AS N FROM EVENTS GROUP BY K;")
+	if err != nil {
 		return 0, err
 	}
 	// Wait until the load is processed (the query's group has committed the end of every partition)
 	// and the standby copies, if any, have had time to catch up.
-	group := "_seiche-bench-query-CTAS_COUNTS_2"
+	group := "_seiche-bench-query-" + queryID
 	reported := time.Now()
 	if err := waitFor(5*time.Minute, func() error {
 		ends, err := adm.ListEndOffsets(ctx, "events")
@@ -270,7 +275,7 @@ func once(ctx context.Context, p params, bin, dir string, standbys int) (time.Du
 		return 0, fmt.Errorf("%w\n%s", err, strings.Join(logs, "\n"))
 	}
 	// The victim: the server running partition 0.
-	victim, err := owner(any, 0)
+	victim, err := owner(any, queryID, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -321,22 +326,31 @@ func once(ctx context.Context, p params, bin, dir string, standbys int) (time.Du
 	}
 }
 
-func ksql(url, stmts string) error {
-	body, _ := json.Marshal(map[string]any{"ksql": stmts})
+// ksql runs one statement and returns the id of the query it started, if any.
+func ksql(url, stmt string) (string, error) {
+	body, _ := json.Marshal(map[string]any{"ksql": stmt})
 	resp, err := http.Post("http://"+url+"/ksql", "application/json", strings.NewReader(string(body)))
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("/ksql: HTTP %d: %s", resp.StatusCode, raw)
+		return "", fmt.Errorf("/ksql: HTTP %d: %s", resp.StatusCode, raw)
 	}
-	return nil
+	var ents []struct {
+		CommandStatus struct {
+			QueryID string `json:"queryId"`
+		} `json:"commandStatus"`
+	}
+	if err := json.Unmarshal(raw, &ents); err != nil || len(ents) != 1 {
+		return "", fmt.Errorf("/ksql: %v: %s", err, raw)
+	}
+	return ents[0].CommandStatus.QueryID, nil
 }
 
-// owner returns the host:port of the server running partition p of the count, from /clusterStatus.
-func owner(url string, p int32) (string, error) {
+// owner returns the host:port of the server running partition p of query id, from /clusterStatus.
+func owner(url, id string, p int32) (string, error) {
 	var found string
 	err := waitFor(30*time.Second, func() error {
 		resp, err := http.Get("http://" + url + "/clusterStatus")
@@ -358,7 +372,7 @@ func owner(url string, p int32) (string, error) {
 			return err
 		}
 		for h, st := range body.ClusterStatus {
-			for _, ap := range st.ActiveStandbyPerQuery["CTAS_COUNTS_2"].ActivePartitions {
+			for _, ap := range st.ActiveStandbyPerQuery[id].ActivePartitions {
 				if ap.Topic == "events" && ap.Partition == p {
 					found = h
 					return nil
