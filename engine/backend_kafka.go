@@ -51,12 +51,15 @@ func newKafkaBackend(e *Engine, bootstrap []string) (*kafkaBackend, error) {
 
 var errTopicExists = kerr.TopicAlreadyExists
 
+// retriable reports whether creating a topic should be tried again: a Kafka error the protocol
+// marks retriable, or any other error short of a closed client, which is the cluster not answering
+// yet (connection refused, a timeout) while it starts.
 func retriable(err error) bool {
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
 		return ke.Retriable
 	}
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kgo.ErrClientClosed) == false
+	return !errors.Is(err, kgo.ErrClientClosed)
 }
 
 func (k *kafkaBackend) topicPartitions(ctx context.Context, topic string) (int32, bool, error) {
