@@ -19,6 +19,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/engine"
 )
 
 // terminate sends SIGTERM and waits for a clean exit.
@@ -42,16 +44,7 @@ func (p *serverProc) clusterTasks(id string) (map[string][]int32, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	var body struct {
-		ClusterStatus map[string]struct {
-			HostAlive             bool `json:"hostAlive"`
-			ActiveStandbyPerQuery map[string]struct {
-				ActivePartitions []struct {
-					Partition int32 `json:"partition"`
-				} `json:"activePartitions"`
-			} `json:"activeStandbyPerQuery"`
-		} `json:"clusterStatus"`
-	}
+	var body engine.ClusterStatus
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		return nil, err
 	}

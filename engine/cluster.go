@@ -155,27 +155,70 @@ func hostKey(u string) string {
 	return u
 }
 
+// ClusterStatus is the answer of GET /clusterStatus, in ksqlDB's shape: every server of the service
+// this one has heard of, by host:port.
+type ClusterStatus struct {
+	ClusterStatus map[string]HostStatus `json:"clusterStatus"`
+}
+
+// HostStatus is one server in ClusterStatus.
+type HostStatus struct {
+	HostAlive          bool  `json:"hostAlive"`
+	LastStatusUpdateMs int64 `json:"lastStatusUpdateMs"`
+	// ActiveStandbyPerQuery holds, by query id, the partitions the server runs of each query.
+	ActiveStandbyPerQuery map[string]QueryPartitions `json:"activeStandbyPerQuery"`
+	HostStoreLags         HostStoreLags              `json:"hostStoreLags"`
+}
+
+// QueryPartitions is what a server runs of one persistent query: its active tasks' input partitions
+// and its standby copies'.
+type QueryPartitions struct {
+	ActiveStores      []string         `json:"activeStores"`
+	ActivePartitions  []TopicPartition `json:"activePartitions"`
+	StandByStores     []string         `json:"standByStores"`
+	StandByPartitions []TopicPartition `json:"standByPartitions"`
+}
+
+// TopicPartition is a partition in QueryPartitions.
+type TopicPartition struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+}
+
+// HostStoreLags is ksqlDB's per-host store lag report; Seiche reports no lags in it yet.
+type HostStoreLags struct {
+	StateStoreLags map[string]any `json:"stateStoreLags"`
+	UpdateTimeMs   int64          `json:"updateTimeMs"`
+}
+
 // clusterStatus is GET /clusterStatus: every server of the service this one has heard of, whether it
-// is alive, and the partitions of each persistent query it runs.
-func (e *Engine) clusterStatus(self string) map[string]any {
+// is alive, and the partitions of each persistent query it runs. self is this server's URL when it
+// advertises none.
+func (e *Engine) clusterStatus(self string) ClusterStatus {
 	now := time.Now()
-	type host struct {
-		alive    bool
-		lastSeen int64
+	out := ClusterStatus{ClusterStatus: map[string]HostStatus{}}
+	host := func(u string) HostStatus {
+		h, ok := out.ClusterStatus[hostKey(u)]
+		if !ok {
+			h = HostStatus{ActiveStandbyPerQuery: map[string]QueryPartitions{}, HostStoreLags: HostStoreLags{StateStoreLags: map[string]any{}}}
+		}
+		return h
 	}
-	hosts := map[string]host{}
 	e.members.Lock()
 	for u, m := range e.members.m {
-		hosts[u] = host{alive: now.Sub(m.lastSeen) < heartbeatWindow, lastSeen: m.lastSeen.UnixMilli()}
+		h := host(u)
+		h.HostAlive, h.LastStatusUpdateMs = now.Sub(m.lastSeen) < heartbeatWindow, m.lastSeen.UnixMilli()
+		h.HostStoreLags.UpdateTimeMs = h.LastStatusUpdateMs
+		out.ClusterStatus[hostKey(u)] = h
 	}
 	e.members.Unlock()
 	if e.cfg.advertised != "" {
 		self = e.cfg.advertised
 	}
-	hosts[self] = host{alive: true, lastSeen: now.UnixMilli()}
+	h := host(self)
+	h.HostAlive, h.LastStatusUpdateMs, h.HostStoreLags.UpdateTimeMs = true, now.UnixMilli(), now.UnixMilli()
+	out.ClusterStatus[hostKey(self)] = h
 
-	type partitions struct{ active, standby []map[string]any }
-	perHost := map[string]map[string]partitions{} // host → query → partitions
 	for _, q := range e.queryList() {
 		app := q.app()
 		if app == nil {
@@ -183,62 +226,46 @@ func (e *Engine) clusterStatus(self string) map[string]any {
 		}
 		assigned := app.HostPartitions()
 		if len(assigned) == 0 && e.cfg.advertised == "" {
+			// A server that advertises no URL is alone, and its assignments name no host: its own
+			// tasks are what it runs.
 			assigned = map[string][]runtime.TopicPartition{self: nil}
 			for _, t := range app.Tasks() {
-				assigned[self] = append(assigned[self], runtime.TopicPartition{Topic: "", Partition: t.Partition})
+				assigned[self] = append(assigned[self], runtime.TopicPartition{Partition: t.Partition})
 			}
 		}
-		add := func(h string, tps []runtime.TopicPartition, standby bool) {
-			if perHost[h] == nil {
-				perHost[h] = map[string]partitions{}
+		add := func(u string, tps []runtime.TopicPartition, standby bool) {
+			if _, ok := out.ClusterStatus[hostKey(u)]; !ok {
+				return // a host of the assignment whose heartbeats this server has not read yet
 			}
-			ps := perHost[h][q.id]
+			qp := out.ClusterStatus[hostKey(u)].ActiveStandbyPerQuery[q.id]
+			stores, parts := &qp.ActiveStores, &qp.ActivePartitions
+			if standby {
+				stores, parts = &qp.StandByStores, &qp.StandByPartitions
+			}
 			for _, tp := range tps {
-				m := map[string]any{"topic": tp.Topic, "partition": tp.Partition}
-				if standby {
-					ps.standby = append(ps.standby, m)
-				} else {
-					ps.active = append(ps.active, m)
-				}
+				*parts = append(*parts, TopicPartition{Topic: tp.Topic, Partition: tp.Partition})
 			}
-			perHost[h][q.id] = ps
+			if len(*parts) > 0 {
+				*stores = []string{materializedStore}
+			}
+			out.ClusterStatus[hostKey(u)].ActiveStandbyPerQuery[q.id] = qp
 		}
-		for h, tps := range assigned {
-			add(h, tps, false)
+		for u, tps := range assigned {
+			add(u, tps, false)
 		}
-		for h, tps := range app.StandbyHostPartitions() {
-			add(h, tps, true)
+		for u, tps := range app.StandbyHostPartitions() {
+			add(u, tps, true)
 		}
 	}
-	out := map[string]any{}
-	for u, h := range hosts {
-		perQuery := map[string]any{}
-		for id, ps := range perHost[u] {
-			stores, standbyStores := []string{}, []string{}
-			if len(ps.active) > 0 {
-				stores = append(stores, materializedStore)
-			}
-			if len(ps.standby) > 0 {
-				standbyStores = append(standbyStores, materializedStore)
-			}
-			perQuery[id] = map[string]any{
-				"activeStores": stores, "activePartitions": nonNilMaps(ps.active),
-				"standByStores": standbyStores, "standByPartitions": nonNilMaps(ps.standby),
-			}
-		}
-		out[hostKey(u)] = map[string]any{
-			"hostAlive": h.alive, "lastStatusUpdateMs": h.lastSeen, "activeStandbyPerQuery": perQuery,
-			"hostStoreLags": map[string]any{"stateStoreLags": map[string]any{}, "updateTimeMs": h.lastSeen},
+	// ksqlDB's clients expect lists, never null.
+	for _, h := range out.ClusterStatus {
+		for id, qp := range h.ActiveStandbyPerQuery {
+			qp.ActiveStores, qp.StandByStores = nonNil(qp.ActiveStores), nonNil(qp.StandByStores)
+			qp.ActivePartitions, qp.StandByPartitions = nonNil(qp.ActivePartitions), nonNil(qp.StandByPartitions)
+			h.ActiveStandbyPerQuery[id] = qp
 		}
 	}
-	return map[string]any{"clusterStatus": out}
-}
-
-func nonNilMaps(l []map[string]any) []map[string]any {
-	if l == nil {
-		return []map[string]any{}
-	}
-	return l
+	return out
 }
 
 // readMaterialized reads the rows of a table query's store that a pull query needs: the row of its

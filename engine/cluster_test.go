@@ -22,30 +22,27 @@ func startMember(t *testing.T, addr string) *testServer {
 	return startServer(t, addr, t.TempDir(), AdvertisedURL, func(string) Opt { return SessionTimeout(3 * time.Second) })
 }
 
+// getClusterStatus returns GET /clusterStatus.
+func getClusterStatus(url string) (ClusterStatus, error) {
+	var cs ClusterStatus
+	resp, err := http.Get(url + "/clusterStatus")
+	if err != nil {
+		return cs, err
+	}
+	defer resp.Body.Close()
+	err = json.NewDecoder(resp.Body).Decode(&cs)
+	return cs, err
+}
+
 // clusterHosts returns GET /clusterStatus: host → whether alive, and the partitions of query id it runs.
 func clusterHosts(t *testing.T, url, id string) (alive map[string]bool, parts map[string]int) {
 	t.Helper()
-	resp, err := http.Get(url + "/clusterStatus")
+	cs, err := getClusterStatus(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var body struct {
-		ClusterStatus map[string]struct {
-			HostAlive             bool `json:"hostAlive"`
-			ActiveStandbyPerQuery map[string]struct {
-				ActivePartitions []struct {
-					Topic     string `json:"topic"`
-					Partition int32  `json:"partition"`
-				} `json:"activePartitions"`
-			} `json:"activeStandbyPerQuery"`
-		} `json:"clusterStatus"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatal(err)
-	}
 	alive, parts = map[string]bool{}, map[string]int{}
-	for h, st := range body.ClusterStatus {
+	for h, st := range cs.ClusterStatus {
 		alive[h] = st.HostAlive
 		parts[h] = len(st.ActiveStandbyPerQuery[id].ActivePartitions)
 	}
@@ -206,26 +203,12 @@ func TestClusterStandby(t *testing.T) {
 	testutil.CheckFor(t, 30*time.Second, func() error {
 		users := 0
 		for _, s := range servers {
-			var body struct {
-				ClusterStatus map[string]struct {
-					ActiveStandbyPerQuery map[string]struct {
-						StandByPartitions []struct {
-							Partition int32 `json:"partition"`
-						} `json:"standByPartitions"`
-					} `json:"activeStandbyPerQuery"`
-				} `json:"clusterStatus"`
-			}
-			resp, err := http.Get(s.url + "/clusterStatus")
-			if err != nil {
-				return err
-			}
-			err = json.NewDecoder(resp.Body).Decode(&body)
-			resp.Body.Close()
+			cs, err := getClusterStatus(s.url)
 			if err != nil {
 				return err
 			}
 			var parts []int32
-			for _, p := range body.ClusterStatus[strings.TrimPrefix(s.url, "http://")].ActiveStandbyPerQuery[id].StandByPartitions {
+			for _, p := range cs.ClusterStatus[strings.TrimPrefix(s.url, "http://")].ActiveStandbyPerQuery[id].StandByPartitions {
 				parts = append(parts, p.Partition)
 			}
 			if len(parts) != 2 {

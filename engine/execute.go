@@ -348,9 +348,10 @@ func (e *Engine) list(ctx context.Context, s *parser.List, text string, props ma
 	return nil, &StatementError{Code: codeBadStatement, Message: "SHOW " + s.What + " is not supported"}
 }
 
-func nonNil(l []any) []any {
+// nonNil returns l, or an empty slice for nil: JSON's [] rather than null.
+func nonNil[T any](l []T) []T {
 	if l == nil {
-		return []any{}
+		return []T{}
 	}
 	return l
 }

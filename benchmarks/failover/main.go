@@ -34,6 +34,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/engine"
 )
 
 type params struct {
@@ -358,16 +360,7 @@ func owner(url, id string, p int32) (string, error) {
 			return err
 		}
 		defer resp.Body.Close()
-		var body struct {
-			ClusterStatus map[string]struct {
-				ActiveStandbyPerQuery map[string]struct {
-					ActivePartitions []struct {
-						Topic     string `json:"topic"`
-						Partition int32  `json:"partition"`
-					} `json:"activePartitions"`
-				} `json:"activeStandbyPerQuery"`
-			} `json:"clusterStatus"`
-		}
+		var body engine.ClusterStatus
 		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 			return err
 		}
