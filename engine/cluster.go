@@ -296,7 +296,7 @@ func (e *Engine) readMaterialized(ctx context.Context, tq *persistentQuery, ev *
 	}
 	// The key is in the partition Kafka's default partitioner gives it when the store's tasks are
 	// partitioned by the table's key (the usual case); otherwise it is in one of the others.
-	guess := int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: kb}, int(md.Partitions)))
+	guess := keyPartition(kb, int(md.Partitions))
 	rows, err := e.gather(ctx, tq, []int32{guess}, kb, true, sb)
 	if err != nil || len(rows) > 0 {
 		return rows, err
@@ -328,6 +328,18 @@ func (e *Engine) standbyReads(props map[string]string) standbyReads {
 	return sb
 }
 
+// pullSource is a server a pull query reads partitions of a store from: its active tasks, or its
+// standby copies.
+type pullSource struct {
+	host    string
+	standby bool
+}
+
+// keyPartition is the partition Kafka's default partitioner gives key among n.
+func keyPartition(key []byte, n int) int32 {
+	return int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: key}, n))
+}
+
 // gather reads partitions parts of tq's store (only key's row when hasKey) from the servers that
 // hold them, this one included, waiting up to pullRouteTimeout for partitions held by none. A
 // partition whose active server does not answer is read from a standby copy within sb's lag, when sb
@@ -349,45 +361,46 @@ func (e *Engine) gather(ctx context.Context, tq *persistentQuery, parts []int32,
 		if err != nil {
 			return nil, err
 		}
-		// The actives first; then, for what they did not answer, each partition's standbys in turn.
-		passes := []func(p int32) []string{func(p int32) []string {
+		// Each partition from its active server first; what that does not answer, from its standby
+		// copies in turn (when sb allows them).
+		sources := func(p int32) []pullSource {
+			var out []pullSource
 			if h, ok := md.Active[p]; ok {
-				return []string{h}
+				out = append(out, pullSource{host: h})
 			}
-			return nil
-		}}
-		if sb.enabled {
-			passes = append(passes, func(p int32) []string { return md.Standby[p] })
+			if sb.enabled {
+				for _, h := range md.Standby[p] {
+					out = append(out, pullSource{host: h, standby: true})
+				}
+			}
+			return out
 		}
-		for pass, hostsOf := range passes {
-			standby := pass == 1
-			for i := 0; len(want) > 0; i++ {
-				byHost := map[string][]int32{}
-				for p := range want {
-					if hs := hostsOf(p); i < len(hs) {
-						byHost[hs[i]] = append(byHost[hs[i]], p)
-					}
+		for i := 0; len(want) > 0; i++ {
+			bySource := map[pullSource][]int32{}
+			for p := range want {
+				if ss := sources(p); i < len(ss) {
+					bySource[ss[i]] = append(bySource[ss[i]], p)
 				}
-				if len(byHost) == 0 {
-					break
+			}
+			if len(bySource) == 0 {
+				break
+			}
+			for src, ps := range bySource {
+				sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+				var got []pullRow
+				var held []int32
+				if src.host == e.cfg.advertised {
+					got, held, err = readHere(app, ps, key, hasKey, src.standby, sb.maxLag)
+				} else {
+					got, held, err = e.forwardPull(ctx, src.host, internalPull{QueryID: tq.id, Partitions: ps, Key: key, HasKey: hasKey, Standby: src.standby, MaxLag: sb.maxLag})
 				}
-				for h, ps := range byHost {
-					sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-					var got []pullRow
-					var held []int32
-					if h == e.cfg.advertised {
-						got, held, err = readHere(app, ps, key, hasKey, standby, sb.maxLag)
-					} else {
-						got, held, err = e.forwardPull(ctx, h, internalPull{QueryID: tq.id, Partitions: ps, Key: key, HasKey: hasKey, Standby: standby, MaxLag: sb.maxLag})
-					}
-					if err != nil {
-						e.log.Debug("reading a table's partitions on a server", "query", tq.id, "server", h, "partitions", ps, "standby", standby, "err", err)
-						continue // asked again once the assignment changes, or until the timeout
-					}
-					rows = append(rows, got...)
-					for _, p := range held {
-						delete(want, p)
-					}
+				if err != nil {
+					e.log.Debug("reading a table's partitions on a server", "query", tq.id, "server", src.host, "partitions", ps, "standby", src.standby, "err", err)
+					continue // asked again once the assignment changes, or until the timeout
+				}
+				rows = append(rows, got...)
+				for _, p := range held {
+					delete(want, p)
 				}
 			}
 		}
@@ -457,7 +470,7 @@ func readStores[S runtime.StoreReader](stores map[int32]S, parts map[int32]bool,
 	if hasKey && parts == nil && len(held) > 0 {
 		// The key is most likely in the partition Kafka's default partitioner gives it: look there first.
 		n := int(held[len(held)-1]) + 1
-		guess := int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: key}, n))
+		guess := keyPartition(key, n)
 		for i, p := range held {
 			if p == guess {
 				held[0], held[i] = held[i], held[0]
