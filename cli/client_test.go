@@ -92,22 +92,6 @@ func fails(t *testing.T, addr, stdin, want string, args ...string) {
 	}
 }
 
-// checkFor polls fn until it returns nil or the timeout passes, then fails with fn's last error.
-func checkFor(t *testing.T, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestBootstrapFromEnvAndKafkaFlagName(t *testing.T) {
 	addr := startBroker(t)
 	ok(t, addr, "", "topics", "create", "t1")

@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/seichedb/seiche/engine"
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 // terminate sends SIGTERM and waits for a clean exit.
@@ -152,7 +153,7 @@ func TestClusterFailover(t *testing.T) {
 	st, _ := ents[0]["commandStatus"].(map[string]any)
 	countID, _ := st["queryId"].(string)
 	servers[2].ksql(t, "CREATE STREAM MATCHES WITH (KAFKA_TOPIC='matches') AS SELECT K, ID FROM EVENTS WHERE V = 0;", nil)
-	checkFor(t, 60*time.Second, func() error {
+	testutil.CheckFor(t, 60*time.Second, func() error {
 		tasks, err := servers[0].clusterTasks(countID)
 		if err != nil {
 			return err
@@ -295,7 +296,7 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 	for _, s := range survivors {
-		checkFor(t, 3*time.Minute, countsAre(s, hour.UnixMilli(), false))
+		testutil.CheckFor(t, 3*time.Minute, countsAre(s, hour.UnixMilli(), false))
 	}
 
 	// Round 2: SIGTERM a server halfway: its tasks move without any excess.
@@ -306,7 +307,7 @@ func TestClusterFailover(t *testing.T) {
 		}
 	})
 	for _, s := range survivors[1:] {
-		checkFor(t, 3*time.Minute, countsAre(s, hour.Add(time.Hour).UnixMilli(), true))
+		testutil.CheckFor(t, 3*time.Minute, countsAre(s, hour.Add(time.Hour).UnixMilli(), true))
 	}
 	close(stopPolls)
 	pollers.Wait()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/seichedb/seiche/broker"
 	"github.com/seichedb/seiche/broker/brokertest"
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 func TestProduceConsume(t *testing.T) {
@@ -162,7 +163,7 @@ func TestConsumeOffsetOutsideLog(t *testing.T) {
 	go func() {
 		done <- runTo(context.Background(), &out, addr, strings.NewReader(""), "consume", "ev", "--partition", "0", "--offset", "100", "--max-messages", "1")
 	}()
-	checkFor(t, 10*time.Second, func() error {
+	testutil.CheckFor(t, 10*time.Second, func() error {
 		ok(t, addr, "e\n", "produce", "ev")
 		select {
 		case r := <-done:

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 // groupRows runs groups describe and returns its rows without the header, split into columns.
@@ -58,7 +60,7 @@ func TestGroups(t *testing.T) {
 	consume()
 
 	// The consumer left the group on exit, after committing what it printed.
-	checkFor(t, 5*time.Second, func() error {
+	testutil.CheckFor(t, 5*time.Second, func() error {
 		if s := groupState(t, addr, "g1"); s != "Empty" {
 			return fmt.Errorf("groups list: state of g1 is %q, want Empty", s)
 		}
@@ -148,7 +150,7 @@ func TestGroups(t *testing.T) {
 	go func() {
 		done <- runTo(ctx, &out, addr, strings.NewReader(""), "consume", "clicks", "--group", "g2", "--from-beginning")
 	}()
-	checkFor(t, 10*time.Second, func() error {
+	testutil.CheckFor(t, 10*time.Second, func() error {
 		if got := out.String(); len(sortedLines(got)) != 4 {
 			return fmt.Errorf("consume --group g2 printed %q so far, want 4 records", got)
 		}
@@ -182,7 +184,7 @@ func TestGroups(t *testing.T) {
 		t.Fatal("consume --group g2 did not stop within 10s of cancellation")
 	}
 	// Its final commit covers everything it printed.
-	checkFor(t, 5*time.Second, func() error {
+	testutil.CheckFor(t, 5*time.Second, func() error {
 		rows := groupRows(t, addr, "g2")
 		for _, r := range rows {
 			if r[5] != "0" {

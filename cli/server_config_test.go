@@ -14,6 +14,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 // kafkaKRaftProperties is Kafka 3.x's config/kraft/server.properties, its settings as shipped
@@ -225,7 +227,7 @@ func TestServerWithKafkaServerProperties(t *testing.T) {
 		}
 	})
 	var addr string
-	checkFor(t, 30*time.Second, func() error {
+	testutil.CheckFor(t, 30*time.Second, func() error {
 		select {
 		case err := <-done:
 			t.Fatalf("server exited: %v\n%s", err, stderr.String())

@@ -20,6 +20,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 // buildSeiche builds the seiche binary into a temporary directory and returns its path.
@@ -83,7 +85,7 @@ func startSeicheRole(t *testing.T, bin, dir string, runsBroker, runsEngine bool,
 			t.Logf("seiche server (%s) stderr:\n%s", dir, p.stderr.String())
 		}
 	})
-	checkFor(t, 60*time.Second, func() error {
+	testutil.CheckFor(t, 60*time.Second, func() error {
 		select {
 		case <-p.exited:
 			t.Fatalf("seiche server exited: %v\n%s", p.exitErr, p.stderr.String())
@@ -288,7 +290,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 			return nil
 		}
 	}
-	checkFor(t, 60*time.Second, countsAre(srv))
+	testutil.CheckFor(t, 60*time.Second, countsAre(srv))
 	rows, _, err := srv.query(t, "SELECT USER_ID, WINDOWSTART, N FROM VIEWS WHERE USER_ID = 'u1';", nil)
 	slices.Sort(rows)
 	if want := (viewCounts{"u1": model["u1"]}).rows(); err != nil || !slices.Equal(rows, want) {
@@ -317,7 +319,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	transient := filepath.Join(dir, "transient")
-	checkFor(t, 10*time.Second, func() error {
+	testutil.CheckFor(t, 10*time.Second, func() error {
 		if ents, _ := os.ReadDir(transient); len(ents) == 0 {
 			return errors.New("no push query state under " + transient)
 		}
@@ -329,7 +331,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 	committed := func(adm *kadm.Client) {
 		t.Helper()
 		group := "_seiche-seiche-query-" + queryID
-		checkFor(t, 30*time.Second, func() error {
+		testutil.CheckFor(t, 30*time.Second, func() error {
 			ends, err := adm.ListEndOffsets(ctx, topic)
 			if err != nil {
 				return err
@@ -363,7 +365,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 	stopPush()
 
 	srv = startSeiche(t, bin, dir, "--config", config)
-	checkFor(t, 60*time.Second, countsAre(srv))
+	testutil.CheckFor(t, 60*time.Second, countsAre(srv))
 	if ents, err := os.ReadDir(transient); err == nil && len(ents) != 0 {
 		t.Fatalf("the killed server's push query state is left under %s: %s", transient, ents[0].Name())
 	}
@@ -371,7 +373,7 @@ func TestServerSurvivesSIGKILL(t *testing.T) {
 	// New input: windows already counted go on from where they were, and a new window starts.
 	cl, adm = newClient(srv.brokerAddr)
 	produce(cl, 40, 21, func(i int) int64 { return t0 + int64(1+i%2)*60_000 })
-	checkFor(t, 60*time.Second, countsAre(srv))
+	testutil.CheckFor(t, 60*time.Second, countsAre(srv))
 	// Once everything is committed, the counts still hold: nothing came in twice.
 	committed(adm)
 	if err := countsAre(srv)(); err != nil {

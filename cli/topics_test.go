@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 func TestTopics(t *testing.T) {
@@ -36,7 +38,7 @@ func TestTopics(t *testing.T) {
 		t.Fatalf("topics create --partitions -1 --replication-factor -1: described as\n%s", got)
 	}
 	ok(t, addr, "", "topics", "delete", "defaults")
-	checkFor(t, 5*time.Second, func() error {
+	testutil.CheckFor(t, 5*time.Second, func() error {
 		if got := ok(t, addr, "", "topics", "list"); got != "audit\norders\n" {
 			return fmt.Errorf("topics list: got %q", got)
 		}
@@ -79,7 +81,7 @@ func TestTopics(t *testing.T) {
 	fails(t, addr, "", "topic nope does not exist", "topics", "describe", "nope")
 
 	ok(t, addr, "", "topics", "delete", "orders", "audit")
-	checkFor(t, 5*time.Second, func() error {
+	testutil.CheckFor(t, 5*time.Second, func() error {
 		if got := ok(t, addr, "", "topics", "list"); got != "" {
 			return fmt.Errorf("topics list after deleting every topic: got %q", got)
 		}
