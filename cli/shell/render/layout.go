@@ -162,23 +162,7 @@ func (l layout) each(f func(width int, elided bool)) {
 // header is the table's header lines: each name wrapped between its words within its column, a word
 // wider than the column cut with "…".
 func (l layout) header(names []string, bold bool) []string {
-	wrapped := make([][]string, len(l.shown))
-	height := 1
-	for k, i := range l.shown {
-		wrapped[k] = wrapWords(sanitize(names[i]), l.widths[k])
-		height = max(height, len(wrapped[k]))
-	}
-	lines := make([]string, height)
-	for h := range lines {
-		cs := make([]string, len(l.shown))
-		for k := range l.shown {
-			if h < len(wrapped[k]) {
-				cs[k] = wrapped[k][h]
-			}
-		}
-		lines[h] = l.line(cs, make([]bool, len(l.shown)), bold, h == 0)
-	}
-	return lines
+	return l.wrapped(names, wrapWords, make([]bool, len(names)), bold)
 }
 
 // wrapWords splits a header into lines of whole words, cutting a word wider than w with "…".
@@ -238,22 +222,27 @@ func (l layout) line(cells []string, right []bool, bold, mark bool) string {
 // row is a row of cells (one per column, not only the shown ones) as lines: every cell wrapped
 // within its column, the row as tall as its tallest cell.
 func (l layout) row(cells []string, right []bool) []string {
-	wrapped := make([][]string, len(l.shown))
+	return l.wrapped(cells, wrap, right, false)
+}
+
+// wrapped lays cells (one per column) out as lines: each shown cell split by wrapFn within its
+// column, as many lines as the tallest cell needs. The "…" column marks the first line only.
+func (l layout) wrapped(cells []string, wrapFn func(string, int) []string, right []bool, bold bool) []string {
+	cols := make([][]string, len(l.shown))
 	height := 1
 	for k, i := range l.shown {
-		wrapped[k] = wrap(sanitize(cells[i]), l.widths[k])
-		height = max(height, len(wrapped[k]))
+		cols[k] = wrapFn(sanitize(cells[i]), l.widths[k])
+		height = max(height, len(cols[k]))
 	}
 	lines := make([]string, height)
 	for h := range lines {
 		cs := make([]string, len(l.shown))
 		for k := range l.shown {
-			if h < len(wrapped[k]) {
-				cs[k] = wrapped[k][h]
+			if h < len(cols[k]) {
+				cs[k] = cols[k][h]
 			}
 		}
-		// The "…" column marks the first line of a row only.
-		lines[h] = l.line(cs, right, false, h == 0)
+		lines[h] = l.line(cs, right, bold, h == 0)
 	}
 	return lines
 }
