@@ -281,7 +281,7 @@ func (e *Engine) readMaterialized(ctx context.Context, tq *persistentQuery, ev *
 		return nil, err
 	}
 	kb, hasKey := ev.lookupKey()
-	if e.cfg.advertised == "" || len(md.Active) == 0 {
+	if e.cfg.advertised == "" || len(md.Active) == 0 || e.holdsAll(md) {
 		// One server, or its first assignment is not in yet: what this server holds is the table.
 		rows, _, err := readLocal(app, nil, kb, hasKey)
 		return rows, err
@@ -307,6 +307,17 @@ func (e *Engine) readMaterialized(ctx context.Context, tq *persistentQuery, ev *
 		rows = rows[:1]
 	}
 	return rows, err
+}
+
+// holdsAll reports whether this server runs every partition of the store md describes: a server
+// alone in its cluster reads its own stores, with no routing.
+func (e *Engine) holdsAll(md runtime.StoreMetadata) bool {
+	for p := range md.Partitions {
+		if md.Active[p] != e.cfg.advertised {
+			return false
+		}
+	}
+	return true
 }
 
 // standbyReads is whether a pull query may be answered from standby copies when a partition's active
