@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -159,31 +158,23 @@ func (k *kafkaBackend) appOpts(appID, stateDir string, props map[string]string) 
 	// The session timeout bounds how long a dead server's tasks wait to move (ksqlDB's
 	// ksql.streams.session.timeout.ms).
 	session := e.cfg.sessionTimeout
-	if v := property(props, e.cfg.props, "session.timeout.ms"); v != "" {
-		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
-			session = time.Duration(ms) * time.Millisecond
-		}
+	if ms, ok := intProperty(props, e.cfg.props, "session.timeout.ms", 1); ok {
+		session = time.Duration(ms) * time.Millisecond
 	}
 	opts = append(opts, runtime.SessionTimeout(session))
 	if session < 10*time.Second {
 		opts = append(opts, runtime.HeartbeatInterval(session/5))
 	}
-	if v := property(props, e.cfg.props, "num.stream.threads"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			opts = append(opts, runtime.NumStreamThreads(n))
-		}
+	if n, ok := intProperty(props, e.cfg.props, "num.stream.threads", 1); ok {
+		opts = append(opts, runtime.NumStreamThreads(int(n)))
 	}
 	// Standby replicas keep warm copies of a query's state on other servers, so that a failover
 	// restores only the changelog's tail (Kafka Streams' num.standby.replicas).
-	if v := property(props, e.cfg.props, "num.standby.replicas"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			opts = append(opts, runtime.StandbyReplicas(n))
-		}
+	if n, ok := intProperty(props, e.cfg.props, "num.standby.replicas", 1); ok {
+		opts = append(opts, runtime.StandbyReplicas(int(n)))
 	}
-	if v := property(props, e.cfg.props, "commit.interval.ms"); v != "" {
-		if ms, err := strconv.Atoi(v); err == nil && ms >= 0 {
-			opts = append(opts, runtime.CommitInterval(time.Duration(ms)*time.Millisecond))
-		}
+	if ms, ok := intProperty(props, e.cfg.props, "commit.interval.ms", 0); ok {
+		opts = append(opts, runtime.CommitInterval(time.Duration(ms)*time.Millisecond))
 	}
 	reset := kgo.NewOffset().AtEnd()
 	if e.fromStart(props) {

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -331,10 +330,8 @@ type standbyReads struct {
 func (e *Engine) standbyReads(props map[string]string) standbyReads {
 	sb := standbyReads{maxLag: math.MaxInt64}
 	sb.enabled = strings.EqualFold(property(props, e.cfg.props, "ksql.query.pull.enable.standby.reads"), "true")
-	if v := property(props, e.cfg.props, "ksql.query.pull.max.allowed.offset.lag"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
-			sb.maxLag = n
-		}
+	if n, ok := intProperty(props, e.cfg.props, "ksql.query.pull.max.allowed.offset.lag", 0); ok {
+		sb.maxLag = n
 	}
 	return sb
 }

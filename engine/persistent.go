@@ -138,6 +138,17 @@ func (e *Engine) fromStart(props map[string]string) bool {
 	return strings.EqualFold(property(props, e.cfg.props, "auto.offset.reset"), "earliest")
 }
 
+// intProperty is property as an integer of at least min; ok is false when it is unset or not such a
+// number (the default then applies).
+func intProperty(stmt, server map[string]string, name string, min int64) (n int64, ok bool) {
+	v := property(stmt, server, name)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil && n >= min
+}
+
 // property looks a query property up in the statement's properties, then the server's, with or
 // without ksqlDB's "ksql.streams." prefix.
 func property(stmt, server map[string]string, name string) string {
