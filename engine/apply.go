@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/parser"
 )
 
@@ -79,7 +80,7 @@ func (e *Engine) checkDrop(name string) error {
 
 // checkSourceTopic refuses CREATE STREAM|TABLE over a topic that does not exist without PARTITIONS,
 // and one whose partition count differs from PARTITIONS, with ksqlDB's messages.
-func (e *Engine) checkSourceTopic(ctx context.Context, src *analyzer.Source) error {
+func (e *Engine) checkSourceTopic(ctx context.Context, src *ir.Source) error {
 	parts, exists, err := e.be.topicPartitions(ctx, src.Topic)
 	if err != nil {
 		return err
@@ -128,7 +129,7 @@ func (e *Engine) apply(ctx context.Context, offset int64, c command, replaying b
 		}
 		a.Apply(an)
 		res := commandResult{message: kindTitle(s.Source.Kind) + " created"}
-		if s.Source.ReadOnly && s.Source.Kind == parser.Table {
+		if s.Source.ReadOnly && s.Source.Kind == ir.Table {
 			// ksqlDB materializes a source table so that pull queries can read it.
 			if err := e.materializeSource(ctx, offset, s.Source, replaying); err != nil {
 				e.log.Warn("source table not materialized", "table", s.Source.Name, "err", err)
@@ -278,8 +279,8 @@ func (e *Engine) ensureTopic(ctx context.Context, topic string, partitions int32
 }
 
 // kindTitle is "Stream" or "Table".
-func kindTitle(k parser.SourceKind) string {
-	if k == parser.Table {
+func kindTitle(k ir.SourceKind) string {
+	if k == ir.Table {
 		return "Table"
 	}
 	return "Stream"
@@ -287,7 +288,7 @@ func kindTitle(k parser.SourceKind) string {
 
 // materializeSource starts the query that keeps a CREATE SOURCE TABLE's rows in a store for pull
 // queries: CST_<NAME>_<offset>, reading its topic from the start.
-func (e *Engine) materializeSource(ctx context.Context, offset int64, src *analyzer.Source, replaying bool) error {
+func (e *Engine) materializeSource(ctx context.Context, offset int64, src *ir.Source, replaying bool) error {
 	var ps parser.Parser
 	parsed, err := ps.ParseScript("SELECT * FROM `" + src.Name + "`;")
 	if err != nil {
@@ -359,7 +360,7 @@ func (e *Engine) replaceable(pq *analyzer.PersistentQuery) (*persistentQuery, er
 	if cur.Kind != pq.Sink.Kind {
 		return nil, fmt.Errorf("Cannot upgrade data source: incompatible source types: %s is a %s.", name, strings.ToLower(cur.Kind.String()))
 	}
-	if len(pq.Query.Joins) > 0 || pq.Query.Aggregating() || old.plan.Query != nil && (len(old.plan.Query.Query.Joins) > 0 || old.plan.Query.Query.Aggregating()) {
+	if len(pq.Query.Joins) > 0 || pq.Query.Aggregating() || old.plan.Query != nil && (len(old.plan.Query.Joins) > 0 || old.plan.Query.Aggregating()) {
 		return nil, fmt.Errorf("Cannot upgrade data source: %s: queries with aggregations or joins cannot be replaced yet; drop %s and create it again.", name, name)
 	}
 	if cur.Topic != pq.Sink.Topic || cur.KeyFormat != pq.Sink.KeyFormat || cur.ValueFormat != pq.Sink.ValueFormat {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/planner"
 	"github.com/seichedb/seiche/sql/sqlerr"
@@ -217,7 +218,7 @@ func (e *Engine) insertValues(ctx context.Context, s *analyzer.InsertValues) err
 
 // encodeRow serializes a full schema row (key, value and header columns in schema order) with the
 // source's formats.
-func encodeRow(src *analyzer.Source, values []types.Value) (kb, vb []byte, err error) {
+func encodeRow(src *ir.Source, values []types.Value) (kb, vb []byte, err error) {
 	var key, val types.Row
 	for i, c := range src.Schema.Columns {
 		switch c.Namespace {
@@ -249,7 +250,7 @@ func encodeRow(src *analyzer.Source, values []types.Value) (kb, vb []byte, err e
 }
 
 // sourceEntity is a stream or table in SHOW STREAMS|TABLES.
-func sourceEntity(s *analyzer.Source) map[string]any {
+func sourceEntity(s *ir.Source) map[string]any {
 	m := map[string]any{
 		"type":        s.Kind.String(),
 		"name":        s.Name,
@@ -261,8 +262,8 @@ func sourceEntity(s *analyzer.Source) map[string]any {
 	return m
 }
 
-func (e *Engine) sources(kind parser.SourceKind) []*analyzer.Source {
-	var out []*analyzer.Source
+func (e *Engine) sources(kind ir.SourceKind) []*ir.Source {
+	var out []*ir.Source
 	for _, s := range e.meta.Sources() {
 		if s.Kind == kind {
 			out = append(out, s)
@@ -275,9 +276,9 @@ func (e *Engine) sources(kind parser.SourceKind) []*analyzer.Source {
 func (e *Engine) list(ctx context.Context, s *parser.List, text string, props map[string]string) (Entity, error) {
 	switch strings.ToUpper(s.What) {
 	case "STREAMS", "TABLES":
-		kind, key := parser.Stream, "streams"
+		kind, key := ir.Stream, "streams"
 		if strings.ToUpper(s.What) == "TABLES" {
-			kind, key = parser.Table, "tables"
+			kind, key = ir.Table, "tables"
 		}
 		if s.Extended {
 			var descs []any
@@ -378,9 +379,9 @@ func (e *Engine) describe(ctx context.Context, s *parser.Describe, text string) 
 	case "FUNCTION":
 		return e.describeFunction(s.Name.Name, text)
 	case "STREAMS", "TABLES":
-		kind := parser.Stream
+		kind := ir.Stream
 		if strings.ToUpper(s.What) == "TABLES" {
-			kind = parser.Table
+			kind = ir.Table
 		}
 		var descs []any
 		for _, src := range e.sources(kind) {
@@ -396,7 +397,7 @@ func (e *Engine) describe(ctx context.Context, s *parser.Describe, text string) 
 }
 
 // sourceDescription is ksqlDB's SourceDescription.
-func (e *Engine) sourceDescription(ctx context.Context, src *analyzer.Source, extended bool) map[string]any {
+func (e *Engine) sourceDescription(ctx context.Context, src *ir.Source, extended bool) map[string]any {
 	readers, writers := e.queriesOf(src.Name)
 	var fields []any
 	for _, c := range src.Schema.Columns {

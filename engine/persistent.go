@@ -12,7 +12,7 @@ import (
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/sql/analyzer"
-	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/planner"
 )
 
@@ -23,7 +23,7 @@ const materializedStore = "KSQL-MATERIALIZED"
 type persistentQuery struct {
 	id        string
 	statement string
-	sink      *analyzer.Source
+	sink      *ir.Source
 	sources   []string
 	kind      string // PERSISTENT
 	props     map[string]string
@@ -66,7 +66,7 @@ func queryID(pq *analyzer.PersistentQuery, offset int64) string {
 	switch {
 	case pq.Insert:
 		return "INSERTQUERY_" + n
-	case pq.Sink.Kind == parser.Table:
+	case pq.Sink.Kind == ir.Table:
 		return "CTAS_" + pq.Sink.Name + "_" + n
 	default:
 		return "CSAS_" + pq.Sink.Name + "_" + n
@@ -76,7 +76,7 @@ func queryID(pq *analyzer.PersistentQuery, offset int64) string {
 // compile lowers pq onto a topology of its own, materializing a table sink for pull queries. With
 // materializeOnly the sink's rows go to the store only (a source table's materialization).
 func compile(pq *analyzer.PersistentQuery, materializeOnly ...bool) (*runtime.Topology, *planner.Plan, error) {
-	plan, err := planner.Build(pq)
+	plan, err := planner.Build(pq.Query, pq.Sink)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -256,7 +256,7 @@ func (e *Engine) tableQuery(name string) *persistentQuery {
 	defer e.mu.Unlock()
 	for _, id := range e.mu.order {
 		q := e.mu.queries[id]
-		if q.sink.Name == name && q.sink.Kind == parser.Table && !strings.HasPrefix(id, "INSERTQUERY_") {
+		if q.sink.Name == name && q.sink.Kind == ir.Table && !strings.HasPrefix(id, "INSERTQUERY_") {
 			return q
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/expr"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
@@ -24,7 +25,7 @@ func enabled(props, server map[string]string, name string) bool {
 // checkKeyLookup applies ksqlDB's rules for a pull query on a table when table scans are disabled:
 // each disjunct of WHERE must pin every key column to literals with = or IN, once. (With scans
 // enabled, the default, any WHERE is answered by a scan.)
-func checkKeyLookup(q *parser.Query, src *analyzer.Source) error {
+func checkKeyLookup(q *parser.Query, src *ir.Source) error {
 	bad := func(msg string) error { return &StatementError{Code: codeBadStatement, Message: msg} }
 	keys := src.Schema.Key()
 	isKey := func(name string) bool {
@@ -172,7 +173,7 @@ func wherePullError(err error, q *parser.Query) error {
 
 // checkPullSource applies the rules of a pull query that depend on its source: window bounds only on
 // windowed sources; an IN on a table's key only with values of the key's type, never NULL.
-func checkPullSource(q *parser.Query, src *analyzer.Source) error {
+func checkPullSource(q *parser.Query, src *ir.Source) error {
 	bad := func(msg string) error { return &StatementError{Code: codeBadStatement, Message: msg} }
 	var err error
 	analyzer.Walk(q.Where, func(x parser.Expr) {
@@ -186,7 +187,7 @@ func checkPullSource(q *parser.Query, src *analyzer.Source) error {
 			}
 		case *parser.InList:
 			cr, ok := e.X.(*parser.ColumnRef)
-			if !ok || src.Kind != parser.Table || e.Not {
+			if !ok || src.Kind != ir.Table || e.Not {
 				return
 			}
 			idx := src.Schema.Index(cr.Name.Name)

@@ -21,6 +21,7 @@ import (
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/expr"
 	"github.com/seichedb/seiche/sql/function"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/planner"
 	"github.com/seichedb/seiche/sql/types"
@@ -129,7 +130,7 @@ func (e *Engine) Query(ctx context.Context, req QueryRequest) (*Result, error) {
 	if !ok {
 		return nil, &StatementError{Code: codeBadStatement, Message: "not a query: " + p.Text}
 	}
-	if tq.Query.Emit == parser.EmitChanges || tq.Query.Emit == parser.EmitFinal {
+	if tq.Query.Emit == ir.EmitChanges || tq.Query.Emit == ir.EmitFinal {
 		return e.push(p.Text, tq.Query, props)
 	}
 	e.metrics.pullQueries.Inc()
@@ -172,7 +173,7 @@ func randomID() string {
 
 // resultColumns are a transient query's columns in the order of its SELECT list (a persistent
 // query's schema has its key columns first; a transient query answers in the order asked).
-func resultColumns(q *analyzer.Query) []types.Column {
+func resultColumns(q *ir.Query) []types.Column {
 	cols := make([]types.Column, len(q.Projection))
 	for i, p := range q.Projection {
 		cols[i] = types.Column{Name: p.Name, Type: p.Expr.Type}
@@ -191,7 +192,7 @@ type rowOrder struct{ keyAt []int }
 
 const notKey = -1
 
-func newRowOrder(q *analyzer.Query) rowOrder {
+func newRowOrder(q *ir.Query) rowOrder {
 	keys := q.Output.Key()
 	o := rowOrder{keyAt: make([]int, len(q.Projection))}
 	for i, p := range q.Projection {
@@ -243,7 +244,7 @@ func pushSchema(cols []types.Column) string {
 
 // push starts a transient push query: an App of its own, with a unique application id, that emits
 // rows to the result until its LIMIT or Close.
-func (e *Engine) push(text string, q *analyzer.Query, props map[string]string) (*Result, error) {
+func (e *Engine) push(text string, q *ir.Query, props map[string]string) (*Result, error) {
 	id := "transient_" + strings.ReplaceAll(q.Sources[0].Source.Name, "`", "") + "_" + randomID()
 	rows := make(chan Row, 64)
 	ctx, cancel := context.WithCancel(e.ctx)
@@ -365,7 +366,7 @@ type pullRow struct {
 
 // pull answers a pull query from the materialized store of the table it reads, or by scanning the
 // topic of the stream it reads.
-func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, props map[string]string) (*Result, error) {
+func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *ir.Query, props map[string]string) (*Result, error) {
 	if len(q.Sources) != 1 || len(q.Joins) > 0 {
 		return nil, &StatementError{Code: codeBadStatement, Message: "Pull queries don't support JOIN clauses."}
 	}
@@ -376,7 +377,7 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 	if pq.Limit >= 0 && !enabled(props, e.cfg.props, propLimit) {
 		return nil, &StatementError{Code: codeBadStatement, Message: "LIMIT clause in pull queries is currently disabled. You can enable them by setting ksql.query.pull.limit.clause.enabled=true. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query."}
 	}
-	if src.Kind == parser.Table && !enabled(props, e.cfg.props, propTableScan) {
+	if src.Kind == ir.Table && !enabled(props, e.cfg.props, propTableScan) {
 		if err := checkKeyLookup(pq, src); err != nil {
 			return nil, err
 		}
@@ -385,11 +386,11 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 	if err != nil {
 		return nil, err
 	}
-	if src.Kind == parser.Table && src.Window == "" {
+	if src.Kind == ir.Table && src.Window == "" {
 		ev.key, ev.hasKey = lookupKey(pq.Where, src)
 	}
 	var rows []pullRow
-	if src.Kind == parser.Table {
+	if src.Kind == ir.Table {
 		tq := e.tableQuery(src.Name)
 		if tq == nil {
 			return nil, &StatementError{Code: codeBadStatement, Message: fmt.Sprintf("The `%s` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query.", src.Name, src.Name, src.Name)}
@@ -419,7 +420,7 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *analyzer.Query, 
 	close(out)
 	cols := resultColumns(q)
 	res := &Result{ID: "query_" + randomID(), Pull: true, Columns: cols, Schema: pullSchema(src, cols), Rows: out}
-	if src.Kind == parser.Stream {
+	if src.Kind == ir.Stream {
 		// A scan of a stream ends like a push query that ran out of input: ksqlDB's "Query Completed",
 		// or "Limit Reached" when its LIMIT cut it.
 		res.Schema, res.scan = pushSchema(cols), true
@@ -482,8 +483,8 @@ func (k *kafkaBackend) scanTopic(ctx context.Context, topic string) ([]pullRow, 
 // rowEvaluator turns stored records into a pull query's Input rows and evaluates WHERE and the
 // projection over them.
 type rowEvaluator struct {
-	src        *analyzer.Source
-	q          *analyzer.Query
+	src        *ir.Source
+	q          *ir.Query
 	keys, vals interface {
 		Deserialize([]byte) (types.Row, error)
 	}
@@ -493,7 +494,7 @@ type rowEvaluator struct {
 	hasKey         bool
 }
 
-func newRowEvaluator(src *analyzer.Source, q *analyzer.Query) (*rowEvaluator, error) {
+func newRowEvaluator(src *ir.Source, q *ir.Query) (*rowEvaluator, error) {
 	ks, err := planner.KeySerde(src)
 	if err != nil {
 		return nil, err
@@ -586,7 +587,7 @@ func (e *Engine) removeTransientDirs() {
 
 // pullSchema renders a pull query's columns, key columns marked KEY, and for a windowed source the
 // window bounds too: they are part of each row's key.
-func pullSchema(src *analyzer.Source, cols []types.Column) string {
+func pullSchema(src *ir.Source, cols []types.Column) string {
 	var b strings.Builder
 	for i, c := range cols {
 		if i > 0 {
@@ -649,7 +650,7 @@ func checkPull(q *parser.Query) error {
 // with "KEY = constant" (alone or ANDed with other conditions), so that it is answered with one Get per
 // partition instead of a scan. Anything else, or a constant that does not convert exactly, scans; WHERE
 // is evaluated over the rows found either way.
-func lookupKey(where parser.Expr, src *analyzer.Source) ([]byte, bool) {
+func lookupKey(where parser.Expr, src *ir.Source) ([]byte, bool) {
 	keys := src.Schema.Key()
 	if len(keys) != 1 || where == nil {
 		return nil, false

@@ -23,7 +23,7 @@ import (
 	"github.com/seichedb/seiche/engine/arrowrows"
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/format"
-	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
 )
@@ -555,7 +555,7 @@ func (a *API) insertsStream(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		src, ok = a.e.meta.Source(head.Target)
 	}
-	if !ok || src.Kind != parser.Stream {
+	if !ok || src.Kind != ir.Stream {
 		writeError(w, http.StatusBadRequest, codeBadStatement, "Cannot insert into an unknown stream: "+head.Target, "")
 		return
 	}
@@ -582,7 +582,7 @@ func (a *API) insertsStream(w http.ResponseWriter, r *http.Request) {
 }
 
 // insertJSON inserts one row given as a JSON object of column values (names case-insensitive).
-func (a *API) insertJSON(ctx context.Context, src *analyzer.Source, raw json.RawMessage) error {
+func (a *API) insertJSON(ctx context.Context, src *ir.Source, raw json.RawMessage) error {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return fmt.Errorf("a row must be a JSON object: %w", err)

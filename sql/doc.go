@@ -1,10 +1,10 @@
 // Package sql is Seiche's KSQL engine: a front end that needs no runtime, and a planner that lowers
 // persistent queries onto the dsl:
 //
-//	SQL text ─▶ parser (AST) ─▶ analyzer (schemas, types, compiled expressions) ─▶ planner (logical plan,
-//	lowering to a dsl graph) ─▶ runtime topology
+//	SQL text ─▶ parser (AST) ─▶ analyzer ─▶ IR (schemas, types, compiled expressions) ─▶ planner (logical
+//	plan, lowering to a dsl graph) ─▶ runtime topology
 //
-// Packages, in stage order (each depends only on the ones above it):
+// Packages, in stage order (each depends only on the ones above it; the planner never on the parser):
 //
 //	sql/sqlerr    the error type of every stage: a stable Code, line:column, and a message that says what
 //	              was expected ("line 1:15: Syntax Error\nexpected ')' but found 'FROM'").
@@ -17,11 +17,16 @@
 //	              built-ins.
 //	sql/expr      type checking and compilation of expressions into func(Row) (Value, error) closures.
 //	sql/format    key/value serdes: KAFKA, JSON, DELIMITED, NONE; schema checks for every ksqlDB format.
-//	sql/analyzer  metastore of sources and custom types, and analysis of statements: WITH properties, source
-//	              schemas, query scopes (sources, joins, pseudo-columns), WHERE / GROUP BY / aggregates /
-//	              HAVING / PARTITION BY / projection compiled, output schema with key columns.
-//	sql/planner   logical plan of a persistent query (one node per file) and its lowering onto a
-//	              dsl.Builder with sql rows as keys and values.
+//	sql/ir        the resolved, typed IR between analyzer and planner: sources, queries (joins, windows,
+//	              GROUP BY, aggregate and table function calls, projection, output schema), compiled
+//	              expressions with the texts ksqlDB prints for them.
+//	sql/analyzer  metastore of sources and custom types, and analysis of statements into the IR: WITH
+//	              properties, source schemas, query scopes (sources, joins, pseudo-columns), WHERE / GROUP
+//	              BY / aggregates / HAVING / PARTITION BY / projection compiled, output schema with key
+//	              columns, and every semantic check with ksqlDB's messages.
+//	sql/planner   logical plan of an IR query (one node per file) and its lowering onto a dsl.Builder with
+//	              sql rows as keys and values.
+//	sql           Compile: a script's statements through every stage onto one topology, without a server.
 //	sql/qtt       reader and runner of ksqlDB's QTT files (and of ksql-test-runner tests) on an
 //	              engine.TestSession (the server's own statement executor over runtime.TestDrivers); the
 //	              encoding of test records; the front-end and end-to-end conformance tests over the corpus.
@@ -34,10 +39,13 @@
 //	an, err := a.Analyze(parsed[i].Statement, parsed[i].Text)
 //	a.Apply(an)                                // record CREATE/DROP effects once the engine executes it
 //
-// An *analyzer.PersistentQuery or *analyzer.TransientQuery carries an *analyzer.Query: its sources and join
+// An *analyzer.PersistentQuery or *analyzer.TransientQuery carries an *ir.Query: its sources and join
 // steps, the layout of the rows its compiled expressions read, the aggregate calls with resolved UDAFs,
-// table function calls, the projection and the output schema. The planner builds its logical plan from
-// that and never looks at the AST again.
+// table function calls, the projection and the output schema; a persistent query also its sink, an
+// *ir.Source. The planner builds its logical plan from that and never looks at the AST:
+//
+//	plan, err := planner.Build(pq.Query, pq.Sink)   // or planner.BuildTransient(tq.Query, emit)
+//	err = planner.NewEnv(builder).Lower(plan)
 //
 // # Why our own expression parser, not tidb's
 //

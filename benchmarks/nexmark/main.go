@@ -33,8 +33,8 @@ import (
 	"github.com/seichedb/seiche/benchmarks/nexmark/gen"
 	"github.com/seichedb/seiche/engine"
 	"github.com/seichedb/seiche/runtime"
+	seichesql "github.com/seichedb/seiche/sql"
 	"github.com/seichedb/seiche/sql/analyzer"
-	"github.com/seichedb/seiche/sql/planner"
 )
 
 type config struct {
@@ -201,7 +201,7 @@ func measure(ctx context.Context, q query, impl string, recs []runtime.RawRecord
 		if impl == implDSL {
 			topo, err = q.topology()
 		} else {
-			topo, err = planner.Compile(analyzer.NewMetastore(), bidDDL+"\n"+q.sql)
+			topo, err = seichesql.Compile(analyzer.NewMetastore(), bidDDL+"\n"+q.sql)
 		}
 		if err != nil {
 			return r, err

@@ -17,8 +17,8 @@ import (
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
+	seichesql "github.com/seichedb/seiche/sql"
 	"github.com/seichedb/seiche/sql/analyzer"
-	"github.com/seichedb/seiche/sql/planner"
 )
 
 type order struct {
@@ -52,7 +52,7 @@ func inputs(n int) (keys, values [][]byte) {
 const ddl = "CREATE STREAM orders (id BIGINT KEY, customer STRING, amount DOUBLE, region STRING) WITH (kafka_topic='orders', value_format='JSON', key_format='KAFKA');\n"
 
 func sqlTopology(b testing.TB, query string) *runtime.Topology {
-	topo, err := planner.Compile(analyzer.NewMetastore(), ddl+query)
+	topo, err := seichesql.Compile(analyzer.NewMetastore(), ddl+query)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/seichedb/seiche/sql/expr"
 	"github.com/seichedb/seiche/sql/format"
 	"github.com/seichedb/seiche/sql/function"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
@@ -18,7 +19,7 @@ type Analyzed interface{ analyzed() }
 
 // CreateSource is an analyzed CREATE STREAM|TABLE without AS SELECT.
 type CreateSource struct {
-	Source      *Source
+	Source      *ir.Source
 	OrReplace   bool
 	IfNotExists bool
 }
@@ -32,7 +33,7 @@ type CreateType struct {
 
 // DropSource is an analyzed DROP STREAM|TABLE.
 type DropSource struct {
-	Source      *Source // nil when it does not exist and IF EXISTS was given
+	Source      *ir.Source // nil when it does not exist and IF EXISTS was given
 	DeleteTopic bool
 }
 
@@ -44,8 +45,8 @@ type DropType struct {
 
 // PersistentQuery is an analyzed CREATE ... AS SELECT or INSERT INTO ... SELECT: Query writes into Sink.
 type PersistentQuery struct {
-	Query *Query
-	Sink  *Source
+	Query *ir.Query
+	Sink  *ir.Source
 	// Insert is set for INSERT INTO (the sink exists); otherwise the statement creates Sink.
 	Insert      bool
 	OrReplace   bool
@@ -54,13 +55,13 @@ type PersistentQuery struct {
 
 // TransientQuery is an analyzed bare SELECT (push or pull query).
 type TransientQuery struct {
-	Query *Query
+	Query *ir.Query
 }
 
 // InsertValues is an analyzed INSERT INTO ... VALUES: Values[i] is the value for Target.Schema.Columns[i]
 // (nil when not given).
 type InsertValues struct {
-	Target *Source
+	Target *ir.Source
 	Values []types.Value
 	// Rowtime is the ROWTIME value given, when HasRowtime (a record's timestamp in milliseconds).
 	Rowtime    int64
@@ -123,7 +124,7 @@ func (a *Analyzer) Analyze(stmt parser.Statement, text string) (Analyzed, error)
 			}
 			return nil, sqlerr.New(sqlerr.UnknownSource, s.P, "%s %s does not exist.", strings.Title(strings.ToLower(s.Kind.String())), s.Name.Name)
 		}
-		if src.Kind != s.Kind {
+		if src.Kind != kindOf(s.Kind) {
 			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Incompatible data source type is %s, but statement was DROP %s", src.Kind, s.Kind)
 		}
 		if src.ReadOnly && s.DeleteTopic {
@@ -343,7 +344,7 @@ func (a *Analyzer) createSource(s *parser.CreateSource, text string) (Analyzed, 
 	if err := format.ValidateSchema(vf, vals, false); err != nil {
 		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
 	}
-	src := &Source{Name: s.Name.Name, Kind: s.Kind, Schema: schema, Topic: topic, KeyFormat: kf, ValueFormat: vf,
+	src := &ir.Source{Name: s.Name.Name, Kind: kindOf(s.Kind), Schema: schema, Topic: topic, KeyFormat: kf, ValueFormat: vf,
 		Props: propsMap(s.Props), ReadOnly: s.Source, SQL: text}
 	if ts, ok := propString(s.Props, "TIMESTAMP"); ok {
 		col := strings.ToUpper(ts)
@@ -364,7 +365,7 @@ func (a *Analyzer) createSource(s *parser.CreateSource, text string) (Analyzed, 
 			if src.Window == "SESSION" {
 				return nil, sqlerr.New(sqlerr.Property, s.P, "'WINDOW_SIZE' should not be set for SESSION windows.")
 			}
-			if err := checkDuration(size); err != nil {
+			if _, err := ir.ParseDuration(size); err != nil {
 				return nil, sqlerr.New(sqlerr.Property, s.P, "Configuration WINDOW_SIZE is invalid: %v", err)
 			}
 		}
@@ -390,10 +391,10 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 		}
 		return nil, planErr
 	}
-	if s.Kind == parser.Table && len(q.GroupByExpr) == 0 && len(q.Aggregates) > 0 {
+	if s.Kind == parser.Table && len(q.GroupBy) == 0 && len(q.Aggregates) > 0 {
 		var calls []string
 		for _, ag := range q.Aggregates {
-			calls = append(calls, aggregateText(ag.Expr))
+			calls = append(calls, ag.Text)
 		}
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "CREATE TABLE AS SELECT statement does not support aggregate function [%s] without a GROUP BY clause.", strings.Join(calls, ", "))
 	}
@@ -438,7 +439,7 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	if err := format.ValidateSchema(vf, q.Output.Value(), false); err != nil {
 		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
 	}
-	sink := &Source{Name: s.Name.Name, Kind: s.Kind, Schema: q.Output, Topic: topic, KeyFormat: kf, ValueFormat: vf,
+	sink := &ir.Source{Name: s.Name.Name, Kind: kindOf(s.Kind), Schema: q.Output, Topic: topic, KeyFormat: kf, ValueFormat: vf,
 		Props: propsMap(s.Props), SQL: text}
 	// A format the sink inherits from its first source comes with that source's delimiter.
 	_, valueGiven := propString(s.Props, "VALUE_FORMAT")
@@ -467,9 +468,9 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	}
 	if q.Window != nil {
 		sink.Window = q.Window.Kind.String()
-		if q.Window.Kind != parser.Session {
+		if q.Window.Kind != ir.Session {
 			// Readers of the sink's topic need the size to compute each row's WINDOWEND.
-			sink.Props["WINDOW_SIZE"] = strconv.FormatInt(q.Window.Size.Millis(), 10) + " MILLISECONDS"
+			sink.Props["WINDOW_SIZE"] = ir.Millis(q.Window.Size)
 		}
 	} else if first.Window != "" && len(q.GroupBy) == 0 {
 		sink.Window = first.Window
@@ -485,7 +486,7 @@ func (a *Analyzer) insertInto(s *parser.InsertInto) (Analyzed, error) {
 	if !ok {
 		return nil, sqlerr.New(sqlerr.UnknownSource, s.Target.P, "Source `%s` does not exist.", s.Target.Name)
 	}
-	if target.Kind == parser.Table {
+	if target.Kind == ir.Table {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "INSERT INTO can only be used to insert into a stream. %s is a table.", target.Name)
 	}
 	if target.ReadOnly {
@@ -616,33 +617,13 @@ func (a *Analyzer) caseHint(name parser.Ident) string {
 	return ""
 }
 
-// durationUnits are the time units of a duration property such as WINDOW_SIZE ('30 SECONDS').
-var durationUnits = map[string]bool{"NANOSECONDS": true, "MICROSECONDS": true, "MILLISECONDS": true,
-	"SECONDS": true, "MINUTES": true, "HOURS": true, "DAYS": true}
-
-// checkDuration validates a duration property value: a whole number and a time unit, singular or plural.
-func checkDuration(text string) error {
-	parts := strings.Fields(text)
-	if len(parts) != 2 {
-		return fmt.Errorf("Invalid duration: '%s'. Expected '<number> <time unit>', e.g. '30 SECONDS'", text)
-	}
-	if _, err := strconv.ParseInt(parts[0], 10, 64); err != nil {
-		return fmt.Errorf("Invalid duration: '%s'. Not a number: '%s'", text, parts[0])
-	}
-	unit := strings.ToUpper(parts[1])
-	if !durationUnits[unit] && !durationUnits[unit+"S"] {
-		return fmt.Errorf("Invalid duration: '%s'. Unknown time unit: '%s'", text, unit)
-	}
-	return nil
-}
-
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // inheritedKeyFormat is the key format of a query result that has key columns although its first source
 // has none (key format NONE): a joined source's key format, else the session's default key format
 // (ksql.persistence.default.format.key) when set, else the value format when it can hold the key, else
 // KAFKA.
-func inheritedKeyFormat(q *Query, vf, def string) string {
+func inheritedKeyFormat(q *ir.Query, vf, def string) string {
 	for _, s := range q.Sources[1:] {
 		if s.Source.KeyFormat != "NONE" {
 			return s.Source.KeyFormat
@@ -657,16 +638,6 @@ func inheritedKeyFormat(q *Query, vf, def string) string {
 	}
 	return "KAFKA"
 }
-
-// aggregateText renders an aggregate call as ksqlDB's messages do: COUNT(*) reads ROWTIME.
-func aggregateText(e parser.Expr) string {
-	if f, ok := e.(*parser.FuncCall); ok && (f.Star || len(f.Args) == 0) {
-		return f.Name.Name + "(ROWTIME)"
-	}
-	return parser.FormatExpr(e)
-}
-
-var _ = fmt.Sprintf
 
 // formatProps checks the WITH properties that configure the value format, with ksqlDB's messages.
 func formatProps(props parser.Properties, vf string, pos sqlerr.Pos) error {

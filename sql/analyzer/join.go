@@ -7,20 +7,24 @@ import (
 	"strings"
 
 	"github.com/seichedb/seiche/sql/expr"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
 )
 
-// JoinStep is one join of the FROM clause (left-deep: step i joins the result of the previous steps with
-// Sources[i+1]).
-type JoinStep struct {
-	Type   parser.JoinType
-	Within *parser.Within
-	// LeftKey and RightKey are the equi-join expressions over the Input row.
-	LeftKey, RightKey *expr.Compiled
-	// LeftExpr and RightExpr are the join expressions as written.
+// joinSides is one join of the FROM clause as analyzed: its equi-join expressions as written and
+// compiled over the Input row, oriented so that the right side references the joined source.
+type joinSides struct {
+	join                parser.Join
 	LeftExpr, RightExpr parser.Expr
+	LeftKey, RightKey   *expr.Compiled
+}
+
+// step is the IR of the join.
+func (js joinSides) step(input *expr.Scope) ir.JoinStep {
+	return ir.JoinStep{Type: joinTypeOf(js.join.Type), Within: withinOf(js.join.Within),
+		LeftKey: irExpr(js.LeftKey, js.LeftExpr, input), RightKey: irExpr(js.RightKey, js.RightExpr, input)}
 }
 
 // sourcesOf returns the indexes of the sources an expression references.
@@ -72,10 +76,10 @@ func (qa *queryAnalysis) isKeyOf(e parser.Expr, si int) bool {
 // expression is not the key of the left table.
 func (qa *queryAnalysis) foreignKeyJoin() bool {
 	q := qa.q
-	if len(q.Joins) != 1 || q.Sources[0].Source.Kind != parser.Table || q.Sources[1].Source.Kind != parser.Table {
+	if len(qa.sides) != 1 || q.Sources[0].Source.Kind != ir.Table || q.Sources[1].Source.Kind != ir.Table {
 		return false
 	}
-	cr, ok := q.Joins[0].LeftExpr.(*parser.ColumnRef)
+	cr, ok := qa.sides[0].LeftExpr.(*parser.ColumnRef)
 	if !ok {
 		return true
 	}
@@ -122,27 +126,30 @@ func repeatedSource(seen map[string]bool, name string, pos sqlerr.Pos) error {
 // on its own (columns resolved, one source per side, compatible windowing), then the joins as a plan
 // (join order, WITHIN, key columns, foreign keys).
 func (qa *queryAnalysis) joins(js []parser.Join) error {
-	steps := make([]JoinStep, len(js))
+	sides := make([]joinSides, len(js))
 	for i, j := range js {
 		step, err := qa.joinCriteria(i, j)
 		if err != nil {
 			return err
 		}
-		steps[i] = step
+		sides[i] = step
 	}
 	for i, j := range js {
-		if err := qa.joinPlan(i, j, &steps[i]); err != nil {
+		if err := qa.joinPlan(i, j, &sides[i]); err != nil {
 			return err
 		}
 	}
-	qa.q.Joins = steps
+	qa.sides = sides
+	for _, js := range sides {
+		qa.q.Joins = append(qa.q.Joins, js.step(qa.input))
+	}
 	return nil
 }
 
 // joinCriteria resolves the ON clause of join i: its two sides, oriented so that the right one
 // references the joined source.
-func (qa *queryAnalysis) joinCriteria(i int, j parser.Join) (JoinStep, error) {
-	step := JoinStep{Type: j.Type, Within: j.Within}
+func (qa *queryAnalysis) joinCriteria(i int, j parser.Join) (joinSides, error) {
+	step := joinSides{join: j}
 	b, ok := j.On.(*parser.Binary)
 	if ok && b.Op == parser.OpAnd {
 		return step, sqlerr.New(sqlerr.Unsupported, j.On.Position(), "Invalid join condition: joins on multiple conditions are not yet supported. Got %s.", parser.FormatExpr(j.On))
@@ -249,26 +256,26 @@ func joinTypeName(t parser.JoinType) string {
 
 // joinPlan checks join i as the planner would build it: the kinds of both sides, WITHIN, and which
 // columns the join is on.
-func (qa *queryAnalysis) joinPlan(i int, j parser.Join, step *JoinStep) error {
-	leftKind := parser.Table
+func (qa *queryAnalysis) joinPlan(i int, j parser.Join, step *joinSides) error {
+	leftKind := ir.Table
 	for _, s := range qa.q.Sources[:i+1] {
-		if s.Source.Kind == parser.Stream {
-			leftKind = parser.Stream
+		if s.Source.Kind == ir.Stream {
+			leftKind = ir.Stream
 		}
 	}
 	rs := qa.q.Sources[i+1]
 	right := rs.Source
 	ls := qa.q.Sources[only(qa.sourcesOf(step.LeftExpr))]
-	if leftKind == parser.Table && right.Kind == parser.Stream {
+	if leftKind == ir.Table && right.Kind == ir.Stream {
 		return sqlerr.New(sqlerr.Semantic, j.P, "Invalid join order: table-stream joins are not supported; only stream-table joins. Got %s %s %s.", ls.Source.Name, joinTypeName(j.Type), right.Name)
 	}
-	if leftKind == parser.Stream && right.Kind == parser.Stream && j.Within == nil {
+	if leftKind == ir.Stream && right.Kind == ir.Stream && j.Within == nil {
 		return sqlerr.New(sqlerr.Semantic, j.P, "Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn about how to specify a WITHIN clause with a stream-stream join, please visit: https://docs.confluent.io/current/ksql/docs/syntax-reference.html#create-stream-as-select")
 	}
-	if j.Within != nil && right.Kind == parser.Table {
+	if j.Within != nil && right.Kind == ir.Table {
 		return sqlerr.New(sqlerr.Semantic, j.P, "A window definition was provided for a Stream-Table join. These joins are not windowed. Please drop the window definition (ie. the WITHIN clause) and try to execute your Stream-Table join again.")
 	}
-	if leftKind == parser.Stream && right.Kind == parser.Table && (j.Type == parser.FullJoin || j.Type == parser.RightJoin) {
+	if leftKind == ir.Stream && right.Kind == ir.Table && (j.Type == parser.FullJoin || j.Type == parser.RightJoin) {
 		name := "full-outer"
 		if j.Type == parser.RightJoin {
 			name = "right"
@@ -285,13 +292,13 @@ func (qa *queryAnalysis) joinPlan(i int, j parser.Join, step *JoinStep) error {
 	if types.CommonType(lt, rt) == nil {
 		return sqlerr.New(sqlerr.Type, j.On.Position(), "Invalid join condition: types don't match. Got %s{%s} = %s{%s}.", qa.qualified(wl), lt, qa.qualified(wr), rt)
 	}
-	if right.Kind == parser.Table && !qa.isKeyOf(step.RightExpr, i+1) {
-		if leftKind == parser.Stream {
+	if right.Kind == ir.Table && !qa.isKeyOf(step.RightExpr, i+1) {
+		if leftKind == ir.Stream {
 			return sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid join condition: stream-table joins require to join on the table's primary key. Got %s.", got)
 		}
 		return sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid join condition: table-table joins require to join on the primary key of the right input table. Got %s.", got)
 	}
-	if leftKind == parser.Table && right.Kind == parser.Table && !qa.isKeyOf(step.LeftExpr, -1) {
+	if leftKind == ir.Table && right.Kind == ir.Table && !qa.isKeyOf(step.LeftExpr, -1) {
 		if i > 0 {
 			return sqlerr.New(sqlerr.Semantic, j.On.Position(), "Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got %s.", got)
 		}
@@ -313,7 +320,7 @@ func (qa *queryAnalysis) joinPlan(i int, j parser.Join, step *JoinStep) error {
 	// must agree for their keys to.
 	for _, side := range []struct {
 		e  parser.Expr
-		qs QuerySource
+		qs ir.QuerySource
 	}{{step.LeftExpr, ls}, {step.RightExpr, rs}} {
 		if side.qs.Source.Window != "" && !qa.isKeyOf(side.e, qa.sourceIndex(side.qs.Alias)) {
 			return sqlerr.New(sqlerr.Semantic, j.P, "Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385.")
@@ -391,8 +398,8 @@ type joinKey struct {
 func (qa *queryAnalysis) joinKey(items []parser.SelectItem) *joinKey {
 	var equiv map[string]bool
 	var viable []string
-	for i, st := range qa.q.Joins {
-		if st.Type == parser.FullJoin {
+	for i, st := range qa.sides {
+		if st.join.Type == parser.FullJoin {
 			equiv, viable = map[string]bool{}, nil
 			continue
 		}
@@ -420,7 +427,7 @@ func (qa *queryAnalysis) joinKey(items []parser.SelectItem) *joinKey {
 		}
 		equiv = next
 	}
-	last := qa.q.Joins[len(qa.q.Joins)-1]
+	last := qa.sides[len(qa.sides)-1]
 	jk := &joinKey{viable: viable, value: coalesceKeys(last.LeftKey, last.RightKey)}
 	if len(viable) == 0 {
 		jk.synthetic = true
@@ -562,7 +569,7 @@ func (jk *joinKey) check(sink string, pos sqlerr.Pos) error {
 // syntheticKeyItem returns, for a SELECT * over a join with a synthetic key, the select item of that
 // key, which the star stands for first.
 func (qa *queryAnalysis) syntheticKeyItem(it parser.SelectItem) []parser.SelectItem {
-	if it.Kind != parser.SelectStar || len(qa.q.Joins) == 0 || qa.foreignKeyJoin() {
+	if it.Kind != parser.SelectStar || len(qa.sides) == 0 || qa.foreignKeyJoin() {
 		return nil
 	}
 	jk := qa.joinKey(nil)

@@ -1,7 +1,8 @@
 // Package analyzer turns parsed statements into analyzed statements: names resolved against a metastore of
 // streams, tables and custom types, WITH properties validated, schemas computed, and every expression
-// type-checked and compiled (package expr). It is the last stage of the SQL front end; the planner lowers
-// an analyzed query to a logical plan and then to a runtime topology, and never looks at the AST again.
+// type-checked and compiled (package expr). It is the last stage of the SQL front end: a query's analysis
+// is an ir.Query, with the sources it reads and writes as ir.Source, which the planner lowers to a logical
+// plan and then to a runtime topology without ever seeing the AST.
 //
 // The analyzer never mutates its metastore: Apply does, after the engine has decided to execute a statement.
 package analyzer
@@ -10,44 +11,24 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
-
-// Source is a stream or table known to the metastore.
-type Source struct {
-	Name   string
-	Kind   parser.SourceKind
-	Schema *types.Schema
-	Topic  string
-	// KeyFormat and ValueFormat are upper-case format names (KAFKA, JSON, DELIMITED, NONE, AVRO, ...).
-	KeyFormat, ValueFormat string
-	// Props are the WITH properties as given (upper-case names), for formats' options.
-	Props map[string]string
-	// Window is the window type of a windowed source ("" when not windowed): TUMBLING, HOPPING, SESSION.
-	Window string
-	// ReadOnly marks CREATE SOURCE STREAM|TABLE sources.
-	ReadOnly bool
-	// TimestampColumn is the TIMESTAMP property's column, if any.
-	TimestampColumn string
-	// SQL is the statement that created the source.
-	SQL string
-}
 
 // Metastore holds the catalog: sources and custom types. It is safe for concurrent use.
 type Metastore struct {
 	mu      sync.RWMutex
-	sources map[string]*Source
+	sources map[string]*ir.Source
 	types   map[string]*types.Type
 }
 
 // NewMetastore returns an empty metastore.
 func NewMetastore() *Metastore {
-	return &Metastore{sources: map[string]*Source{}, types: map[string]*types.Type{}}
+	return &Metastore{sources: map[string]*ir.Source{}, types: map[string]*types.Type{}}
 }
 
 // Source returns the source named name.
-func (m *Metastore) Source(name string) (*Source, bool) {
+func (m *Metastore) Source(name string) (*ir.Source, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	s, ok := m.sources[name]
@@ -63,7 +44,7 @@ func (m *Metastore) Type(name string) (*types.Type, bool) {
 }
 
 // PutSource adds or replaces a source.
-func (m *Metastore) PutSource(s *Source) {
+func (m *Metastore) PutSource(s *ir.Source) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sources[s.Name] = s
@@ -91,10 +72,10 @@ func (m *Metastore) DeleteType(name string) {
 }
 
 // Sources returns all sources sorted by name.
-func (m *Metastore) Sources() []*Source {
+func (m *Metastore) Sources() []*ir.Source {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]*Source, 0, len(m.sources))
+	out := make([]*ir.Source, 0, len(m.sources))
 	for _, s := range m.sources {
 		out = append(out, s)
 	}

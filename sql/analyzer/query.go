@@ -9,78 +9,11 @@ import (
 	"github.com/seichedb/seiche/sql/expr"
 	"github.com/seichedb/seiche/sql/format"
 	"github.com/seichedb/seiche/sql/function"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
 )
-
-// QuerySource is one source of a query's FROM clause. Its columns occupy Input row positions
-// [Offset, Offset+Width).
-type QuerySource struct {
-	Source *Source
-	Alias  string
-	Offset int
-	Width  int
-}
-
-// AggregateCall is one aggregate function call of an aggregating query; Args are evaluated over the Input
-// row (after WHERE).
-type AggregateCall struct {
-	Name     string
-	Resolved *function.Resolved
-	Args     []*expr.Compiled
-	Init     []types.Value
-	Expr     parser.Expr
-}
-
-// TableFunctionCall is one table function in the projection; its values appear at position Slot of the
-// row the projection reads.
-type TableFunctionCall struct {
-	Name string
-	Type *types.Type
-	Impl function.TableImpl
-	Args []*expr.Compiled
-}
-
-// Projected is one output column.
-type Projected struct {
-	Name string
-	Expr *expr.Compiled
-	Key  bool
-}
-
-// Query is an analyzed SELECT.
-//
-// Row layouts: the Input row is the concatenation, for each source in order, of its schema columns then
-// ROWTIME, ROWPARTITION, ROWOFFSET (and WINDOWSTART, WINDOWEND for windowed sources). WHERE, GROUP BY,
-// PARTITION BY, join keys and aggregate arguments read the Input row.
-//
-// For an aggregating query, HAVING and the projection read the Aggregate row: the GROUP BY values, then the
-// aggregate results, then WINDOWSTART and WINDOWEND. Otherwise the projection reads the Input row followed
-// by one value per table function (the current exploded element).
-type Query struct {
-	Sources []QuerySource
-	Joins   []JoinStep
-	Input   *expr.Scope
-	Where   *expr.Compiled
-	Window  *parser.Window
-	// GroupBy is empty for non-aggregating queries.
-	GroupBy     []*expr.Compiled
-	GroupByExpr []parser.Expr
-	Aggregates  []AggregateCall
-	Having      *expr.Compiled
-	PartitionBy []*expr.Compiled
-	TableFuncs  []TableFunctionCall
-	Projection  []Projected
-	Output      *types.Schema
-	// IsTable is whether the result is a table (aggregation, or a non-aggregating query over a table).
-	IsTable bool
-	Emit    parser.EmitKind
-	Limit   int64
-}
-
-// Aggregating reports whether the query aggregates.
-func (q *Query) Aggregating() bool { return len(q.GroupByExpr) > 0 || len(q.Aggregates) > 0 }
 
 func pseudoColumns(windowed bool) []types.Column {
 	cols := []types.Column{
@@ -97,10 +30,15 @@ func pseudoColumns(windowed bool) []types.Column {
 }
 
 type queryAnalysis struct {
-	a     *Analyzer
-	q     *Query
-	sink  string
+	a    *Analyzer
+	q    *ir.Query
+	sink string
+	// input is the scope of the Input row (see ir.Query).
 	input *expr.Scope
+	// groupBy are the GROUP BY expressions as written.
+	groupBy []parser.Expr
+	// sides are the joins' equi-join expressions, one per q.Joins.
+	sides []joinSides
 	// planErr is an error ksqlDB reports when it plans the query rather than when it analyzes it.
 	planErr error
 }
@@ -110,7 +48,7 @@ func (qa *queryAnalysis) compiler(scope *expr.Scope, clause string) *expr.Compil
 }
 
 // AnalyzeQuery analyzes a SELECT; sink is the name of the source it writes into ("" for transient queries).
-func (a *Analyzer) AnalyzeQuery(pq *parser.Query, sink string) (*Query, error) {
+func (a *Analyzer) AnalyzeQuery(pq *parser.Query, sink string) (*ir.Query, error) {
 	q, planErr, err := a.analyzeQuery(pq, sink)
 	if err == nil {
 		err = planErr
@@ -123,8 +61,8 @@ func (a *Analyzer) AnalyzeQuery(pq *parser.Query, sink string) (*Query, error) {
 
 // analyzeQuery is AnalyzeQuery, keeping apart the errors of the checks ksqlDB makes when planning (planErr,
 // with q complete), which a statement reports after its own.
-func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *Query, planErr error, err error) {
-	qa := &queryAnalysis{a: a, q: &Query{Window: pq.Window, Emit: pq.Emit, Limit: pq.Limit}, sink: sink}
+func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *ir.Query, planErr error, err error) {
+	qa := &queryAnalysis{a: a, q: &ir.Query{Window: windowOf(pq.Window), Emit: emitOf(pq.Emit), Limit: pq.Limit}, sink: sink}
 	if err := qa.from(pq.From); err != nil {
 		return nil, nil, err
 	}
@@ -152,7 +90,7 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *Query, planEr
 		if w.Type.Kind != types.KindBoolean && w.Type.Kind != types.KindNull {
 			return nil, nil, sqlerr.New(sqlerr.Type, pq.Where.Position(), "Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", parser.FormatExpr(pq.Where), w.Type)
 		}
-		q.Where = w
+		q.Where = irExpr(w, pq.Where, qa.input)
 	}
 	if pq.Window != nil && len(pq.GroupBy) == 0 {
 		// ksqlDB's analyzer refuses an aggregate in the projection of a windowed query without
@@ -173,7 +111,7 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *Query, planEr
 		if err != nil {
 			return nil, nil, err
 		}
-		q.PartitionBy = append(q.PartitionBy, c)
+		q.PartitionBy = append(q.PartitionBy, irExpr(c, pb, qa.input))
 	}
 	if len(pq.PartitionBy) > 0 && len(pq.GroupBy) > 0 {
 		return nil, nil, sqlerr.New(sqlerr.Semantic, pq.P, "Queries with GROUP BY and PARTITION BY are not supported.")
@@ -226,7 +164,7 @@ func (qa *queryAnalysis) from(f *parser.From) error {
 		if err := repeatedSource(seen, src.Name, as.Name.P); err != nil {
 			return err
 		}
-		qs := QuerySource{Source: src, Alias: alias, Offset: len(scope.Columns)}
+		qs := ir.QuerySource{Source: src, Alias: alias, Offset: len(scope.Columns)}
 		cols := append(append([]types.Column{}, src.Schema.Columns...), pseudoColumns(src.Window != "")...)
 		for _, c := range cols {
 			scope.Columns = append(scope.Columns, expr.Column{Qualifier: alias, Name: c.Name, Type: c.Type})
@@ -235,8 +173,7 @@ func (qa *queryAnalysis) from(f *parser.From) error {
 		qa.q.Sources = append(qa.q.Sources, qs)
 	}
 	qa.input = scope
-	qa.q.Input = scope
-	qa.q.IsTable = qa.q.Sources[0].Source.Kind == parser.Table
+	qa.q.IsTable = qa.q.Sources[0].Source.Kind == ir.Table
 	if err := qa.joins(f.Joins); err != nil {
 		return err
 	}
@@ -244,7 +181,7 @@ func (qa *queryAnalysis) from(f *parser.From) error {
 		// A join's result is a table only when every source is a table.
 		qa.q.IsTable = true
 		for _, s := range qa.q.Sources {
-			if s.Source.Kind == parser.Stream {
+			if s.Source.Kind == ir.Stream {
 				qa.q.IsTable = false
 			}
 		}
@@ -417,7 +354,7 @@ type colNames struct {
 	fields map[string]bool
 }
 
-func newColNames(items []parser.SelectItem, sources []QuerySource) *colNames {
+func newColNames(items []parser.SelectItem, sources []ir.QuerySource) *colNames {
 	g := &colNames{taken: map[string]bool{}, fields: map[string]bool{}}
 	for _, it := range items {
 		if it.Alias != nil {
@@ -489,7 +426,7 @@ func (qa *queryAnalysis) sourceChecks(pq *parser.Query) error {
 	if len(kafka) > 0 && len(pq.GroupBy) > 0 {
 		return sqlerr.New(sqlerr.Semantic, pq.P, "Source(s) %s are using the 'KAFKA' value format. This format does not yet support GROUP BY.", strings.Join(kafka, ", "))
 	}
-	if qa.sink != "" && len(q.Sources) == 1 && q.Sources[0].Source.Kind == parser.Table && q.Sources[0].Source.Window != "" {
+	if qa.sink != "" && len(q.Sources) == 1 && q.Sources[0].Source.Kind == ir.Table && q.Sources[0].Source.Window != "" {
 		return sqlerr.New(sqlerr.Semantic, pq.P, "KSQL does not support persistent queries on windowed tables.")
 	}
 	return nil
@@ -616,7 +553,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 				return
 			}
 			c := qa.compiler(qa.input, "")
-			var args []*expr.Compiled
+			var args []*ir.Expr
 			var argTypes []*types.Type
 			for _, a := range f.Args {
 				ce, err := c.Compile(a)
@@ -624,7 +561,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 					ferr = err
 					return
 				}
-				args = append(args, ce)
+				args = append(args, irExpr(ce, a, qa.input))
 				argTypes = append(argTypes, ce.Type)
 			}
 			t, impl, err := tf.Resolve(argTypes)
@@ -634,7 +571,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 			}
 			tfSlots[key] = len(scope.Columns)
 			scope.Columns = append(scope.Columns, expr.Column{Name: "", Type: t})
-			q.TableFuncs = append(q.TableFuncs, TableFunctionCall{Name: f.Name.Name, Type: t, Impl: impl, Args: args})
+			q.TableFuncs = append(q.TableFuncs, ir.TableFunctionCall{Name: f.Name.Name, Type: t, Impl: impl, Args: args})
 		})
 		if ferr != nil {
 			return ferr
@@ -726,7 +663,11 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 				}
 			}
 		}
-		q.Projection = append(q.Projection, Projected{Name: name, Expr: ce, Key: isKey})
+		scope := c.Scope
+		if jk != nil && ce == jk.value {
+			scope = nil // the join key reads either side of the join, not the column
+		}
+		q.Projection = append(q.Projection, ir.Projected{Name: name, Expr: irExpr(ce, it.Expr, scope), Key: isKey})
 		col := types.Column{Name: name, Type: ce.Type}
 		if isKey {
 			col.Namespace = types.NamespaceKey
@@ -866,8 +807,8 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 			return sqlerr.New(sqlerr.Semantic, g.Position(), "Duplicate GROUP BY expression: %s", parser.FormatExpr(g))
 		}
 		groupKeys[key] = len(aggScope.Columns)
-		q.GroupBy = append(q.GroupBy, ce)
-		q.GroupByExpr = append(q.GroupByExpr, g)
+		q.GroupBy = append(q.GroupBy, irExpr(ce, g, qa.input))
+		qa.groupBy = append(qa.groupBy, g)
 		aggScope.Columns = append(aggScope.Columns, expr.Column{Name: "", Type: ce.Type})
 	}
 	items, err := qa.selectItems(pq)
@@ -891,7 +832,7 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 			if ncols > len(f.Args) {
 				ncols = len(f.Args)
 			}
-			var args []*expr.Compiled
+			var args []*ir.Expr
 			var argTypes []*types.Type
 			for _, a := range f.Args[:ncols] {
 				if containsAggregate(qa.a.Funcs, a) {
@@ -913,7 +854,7 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 					ferr = err
 					return
 				}
-				args = append(args, ce)
+				args = append(args, irExpr(ce, a, qa.input))
 				argTypes = append(argTypes, ce.Type)
 			}
 			var init []types.Value
@@ -943,7 +884,7 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 			}
 			aggSlots[key] = len(aggScope.Columns)
 			aggScope.Columns = append(aggScope.Columns, expr.Column{Type: res.Return})
-			q.Aggregates = append(q.Aggregates, AggregateCall{Name: f.Name.Name, Resolved: res, Args: args, Init: init, Expr: f})
+			q.Aggregates = append(q.Aggregates, ir.AggregateCall{Name: f.Name.Name, Resolved: res, Args: args, Init: init, Text: aggregateText(f)})
 		})
 	}
 	if q.Window != nil && pq.Having != nil {
@@ -1023,7 +964,7 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 			}
 			return err
 		}
-		q.Having = h
+		q.Having = irExpr(h, pq.Having, nil)
 	}
 	var keys, vals []types.Column
 	var keyGroup []int
@@ -1062,7 +1003,7 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 			}
 			isKey, keyFound[idx] = true, true
 		}
-		q.Projection = append(q.Projection, Projected{Name: name, Expr: ce, Key: isKey})
+		q.Projection = append(q.Projection, ir.Projected{Name: name, Expr: irExpr(ce, it.Expr, nil), Key: isKey})
 		col := types.Column{Name: name, Type: ce.Type}
 		if isKey {
 			col.Namespace = types.NamespaceKey

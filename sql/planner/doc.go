@@ -1,14 +1,27 @@
-// Package planner turns an analyzed persistent query (CREATE STREAM|TABLE AS SELECT, INSERT INTO ...
-// SELECT) into a logical plan and lowers that plan onto a dsl.Builder, with sql rows (types.Row) as
-// keys and values:
+// Package planner turns an analyzed query (package ir: the analyzer's output) into a logical plan and
+// lowers that plan onto a dsl.Builder, with sql rows (types.Row) as keys and values:
 //
-//	analyzer.PersistentQuery ─▶ Build ─▶ *Plan (a chain of logical nodes) ─▶ Lower ─▶ dsl graph
+//	ir.Query (+ sink ir.Source) ─▶ Build / BuildTransient ─▶ *Plan (a chain of logical nodes) ─▶ Lower ─▶ dsl graph
 //
-// The logical nodes are, in the order a plan chains them: Source (deserialize a topic into Input rows
-// with the pseudo-columns), Filter (WHERE), TableFunction (EXPLODE, CUBE_EXPLODE), PartitionBy
-// (re-key), Aggregate (GROUP BY over a stream or a table, optionally windowed), Having, Suppress (EMIT
-// FINAL), Project and Sink (serialize with the sink's formats, ksqlDB's output topic naming). One file
-// per node (node_*.go), each with its lowering.
+// It reads only the IR: names are resolved, expressions compiled (ir.Expr) and texts for messages
+// formatted by the analyzer. It never imports the parser nor looks at an AST, and it decides nothing
+// ksqlDB decides at analysis: a query that reaches Build has passed every semantic check, and Build
+// refuses only what Seiche cannot lower yet.
+//
+// The logical nodes are, in the order a plan chains them (one file per node, node_*.go, each with its
+// lowering):
+//
+//	Source         deserialize a topic into Input rows with the pseudo-columns (a table is materialized)
+//	Join           one per JOIN: stream-stream within a window, stream-table, table-table on the
+//	               primary key or a foreign key
+//	Filter         WHERE
+//	TableFunction  EXPLODE, CUBE_EXPLODE: one row per produced value
+//	Aggregate      GROUP BY over a stream or a table, optionally TUMBLING, HOPPING or SESSION windowed
+//	Having         HAVING, a failing group becoming a delete
+//	Suppress       EMIT FINAL: a window's result when the window closes
+//	Project        the projection, split into the output key and value; PARTITION BY is this re-keying
+//	Sink           serialize with the sink's formats (stamping a sink TIMESTAMP column), or
+//	Emit           hand each row to a transient push query's callback
 //
 // Several queries may lower onto one Builder (a QTT case or a script runs all its queries in one
 // topology): an Env shares one raw source node per topic, so that two sources over one topic, or a
@@ -45,6 +58,6 @@
 // An aggregation sends only what it needs through its repartition topic, as ksqlDB's pre-aggregation
 // selection does: the GROUP BY values as key, the aggregate calls' argument values as value.
 //
-// Not yet lowered (Build returns an Unsupported error): joins, which wait for a row-typed lowering of
-// the stateful DSL's joins; tables with PARTITION BY; sink TIMESTAMP columns.
+// Not yet lowered (Build returns an Unsupported error): PARTITION BY over a table, table functions over
+// a table.
 package planner

@@ -2,13 +2,11 @@ package planner
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/serde"
-	"github.com/seichedb/seiche/sql/analyzer"
-	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -21,11 +19,11 @@ func defaultGrace(size time.Duration) time.Duration {
 }
 
 // AggregateNode groups rows by the GROUP BY expressions and folds them with the aggregate functions
-// (analyzer.AggregateCall), over a stream or, with adder and subtractor (Undo), over a table;
+// (ir.AggregateCall), over a stream or, with adder and subtractor (Undo), over a table;
 // optionally in TUMBLING, HOPPING or SESSION windows. Its output rows are the Aggregate rows: the
 // GROUP BY values, the aggregate results, then WINDOWSTART and WINDOWEND.
 type AggregateNode struct {
-	Query *analyzer.Query
+	Query *ir.Query
 	// offsets[i] is where call i's arguments start in a prepared row, offsets[len] its width.
 	offsets []int
 	width   int
@@ -55,7 +53,7 @@ func (n *AggregateNode) groupKey(row Row) (Row, error) {
 			return nil, err
 		}
 		if v == nil {
-			return nil, fmt.Errorf("planner: GROUP BY expression %s is NULL: row dropped", parser.FormatExpr(q.GroupByExpr[i]))
+			return nil, fmt.Errorf("planner: GROUP BY expression %s is NULL: row dropped", g.Text)
 		}
 		k[i] = v
 	}
@@ -69,20 +67,14 @@ func (n *AggregateNode) groupsByKey() bool {
 	if len(q.Sources) != 1 {
 		return false
 	}
-	keys := q.Sources[0].Source.Schema.Key()
-	if len(keys) == 0 || len(keys) != len(q.GroupByExpr) {
+	src := q.Sources[0].Source
+	keys := src.Schema.Key()
+	if len(keys) == 0 || len(keys) != len(q.GroupBy) {
 		return false
 	}
-	for i, g := range q.GroupByExpr {
-		ref, ok := g.(*parser.ColumnRef)
-		if !ok {
-			return false
-		}
-		name := ref.Name.Name
-		if !ref.Name.Quoted {
-			name = strings.ToUpper(name)
-		}
-		if name != keys[i].Name {
+	for i, g := range q.GroupBy {
+		col, ok := g.IsColumn()
+		if !ok || col >= len(src.Schema.Columns) || src.Schema.Columns[col].Name != keys[i].Name {
 			return false
 		}
 	}
@@ -268,22 +260,22 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 		out.table = dsl.MapTableValues(t, func(k Row, acc Row) (Row, error) { return n.result(k, acc, nil) }, rowSerde)
 		return out, nil
 	}
-	grace := defaultGrace(dur(w.Size))
-	if w.Grace != nil {
-		grace = dur(*w.Grace)
+	grace := defaultGrace(w.Size)
+	if w.HasGrace {
+		grace = w.Grace
 	}
 	opts := append(stateful(), dsl.WithValueSerde(accs))
-	if w.Retention != nil {
-		opts = append(opts, dsl.Retention(dur(*w.Retention)))
+	if w.HasRetention {
+		opts = append(opts, dsl.Retention(w.Retention))
 	}
 	var t *dsl.Table[dsl.Windowed[Row], Row]
 	switch w.Kind {
-	case parser.Session:
-		t = dsl.SessionAggregate(dsl.SessionWindowedBy(g, dsl.SessionWindows{Gap: dur(w.Size), Grace: grace}), n.init, n.add, n.merge, opts...)
-	case parser.Hopping:
-		t = dsl.WindowedAggregate(dsl.WindowedBy(g, dsl.HoppingWindows(dur(w.Size), dur(w.Advance), grace)), n.init, n.add, opts...)
+	case ir.Session:
+		t = dsl.SessionAggregate(dsl.SessionWindowedBy(g, dsl.SessionWindows{Gap: w.Size, Grace: grace}), n.init, n.add, n.merge, opts...)
+	case ir.Hopping:
+		t = dsl.WindowedAggregate(dsl.WindowedBy(g, dsl.HoppingWindows(w.Size, w.Advance, grace)), n.init, n.add, opts...)
 	default:
-		t = dsl.WindowedAggregate(dsl.WindowedBy(g, dsl.TumblingWindows(dur(w.Size), grace)), n.init, n.add, opts...)
+		t = dsl.WindowedAggregate(dsl.WindowedBy(g, dsl.TumblingWindows(w.Size, grace)), n.init, n.add, opts...)
 	}
 	out.wtable = dsl.MapTableValues(t, func(k dsl.Windowed[Row], acc Row) (Row, error) {
 		win := k.Window

@@ -3,7 +3,7 @@ package planner
 import (
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
-	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/ir"
 )
 
 // Emitted is one result row of a transient (push) query: the projection's key and value rows, the
@@ -56,10 +56,10 @@ func (p *emitProc[K]) Process(rec runtime.Record[K, Row]) error {
 
 // BuildTransient makes the logical plan of a transient push query: the nodes of a persistent query with
 // an EmitNode calling emit in place of the sink.
-func BuildTransient(q *analyzer.Query, emit func(Emitted) error) (*Plan, error) {
+func BuildTransient(q *ir.Query, emit func(Emitted) error) (*Plan, error) {
 	nodes, err := queryNodes(q)
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Nodes: append(nodes, &EmitNode{Fn: emit})}, nil
+	return &Plan{Query: q, Nodes: append(nodes, &EmitNode{Fn: emit})}, nil
 }

@@ -1,13 +1,13 @@
 package planner
 
 import (
-	"github.com/seichedb/seiche/sql/expr"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
 // FilterNode keeps the rows for which WHERE is true; an evaluation error drops the row and is logged.
 type FilterNode struct {
-	Predicate *expr.Compiled
+	Predicate *ir.Expr
 }
 
 // Describe implements Node.

@@ -2,14 +2,14 @@ package planner
 
 import (
 	"github.com/seichedb/seiche/dsl"
-	"github.com/seichedb/seiche/sql/expr"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
 // HavingNode filters the aggregation's table: a group whose row fails HAVING is deleted downstream (a
 // tombstone), as in ksqlDB.
 type HavingNode struct {
-	Predicate *expr.Compiled
+	Predicate *ir.Expr
 }
 
 // Describe implements Node.

@@ -5,9 +5,7 @@ import (
 
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/serde"
-	"github.com/seichedb/seiche/sql/analyzer"
-	"github.com/seichedb/seiche/sql/expr"
-	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -17,9 +15,9 @@ import (
 // concatenation of both sides' Input rows, a missing side all NULL; the result is keyed by the join key
 // (the left table's key for a foreign-key join).
 type JoinNode struct {
-	Query *analyzer.Query
+	Query *ir.Query
 	Index int
-	Step  analyzer.JoinStep
+	Step  ir.JoinStep
 }
 
 // Describe implements Node.
@@ -27,7 +25,7 @@ func (n *JoinNode) Describe() string {
 	return fmt.Sprintf("Join(%s %s)", n.Step.Type, n.Query.Sources[n.Index+1].Source.Name)
 }
 
-func (n *JoinNode) right() analyzer.QuerySource { return n.Query.Sources[n.Index+1] }
+func (n *JoinNode) right() ir.QuerySource { return n.Query.Sources[n.Index+1] }
 
 // concat places the left row and the right source's row in the joined row.
 func (n *JoinNode) concat(l, r Row) Row {
@@ -40,7 +38,7 @@ func (n *JoinNode) concat(l, r Row) Row {
 	return out
 }
 
-func castKey(c *expr.Compiled, to *types.Type, row Row) (Row, error) {
+func castKey(c *ir.Expr, to *types.Type, row Row) (Row, error) {
 	v, err := c.Eval(row)
 	if err != nil {
 		return nil, err
@@ -67,36 +65,33 @@ func (n *JoinNode) rightKey(row Row, to *types.Type) (Row, error) {
 // rekeyOpts are the options of the SelectKey that keys source i's side of the join by e: that side
 // keeps its partitions (no repartition topic, as in ksqlDB's plans) when the left side is still
 // source 0 as read and e is the source's only key column, of the join key's type.
-func (n *JoinNode) rekeyOpts(e parser.Expr, i int, t *types.Type, keys serde.Serde[Row]) []dsl.Opt {
+func (n *JoinNode) rekeyOpts(e *ir.Expr, i int, t *types.Type, keys serde.Serde[Row]) []dsl.Opt {
 	opts := []dsl.Opt{dsl.WithKeySerde(keys)}
-	cr, ok := e.(*parser.ColumnRef)
-	if !ok || n.Index != 0 {
+	if n.Index != 0 {
 		return opts
 	}
 	qs := n.Query.Sources[i]
-	if cr.Qualifier != nil && cr.Qualifier.Name != qs.Alias {
-		return opts
-	}
-	if key := qs.Source.Schema.Key(); len(key) == 1 && key[0].Name == cr.Name.Name && key[0].Type.Equal(t) {
+	if c, ok := keyColumn(e, qs); ok && len(qs.Source.Schema.Key()) == 1 && c.Type.Equal(t) {
 		opts = append(opts, dsl.PreservesKey())
 	}
 	return opts
 }
 
-// isKeyColumn reports whether e names a key column of one of the sources in [from, to].
-func (n *JoinNode) isKeyColumn(e parser.Expr, from, to int) bool {
-	cr, ok := e.(*parser.ColumnRef)
-	if !ok {
-		return false
+// keyColumn returns the key column of qs that e reads, when e reads nothing but one.
+func keyColumn(e *ir.Expr, qs ir.QuerySource) (types.Column, bool) {
+	i, ok := e.IsColumn()
+	if !ok || !qs.Contains(i) || i-qs.Offset >= len(qs.Source.Schema.Columns) {
+		return types.Column{}, false
 	}
+	c := qs.Source.Schema.Columns[i-qs.Offset]
+	return c, c.Namespace == types.NamespaceKey
+}
+
+// isKeyColumn reports whether e reads a key column of one of the sources in [from, to].
+func (n *JoinNode) isKeyColumn(e *ir.Expr, from, to int) bool {
 	for _, qs := range n.Query.Sources[from : to+1] {
-		if cr.Qualifier != nil && cr.Qualifier.Name != qs.Alias {
-			continue
-		}
-		for _, c := range qs.Source.Schema.Key() {
-			if c.Name == cr.Name.Name {
-				return true
-			}
+		if _, ok := keyColumn(e, qs); ok {
+			return true
 		}
 	}
 	return false
@@ -127,10 +122,10 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		}
 		// Without a GRACE PERIOD ksqlDB uses the deprecated JoinWindows.of: eager left/outer
 		// results and a grace of 24 hours less the window.
-		w := dsl.LegacyJoinTimeDifference(dur(st.Within.Before))
-		w.After = dur(st.Within.After)
-		if st.Within.Grace != nil {
-			w = dsl.JoinWindows{Before: dur(st.Within.Before), After: dur(st.Within.After), Grace: dur(*st.Within.Grace)}
+		w := dsl.LegacyJoinTimeDifference(st.Within.Before)
+		w.After = st.Within.After
+		if st.Within.HasGrace {
+			w = dsl.JoinWindows{Before: st.Within.Before, After: st.Within.After, Grace: st.Within.Grace}
 		}
 		if ls := n.Query.Sources[0]; n.Index == 0 && ls.Source.Window != "" && rs.Source.Window != "" {
 			// Windowed sources match on their windows too: a row's key is its key and its window, so
@@ -152,15 +147,15 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 				return append(k, row[rw], row[rw+1]), nil
 			}
 		}
-		l := dsl.SelectKey(in.stream, leftKey, n.rekeyOpts(st.LeftExpr, 0, keyType, keys)...)
-		r := dsl.SelectKey(right.stream, rightKey, n.rekeyOpts(st.RightExpr, n.Index+1, keyType, keys)...)
+		l := dsl.SelectKey(in.stream, leftKey, n.rekeyOpts(st.LeftKey, 0, keyType, keys)...)
+		r := dsl.SelectKey(right.stream, rightKey, n.rekeyOpts(st.RightKey, n.Index+1, keyType, keys)...)
 		opts := append(stateful(), vals)
 		switch st.Type {
-		case parser.InnerJoin:
+		case ir.InnerJoin:
 			out.stream = dsl.StreamStreamJoin(l, r, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
-		case parser.LeftJoin:
+		case ir.LeftJoin:
 			out.stream = dsl.StreamStreamLeftJoin(l, r, func(_ Row, lv, rv Row, has bool) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
-		case parser.RightJoin:
+		case ir.RightJoin:
 			out.stream = dsl.StreamStreamLeftJoin(r, l, func(_ Row, rv, lv Row, has bool) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
 		default:
 			out.stream = dsl.StreamStreamOuterJoin(l, r, func(_ Row, lv Row, _ bool, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
@@ -173,12 +168,12 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		}
 		kt := tkey[0].Type
 		l := dsl.SelectKey(in.stream, func(_ Row, row Row) (Row, error) { return castKey(st.LeftKey, kt, row) },
-			n.rekeyOpts(st.LeftExpr, 0, kt, internalSerde(typeColumns([]*types.Type{kt})))...)
+			n.rekeyOpts(st.LeftKey, 0, kt, internalSerde(typeColumns([]*types.Type{kt})))...)
 		out.keyCols = []*types.Type{kt}
 		switch st.Type {
-		case parser.InnerJoin:
+		case ir.InnerJoin:
 			out.stream = dsl.StreamTableJoin(l, right.table, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, vals)
-		case parser.LeftJoin:
+		case ir.LeftJoin:
 			out.stream = dsl.StreamTableLeftJoin(l, right.table, func(_ Row, lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, vals)
 		default:
 			return flow{}, fmt.Errorf("planner: %s stream-table join is not supported", st.Type)
@@ -187,16 +182,16 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 	case in.table != nil && right.table != nil:
 		// A primary-key join joins on the whole left key; on anything else (a value column, or one
 		// column of a multi-column key) it is a foreign-key join.
-		wholeKey := n.isKeyColumn(st.LeftExpr, 0, n.Index) && (n.Index > 0 || len(n.Query.Sources[0].Source.Schema.Key()) == 1)
+		wholeKey := n.isKeyColumn(st.LeftKey, 0, n.Index) && (n.Index > 0 || len(n.Query.Sources[0].Source.Schema.Key()) == 1)
 		if !wholeKey && len(rs.Source.Schema.Key()) == 1 {
 			// Foreign-key join: the left table keeps its key.
 			kt := rs.Source.Schema.Key()[0].Type
 			out.keyCols = in.keyCols
 			fk := func(row Row) (Row, error) { return castKey(st.LeftKey, kt, row) }
 			switch st.Type {
-			case parser.InnerJoin:
+			case ir.InnerJoin:
 				out.table = dsl.ForeignKeyJoin(in.table, right.table, fk, func(lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, append(stateful(), vals)...)
-			case parser.LeftJoin:
+			case ir.LeftJoin:
 				out.table = dsl.ForeignKeyLeftJoin(in.table, right.table, fk, func(lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, append(stateful(), vals)...)
 			default:
 				return flow{}, fmt.Errorf("planner: %s foreign-key join is not supported", st.Type)
@@ -215,11 +210,11 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		}
 		opts := append(stateful(), vals)
 		switch st.Type {
-		case parser.InnerJoin:
+		case ir.InnerJoin:
 			out.table = dsl.TableTableJoin(in.table, right.table, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, opts...)
-		case parser.LeftJoin:
+		case ir.LeftJoin:
 			out.table = dsl.TableTableLeftJoin(in.table, right.table, func(_ Row, lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, opts...)
-		case parser.RightJoin:
+		case ir.RightJoin:
 			out.table = dsl.TableTableLeftJoin(right.table, in.table, func(_ Row, rv, lv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, opts...)
 		default:
 			out.table = dsl.TableTableOuterJoin(in.table, right.table, func(_ Row, lv Row, _ bool, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, opts...)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/seichedb/seiche/dsl"
-	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -12,7 +12,7 @@ import (
 // in projection order) and value. After it the flow is a stream of output rows: a table's changes
 // become records, a delete a record with a nil value.
 type ProjectNode struct {
-	Query *analyzer.Query
+	Query *ir.Query
 }
 
 // Describe implements Node.

@@ -7,8 +7,7 @@ import (
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
-	"github.com/seichedb/seiche/sql/analyzer"
-	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/state"
 )
 
@@ -16,8 +15,8 @@ import (
 // are written as ksqlDB writes them: the key's bytes, then the 8-byte big-endian window start (time
 // windows) or session end and start (session windows).
 type SinkNode struct {
-	Sink  *analyzer.Source
-	Query *analyzer.Query
+	Sink  *ir.Source
+	Query *ir.Query
 }
 
 // Describe implements Node.
@@ -36,7 +35,7 @@ func (n *SinkNode) lower(e *Env, in flow) (flow, error) {
 		if ts := newSinkTimestamp[Row](n.Sink); ts != nil {
 			in.stream = dsl.Process(in.stream, ts)
 		}
-		if e.Materialize != "" && n.Sink.Kind == parser.Table {
+		if e.Materialize != "" && n.Sink.Kind == ir.Table {
 			in.stream = materialize(e, in.stream, keys, vals)
 			if e.MaterializeOnly {
 				return in, nil
@@ -55,7 +54,7 @@ func (n *SinkNode) lower(e *Env, in flow) (flow, error) {
 	if ts := newSinkTimestamp[dsl.Windowed[Row]](n.Sink); ts != nil {
 		in.wstream = dsl.Process(in.wstream, ts)
 	}
-	if e.Materialize != "" && n.Sink.Kind == parser.Table {
+	if e.Materialize != "" && n.Sink.Kind == ir.Table {
 		in.wstream = materialize(e, in.wstream, wkeys, vals)
 		if e.MaterializeOnly {
 			return in, nil

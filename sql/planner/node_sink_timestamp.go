@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/seichedb/seiche/runtime"
-	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -20,7 +20,7 @@ type sinkTimestamp[K any] struct {
 }
 
 // newSinkTimestamp returns the processor supplier for sink, or nil when it has no TIMESTAMP column.
-func newSinkTimestamp[K any](sink *analyzer.Source) runtime.ProcessorSupplier[K, Row, K, Row] {
+func newSinkTimestamp[K any](sink *ir.Source) runtime.ProcessorSupplier[K, Row, K, Row] {
 	if sink.TimestampColumn == "" {
 		return nil
 	}

@@ -9,9 +9,8 @@ import (
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
-	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/function"
-	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -19,7 +18,7 @@ import (
 // formats into the Input row (schema columns, then ROWTIME, ROWPARTITION, ROWOFFSET, and WINDOWSTART,
 // WINDOWEND for a windowed source). A table is materialized; a tombstone deletes its key.
 type SourceNode struct {
-	Source *analyzer.Source
+	Source *ir.Source
 }
 
 // Describe implements Node.
@@ -68,7 +67,7 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 		dsl.WithKeySerde(keys),
 		dsl.WithValueSerde(internalSerde(inputColumns(src))))
 	f := flow{keyCols: keyTypes, valCols: inputColumns(src)}
-	if src.Kind == parser.Table {
+	if src.Kind == ir.Table {
 		f.table = rows.ToTable(append(stateful(), dsl.Named(e.name("KSQL-TABLE-"+src.Name)))...)
 		return f, nil
 	}
@@ -76,7 +75,7 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	return f, nil
 }
 
-func inputColumns(src *analyzer.Source) []types.Column {
+func inputColumns(src *ir.Source) []types.Column {
 	cols := append([]types.Column{}, src.Schema.Columns...)
 	cols = append(cols, types.Column{Type: types.Bigint}, types.Column{Type: types.Int}, types.Column{Type: types.Bigint})
 	if src.Window != "" {
@@ -87,18 +86,22 @@ func inputColumns(src *analyzer.Source) []types.Column {
 
 // WindowSize is the size in milliseconds of the windows of a time-windowed source, from its
 // WINDOW_SIZE property; 0 when it has none (session windows, or no windows).
-func WindowSize(src *analyzer.Source) int64 {
+func WindowSize(src *ir.Source) int64 {
 	ws, ok := src.Props["WINDOW_SIZE"]
 	if !ok {
 		return 0
 	}
-	return windowSizeProp(strings.Trim(ws, "'"))
+	d, err := ir.ParseDuration(strings.Trim(ws, "'"))
+	if err != nil {
+		return 0
+	}
+	return d.Milliseconds()
 }
 
 // SplitWindowedKey cuts the window off the serialized key of a windowed source, as ksqlDB writes it:
 // the key's bytes, then the 8-byte big-endian window start (time windows, whose end is start + size)
 // or session end and start (session windows).
-func SplitWindowedKey(src *analyzer.Source, kb []byte, size int64) (key []byte, start, end int64, err error) {
+func SplitWindowedKey(src *ir.Source, kb []byte, size int64) (key []byte, start, end int64, err error) {
 	if src.Window == "SESSION" {
 		if len(kb) < 16 {
 			return nil, 0, 0, fmt.Errorf("planner: %s: session-windowed key shorter than 16 bytes", src.Name)
@@ -114,27 +117,8 @@ func SplitWindowedKey(src *analyzer.Source, kb []byte, size int64) (key []byte, 
 	return kb[:len(kb)-8], start, start + size, nil
 }
 
-func windowSizeProp(s string) int64 {
-	var n int64
-	var unit string
-	if _, err := fmt.Sscanf(s, "%d %s", &n, &unit); err != nil {
-		return 0
-	}
-	return parser.Duration{N: n, Unit: normalizeUnit(unit)}.Millis()
-}
-
-func normalizeUnit(u string) string {
-	b := []byte(u)
-	for i := range b {
-		if b[i] >= 'a' && b[i] <= 'z' {
-			b[i] -= 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
 type deserializer struct {
-	src            *analyzer.Source
+	src            *ir.Source
 	keys, values   serde.Serde[Row]
 	keyPos, valPos []int
 	headerPos      []int
@@ -168,7 +152,7 @@ func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
 		return fmt.Errorf("planner: %s: key: %w", d.src.Name, err)
 	}
 	if key == nil && len(d.keyPos) > 0 {
-		if d.src.Kind == parser.Table {
+		if d.src.Kind == ir.Table {
 			// A table row needs a key: a record without one is skipped, as a Kafka Streams table
 			// source does.
 			return nil

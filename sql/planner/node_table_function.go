@@ -2,7 +2,7 @@ package planner
 
 import (
 	"github.com/seichedb/seiche/dsl"
-	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -10,7 +10,7 @@ import (
 // produced value, the Input row followed by the current value of each function. With several
 // functions the longest result wins and the others are padded with NULL, as in ksqlDB.
 type TableFunctionNode struct {
-	Calls []analyzer.TableFunctionCall
+	Calls []ir.TableFunctionCall
 }
 
 // Describe implements Node.

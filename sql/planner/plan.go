@@ -2,12 +2,10 @@ package planner
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/serde"
-	"github.com/seichedb/seiche/sql/analyzer"
-	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
 )
@@ -19,10 +17,12 @@ type Node interface {
 	lower(e *Env, in flow) (flow, error)
 }
 
-// Plan is the logical plan of one persistent query: Nodes run in order, the first is a Source and the
-// last a Sink.
+// Plan is the logical plan of one query: Nodes run in order, the first is a Source and the last a Sink
+// (or, for a transient query, an Emit).
 type Plan struct {
-	Query *analyzer.PersistentQuery
+	Query *ir.Query
+	// Sink is the source a persistent query writes into; nil for a transient query.
+	Sink  *ir.Source
 	Nodes []Node
 }
 
@@ -38,18 +38,18 @@ func (p *Plan) String() string {
 	return s
 }
 
-// Build makes the logical plan of pq.
-func Build(pq *analyzer.PersistentQuery) (*Plan, error) {
-	nodes, err := queryNodes(pq.Query)
+// Build makes the logical plan of a persistent query: q writing into sink.
+func Build(q *ir.Query, sink *ir.Source) (*Plan, error) {
+	nodes, err := queryNodes(q)
 	if err != nil {
 		return nil, err
 	}
-	nodes = append(nodes, &SinkNode{Sink: pq.Sink, Query: pq.Query})
-	return &Plan{Query: pq, Nodes: nodes}, nil
+	nodes = append(nodes, &SinkNode{Sink: sink, Query: q})
+	return &Plan{Query: q, Sink: sink, Nodes: nodes}, nil
 }
 
 // queryNodes are the nodes of q from its source to its projection.
-func queryNodes(q *analyzer.Query) ([]Node, error) {
+func queryNodes(q *ir.Query) ([]Node, error) {
 	src := q.Sources[0].Source
 	var nodes []Node
 	nodes = append(nodes, &SourceNode{Source: src})
@@ -60,7 +60,7 @@ func queryNodes(q *analyzer.Query) ([]Node, error) {
 		nodes = append(nodes, &FilterNode{Predicate: q.Where})
 	}
 	if len(q.TableFuncs) > 0 {
-		if src.Kind == parser.Table {
+		if src.Kind == ir.Table {
 			return nil, sqlerr.New(sqlerr.Unsupported, sqlerr.Pos{}, "planner: table functions over a table are not supported")
 		}
 		nodes = append(nodes, &TableFunctionNode{Calls: q.TableFuncs})
@@ -70,11 +70,11 @@ func queryNodes(q *analyzer.Query) ([]Node, error) {
 		if q.Having != nil {
 			nodes = append(nodes, &HavingNode{Predicate: q.Having})
 		}
-		if q.Emit == parser.EmitFinal && q.Window != nil {
+		if q.Emit == ir.EmitFinal && q.Window != nil {
 			nodes = append(nodes, &SuppressNode{})
 		}
 	} else if len(q.PartitionBy) > 0 {
-		if src.Kind == parser.Table {
+		if src.Kind == ir.Table {
 			return nil, sqlerr.New(sqlerr.Unsupported, sqlerr.Pos{}, "planner: PARTITION BY over a table is not supported")
 		}
 	}
@@ -130,7 +130,7 @@ func (e *Env) Lower(p *Plan) error {
 }
 
 // flow is what a node hands the next: exactly one of stream, table and wtable is set. Values are
-// Input rows before the aggregation and Aggregate rows after it (see analyzer.Query), output rows after
+// Input rows before the aggregation and Aggregate rows after it (see ir.Query), output rows after
 // the projection.
 type flow struct {
 	stream *dsl.Stream[Row, Row]
@@ -138,15 +138,13 @@ type flow struct {
 	wtable *dsl.Table[dsl.Windowed[Row], Row]
 	// wstream carries the projected rows of a windowed aggregation, keyed by window.
 	wstream *dsl.Stream[dsl.Windowed[Row], Row]
-	window  *parser.Window
+	window  *ir.Window
 	// windowKind is the window type of wstream's keys: TUMBLING, HOPPING or SESSION.
 	windowKind string
 	// keyCols are the types of the key row, valCols the columns of the value row.
 	keyCols []*types.Type
 	valCols []types.Column
 }
-
-func dur(d parser.Duration) time.Duration { return time.Duration(d.Millis()) * time.Millisecond }
 
 // stateful are the options of every stateful operation: ksqlDB's tests run with caching off.
 func stateful() []dsl.Opt { return []dsl.Opt{dsl.CacheBytes(0)} }

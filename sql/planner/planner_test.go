@@ -1,4 +1,4 @@
-package planner
+package planner_test
 
 import (
 	"encoding/binary"
@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/seichedb/seiche/runtime"
+	"github.com/seichedb/seiche/sql"
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/parser"
+	"github.com/seichedb/seiche/sql/planner"
 )
 
 func TestBuild(t *testing.T) {
@@ -38,7 +40,8 @@ func TestBuild(t *testing.T) {
 			}
 			a.Apply(last)
 		}
-		p, err := Build(last.(*analyzer.PersistentQuery))
+		pq := last.(*analyzer.PersistentQuery)
+		p, err := planner.Build(pq.Query, pq.Sink)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}
@@ -66,7 +69,7 @@ func TestRepartition(t *testing.T) {
 		{"CREATE STREAM O AS SELECT T.ID, S.ID AS SID, B FROM S JOIN T ON S.A = T.ID;", true},
 		{"CREATE TABLE O AS SELECT ID, B FROM T;", false},
 	} {
-		topo, err := Compile(analyzer.NewMetastore(), ddl+tc.sql)
+		topo, err := sql.Compile(analyzer.NewMetastore(), ddl+tc.sql)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}
@@ -98,7 +101,7 @@ func TestNullKeys(t *testing.T) {
 			"CREATE STREAM O WITH (kafka_topic='out') AS SELECT * FROM I PARTITION BY (NAME IS NULL);",
 			[]rec{{"1", ""}, {"2", `{"NAME":null}`}}, []string{`<nil>|<nil>`, `true|{"NAME":null,"ID":2}`}},
 	} {
-		topo, err := Compile(analyzer.NewMetastore(), tc.script)
+		topo, err := sql.Compile(analyzer.NewMetastore(), tc.script)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +143,7 @@ func TestNullKeys(t *testing.T) {
 
 // TestWindowedJoinMatchesWindows checks that rows of windowed streams join only within the same window.
 func TestWindowedJoinMatchesWindows(t *testing.T) {
-	topo, err := Compile(analyzer.NewMetastore(),
+	topo, err := sql.Compile(analyzer.NewMetastore(),
 		"CREATE STREAM S1 (ID INT KEY, V BIGINT) WITH (kafka_topic='l', value_format='JSON', WINDOW_TYPE='SESSION');\n"+
 			"CREATE STREAM S2 (ID INT KEY, V BIGINT) WITH (kafka_topic='r', value_format='JSON', WINDOW_TYPE='SESSION');\n"+
 			"CREATE STREAM O WITH (kafka_topic='out') AS SELECT S1.ID, S1.V, S2.V FROM S1 JOIN S2 WITHIN 1 MINUTE ON S1.ID = S2.ID;")
@@ -183,7 +186,7 @@ func TestWindowedJoinMatchesWindows(t *testing.T) {
 // TestTimestampError checks that an unreadable TIMESTAMP column reaches the processing error handler as a
 // *TimestampError, so that a handler can fail the query on it.
 func TestTimestampError(t *testing.T) {
-	topo, err := Compile(analyzer.NewMetastore(),
+	topo, err := sql.Compile(analyzer.NewMetastore(),
 		"CREATE STREAM S (K STRING KEY, TS STRING) WITH (kafka_topic='in', value_format='JSON', timestamp='ts', timestamp_format='yy-MM-dd HH:mm:ssX');\n"+
 			"CREATE STREAM O WITH (kafka_topic='out') AS SELECT * FROM S;")
 	if err != nil {
@@ -195,7 +198,7 @@ func TestTimestampError(t *testing.T) {
 	}
 	defer drv.Close()
 	err = drv.PipeInput("in", nil, []byte(`{"TS":"!!!"}`), 0)
-	var te *TimestampError
+	var te *planner.TimestampError
 	if !errors.As(err, &te) {
 		t.Fatalf("got %v, want a *TimestampError", err)
 	}
@@ -204,7 +207,7 @@ func TestTimestampError(t *testing.T) {
 // TestTableJoinKeyFormats checks a table-table join of tables whose key formats differ: updates on either
 // side find the other's row.
 func TestTableJoinKeyFormats(t *testing.T) {
-	topo, err := Compile(analyzer.NewMetastore(),
+	topo, err := sql.Compile(analyzer.NewMetastore(),
 		"CREATE TABLE T1 (ID INT PRIMARY KEY, V BIGINT) WITH (kafka_topic='l', key_format='KAFKA', value_format='JSON');\n"+
 			"CREATE TABLE T2 (ID INT PRIMARY KEY, V BIGINT) WITH (kafka_topic='r', key_format='DELIMITED', value_format='JSON');\n"+
 			"CREATE TABLE O WITH (kafka_topic='out') AS SELECT T1.ID, T1.V, T2.V FROM T1 JOIN T2 ON T1.ID = T2.ID;")

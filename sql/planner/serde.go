@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/seichedb/seiche/serde"
-	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/format"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -79,17 +79,17 @@ func typeColumns(ts []*types.Type) []types.Column {
 }
 
 // KeySerde returns the serde of src's key columns in its key format.
-func KeySerde(src *analyzer.Source) (serde.Serde[Row], error) {
+func KeySerde(src *ir.Source) (serde.Serde[Row], error) {
 	return sourceSerde(src, src.KeyFormat, src.Schema.Key(), true)
 }
 
 // ValueSerde returns the serde of src's value columns in its value format.
-func ValueSerde(src *analyzer.Source) (serde.Serde[Row], error) {
+func ValueSerde(src *ir.Source) (serde.Serde[Row], error) {
 	return sourceSerde(src, src.ValueFormat, ValueColumns(src), false)
 }
 
 // ValueColumns are the columns stored in src's record values: its value columns but the headers.
-func ValueColumns(src *analyzer.Source) []types.Column {
+func ValueColumns(src *ir.Source) []types.Column {
 	var out []types.Column
 	for _, c := range src.Schema.Value() {
 		if c.Namespace != types.NamespaceHeader {
@@ -99,7 +99,7 @@ func ValueColumns(src *analyzer.Source) []types.Column {
 	return out
 }
 
-func sourceSerde(src *analyzer.Source, fm string, cols []types.Column, isKey bool) (serde.Serde[Row], error) {
+func sourceSerde(src *ir.Source, fm string, cols []types.Column, isKey bool) (serde.Serde[Row], error) {
 	opts := format.Options{IsKey: isKey}
 	prefix := "VALUE_"
 	if isKey {

@@ -12,6 +12,7 @@ import (
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/sql/analyzer"
 	"github.com/seichedb/seiche/sql/format"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/planner"
 	"github.com/seichedb/seiche/sql/types"
 )
@@ -25,7 +26,7 @@ type Encoding struct {
 	KeyColumns, ValueColumns []types.Column
 	// Source is the source over the topic, nil when there is none. The keys of a windowed source carry
 	// their window.
-	Source *analyzer.Source
+	Source *ir.Source
 }
 
 // EncodingOf returns how records on topic are encoded: with the formats and columns of the source

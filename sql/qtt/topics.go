@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/seichedb/seiche/sql/analyzer"
+	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/parser"
 )
 
@@ -93,8 +94,8 @@ func TopicsToCreate(declared []Topic, statements []string, records []Record) map
 
 // SourceOver returns the source of meta over topic, preferring a query's sink, or nil: the source
 // whose formats and columns a test's records on topic are written and read in.
-func SourceOver(meta *analyzer.Metastore, topic string) *analyzer.Source {
-	var found *analyzer.Source
+func SourceOver(meta *analyzer.Metastore, topic string) *ir.Source {
+	var found *ir.Source
 	for _, s := range meta.Sources() {
 		if s.Topic == topic && (found == nil || !isQuerySink(found)) {
 			found = s
@@ -103,6 +104,6 @@ func SourceOver(meta *analyzer.Metastore, topic string) *analyzer.Source {
 	return found
 }
 
-func isQuerySink(s *analyzer.Source) bool {
+func isQuerySink(s *ir.Source) bool {
 	return strings.Contains(strings.ToUpper(s.SQL), " AS SELECT")
 }
