@@ -426,6 +426,9 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	}
 	_, keyGiven := propString(s.Props, "KEY_FORMAT")
 	_, formatGiven := propString(s.Props, "FORMAT")
+	if x, ok := propString(s.Props, "KEY_FORMAT"); ok && len(q.Output.Key()) == 0 && !strings.EqualFold(x, "NONE") {
+		return nil, sqlerr.New(sqlerr.Property, s.P, "Key format specified for stream without key columns.")
+	}
 	if kf == "NONE" && !keyGiven && !formatGiven && len(q.Output.Key()) > 0 {
 		kf = inheritedKeyFormat(q, vf, a.Props["ksql.persistence.default.format.key"])
 	}

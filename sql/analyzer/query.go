@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,9 +108,12 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *ir.Query, pla
 		if containsAggregate(a.Funcs, pb) {
 			return nil, nil, sqlerr.New(sqlerr.Semantic, pb.Position(), "PARTITION BY does not support aggregate functions: %s is an aggregate function.", aggregateName(a.Funcs, pb))
 		}
+		if isNullLiteral(pb) && len(pq.PartitionBy) > 1 {
+			return nil, nil, sqlerr.New(sqlerr.Semantic, pb.Position(), "Cannot PARTITION BY multiple columns including NULL")
+		}
 		c, err := qa.compiler(qa.input, "PARTITION BY").Compile(pb)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, partitionByAlias(err, pb, pq.Select)
 		}
 		q.PartitionBy = append(q.PartitionBy, irExpr(c, pb, qa.input))
 	}
@@ -244,6 +248,38 @@ func pseudoTimestampMillis(text string) (int64, bool) {
 }
 
 func isWindowBound(name string) bool { return name == "WINDOWSTART" || name == "WINDOWEND" }
+
+func isNullLiteral(e parser.Expr) bool {
+	l, ok := e.(*parser.Literal)
+	return ok && l.Kind == parser.LitNull
+}
+
+// partitionByAlias adds to err, a PARTITION BY expression's unknown column, ksqlDB's hint when the
+// column is a name the projection gives: PARTITION BY reads the query's input, not its output.
+func partitionByAlias(err error, pb parser.Expr, items []parser.SelectItem) error {
+	se, ok := err.(*sqlerr.Error)
+	if !ok || se.Code != sqlerr.UnknownColumn {
+		return err
+	}
+	aliases := map[string]bool{}
+	for _, it := range items {
+		if it.Alias != nil {
+			aliases[it.Alias.Name] = true
+		}
+	}
+	var name string
+	walk(pb, func(x parser.Expr) {
+		if cr, ok := x.(*parser.ColumnRef); ok && cr.Qualifier == nil && aliases[cr.Name.Name] && name == "" {
+			name = cr.Name.Name
+		}
+	})
+	if name == "" {
+		return err
+	}
+	cp := *se
+	cp.Msg += fmt.Sprintf(" '%s' must be a column in the source schema since PARTITION BY is applied on the input.", name)
+	return &cp
+}
 
 func qualifierOf(cr *parser.ColumnRef) string {
 	if cr.Qualifier == nil {
@@ -594,11 +630,11 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 	var jk *joinKey
 	switch {
 	case len(pq.PartitionBy) > 0:
+		// ksqlDB names partitioning expressions qualified by their source in its messages.
 		for _, pb := range pq.PartitionBy {
-			if l, ok := pb.(*parser.Literal); ok && l.Kind == parser.LitNull {
-				continue
+			if !isNullLiteral(pb) {
+				keyExprs = append(keyExprs, qa.qualified(pb))
 			}
-			keyExprs = append(keyExprs, parser.FormatExpr(pb))
 		}
 	case qa.foreignKeyJoin():
 		// A foreign-key join keeps the left table's key.
@@ -644,7 +680,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 		seen[name] = true
 		isKey := jk.claims(ce, name)
 		for _, ke := range keyExprs {
-			if qa.sameExpr(it.Expr, ke) && keyFound[ke] && len(pq.PartitionBy) == 0 && (len(q.Joins) == 0 || fk && qa.qualified(it.Expr) == ke) && qa.sink != "" {
+			if qa.sameExpr(it.Expr, ke) && keyFound[ke] && (len(q.Joins) == 0 || fk && qa.qualified(it.Expr) == ke) && qa.sink != "" {
 				kc := qa.unqualified(ke)
 				if fk {
 					kc = strings.Replace(ke, ".", "_", 1)
@@ -695,6 +731,9 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 		}
 		keys = ordered
 	}
+	if len(pq.PartitionBy) > 0 {
+		keys = inKeyOrder(keys, keyExprs, keyAlias)
+	}
 	out.Columns = append(keys, vals...)
 	q.Output = out
 	if qa.sink != "" {
@@ -734,8 +773,9 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 				if what == "key column" && !q.IsTable && qa.a.Props["ksql.new.query.planner.enabled"] == "true" {
 					// ksqlDB's new query planner lets a stream query drop the key: the result is keyless.
 					missing = nil
-				} else if what == "key column" {
-					// ksqlDB names every key column of the source, not only the missing ones.
+				} else if what == "key column" || what == "partitioning expression" {
+					// ksqlDB names every key column of the source, or every partitioning
+					// expression, not only the missing ones.
 					missing = keyExprs
 				}
 				if len(missing) > 1 {
@@ -752,6 +792,28 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 		}()
 	}
 	return nil
+}
+
+// inKeyOrder orders the key columns of a projection as the key expressions they select (keyExprs,
+// named keyAlias in the projection): a re-keyed result's key columns are in PARTITION BY order,
+// whatever the order of the projection.
+func inKeyOrder(keys []types.Column, keyExprs []string, keyAlias map[string]string) []types.Column {
+	ordered := make([]types.Column, 0, len(keys))
+	used := make([]bool, len(keys))
+	for _, ke := range keyExprs {
+		for i, k := range keys {
+			if !used[i] && k.Name == keyAlias[ke] {
+				ordered, used[i] = append(ordered, k), true
+				break
+			}
+		}
+	}
+	for i, k := range keys {
+		if !used[i] {
+			ordered = append(ordered, k)
+		}
+	}
+	return ordered
 }
 
 func joinAnd(xs []string) string {
