@@ -27,9 +27,11 @@
 // topology): an Env shares one raw source node per topic, so that two sources over one topic, or a
 // query reading the output of another, work as they do with separate ksqlDB queries.
 //
-// Bad records never stop a query: a record that does not deserialize, or whose expression evaluation
-// fails, is dropped and reported as a processing error (the runtime's processing log), as ksqlDB does.
-// Where ksqlDB yields NULL for a failed expression (projection), the expression compiler already does.
+// Bad records never stop a query: a record that does not deserialize, or whose WHERE, GROUP BY or
+// join key evaluation fails, is dropped and reported as a processing error (the runtime's processing
+// log), as ksqlDB does. A projected column whose expression fails is NULL and the failure is logged,
+// the record kept, as ksqlDB's SelectValueMapper does; a failing PARTITION BY expression so gives a
+// NULL key.
 //
 // # Internal formats
 //

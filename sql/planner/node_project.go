@@ -4,13 +4,15 @@ import (
 	"fmt"
 
 	"github.com/seichedb/seiche/dsl"
+	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
 
 // ProjectNode evaluates the projection and splits its result into the output key (the key columns,
-// in projection order) and value. After it the flow is a stream of output rows: a table's changes
-// become records, a delete a record with a nil value.
+// in the output schema's order) and value. After it the flow is a stream of output rows: a table's
+// changes become records, a delete a record with a nil value. A column whose expression fails to
+// evaluate is NULL and the failure is logged, as ksqlDB's SelectValueMapper does: the record is kept.
 type ProjectNode struct {
 	Query *ir.Query
 }
@@ -28,8 +30,8 @@ func (n *ProjectNode) keySlot(name string) int {
 	return -1
 }
 
-// split evaluates the projection over row.
-func (n *ProjectNode) split(row Row) (Row, Row, error) {
+// split evaluates the projection over row; a failing expression is reported to warn and gives NULL.
+func (n *ProjectNode) split(row Row, warn func(error)) (Row, Row, error) {
 	var v Row
 	nk := len(n.Query.Output.Key())
 	var k Row
@@ -39,7 +41,8 @@ func (n *ProjectNode) split(row Row) (Row, Row, error) {
 	for _, p := range n.Query.Projection {
 		x, err := p.Expr.Eval(row)
 		if err != nil {
-			return nil, nil, err
+			warn(fmt.Errorf("planner: error computing expression %s for column %s: %w", p.Expr.Text, p.Name, err))
+			x = nil
 		}
 		if p.Key {
 			if i := n.keySlot(p.Name); i >= 0 {
@@ -104,18 +107,18 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 		// A windowed source passed through keeps its windows: WINDOWSTART and WINDOWEND close its Input row.
 		out.windowKind = n.Query.Sources[0].Source.Window
 		w := len(in.valCols)
-		out.wstream = dsl.Map(in.stream, func(_ Row, row Row) (dsl.Windowed[Row], Row, error) {
+		out.wstream = project(in.stream, func(_ Row, row Row, warn func(error)) (dsl.Windowed[Row], Row, error) {
 			if row == nil {
 				return dsl.Windowed[Row]{}, nil, fmt.Errorf("planner: null value of a windowed stream: dropped")
 			}
-			k, v, err := n.split(row)
+			k, v, err := n.split(row, warn)
 			ws, _ := row[w-2].(int64)
 			we, _ := row[w-1].(int64)
 			return dsl.Windowed[Row]{Key: k, Window: dsl.Window{Start: ws, End: we}}, v, err
 		})
 	case in.stream != nil:
 		partitioned := len(n.Query.PartitionBy) > 0
-		out.stream = dsl.Map(in.stream, func(k Row, row Row) (Row, Row, error) {
+		out.stream = project(in.stream, func(k Row, row Row, warn func(error)) (Row, Row, error) {
 			if row == nil && partitioned {
 				// A null value has nothing to partition by: it passes on with a null key.
 				return nil, nil, nil
@@ -124,20 +127,18 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 				key, err := n.keyOnly(n.deleteRow(k, in))
 				return key, nil, err
 			}
-			return n.split(row)
+			return n.split(row, warn)
 		})
 	case in.table != nil:
-		s := in.table.ToStream()
-		out.stream = dsl.Map(s, func(k Row, row Row) (Row, Row, error) {
+		out.stream = project(in.table.ToStream(), func(k Row, row Row, warn func(error)) (Row, Row, error) {
 			if row == nil {
 				key, err := n.keyOnly(n.deleteRow(k, in))
 				return key, nil, err
 			}
-			return n.split(row)
+			return n.split(row, warn)
 		})
 	default:
-		s := in.wtable.ToStream()
-		out.wstream = dsl.Map(s, func(k dsl.Windowed[Row], row Row) (dsl.Windowed[Row], Row, error) {
+		out.wstream = project(in.wtable.ToStream(), func(k dsl.Windowed[Row], row Row, warn func(error)) (dsl.Windowed[Row], Row, error) {
 			if row == nil {
 				r := n.deleteRow(k.Key, in)
 				if len(r) >= 2 && n.Query.Window != nil {
@@ -146,10 +147,42 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 				key, err := n.keyOnly(r)
 				return dsl.Windowed[Row]{Key: key, Window: k.Window}, nil, err
 			}
-			key, val, err := n.split(row)
+			key, val, err := n.split(row, warn)
 			return dsl.Windowed[Row]{Key: key, Window: k.Window}, val, err
 		})
 		out.windowKind = n.Query.Window.Kind.String()
 	}
 	return out, nil
+}
+
+// project maps each record of s with fn, which may report a failure that does not drop the record
+// (a projected column that is NULL instead) through its warn argument: the task's logger gets it.
+func project[KIn, KOut any](s *dsl.Stream[KIn, Row], fn func(k KIn, row Row, warn func(error)) (KOut, Row, error)) *dsl.Stream[KOut, Row] {
+	return dsl.Process(s, func() runtime.Processor[KIn, Row, KOut, Row] { return &projectProc[KIn, KOut]{fn: fn} })
+}
+
+type projectProc[KIn, KOut any] struct {
+	fn  func(k KIn, row Row, warn func(error)) (KOut, Row, error)
+	ctx runtime.ProcessorContext[KOut, Row]
+}
+
+func (p *projectProc[KIn, KOut]) Init(ctx runtime.ProcessorContext[KOut, Row]) error {
+	p.ctx = ctx
+	return nil
+}
+
+func (p *projectProc[KIn, KOut]) Close() error { return nil }
+
+func (p *projectProc[KIn, KOut]) Process(rec runtime.Record[KIn, Row]) error {
+	k, v, err := p.fn(rec.Key, rec.Value, p.warn)
+	if err != nil {
+		return err
+	}
+	return p.ctx.Forward(runtime.WithKeyValue(rec, k, v))
+}
+
+func (p *projectProc[KIn, KOut]) warn(err error) {
+	md, _ := p.ctx.RecordMetadata()
+	p.ctx.Logger().Warn("planner: projection: column set to NULL", "err", err, "topic", md.Topic,
+		"partition", md.Partition, "offset", md.Offset)
 }
