@@ -344,6 +344,9 @@ func (a *Analyzer) createSource(s *parser.CreateSource, text string) (Analyzed, 
 	if err := format.ValidateSchema(vf, vals, false); err != nil {
 		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
 	}
+	if err := wrapSingleValue(s.Props, vals, s.P); err != nil {
+		return nil, err
+	}
 	src := &ir.Source{Name: s.Name.Name, Kind: kindOf(s.Kind), Schema: schema, Topic: topic, KeyFormat: kf, ValueFormat: vf,
 		Props: propsMap(s.Props), ReadOnly: s.Source, SQL: text}
 	if ts, ok := propString(s.Props, "TIMESTAMP"); ok {
@@ -441,6 +444,9 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	}
 	if err := format.ValidateSchema(vf, q.Output.Value(), false); err != nil {
 		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
+	}
+	if err := wrapSingleValue(s.Props, q.Output.Value(), s.P); err != nil {
+		return nil, err
 	}
 	sink := &ir.Source{Name: s.Name.Name, Kind: kindOf(s.Kind), Schema: q.Output, Topic: topic, KeyFormat: kf, ValueFormat: vf,
 		Props: propsMap(s.Props), SQL: text}
@@ -640,6 +646,25 @@ func inheritedKeyFormat(q *ir.Query, vf, def string) string {
 		return vf
 	}
 	return "KAFKA"
+}
+
+// wrapSingleValue refuses WRAP_SINGLE_VALUE, true or false, for a value of other than one column (header
+// columns are not in the value), as ksqlDB's SerdeFeaturesFactory does: only a single column can be
+// written wrapped or bare.
+func wrapSingleValue(props parser.Properties, vals []types.Column, pos sqlerr.Pos) error {
+	if _, ok := propString(props, "WRAP_SINGLE_VALUE"); !ok {
+		return nil
+	}
+	n := 0
+	for _, c := range vals {
+		if c.Namespace != types.NamespaceHeader {
+			n++
+		}
+	}
+	if n != 1 {
+		return sqlerr.New(sqlerr.Property, pos, "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")
+	}
+	return nil
 }
 
 // formatProps checks the WITH properties that configure the value format, with ksqlDB's messages.

@@ -85,11 +85,11 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *ir.Query, pla
 			return nil, nil, sqlerr.New(sqlerr.UnknownColumn, pq.Where.Position(), "Error in WHERE expression: Unknown column %s.", unknown)
 		}
 		w, err := qa.compiler(qa.input, "WHERE").Compile(pq.Where)
-		if err != nil {
-			return nil, nil, err
+		if err == nil {
+			err = predicateType("WHERE", pq.Where, w)
 		}
-		if w.Type.Kind != types.KindBoolean && w.Type.Kind != types.KindNull {
-			return nil, nil, sqlerr.New(sqlerr.Type, pq.Where.Position(), "Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", parser.FormatExpr(pq.Where), w.Type)
+		if err != nil {
+			return nil, nil, inClause("WHERE", err)
 		}
 		q.Where = irExpr(w, pq.Where, qa.input)
 	}
@@ -248,6 +248,27 @@ func pseudoTimestampMillis(text string) (int64, bool) {
 }
 
 func isWindowBound(name string) bool { return name == "WINDOWSTART" || name == "WINDOWEND" }
+
+// predicateType refuses a WHERE or HAVING expression that is not a boolean, with ksqlDB's message.
+func predicateType(clause string, e parser.Expr, c *expr.Compiled) error {
+	if c.Type.Kind == types.KindBoolean || c.Type.Kind == types.KindNull {
+		return nil
+	}
+	return sqlerr.New(sqlerr.Type, e.Position(), "Type error in %s expression: Should evaluate to boolean but is %s (%s) instead.", clause, parser.FormatExpr(e), c.Type)
+}
+
+// inClause gives an error typing a WHERE or HAVING expression ksqlDB's context, "Error in WHERE
+// expression: ...". An unknown column is reported as it is: ksqlDB finds those before it types the
+// clause, and names the clause in the message already.
+func inClause(clause string, err error) error {
+	se, ok := err.(*sqlerr.Error)
+	if !ok || se.Code == sqlerr.UnknownColumn || se.Code == sqlerr.AmbiguousColumn || strings.HasPrefix(se.Msg, "Error in ") || strings.HasPrefix(se.Msg, "Type error in ") {
+		return err
+	}
+	cp := *se
+	cp.Msg = "Error in " + clause + " expression: " + cp.Msg
+	return &cp
+}
 
 func isNullLiteral(e parser.Expr) bool {
 	l, ok := e.(*parser.Literal)
@@ -1024,6 +1045,9 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 					return sqlerr.New(sqlerr.Semantic, pq.Having.Position(), "Non-aggregate HAVING expression not part of GROUP BY: %s", parser.FormatExpr(pq.Having))
 				}
 			}
+			return inClause("HAVING", err)
+		}
+		if err := predicateType("HAVING", pq.Having, h); err != nil {
 			return err
 		}
 		q.Having = irExpr(h, pq.Having, nil)
