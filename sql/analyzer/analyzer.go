@@ -384,10 +384,11 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	if s.Query.Limit >= 0 {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "CREATE %s AS SELECT statements don't support LIMIT clause.", s.Kind)
 	}
-	q, planErr, err := a.analyzeQuery(s.Query, s.Name.Name)
+	qa, planErr, err := a.analyzeQuery(s.Query, s.Name.Name)
 	if err != nil {
 		return nil, err
 	}
+	q := qa.q
 	if planErr != nil {
 		if ts, ok := propString(s.Props, "TIMESTAMP"); ok && q.Output.Index(strings.ToUpper(ts)) < 0 {
 			return nil, sqlerr.New(sqlerr.Property, s.P, "The TIMESTAMP column set in the WITH clause does not exist in the schema: '%s'", strings.ToUpper(ts))
@@ -440,10 +441,14 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 		topic = a.Props["ksql.output.topic.name.prefix"] + s.Name.Name
 	}
 	if err := format.ValidateKeySchema(kf, q.Output.Key()); err != nil {
-		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
+		e := sqlerr.New(sqlerr.Property, s.P, "%v", err)
+		e.Statement = qa.statementText(s)
+		return nil, e
 	}
 	if err := format.ValidateSchema(vf, q.Output.Value(), false); err != nil {
-		return nil, sqlerr.New(sqlerr.Property, s.P, "%v", err)
+		e := sqlerr.New(sqlerr.Property, s.P, "%v", err)
+		e.Statement = qa.statementText(s)
+		return nil, e
 	}
 	if err := wrapSingleValue(s.Props, q.Output.Value(), s.P); err != nil {
 		return nil, err

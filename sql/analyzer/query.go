@@ -40,6 +40,8 @@ type queryAnalysis struct {
 	groupBy []parser.Expr
 	// sides are the joins' equi-join expressions, one per q.Joins.
 	sides []joinSides
+	// items are the select items, * expanded, one per q.Projection.
+	items []parser.SelectItem
 	// planErr is an error ksqlDB reports when it plans the query rather than when it analyzes it.
 	planErr error
 }
@@ -50,24 +52,24 @@ func (qa *queryAnalysis) compiler(scope *expr.Scope, clause string) *expr.Compil
 
 // AnalyzeQuery analyzes a SELECT; sink is the name of the source it writes into ("" for transient queries).
 func (a *Analyzer) AnalyzeQuery(pq *parser.Query, sink string) (*ir.Query, error) {
-	q, planErr, err := a.analyzeQuery(pq, sink)
+	qa, planErr, err := a.analyzeQuery(pq, sink)
 	if err == nil {
 		err = planErr
 	}
 	if err != nil {
 		return nil, err
 	}
-	return q, nil
+	return qa.q, nil
 }
 
 // analyzeQuery is AnalyzeQuery, keeping apart the errors of the checks ksqlDB makes when planning (planErr,
 // with q complete), which a statement reports after its own.
-func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *ir.Query, planErr error, err error) {
+func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (_ *queryAnalysis, planErr error, err error) {
 	qa := &queryAnalysis{a: a, q: &ir.Query{Window: windowOf(pq.Window), Emit: emitOf(pq.Emit), Limit: pq.Limit}, sink: sink}
 	if err := qa.from(pq.From); err != nil {
 		return nil, nil, err
 	}
-	q = qa.q
+	q := qa.q
 	if err := qa.sourceChecks(pq); err != nil {
 		return nil, nil, err
 	}
@@ -142,7 +144,7 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (q *ir.Query, pla
 	if pq.Emit == parser.EmitFinal && (len(pq.GroupBy) == 0 || pq.Window == nil) {
 		return nil, nil, sqlerr.New(sqlerr.Semantic, pq.P, "EMIT FINAL is only supported for windowed aggregations.")
 	}
-	return q, qa.planErr, nil
+	return qa, qa.planErr, nil
 }
 
 func (qa *queryAnalysis) from(f *parser.From) error {
@@ -591,6 +593,7 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 	if err != nil {
 		return err
 	}
+	qa.items = items
 	// Table functions: each call becomes an extra column after the Input row.
 	scope := &expr.Scope{Columns: append([]expr.Column{}, qa.input.Columns...)}
 	tfSlots := map[string]int{}
@@ -898,6 +901,7 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	if err != nil {
 		return err
 	}
+	qa.items = items
 	aggSlots := map[string]int{}
 	var ferr error
 	collect := func(e parser.Expr) {
