@@ -9,6 +9,10 @@
 // windows, emit kinds, join types, compiled expressions, aggregate and table function calls, the
 // projection and the output schema.
 //
+// Its enumerations (SourceKind, JoinType, WindowKind, EmitKind) repeat the parser's on purpose: the
+// AST says what was written, the IR what the planner builds, and neither stage imports the other's
+// package (the analyzer maps one onto the other, in analyzer/lower.go).
+//
 // It never imports the parser and never parses or compiles anything itself: a value of this package
 // is complete when the analyzer returns it, and read-only afterwards, so one Query may be lowered
 // several times and read from several goroutines.
