@@ -26,7 +26,7 @@ type sessionPart struct {
 	maxBytes    int32
 	leaderEpoch int32
 
-	sentHW, sentLogStart int64
+	sentHW, sentLSO, sentLogStart int64
 	sent                 bool
 }
 
