@@ -3,7 +3,6 @@ package broker
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
 )
 
 func init() { register(65, 0, 0, handleDescribeTransactions) }
@@ -43,4 +42,3 @@ func handleDescribeTransactions(r *request) result {
 	}
 	return respond(resp)
 }
-

@@ -27,7 +27,7 @@ type sessionPart struct {
 	leaderEpoch int32
 
 	sentHW, sentLSO, sentLogStart int64
-	sent                 bool
+	sent                          bool
 }
 
 type fetchSession struct {

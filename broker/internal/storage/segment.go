@@ -23,8 +23,8 @@ const (
 	indexSuffix     = ".index"
 	timeIndexSuffix = ".timeindex"
 	txnIndexSuffix  = ".txnindex" // the segment's aborted transactions, as in Kafka
-	cleanedSuffix   = ".cleaned" // compaction output being written; deleted on recovery
-	swapSuffix      = ".swap"    // compaction output complete and fsynced; replaces its sources on recovery
+	cleanedSuffix   = ".cleaned"  // compaction output being written; deleted on recovery
+	swapSuffix      = ".swap"     // compaction output complete and fsynced; replaces its sources on recovery
 )
 
 func segmentName(dir string, base int64, suffix string) string {
