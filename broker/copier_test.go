@@ -37,7 +37,7 @@ func runCopier(addr string) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(addr),
 		kgo.TransactionalID(copierTxnID),
-		kgo.TransactionTimeout(10*time.Second),
+		kgo.TransactionTimeout(10 * time.Second),
 		kgo.ConsumerGroup(copierGroup),
 		kgo.ConsumeTopics(copierInput),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
@@ -45,8 +45,8 @@ func runCopier(addr string) {
 		// A restarted copier takes the killed one's place at once instead of waiting for its session
 		// to expire.
 		kgo.InstanceID("copier"),
-		kgo.SessionTimeout(3*time.Second),
-		kgo.HeartbeatInterval(300*time.Millisecond),
+		kgo.SessionTimeout(3 * time.Second),
+		kgo.HeartbeatInterval(300 * time.Millisecond),
 		kgo.RetryTimeout(time.Minute),
 	}
 	if os.Getenv("SEICHE_TEST_LOG") == "debug" {
