@@ -45,7 +45,7 @@ func TestLastStableOffsetAndAbortedIndex(t *testing.T) {
 	cfg := testConfig()
 	l := openLog(t, dir, cfg, nil)
 	const a, b = 10, 20
-	mustAppend(t, l, batch(t, 1, -1, -1, -1, kv("x", "1")))              // 0
+	mustAppend(t, l, batch(t, 1, -1, -1, -1, kv("x", "1")))               // 0
 	mustAppend(t, l, txnBatch(t, 1, a, 0, 0, kv("a", "1"), kv("a", "2"))) // 1-2
 	mustAppend(t, l, txnBatch(t, 1, b, 0, 0, kv("b", "1")))               // 3
 	if lso := l.LastStableOffset(); lso != 1 {
@@ -110,10 +110,10 @@ func TestCompactionWithTransactions(t *testing.T) {
 	ts := c.t.UnixMilli()
 	const a, b, open = 10, 20, 30
 	mustAppend(t, l, txnBatch(t, ts, a, 0, 0, kv("k1", "aborted"))) // 0
-	mustMarker(t, l, a, 0, false)                                    // 1
-	mustAppend(t, l, txnBatch(t, ts, b, 0, 0, kv("k2", "b")))        // 2
-	mustMarker(t, l, b, 0, true)                                     // 3
-	mustAppend(t, l, batch(t, ts, -1, -1, -1, kv("k1", "plain")))    // 4
+	mustMarker(t, l, a, 0, false)                                   // 1
+	mustAppend(t, l, txnBatch(t, ts, b, 0, 0, kv("k2", "b")))       // 2
+	mustMarker(t, l, b, 0, true)                                    // 3
+	mustAppend(t, l, batch(t, ts, -1, -1, -1, kv("k1", "plain")))   // 4
 	roll := func() {
 		l.mu.Lock()
 		l.rollLocked()
@@ -163,7 +163,7 @@ func TestCompactionWithTransactions(t *testing.T) {
 		t.Fatalf("aborted index keeps the removed marker's entry: %v", got)
 	}
 	// Once b's only record is superseded, its commit marker goes too (after its own horizon).
-	mustMarker(t, l, open, 0, true) // 7: the open transaction commits
+	mustMarker(t, l, open, 0, true)                                            // 7: the open transaction commits
 	mustAppend(t, l, batch(t, c.t.UnixMilli(), -1, -1, -1, kv("k2", "newer"))) // 8
 	roll()
 	if _, err := l.Clean(); err != nil {
