@@ -561,3 +561,53 @@ func kerrFor(code int16) *kerr.Error {
 	e, _ := kerr.ErrorForCode(code).(*kerr.Error)
 	return e
 }
+
+// AddPartitionsToTxn v4+ (KIP-890) batches transactions and can verify without adding.
+func TestAddPartitionsToTxnBatchedAndVerifyOnly(t *testing.T) {
+	b := brokertest.Start(t)
+	adm := kadm.NewClient(newClient(t, b.Addr()))
+	createTopic(t, adm, "batched", 2, nil)
+	p1, p2 := newRawTxn(t, b.Addr(), "batched-1"), newRawTxn(t, b.Addr(), "batched-2")
+	wantErr(t, "init 1", p1.init(10_000, false), nil)
+	wantErr(t, "init 2", p2.init(10_000, false), nil)
+
+	send := func(verifyOnly bool, txns ...*rawTxn) map[string]map[int32]*kerr.Error {
+		t.Helper()
+		// The client sends the newest version both sides speak, v5.
+		req := kmsg.NewPtrAddPartitionsToTxnRequest()
+		for _, p := range txns {
+			tx := kmsg.NewAddPartitionsToTxnRequestTransaction()
+			tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly = p.id, p.pid, p.epoch, verifyOnly
+			rt := kmsg.NewAddPartitionsToTxnRequestTransactionTopic()
+			rt.Topic, rt.Partitions = "batched", []int32{0, 1}
+			tx.Topics = append(tx.Topics, rt)
+			req.Transactions = append(req.Transactions, tx)
+		}
+		resp, err := req.RequestWith(testContext(t), p1.cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]map[int32]*kerr.Error{}
+		for _, tx := range resp.Transactions {
+			out[tx.TransactionalID] = map[int32]*kerr.Error{}
+			for _, p := range tx.Topics[0].Partitions {
+				out[tx.TransactionalID][p.Partition] = kerrFor(p.ErrorCode)
+			}
+		}
+		return out
+	}
+	got := send(true, p1)
+	wantErr(t, "verify before adding", got["batched-1"][0], kerr.TransactionAbortable)
+	got = send(false, p1, p2)
+	for _, id := range []string{"batched-1", "batched-2"} {
+		for part := int32(0); part < 2; part++ {
+			wantErr(t, "batched add "+id, got[id][part], nil)
+		}
+	}
+	got = send(true, p1, p2)
+	wantErr(t, "verify after adding", got["batched-2"][1], nil)
+	zombie := *p2
+	zombie.epoch--
+	got = send(true, &zombie)
+	wantErr(t, "verify with an old epoch", got["batched-2"][0], kerr.ProducerFenced)
+}
