@@ -500,7 +500,7 @@ func TestDescribeAndListTransactions(t *testing.T) {
 	if ids, _ := list(nil, []int64{done.pid}, nil); fmt.Sprint(ids) != "[desc-done]" {
 		t.Fatalf("list by producer id: %v", ids)
 	}
-	pat := "open$"
+	pat := ".*-open"
 	if ids, _ := list(nil, nil, &pat); fmt.Sprint(ids) != "[desc-open]" {
 		t.Fatalf("list by pattern: %v", ids)
 	}
