@@ -168,6 +168,42 @@ func (r *rawTxn) produce(topic string, part int32, n int) (*kerr.Error, int64) {
 	return kerrFor(sp.ErrorCode), sp.BaseOffset
 }
 
+// commitOffset sends TxnOffsetCommit for partition 0 of topic.
+func (r *rawTxn) commitOffset(topic, group string, offset int64, generation int32, member string) *kerr.Error {
+	r.t.Helper()
+	req := kmsg.NewPtrTxnOffsetCommitRequest()
+	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = r.id, group, r.pid, r.epoch
+	req.Generation, req.MemberID = generation, member
+	rt := kmsg.NewTxnOffsetCommitRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+	rp.Partition, rp.Offset = 0, offset
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(testContext(r.t), r.cl)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return kerrFor(resp.Topics[0].Partitions[0].ErrorCode)
+}
+
+// fetchCommitted returns the group's committed offset of partition 0 of topic (OffsetFetch, with
+// require_stable if stable).
+func fetchCommitted(t *testing.T, cl *kgo.Client, topic, group string, stable bool) (int64, *kerr.Error) {
+	t.Helper()
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Group, req.RequireStable = group, stable
+	rt := kmsg.NewOffsetFetchRequestTopic()
+	rt.Topic, rt.Partitions = topic, []int32{0}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(testContext(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := resp.Topics[0].Partitions[0]
+	return part.Offset, kerrFor(part.ErrorCode)
+}
+
 func (r *rawTxn) end(commit bool) *kerr.Error {
 	r.t.Helper()
 	req := kmsg.NewPtrEndTxnRequest()
@@ -391,35 +427,10 @@ func TestTxnOffsetCommitPendingUntilCommit(t *testing.T) {
 	wantErr(t, "init", p.init(10_000, false), nil)
 
 	commitOffset := func(group string, offset int64, generation int32, member string) *kerr.Error {
-		t.Helper()
-		req := kmsg.NewPtrTxnOffsetCommitRequest()
-		req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = p.id, group, p.pid, p.epoch
-		req.Generation, req.MemberID = generation, member
-		rt := kmsg.NewTxnOffsetCommitRequestTopic()
-		rt.Topic = "src"
-		rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
-		rp.Partition, rp.Offset = 0, offset
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-		resp, err := req.RequestWith(testContext(t), cl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return kerrFor(resp.Topics[0].Partitions[0].ErrorCode)
+		return p.commitOffset("src", group, offset, generation, member)
 	}
 	fetchOffset := func(group string, stable bool) (int64, *kerr.Error) {
-		t.Helper()
-		req := kmsg.NewPtrOffsetFetchRequest()
-		req.Group, req.RequireStable = group, stable
-		rt := kmsg.NewOffsetFetchRequestTopic()
-		rt.Topic, rt.Partitions = "src", []int32{0}
-		req.Topics = append(req.Topics, rt)
-		resp, err := req.RequestWith(testContext(t), cl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		part := resp.Topics[0].Partitions[0]
-		return part.Offset, kerrFor(part.ErrorCode)
+		return fetchCommitted(t, cl, "src", group, stable)
 	}
 
 	wantErr(t, "commit before AddOffsetsToTxn", commitOffset("g1", 5, -1, ""), kerr.InvalidTxnState)
@@ -532,6 +543,8 @@ func TestTransactionStateAcrossRestart(t *testing.T) {
 	wantErr(t, "abort", p.end(false), nil)                                // 3
 	wantErr(t, "add again", p.addPartitions("restart", 0)[0], nil)
 	wantErr(t, "produce open", first(p.produce("restart", 0, 2)), nil) // 4-5, left open
+	wantErr(t, "add offsets", p.addOffsets("restart-group"), nil)
+	wantErr(t, "pending offset", p.commitOffset("restart", "restart-group", 42, -1, ""), nil)
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +559,13 @@ func TestTransactionStateAcrossRestart(t *testing.T) {
 	if d := p.describe(); d.State != "Ongoing" || d.ProducerEpoch != p.epoch {
 		t.Fatalf("after restart: %+v", d)
 	}
+	if _, err := fetchCommitted(t, cl, "restart", "restart-group", true); err != kerr.UnstableOffsetCommit {
+		t.Fatalf("pending offset after restart: %v, want UNSTABLE_OFFSET_COMMIT", err)
+	}
 	wantErr(t, "commit after restart", p.end(true), nil) // 6
+	if off, err := fetchCommitted(t, cl, "restart", "restart-group", true); off != 42 || err != nil {
+		t.Fatalf("offset committed after restart: %d %v, want 42", off, err)
+	}
 	if lso := listOffset(t, cl, "restart", 0, 1); lso != 7 {
 		t.Fatalf("after commit: last stable offset %d, want 7", lso)
 	}
