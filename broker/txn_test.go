@@ -630,3 +630,47 @@ func TestAddPartitionsToTxnBatchedAndVerifyOnly(t *testing.T) {
 	got = send(true, &zombie)
 	wantErr(t, "verify with an old epoch", got["batched-2"][0], kerr.ProducerFenced)
 }
+
+// Kafka's internal topics are listed, marked internal, and cannot be created or produced to.
+func TestInternalTopics(t *testing.T) {
+	b := brokertest.Start(t)
+	cl := newClient(t, b.Addr())
+	req := kmsg.NewPtrMetadataRequest() // Topics nil: every topic
+	resp, err := req.RequestWith(testContext(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	internal := map[string]bool{}
+	for _, mt := range resp.Topics {
+		if mt.Topic != nil && mt.IsInternal && mt.ErrorCode == 0 && len(mt.Partitions) > 0 {
+			internal[*mt.Topic] = true
+		}
+	}
+	if !internal["__consumer_offsets"] || !internal["__transaction_state"] {
+		t.Fatalf("internal topics listed: %v", internal)
+	}
+	named := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr("__consumer_offsets")
+	named.Topics = append(named.Topics, rt)
+	if resp, err := named.RequestWith(testContext(t), cl); err != nil || len(resp.Topics) != 1 || !resp.Topics[0].IsInternal || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("__consumer_offsets by name: %v %+v", err, resp)
+	}
+	adm := kadm.NewClient(cl)
+	if cr, err := adm.CreateTopic(testContext(t), 1, 1, nil, "__consumer_offsets"); err == nil && cr.Err == nil {
+		t.Fatal("created __consumer_offsets")
+	}
+	prod := kmsg.NewPtrProduceRequest()
+	prod.Acks, prod.TimeoutMillis = -1, 5000
+	pt := kmsg.NewProduceRequestTopic()
+	pt.Topic = "__consumer_offsets"
+	pp := kmsg.NewProduceRequestTopicPartition()
+	pp.Records = rawBatch(-1, -1, -1, 1)
+	pt.Partitions = append(pt.Partitions, pp)
+	prod.Topics = append(prod.Topics, pt)
+	presp, err := prod.RequestWith(testContext(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "produce to __consumer_offsets", kerrFor(presp.Topics[0].Partitions[0].ErrorCode), kerr.InvalidTopicException)
+}
