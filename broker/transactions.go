@@ -11,20 +11,17 @@ import (
 	"github.com/seichedb/seiche/broker/internal/txn"
 )
 
-// Internal topics: Kafka's consumer offsets and transaction state topics. Seiche keeps both in its
-// metadata store rather than in partition logs, but lists them in Metadata as Kafka does (IsInternal,
-// one partition led by this broker), so that clients filtering internal topics see what they expect.
-// Clients cannot create, produce to or read them.
-const (
-	consumerOffsetsTopic  = "__consumer_offsets"
-	transactionStateTopic = "__transaction_state"
-)
+// Internal topics: Kafka's consumer offsets topic. Seiche keeps committed offsets in its metadata store
+// rather than in a partition log, but lists the topic in Metadata as Kafka does (IsInternal, one
+// partition led by this broker), so that clients filtering internal topics see what they expect.
+// Clients cannot create, produce to or read it. The transaction coordinator's state is not a topic at
+// all (it lives in the metadata store too), so __transaction_state is not listed, as in a Kafka cluster
+// that has not used transactions yet.
+const consumerOffsetsTopic = "__consumer_offsets"
 
-var internalTopics = []string{consumerOffsetsTopic, transactionStateTopic}
+var internalTopics = []string{consumerOffsetsTopic}
 
-func isInternalTopic(name string) bool {
-	return name == consumerOffsetsTopic || name == transactionStateTopic
-}
+func isInternalTopic(name string) bool { return name == consumerOffsetsTopic }
 
 // coordinatorEpoch is the epoch stamped on transaction markers: the coordinator never moves.
 const coordinatorEpoch = 0
