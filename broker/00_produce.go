@@ -177,6 +177,9 @@ func produceToPartition(t *topic, p *partition, blob []byte, transactional bool,
 		if h.Transactional() != transactional {
 			return 0, fmt.Errorf("%w: a batch is transactional exactly when the request has a transactional id", errInvalidRecord)
 		}
+		if transactional && (h.ProducerID < 0 || h.BaseSequence < 0) {
+			return 0, fmt.Errorf("%w: a transactional batch needs a producer id and sequence numbers", errInvalidRecord)
+		}
 		if h.Control() {
 			return 0, fmt.Errorf("%w: clients may not produce control batches", errInvalidRecord)
 		}
