@@ -171,6 +171,8 @@ func (f *fetch) collect() int {
 		p := f.b.topics.partition(sp.topic, sp.partition)
 		fp.p = p
 		switch {
+		case p == nil && isInternalTopic(sp.topic):
+			fp.code = kerr.TopicAuthorizationFailed.Code // listed, but not a log clients may read
 		case p == nil:
 			fp.code = kerr.UnknownTopicOrPartition.Code
 		case sp.leaderEpoch >= 0 && sp.leaderEpoch > leaderEpoch:

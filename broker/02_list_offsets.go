@@ -29,6 +29,8 @@ func handleListOffsets(r *request) result {
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
 			p := b.topics.partition(rt.Topic, rp.Partition)
 			switch {
+			case p == nil && isInternalTopic(rt.Topic):
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code // listed, but not a log clients may read
 			case p == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			case rp.CurrentLeaderEpoch > leaderEpoch:

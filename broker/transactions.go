@@ -14,7 +14,8 @@ import (
 // Internal topics: Kafka's consumer offsets topic. Seiche keeps committed offsets in its metadata store
 // rather than in a partition log, but lists the topic in Metadata as Kafka does (IsInternal, one
 // partition led by this broker), so that clients filtering internal topics see what they expect.
-// Clients cannot create, produce to or read it. The transaction coordinator's state is not a topic at
+// Clients cannot create it or produce to it (INVALID_TOPIC_EXCEPTION, as Kafka answers a produce to an
+// internal topic), nor read it (TOPIC_AUTHORIZATION_FAILED: it exists, but not as a log). The transaction coordinator's state is not a topic at
 // all (it lives in the metadata store too), so __transaction_state is not listed, as in a Kafka cluster
 // that has not used transactions yet.
 const consumerOffsetsTopic = "__consumer_offsets"

@@ -674,4 +674,16 @@ func TestInternalTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantErr(t, "produce to __consumer_offsets", kerrFor(presp.Topics[0].Partitions[0].ErrorCode), kerr.InvalidTopicException)
+	lo := kmsg.NewPtrListOffsetsRequest()
+	lt := kmsg.NewListOffsetsRequestTopic()
+	lt.Topic = "__consumer_offsets"
+	lp := kmsg.NewListOffsetsRequestTopicPartition()
+	lp.Timestamp = -1
+	lt.Partitions = append(lt.Partitions, lp)
+	lo.Topics = append(lo.Topics, lt)
+	loresp, err := lo.RequestWith(testContext(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "list offsets of __consumer_offsets", kerrFor(loresp.Topics[0].Partitions[0].ErrorCode), kerr.TopicAuthorizationFailed)
 }
