@@ -1,6 +1,8 @@
 // Package storage is the broker's partition log: a directory of segment files holding RecordBatch v2
 // bytes exactly as produced (with offsets assigned), sparse offset and time indexes, recovery after a
-// crash, retention, compaction and the idempotent producer state.
+// crash, retention, compaction and the idempotent and transactional producer state: the open
+// transactions that bound the last stable offset, the transaction markers the coordinator writes, and
+// each segment's aborted-transaction index (<base>.txnindex, as in Kafka).
 //
 // One Log is safe for concurrent use. Appends are serialised by the log's mutex; reads run concurrently
 // with appends and with each other, reading only complete batches. Fsync runs on the log's own flusher

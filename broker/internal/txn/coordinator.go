@@ -53,8 +53,9 @@ type TopicPartition struct {
 
 // Defaults, as in Kafka.
 const (
-	DefaultMaxTimeout    = 15 * time.Minute // transaction.max.timeout.ms
-	DefaultAbortInterval = 10 * time.Second // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	DefaultMaxTimeout    = 15 * time.Minute   // transaction.max.timeout.ms
+	DefaultAbortInterval = 10 * time.Second   // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	DefaultIDExpiration  = 7 * 24 * time.Hour // transactional.id.expiration.ms
 )
 
 // Options configures a Coordinator. NextProducerID, WriteMarkers and CompleteOffsets are required.
@@ -76,6 +77,9 @@ type Options struct {
 	MaxTimeout time.Duration
 	// AbortInterval is how often expired transactions are looked for. Zero means DefaultAbortInterval.
 	AbortInterval time.Duration
+	// IDExpiration is transactional.id.expiration.ms: a transactional ID with no transaction open and
+	// no request for this long is forgotten, as in Kafka. Zero means DefaultIDExpiration.
+	IDExpiration time.Duration
 	// Now is the clock for transaction start times and expiry; nil is time.Now.
 	Now func() time.Time
 }
@@ -133,6 +137,9 @@ func New(db *pebble.DB, o Options) (*Coordinator, error) {
 	}
 	if o.AbortInterval <= 0 {
 		o.AbortInterval = DefaultAbortInterval
+	}
+	if o.IDExpiration <= 0 {
+		o.IDExpiration = DefaultIDExpiration
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -639,8 +646,9 @@ func (c *Coordinator) expireLoop() {
 }
 
 // Expire aborts every Ongoing transaction that has been open longer than its timeout, bumping its
-// epoch (the producer may recover with KIP-588's InitProducerId), and retries completing transactions
-// whose markers could not be written. The expiry loop calls it every AbortInterval.
+// epoch (the producer may recover with KIP-588's InitProducerId), retries completing transactions
+// whose markers could not be written, and forgets transactional IDs idle for IDExpiration. The expiry
+// loop calls it every AbortInterval.
 func (c *Coordinator) Expire() {
 	now := c.o.Now()
 	for _, t := range c.all() {
@@ -654,6 +662,13 @@ func (c *Coordinator) Expire() {
 		case t.mu.state == PrepareCommit || t.mu.state == PrepareAbort:
 			if err := c.completeLocked(context.Background(), t); err != nil {
 				c.o.Logger.Error("completing transaction", "transactional_id", t.id, "err", err)
+			}
+		case (t.mu.state == Empty || t.mu.state == CompleteCommit || t.mu.state == CompleteAbort) &&
+			now.Sub(t.mu.updated) > c.o.IDExpiration:
+			if err := c.db.Delete(key(t.id), pebble.Sync); err != nil {
+				c.o.Logger.Error("expiring transactional id", "transactional_id", t.id, "err", err)
+			} else {
+				c.forgetLocked(t)
 			}
 		}
 		t.mu.Unlock()

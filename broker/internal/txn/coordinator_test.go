@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -155,5 +156,50 @@ func TestEpochExhaustionRotatesProducerID(t *testing.T) {
 	again, againEpoch, kerrRetry := c.InitProducerID(ctx, "rot", 1000, pid, 32766)
 	if kerrRetry != nil || again != newPID || againEpoch != 0 {
 		t.Fatalf("retry after rotation: %d/%d %v", again, againEpoch, kerrRetry)
+	}
+}
+
+// A transactional ID idle for transactional.id.expiration.ms is forgotten, durably; one with an open
+// transaction is not.
+func TestIdleTransactionalIDExpires(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir)
+	defer db.Close()
+	parts := &partitions{}
+	now := time.UnixMilli(1_000_000)
+	o := parts.options()
+	o.Now = func() time.Time { return now }
+	o.IDExpiration = 10 * time.Minute
+	c, err := New(db, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c.InitProducerID(ctx, "idle", 60_000, -1, -1)
+	pid, epoch, _ := c.InitProducerID(ctx, "busy", 15*60_000, -1, -1)
+	if _, err := c.AddPartitions("busy", pid, epoch, []TopicPartition{{"t", 0}}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(9 * time.Minute)
+	c.Expire()
+	if _, ok := c.Describe("idle"); !ok {
+		t.Fatal("expired before transactional.id.expiration.ms")
+	}
+	now = now.Add(2 * time.Minute)
+	c.Expire()
+	if _, ok := c.Describe("idle"); ok {
+		t.Fatal("idle transactional id not expired")
+	}
+	if d, ok := c.Describe("busy"); !ok || d.State != Ongoing {
+		t.Fatalf("transactional id with an open transaction: %+v %v", d, ok)
+	}
+	c.Close()
+	c, err = New(db, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.Describe("idle"); ok {
+		t.Fatal("expired transactional id back after a restart")
 	}
 }

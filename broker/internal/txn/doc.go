@@ -14,7 +14,8 @@
 //     is accepted only from the producer's current epoch, for a partition or group that was added to its
 //     open transaction, and the write happens while the transaction cannot end.
 //   - Expiry: an Ongoing transaction older than its timeout is aborted with a bumped epoch, which fences
-//     the producer that left it.
+//     the producer that left it; a transactional ID idle for transactional.id.expiration.ms (7 days) is
+//     forgotten.
 //
 // It does not write partitions or group offsets itself: the broker gives it functions that append the
 // commit or abort markers to partitions and complete a group's pending transactional offsets.
