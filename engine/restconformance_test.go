@@ -9,6 +9,7 @@ import (
 	"github.com/seichedb/seiche/engine/resttest"
 
 	"github.com/seichedb/seiche/internal/knownfailures"
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/rest_known_failures.txt from the current results")
@@ -25,7 +26,7 @@ func TestRESTConformance(t *testing.T) {
 	}
 	dir := resttest.CorpusDir(".")
 	if dir == "" {
-		t.Skip("ksqlDB REST corpus not found: set SEICHE_KSQL_TESTS to ksqldb-functional-tests/src/test/resources of a ksqlDB clone (or put it at ../shared/conformance/ksql)")
+		testutil.MissingCorpus(t, "ksqlDB REST corpus not found: set SEICHE_KSQL_TESTS to ksqldb-functional-tests/src/test/resources of a ksqlDB clone (or put it at ../shared/conformance/ksql)")
 	}
 	cases, err := resttest.Load(dir)
 	if err != nil {

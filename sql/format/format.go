@@ -184,7 +184,7 @@ func New(format string, cols []types.Column, opts Options) (Serde, error) {
 	case "JSON":
 		wrap := !opts.IsKey || len(cols) != 1
 		if opts.Wrap != nil {
-			if *opts.Wrap == false && len(cols) != 1 {
+			if !*opts.Wrap && len(cols) != 1 {
 				return nil, fmt.Errorf("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")
 			}
 			wrap = *opts.Wrap

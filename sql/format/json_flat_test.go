@@ -35,7 +35,7 @@ func flatReference(t *testing.T, data []byte, cols []types.Column) ([]types.Valu
 		raw, ok := obj[c.Name]
 		if !ok {
 			for k, v := range obj {
-				if strings.ToUpper(k) == strings.ToUpper(c.Name) {
+				if strings.EqualFold(k, c.Name) {
 					raw = v
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/seichedb/seiche/internal/knownfailures"
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 const conformanceKnownFailuresFile = "testdata/known_failures.txt"
@@ -16,7 +17,7 @@ const conformanceKnownFailuresFile = "testdata/known_failures.txt"
 func TestConformance(t *testing.T) {
 	dir := CorpusDir(".")
 	if dir == "" {
-		t.Skip("ksqlDB conformance corpus not found: set SEICHE_KSQL_TESTS to ksqldb-functional-tests/src/test/resources of a ksqlDB clone (or put it at ../shared/conformance/ksql)")
+		testutil.MissingCorpus(t, "ksqlDB conformance corpus not found: set SEICHE_KSQL_TESTS to ksqldb-functional-tests/src/test/resources of a ksqlDB clone (or put it at ../shared/conformance/ksql)")
 	}
 	files, err := LoadDir(dir)
 	if err != nil {

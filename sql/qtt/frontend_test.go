@@ -10,6 +10,7 @@ import (
 	"github.com/seichedb/seiche/sql/parser"
 
 	"github.com/seichedb/seiche/internal/knownfailures"
+	"github.com/seichedb/seiche/internal/testutil"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the known-failures files of the tests run from the current results")
@@ -62,7 +63,7 @@ func oneLine(s string) string { return knownfailures.OneLine(s) }
 func TestFrontEndConformance(t *testing.T) {
 	dir := CorpusDir(".")
 	if dir == "" {
-		t.Skip("ksqlDB conformance corpus not found: set SEICHE_KSQL_TESTS to ksqldb-functional-tests/src/test/resources of a ksqlDB clone (or put it at ../shared/conformance/ksql)")
+		testutil.MissingCorpus(t, "ksqlDB conformance corpus not found: set SEICHE_KSQL_TESTS to ksqldb-functional-tests/src/test/resources of a ksqlDB clone (or put it at ../shared/conformance/ksql)")
 	}
 	files, err := LoadDir(dir)
 	if err != nil {
