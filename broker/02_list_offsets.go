@@ -29,6 +29,8 @@ func handleListOffsets(r *request) result {
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
 			p := b.topics.partition(rt.Topic, rp.Partition)
 			switch {
+			case p == nil && isInternalTopic(rt.Topic):
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code // listed, but not a log clients may read
 			case p == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			case rp.CurrentLeaderEpoch > leaderEpoch:
@@ -40,6 +42,9 @@ func handleListOffsets(r *request) result {
 				switch ts := rp.Timestamp; ts {
 				case listLatest:
 					sp.Offset = p.log.EndOffset()
+					if req.Version >= 2 && req.IsolationLevel == 1 {
+						sp.Offset = p.log.LastStableOffset() // read_committed: the end is the last stable offset
+					}
 				case listEarliest, listEarliestLocal:
 					sp.Offset = p.log.StartOffset()
 				case listMaxTimestamp:

@@ -41,7 +41,8 @@ PLAINTEXT client listener; or listen), advertised.listeners, log.dirs (the first
 node.id (or broker.id), num.partitions, auto.create.topics.enable, log.retention.hours/minutes/ms,
 log.retention.bytes, log.segment.bytes, log.roll.hours/ms, log.cleanup.policy, message.max.bytes and
 Kafka's other broker defaults of topic configs, log.<topic config> for any topic config,
-log.retention.check.interval.ms, group.initial.rebalance.delay.ms, socket.request.max.bytes;
+log.retention.check.interval.ms, group.initial.rebalance.delay.ms, socket.request.max.bytes,
+transaction.max.timeout.ms, transaction.abort.timed.out.transaction.cleanup.interval.ms;
 ksql.service.id, ksql.listeners, and ksql.* query properties such as
 ksql.streams.auto.offset.reset=earliest. Kafka settings with no meaning on one Seiche node (thread
 counts, socket buffers, the ZooKeeper or KRaft quorum, replication factors) and unknown keys are

@@ -149,6 +149,16 @@ func translateServerConfig(props map[string]string) (*serverConfig, error) {
 			if ms, err = parseWhole(v, 0, 1<<40); err == nil {
 				c.brokerOpts = append(c.brokerOpts, broker.GroupInitialRebalanceDelay(time.Duration(ms)*time.Millisecond))
 			}
+		case k == "transaction.max.timeout.ms":
+			var ms int64
+			if ms, err = parseWhole(v, 1, 1<<31-1); err == nil {
+				c.brokerOpts = append(c.brokerOpts, broker.TransactionMaxTimeout(time.Duration(ms)*time.Millisecond))
+			}
+		case k == "transaction.abort.timed.out.transaction.cleanup.interval.ms":
+			var ms int64
+			if ms, err = parseWhole(v, 1, 1<<31-1); err == nil {
+				c.brokerOpts = append(c.brokerOpts, broker.TransactionAbortInterval(time.Duration(ms)*time.Millisecond))
+			}
 		case k == "socket.request.max.bytes":
 			var n int64
 			if n, err = parseWhole(v, 1<<10, 1<<31-1); err == nil {

@@ -139,6 +139,10 @@ func TestTranslateKafkaServerProperties(t *testing.T) {
 				"log.dirs names 2 directories: Seiche keeps its data in the first, /a",
 		},
 		{
+			name: "transactions", text: "transaction.max.timeout.ms=60000\ntransaction.abort.timed.out.transaction.cleanup.interval.ms=1000\n",
+			flags: map[string]string{}, defaults: map[string]string{}, brokerOpts: 2,
+		},
+		{
 			name: "unlimited retention", text: "log.retention.hours=-1\n",
 			flags: map[string]string{}, defaults: map[string]string{"retention.ms": "-1"},
 		},

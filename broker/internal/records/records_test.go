@@ -151,3 +151,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestMarkerRoundTrip(t *testing.T) {
+	for _, commit := range []bool{true, false} {
+		b := EncodeMarker(42, 7, commit, 3, 1000)
+		h, err := Verify(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !h.Control() || !h.Transactional() || h.ProducerID != 42 || h.ProducerEpoch != 7 || h.BaseSequence != -1 || h.NumRecords != 1 {
+			t.Fatalf("marker header %+v", h)
+		}
+		typ, err := ParseControl(b)
+		want := ControlAbort
+		if commit {
+			want = ControlCommit
+		}
+		if err != nil || typ != want {
+			t.Fatalf("commit %v: control type %v %v", commit, typ, err)
+		}
+	}
+	if _, err := ParseControl(EncodeMarker(1, 0, true, 0, 0)[:HeaderSize]); err == nil {
+		t.Fatal("a truncated marker parsed")
+	}
+}
