@@ -10,6 +10,7 @@ import (
 
 	"github.com/seichedb/seiche/broker/internal/records"
 	"github.com/seichedb/seiche/broker/internal/storage"
+	"github.com/seichedb/seiche/broker/internal/txn"
 )
 
 // Produce v3+ (RecordBatch v2 only; v0-2 carry the old message formats that no current client sends).
@@ -19,6 +20,9 @@ func init() { register(0, 3, 11, handleProduce) }
 // so that a pipelining idempotent producer's batches land in sequence order. With acks=all it asks each
 // log for an fsync as soon as its batches are appended, and the response waits, on the connection's write
 // loop, for the fsync covering every appended batch; concurrent producers share that fsync (group commit).
+// A transactional produce (KIP-98) is verified against the producer's transaction before each
+// partition's append (KIP-890 part 1: current epoch, partition added with AddPartitionsToTxn), and the
+// transaction cannot end until the append is done.
 // Nothing may use the request's record bytes after handleProduce returns: the connection reuses the
 // request body for another request.
 func handleProduce(r *request) result {
@@ -65,11 +69,26 @@ func handleProduce(r *request) result {
 			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 			if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.partitions) {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				if isInternalTopic(rt.Topic) {
+					sp.ErrorCode = kerr.InvalidTopicException.Code
+				}
 				st.Partitions = append(st.Partitions, sp)
 				continue
 			}
 			p := t.partitions[rp.Partition]
+			var w txn.Write
+			if req.TransactionID != nil {
+				var kerrTxn *kerr.Error
+				if w, kerrTxn = beginTxnProduce(b, *req.TransactionID, rt.Topic, rp.Partition, rp.Records); kerrTxn != nil {
+					sp.ErrorCode = kerrTxn.Code
+					st.Partitions = append(st.Partitions, sp)
+					continue
+				}
+			}
 			last, err := produceToPartition(t, p, rp.Records, req.TransactionID != nil, &sp)
+			if req.TransactionID != nil {
+				w.Done()
+			}
 			if err != nil {
 				sp.ErrorCode, sp.ErrorMessage = produceErrCode(err)
 				if sp.ErrorCode == kerr.UnknownServerError.Code || sp.ErrorCode == kerr.KafkaStorageError.Code {
@@ -155,8 +174,8 @@ func produceToPartition(t *topic, p *partition, blob []byte, transactional bool,
 		if len(batch) > maxBytes {
 			return 0, fmt.Errorf("%w: batch of %d bytes exceeds max.message.bytes %d", errMessageTooLarge, len(batch), maxBytes)
 		}
-		if h.Transactional() || transactional {
-			return 0, fmt.Errorf("%w: transactional produce is not supported yet", errTxnUnsupported)
+		if h.Transactional() != transactional {
+			return 0, fmt.Errorf("%w: a batch is transactional exactly when the request has a transactional id", errInvalidRecord)
 		}
 		if h.Control() {
 			return 0, fmt.Errorf("%w: clients may not produce control batches", errInvalidRecord)
@@ -209,7 +228,6 @@ var (
 	errInvalidRecord     = errors.New("broker: invalid record")
 	errMessageTooLarge   = errors.New("broker: message too large")
 	errUnsupportedFormat = errors.New("broker: unsupported message format")
-	errTxnUnsupported    = errors.New("broker: transactions unsupported")
 )
 
 func produceErrCode(err error) (int16, *string) {
@@ -224,8 +242,6 @@ func produceErrCode(err error) (int16, *string) {
 		code = kerr.MessageTooLarge
 	case errors.Is(err, errUnsupportedFormat):
 		code = kerr.UnsupportedForMessageFormat
-	case errors.Is(err, errTxnUnsupported):
-		code = kerr.InvalidTxnState
 	case errors.Is(err, storage.ErrDuplicateSequence):
 		code = kerr.DuplicateSequenceNumber
 	case errors.Is(err, storage.ErrOutOfOrderSequence):
@@ -238,4 +254,25 @@ func produceErrCode(err error) (int16, *string) {
 		code = kerr.NotLeaderForPartition
 	}
 	return code.Code, &msg
+}
+
+// beginTxnProduce verifies a transactional produce to one partition against the producer's
+// transaction, naming the producer of the first batch; produceToPartition refuses a request whose
+// batches name another. On success the caller appends and then calls Done.
+func beginTxnProduce(b *Broker, txnID, topic string, partition int32, blob []byte) (txn.Write, *kerr.Error) {
+	h, err := records.ParseHeader(blob)
+	if err != nil {
+		return txn.Write{}, kerr.CorruptMessage
+	}
+	for rest := blob; len(rest) > 0; {
+		batch, next, err := records.Next(rest)
+		if err != nil {
+			return txn.Write{}, kerr.CorruptMessage
+		}
+		if bh, err := records.ParseHeader(batch); err != nil || bh.ProducerID != h.ProducerID || bh.ProducerEpoch != h.ProducerEpoch {
+			return txn.Write{}, kerr.InvalidRecord
+		}
+		rest = next
+	}
+	return b.txns.BeginWrite(txnID, h.ProducerID, h.ProducerEpoch, &txn.TopicPartition{Topic: topic, Partition: partition}, "")
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/seichedb/seiche/broker/internal/records"
 	"github.com/seichedb/seiche/broker/internal/storage"
 )
 
@@ -20,7 +21,9 @@ const (
 )
 
 // handleFetch answers from the partition logs, waiting up to MaxWaitMillis for MinBytes of data. The wait
-// runs off the connection's read goroutine.
+// runs off the connection's read goroutine. A read_committed fetch (isolation level 1) reads only up to
+// the last stable offset and gets the aborted transactions overlapping what it read, so the client can
+// drop their batches.
 func handleFetch(r *request) result {
 	b := r.c.b
 	req := r.kreq.(*kmsg.FetchRequest)
@@ -143,10 +146,11 @@ func (f *fetch) alloc(n int) []byte {
 }
 
 type fetchedPartition struct {
-	p            *partition // nil if it does not exist
-	code         int16
-	hw, logStart int64
-	batches      []byte
+	p                 *partition // nil if it does not exist
+	code              int16
+	hw, lso, logStart int64
+	batches           []byte
+	aborted           []storage.AbortedTxn // read_committed only
 }
 
 // collect reads every partition and returns the number of record bytes found.
@@ -163,7 +167,7 @@ func (f *fetch) collect() int {
 	total := 0
 	for _, sp := range f.parts {
 		var fp fetchedPartition
-		fp.hw, fp.logStart = -1, -1
+		fp.hw, fp.lso, fp.logStart = -1, -1, -1
 		p := f.b.topics.partition(sp.topic, sp.partition)
 		fp.p = p
 		switch {
@@ -174,10 +178,16 @@ func (f *fetch) collect() int {
 		case sp.leaderEpoch >= 0 && sp.leaderEpoch < leaderEpoch:
 			fp.code = kerr.FencedLeaderEpoch.Code
 		default:
+			// The stable offset first: it is at most the end offset read after it.
+			fp.lso = p.log.LastStableOffset()
 			fp.hw, fp.logStart = p.log.EndOffset(), p.log.StartOffset()
+			upTo := fp.hw
+			if f.req.IsolationLevel == 1 {
+				upTo = fp.lso
+			}
 			limit := min(int(sp.maxBytes), budget)
 			if limit > 0 || total == 0 {
-				data, err := p.log.ReadWith(sp.fetchOffset, max(limit, 1), fp.hw, f.alloc)
+				data, err := p.log.ReadWith(sp.fetchOffset, max(limit, 1), upTo, f.alloc)
 				switch {
 				case errors.Is(err, storage.ErrOffsetOutOfRange):
 					fp.code = kerr.OffsetOutOfRange.Code
@@ -188,6 +198,9 @@ func (f *fetch) collect() int {
 					fp.batches = data
 					total += len(data)
 					budget -= len(data)
+					if f.req.IsolationLevel == 1 && len(data) > 0 {
+						fp.aborted = p.log.AbortedTransactions(sp.fetchOffset, endOffsetOf(data))
+					}
 				}
 			}
 		}
@@ -207,8 +220,9 @@ func (f *fetch) finish(resp *kmsg.FetchResponse) kmsg.Response {
 		fp := f.out[i]
 		if f.sess != nil {
 			cached := f.sess.index[sp.tp]
-			changed := !cached.sent || fp.code != 0 || len(fp.batches) > 0 || fp.hw != cached.sentHW || fp.logStart != cached.sentLogStart
-			cached.sent, cached.sentHW, cached.sentLogStart = true, fp.hw, fp.logStart
+			changed := !cached.sent || fp.code != 0 || len(fp.batches) > 0 || fp.hw != cached.sentHW ||
+				fp.lso != cached.sentLSO || fp.logStart != cached.sentLogStart
+			cached.sent, cached.sentHW, cached.sentLSO, cached.sentLogStart = true, fp.hw, fp.lso, fp.logStart
 			if f.incremental && !changed {
 				continue
 			}
@@ -221,7 +235,12 @@ func (f *fetch) finish(resp *kmsg.FetchResponse) kmsg.Response {
 		rp := kmsg.NewFetchResponseTopicPartition()
 		rp.Partition = sp.partition
 		rp.ErrorCode = fp.code
-		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = fp.hw, fp.hw, fp.logStart
+		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = fp.hw, fp.lso, fp.logStart
+		for _, a := range fp.aborted {
+			at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+			at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+			rp.AbortedTransactions = append(rp.AbortedTransactions, at)
+		}
 		rp.RecordBatches = fp.batches
 		if len(fp.batches) > 0 {
 			fp.p.metrics.bytesOut.Add(float64(len(fp.batches)))
@@ -233,4 +252,20 @@ func (f *fetch) finish(resp *kmsg.FetchResponse) kmsg.Response {
 		cur.Partitions = append(cur.Partitions, rp)
 	}
 	return &fetchResponse{FetchResponse: resp, bufs: f.bufs}
+}
+
+// endOffsetOf returns the offset after the last record of whole batches read from a log.
+func endOffsetOf(data []byte) int64 {
+	end := int64(-1)
+	for len(data) > 0 {
+		batch, rest, err := records.Next(data)
+		if err != nil {
+			break
+		}
+		if h, err := records.ParseHeader(batch); err == nil {
+			end = h.LastOffset() + 1
+		}
+		data = rest
+	}
+	return end
 }

@@ -40,6 +40,9 @@ func handleListOffsets(r *request) result {
 				switch ts := rp.Timestamp; ts {
 				case listLatest:
 					sp.Offset = p.log.EndOffset()
+					if req.Version >= 2 && req.IsolationLevel == 1 {
+						sp.Offset = p.log.LastStableOffset() // read_committed: the end is the last stable offset
+					}
 				case listEarliest, listEarliestLocal:
 					sp.Offset = p.log.StartOffset()
 				case listMaxTimestamp:

@@ -24,14 +24,20 @@ func handleMetadata(r *request) result {
 
 	// v0 asks for all topics with an empty list; v1+ with a null one.
 	var topics []*topic
-	var missing []kmsg.MetadataResponseTopic
+	var internal, missing []kmsg.MetadataResponseTopic
 	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
 		topics = b.topics.all()
+		for _, name := range internalTopics {
+			internal = append(internal, internalTopicMetadata(b, name))
+		}
 	} else {
 		autoCreate := b.cfg.autoCreateTopics && (req.Version < 4 || req.AllowAutoTopicCreation)
 		for _, rt := range req.Topics {
 			var t *topic
 			switch {
+			case rt.Topic != nil && isInternalTopic(*rt.Topic) && b.topics.get(*rt.Topic) == nil:
+				internal = append(internal, internalTopicMetadata(b, *rt.Topic))
+				continue
 			case rt.Topic != nil:
 				t = b.topics.get(*rt.Topic)
 				if t == nil && autoCreate {
@@ -73,8 +79,21 @@ func handleMetadata(r *request) result {
 		}
 		resp.Topics = append(resp.Topics, mt)
 	}
+	resp.Topics = append(resp.Topics, internal...)
 	resp.Topics = append(resp.Topics, missing...)
 	return respond(resp)
+}
+
+// internalTopicMetadata describes an internal topic as Kafka lists it: IsInternal, led by this broker.
+func internalTopicMetadata(b *Broker, name string) kmsg.MetadataResponseTopic {
+	mt := kmsg.NewMetadataResponseTopic()
+	mt.Topic, mt.IsInternal = &name, true
+	mt.AuthorizedOperations = authorizedOperationsUnset
+	mp := kmsg.NewMetadataResponseTopicPartition()
+	mp.Partition, mp.Leader, mp.LeaderEpoch = 0, b.cfg.nodeID, leaderEpoch
+	mp.Replicas, mp.ISR = []int32{b.cfg.nodeID}, []int32{b.cfg.nodeID}
+	mt.Partitions = append(mt.Partitions, mp)
+	return mt
 }
 
 // leaderEpoch is the epoch of every partition's leadership: one node is always the leader, so it never

@@ -7,17 +7,18 @@ import (
 
 func init() { register(10, 0, 6, handleFindCoordinator) }
 
-// handleFindCoordinator names this broker as the coordinator of every group. Transaction coordinator
-// lookups (key type 1) are refused until transactions exist.
+// handleFindCoordinator names this broker as the coordinator of every group (key type 0) and every
+// transactional ID (key type 1).
 func handleFindCoordinator(r *request) result {
 	b := r.c.b
 	req := r.kreq.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	answer := func(key string) (code int16, msg *string) {
 		switch {
+		case req.CoordinatorType == 1 && key == "":
+			m := "empty transactional id"
+			return kerr.InvalidRequest.Code, &m
 		case req.CoordinatorType == 1:
-			m := "transactions are not supported yet"
-			return kerr.CoordinatorNotAvailable.Code, &m
 		case req.CoordinatorType != 0:
 			m := "unknown coordinator type"
 			return kerr.InvalidRequest.Code, &m

@@ -16,6 +16,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/seichedb/seiche/broker/internal/group"
+	"github.com/seichedb/seiche/broker/internal/txn"
 	"github.com/seichedb/seiche/internal/dirlock"
 )
 
@@ -28,6 +29,7 @@ type Broker struct {
 	meta      *pebble.DB
 	topics    *topicManager
 	groups    *group.Coordinator
+	txns      *txn.Coordinator
 	pids      *producerIDs
 	sessions  *fetchSessions
 	metrics   *metrics
@@ -99,6 +101,10 @@ func New(opts ...Opt) (*Broker, error) {
 		InitialRebalanceDelay: cfg.groupInitialDelay,
 	})
 	if err != nil {
+		return fail(err)
+	}
+	// After the partitions and groups: recovery completes decided transactions by writing to both.
+	if b.txns, err = newTxnCoordinator(b); err != nil {
 		return fail(err)
 	}
 
@@ -175,6 +181,7 @@ func (b *Broker) Close() error {
 			c.nc.Close()
 		}
 		b.conns.Unlock()
+		b.txns.Close()
 		b.groups.Close()
 		b.wg.Wait()
 		b.metrics.unregister()
@@ -185,6 +192,9 @@ func (b *Broker) Close() error {
 
 func (b *Broker) closeStores() error {
 	var errs []error
+	if b.txns != nil {
+		errs = append(errs, b.txns.Close())
+	}
 	if b.groups != nil {
 		errs = append(errs, b.groups.Close())
 	}

@@ -26,8 +26,8 @@ type sessionPart struct {
 	maxBytes    int32
 	leaderEpoch int32
 
-	sentHW, sentLogStart int64
-	sent                 bool
+	sentHW, sentLSO, sentLogStart int64
+	sent                          bool
 }
 
 type fetchSession struct {

@@ -29,6 +29,8 @@ type config struct {
 	maxRequestBytes   int32
 	groupInitialDelay time.Duration
 	maintenance       time.Duration
+	txnMaxTimeout     time.Duration
+	txnAbortInterval  time.Duration
 	registry          *prometheus.Registry
 }
 
@@ -42,6 +44,8 @@ func defaultConfig() config {
 		maxRequestBytes:   100 << 20,
 		groupInitialDelay: 3 * time.Second,
 		maintenance:       30 * time.Second,
+		txnMaxTimeout:     15 * time.Minute,
+		txnAbortInterval:  10 * time.Second,
 	}
 }
 
@@ -94,6 +98,16 @@ func GroupInitialRebalanceDelay(d time.Duration) Opt {
 // like log.retention.check.interval.ms and the cleaner's backoff).
 func MaintenanceInterval(d time.Duration) Opt { return opt(func(c *config) { c.maintenance = d }) }
 
+// TransactionMaxTimeout sets transaction.max.timeout.ms: a transactional producer asking for a longer
+// transaction.timeout.ms is refused with INVALID_TRANSACTION_TIMEOUT (default 15 minutes, as in Kafka).
+func TransactionMaxTimeout(d time.Duration) Opt { return opt(func(c *config) { c.txnMaxTimeout = d }) }
+
+// TransactionAbortInterval sets transaction.abort.timed.out.transaction.cleanup.interval.ms: how often
+// transactions open longer than their timeout are looked for and aborted (default 10s, as in Kafka).
+func TransactionAbortInterval(d time.Duration) Opt {
+	return opt(func(c *config) { c.txnAbortInterval = d })
+}
+
 // MetricsRegistry sets the registry the broker's Prometheus metrics are registered in (default: a new
 // registry of the broker's own). Broker.Registry returns it. New fails if the registry already holds the
 // metrics of another open broker; Close unregisters them.
@@ -119,6 +133,9 @@ func (c *config) validate() error {
 	}
 	if c.maintenance <= 0 {
 		return fmt.Errorf("broker: maintenance interval must be positive")
+	}
+	if c.txnMaxTimeout <= 0 || c.txnAbortInterval <= 0 {
+		return fmt.Errorf("broker: transaction max timeout and abort interval must be positive")
 	}
 	for k, v := range c.topicDefaults {
 		if err := validateTopicConfig(k, v); err != nil {

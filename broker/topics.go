@@ -242,6 +242,9 @@ func (tm *topicManager) create(name string, partitions int32, configs map[string
 	if err := validTopicName(name); err != nil {
 		return nil, kerrWithMessage{kerr.InvalidTopicException, err.Error()}
 	}
+	if isInternalTopic(name) {
+		return nil, kerrWithMessage{kerr.TopicAlreadyExists, fmt.Sprintf("%q is an internal topic", name)}
+	}
 	if partitions < 1 || partitions > maxPartitions {
 		return nil, kerrWithMessage{kerr.InvalidPartitions, fmt.Sprintf("number of partitions must be between 1 and %d", maxPartitions)}
 	}

@@ -57,6 +57,8 @@ type Coordinator struct {
 	ops       sync.WaitGroup // requests and timer callbacks in progress
 	bg        sync.WaitGroup // the retention goroutine
 
+	txnPending txnPending // offsets of open transactions (txn_offsets.go)
+
 	mu struct {
 		sync.Mutex
 		closed bool

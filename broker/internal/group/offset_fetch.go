@@ -11,8 +11,8 @@ import (
 
 // OffsetFetch returns committed offsets, regardless of the group's state (a group may use Kafka only to
 // store offsets). Partitions without a commit, and groups that do not exist, get offset -1. Null topics
-// (v2+) ask for every committed offset of the group. v8+ batch several groups. RequireStable (v7+) is
-// satisfied trivially: there are no transactional commits. v9's member ID and epoch belong to KIP-848
+// (v2+) ask for every committed offset of the group. v8+ batch several groups. With RequireStable
+// (v7+), a partition with transactional offsets pending gets UNSTABLE_OFFSET_COMMIT. v9's member ID and epoch belong to KIP-848
 // groups and are ignored for classic groups.
 func (c *Coordinator) OffsetFetch(_ context.Context, r *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := r.ResponseKind().(*kmsg.OffsetFetchResponse)
@@ -40,6 +40,9 @@ func (c *Coordinator) OffsetFetch(_ context.Context, r *kmsg.OffsetFetchRequest)
 				}
 			}
 			topics, err := c.fetch(rg.Group, want)
+			if r.RequireStable {
+				c.markUnstable(rg.Group, topics)
+			}
 			g := kmsg.NewOffsetFetchResponseGroup()
 			g.Group = rg.Group
 			if err != nil {
@@ -72,6 +75,9 @@ func (c *Coordinator) OffsetFetch(_ context.Context, r *kmsg.OffsetFetchRequest)
 		}
 	}
 	topics, err := c.fetch(r.Group, want)
+	if r.RequireStable {
+		c.markUnstable(r.Group, topics)
+	}
 	return c.fillOldFetch(resp, r, err, topics)
 }
 

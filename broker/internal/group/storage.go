@@ -131,6 +131,10 @@ func (c *Coordinator) load() error {
 			if o.at.After(g.mu.emptySince) {
 				g.mu.emptySince = o.at
 			}
+		case len(k) > len(pendingPrefix) && string(k[:len(pendingPrefix)]) == pendingPrefix:
+			if err := c.loadPending(k, it.Value()); err != nil {
+				errs = append(errs, err)
+			}
 		case len(k) > len(metaPrefix) && string(k[:len(metaPrefix)]) == metaPrefix:
 			gen, pt, ok := decodeMeta(it.Value())
 			if !ok {

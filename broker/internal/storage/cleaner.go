@@ -295,6 +295,9 @@ func (l *Log) cleanGroup(segs []*segment, limits []int64, latest map[string]int6
 	out.size = pos
 	out.next = segs[len(segs)-1].next
 	out.created = segs[len(segs)-1].created
+	for _, s := range segs {
+		out.aborted = append(out.aborted, s.aborted...)
+	}
 	if err := out.writeIndexes(); err != nil {
 		l.logger.Warn("write indexes of cleaned segment", "segment", base, "err", err)
 	}

@@ -169,7 +169,12 @@ func (l *Log) recover() error {
 		return nil
 	}
 	interval := l.mu.cfg.IndexIntervalBytes
-	var replay []records.Header
+	// Segments whose indexes were rebuilt by scanning get their aborted-transaction index from the
+	// replay of the producer state: entries below the snapshot from the index file (written when the
+	// log was closed), the rest from the batches replayed.
+	var replay []replayed
+	scanned := make(map[*segment]bool)
+	full := snapErr != nil
 	for i, base := range bases {
 		f, err := os.OpenFile(segmentName(l.dir, base, logSuffix), os.O_RDWR, 0o644)
 		if err != nil {
@@ -184,11 +189,15 @@ func (l *Log) recover() error {
 		s.created = st.ModTime()
 		active := i == len(bases)-1
 		if !active && s.loadIndexes(st.Size()) {
+			if s.next > replayFrom {
+				full = true // batches after the snapshot that a scan did not visit
+			}
 			continue
 		}
-		valid, err := s.scan(interval, func(h records.Header) {
+		scanned[s] = true
+		valid, err := s.scan(interval, func(h records.Header, batch []byte) {
 			if h.BaseOffset >= replayFrom {
-				replay = append(replay, h)
+				replay = append(replay, replayed{h, controlType(h, batch), s})
 			}
 		})
 		if err != nil {
@@ -203,9 +212,16 @@ func (l *Log) recover() error {
 				return fmt.Errorf("storage: %w", err)
 			}
 		}
-		if !active {
-			if err := s.writeIndexes(); err != nil {
-				return fmt.Errorf("storage: write indexes of %s: %w", f.Name(), err)
+		if s.base < replayFrom {
+			b, err := os.ReadFile(segmentName(l.dir, s.base, txnIndexSuffix))
+			aborted, ok := decodeTxnIndex(b)
+			if err != nil || !ok {
+				full = true
+			}
+			for _, a := range aborted {
+				if a.LastOffset < replayFrom {
+					s.aborted = append(s.aborted, a)
+				}
 			}
 		}
 	}
@@ -219,25 +235,73 @@ func (l *Log) recover() error {
 	}
 	l.start.Store(start)
 	l.end.Store(end)
-	if snapErr != nil || replayFrom > end {
-		// No usable snapshot (first start, or the snapshot is ahead of what survived): rebuild the
-		// producer state from every batch header.
+	if full || replayFrom > end {
+		// No usable snapshot (first start, the snapshot is ahead of what survived, or an index the
+		// snapshot relies on is missing): rebuild the producer state and every aborted-transaction
+		// index from every batch header.
 		l.mu.producers = newProducerStates()
 		replay = replay[:0]
 		for _, s := range l.mu.segments {
-			err := l.walk(s, 0, s.size, func(h records.Header, _ int64) bool {
-				replay = append(replay, h)
+			s.aborted = nil
+			scanned[s] = true
+			var ferr error
+			err := l.walk(s, 0, s.size, func(h records.Header, pos int64) bool {
+				marker := records.ControlUnknown
+				if h.Control() {
+					if marker, ferr = l.controlAt(s, h, pos); ferr != nil {
+						return false
+					}
+				}
+				replay = append(replay, replayed{h, marker, s})
 				return true
 			})
-			if err != nil {
+			if err = errors.Join(err, ferr); err != nil {
 				return err
 			}
 		}
 	}
-	for _, h := range replay {
-		l.mu.producers.replay(h)
+	for _, r := range replay {
+		if a, ok := l.mu.producers.replay(r.h, r.marker); ok {
+			r.seg.aborted = append(r.seg.aborted, a)
+		}
+	}
+	for _, s := range l.mu.segments[:len(l.mu.segments)-1] {
+		if scanned[s] {
+			if err := s.writeIndexes(); err != nil {
+				return fmt.Errorf("storage: write indexes of %s: %w", s.path(), err)
+			}
+		}
 	}
 	return nil
+}
+
+// replayed is a batch header that recovery applies to the producer state, with the control record's
+// type for a marker and the segment holding it.
+type replayed struct {
+	h      records.Header
+	marker records.ControlType
+	seg    *segment
+}
+
+// controlType returns the control record type of a control batch, and ControlUnknown for any other.
+func controlType(h records.Header, batch []byte) records.ControlType {
+	if !h.Control() {
+		return records.ControlUnknown
+	}
+	t, err := records.ParseControl(batch)
+	if err != nil {
+		return records.ControlUnknown
+	}
+	return t
+}
+
+// controlAt reads the control batch with header h at pos of s and returns its record's type.
+func (l *Log) controlAt(s *segment, h records.Header, pos int64) (records.ControlType, error) {
+	batch := make([]byte, h.Size())
+	if _, err := s.f.ReadAt(batch, pos); err != nil {
+		return records.ControlUnknown, fmt.Errorf("storage: read control batch at %d of %s: %w", pos, s.path(), err)
+	}
+	return controlType(h, batch), nil
 }
 
 // walk calls fn with each batch header of s from pos up to limit, until fn returns false.
@@ -274,48 +338,129 @@ func (l *Log) SetConfig(cfg Config) {
 
 // Append assigns offsets to a verified batch and writes it to the active segment, rolling a new segment
 // first when the active one is full or old. The batch's base offset is overwritten in place. Append
-// does not wait for the data to reach disk; WaitDurable does.
+// does not wait for the data to reach disk; WaitDurable does. Control batches are refused: transaction
+// markers are written with AppendMarker.
 func (l *Log) Append(batch []byte) (AppendResult, error) {
+	h, err := records.ParseHeader(batch)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if h.Control() {
+		return AppendResult{}, fmt.Errorf("%w: control batches are written by the broker only", records.ErrCorrupt)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.writableLocked(); err != nil {
+		return AppendResult{}, err
+	}
+	h.BaseOffset = l.end.Load()
+	if dup, err := l.mu.producers.check(h); err != nil {
+		return AppendResult{}, err
+	} else if dup != nil {
+		return AppendResult{BaseOffset: dup.baseOffset, LastOffset: dup.lastOffset, LogStartOffset: l.start.Load(), Duplicate: true}, nil
+	}
+	if err := l.writeLocked(batch, h); err != nil {
+		return AppendResult{}, err
+	}
+	l.mu.producers.update(h)
+	return AppendResult{BaseOffset: h.BaseOffset, LastOffset: h.LastOffset(), LogStartOffset: l.start.Load()}, nil
+}
+
+// AppendMarker writes a transaction marker for the producer: the commit or abort of its open
+// transaction in this partition, which moves the last stable offset past the transaction. A marker
+// for a producer without an open transaction here is written too (the coordinator writes one to every
+// partition of the transaction), and changes nothing else. A marker older than the producer's epoch
+// is ErrInvalidProducerEpoch. Like Append, it does not wait for the disk.
+func (l *Log) AppendMarker(pid int64, epoch int16, commit bool, coordinatorEpoch int32) (AppendResult, error) {
+	batch := records.EncodeMarker(pid, epoch, commit, coordinatorEpoch, l.now().UnixMilli())
 	h, err := records.ParseHeader(batch)
 	if err != nil {
 		return AppendResult{}, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.writableLocked(); err != nil {
+		return AppendResult{}, err
+	}
+	if err := l.mu.producers.checkMarker(pid, epoch); err != nil {
+		return AppendResult{}, err
+	}
+	h.BaseOffset = l.end.Load()
+	if err := l.writeLocked(batch, h); err != nil {
+		return AppendResult{}, err
+	}
+	if a, ok := l.mu.producers.endTxn(pid, epoch, commit, h.BaseOffset); ok {
+		s := l.mu.segments[len(l.mu.segments)-1]
+		s.aborted = append(s.aborted, a)
+	}
+	return AppendResult{BaseOffset: h.BaseOffset, LastOffset: h.LastOffset(), LogStartOffset: l.start.Load()}, nil
+}
+
+// REQUIRES: l.mu is held.
+func (l *Log) writableLocked() error {
 	if l.mu.closed {
-		return AppendResult{}, ErrClosed
+		return ErrClosed
 	}
-	if l.mu.failed != nil {
-		return AppendResult{}, l.mu.failed
-	}
-	base := l.end.Load()
-	h.BaseOffset = base
-	if dup, err := l.mu.producers.check(h); err != nil {
-		return AppendResult{}, err
-	} else if dup != nil {
-		return AppendResult{BaseOffset: dup.baseOffset, LastOffset: dup.lastOffset, LogStartOffset: l.start.Load(), Duplicate: true}, nil
-	}
+	return l.mu.failed
+}
+
+// writeLocked writes batch, whose header h has its base offset assigned (the log end offset), to the
+// active segment, rolling first if needed. REQUIRES: l.mu is held.
+func (l *Log) writeLocked(batch []byte, h records.Header) error {
 	if err := l.maybeRollLocked(int64(len(batch))); err != nil {
-		return AppendResult{}, err
+		return err
 	}
-	records.SetBaseOffset(batch, base)
+	records.SetBaseOffset(batch, h.BaseOffset)
 	s := l.mu.segments[len(l.mu.segments)-1]
 	pos := s.size
 	if _, err := s.f.WriteAt(batch, pos); err != nil {
 		// The file may now hold a partial batch past s.size; the next append overwrites it, and
 		// recovery would cut it off. Stop taking appends: the disk is failing.
 		l.mu.failed = fmt.Errorf("storage: write %s: %w", s.path(), err)
-		return AppendResult{}, l.mu.failed
+		return l.mu.failed
 	}
 	s.track(h, pos, l.mu.cfg.IndexIntervalBytes)
 	s.unsynced = true
-	l.mu.producers.update(h)
 	l.end.Store(h.LastOffset() + 1)
 	l.mu.unflushed += int64(h.NumRecords)
 	if fm := l.mu.cfg.FlushMessages; fm > 0 && l.mu.unflushed >= fm {
 		l.requestFlush()
 	}
-	return AppendResult{BaseOffset: base, LastOffset: h.LastOffset(), LogStartOffset: l.start.Load()}, nil
+	return nil
+}
+
+// LastStableOffset returns the offset below which every transaction is decided: the first offset of
+// the oldest open transaction, or the end offset when none is open. read_committed consumers read up
+// to it. It never moves backwards: a transaction opens at the end offset, which is at or past it.
+func (l *Log) LastStableOffset() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastStableLocked()
+}
+
+// REQUIRES: l.mu is held.
+func (l *Log) lastStableLocked() int64 {
+	if first, ok := l.mu.producers.firstUnstable(); ok {
+		return max(first, l.start.Load())
+	}
+	return l.end.Load()
+}
+
+// AbortedTransactions returns the aborted transactions that overlap the offsets [from, to): those
+// whose abort marker is at or after from and whose first batch is before to, in marker order. A
+// read_committed Fetch sends them with the data so the client can drop the aborted batches.
+func (l *Log) AbortedTransactions(from, to int64) []AbortedTxn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []AbortedTxn
+	for _, s := range l.mu.segments[l.segmentForLocked(from):] {
+		for _, a := range s.aborted {
+			if a.LastOffset >= from && a.FirstOffset < to {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }
 
 // maybeRollLocked starts a new active segment when the current one cannot take n more bytes or has
@@ -622,6 +767,12 @@ func (l *Log) Close() error {
 		err := l.sync()
 		l.mu.Lock()
 		l.mu.closed = true
+		if err == nil && len(l.mu.segments) > 0 {
+			// The active segment's aborted transactions up to the snapshot, which recovery takes
+			// from here instead of replaying the whole segment.
+			active := l.mu.segments[len(l.mu.segments)-1]
+			err = writeFileSync(segmentName(l.dir, active.base, txnIndexSuffix), encodeTxnIndex(active.aborted))
+		}
 		if err == nil {
 			err = writeProducerSnapshot(l.dir, l.end.Load(), &l.mu.producers)
 		}

@@ -13,6 +13,11 @@ import (
 // (Kafka's max.in.flight.requests.per.connection bound for idempotence), so that a retried batch is
 // answered with its original offsets instead of being written twice, and a gap in sequence numbers is
 // refused.
+//
+// Transactional producers: the log also remembers, per producer, the first offset of its open
+// transaction, from its first transactional batch until the coordinator's commit or abort marker. The
+// smallest such offset is the last stable offset; an abort marker yields an AbortedTxn for the
+// segment's aborted-transaction index (Kafka's ProducerStateManager).
 
 const producerBatchesKept = 5
 
@@ -26,9 +31,24 @@ type producerState struct {
 	Batches []batchMeta // oldest first, at most producerBatchesKept
 }
 
-type producerStates map[int64]*producerState
+// producerStates is every producer the log has seen, and the transactions open in it.
+type producerStates struct {
+	byID map[int64]*producerState
+	open map[int64]int64 // producer ID -> first offset of its open transaction
+}
 
-func newProducerStates() producerStates { return make(producerStates) }
+func newProducerStates() producerStates {
+	return producerStates{byID: make(map[int64]*producerState), open: make(map[int64]int64)}
+}
+
+// AbortedTxn is one aborted transaction of a partition: its producer, the offset of its first batch in
+// the partition and the offset of its abort marker. A read_committed consumer drops the producer's
+// batches from FirstOffset until it reads the marker at LastOffset.
+type AbortedTxn struct {
+	ProducerID  int64
+	FirstOffset int64
+	LastOffset  int64
+}
 
 // check validates an idempotent batch's epoch and sequence against the producer's state. It returns the
 // stored batch when this one is a retry of it.
@@ -36,7 +56,7 @@ func (ps producerStates) check(h records.Header) (*batchMeta, error) {
 	if h.ProducerID < 0 || h.BaseSequence < 0 {
 		return nil, nil
 	}
-	st, ok := ps[h.ProducerID]
+	st, ok := ps.byID[h.ProducerID]
 	if !ok || len(st.Batches) == 0 {
 		if ok && h.ProducerEpoch < st.Epoch {
 			return nil, fmt.Errorf("%w: epoch %d is older than the producer's current epoch %d", ErrInvalidProducerEpoch, h.ProducerEpoch, st.Epoch)
@@ -70,6 +90,15 @@ func (ps producerStates) check(h records.Header) (*batchMeta, error) {
 	return nil, nil
 }
 
+// checkMarker validates a transaction marker's epoch: a marker never comes from an older epoch than
+// the producer's data.
+func (ps producerStates) checkMarker(pid int64, epoch int16) error {
+	if st, ok := ps.byID[pid]; ok && epoch < st.Epoch {
+		return fmt.Errorf("%w: marker epoch %d is older than the producer's current epoch %d", ErrInvalidProducerEpoch, epoch, st.Epoch)
+	}
+	return nil
+}
+
 func nextSeq(s int32) int32 {
 	if s == 1<<31-1 {
 		return 0
@@ -77,27 +106,75 @@ func nextSeq(s int32) int32 {
 	return s + 1
 }
 
-// update records an appended batch (with its offsets assigned).
+// update records an appended data batch (with its offsets assigned).
 func (ps producerStates) update(h records.Header) {
-	if h.ProducerID < 0 || h.BaseSequence < 0 {
+	if h.ProducerID < 0 || h.BaseSequence < 0 || h.Control() {
 		return
 	}
-	st, ok := ps[h.ProducerID]
-	if !ok {
-		st = &producerState{Epoch: h.ProducerEpoch}
-		ps[h.ProducerID] = st
-	}
-	if h.ProducerEpoch != st.Epoch {
-		st.Epoch, st.Batches = h.ProducerEpoch, st.Batches[:0]
-	}
+	st := ps.stateFor(h.ProducerID, h.ProducerEpoch)
 	st.Batches = append(st.Batches, batchMeta{h.BaseSequence, h.LastSequence(), h.BaseOffset, h.LastOffset()})
 	if len(st.Batches) > producerBatchesKept {
 		st.Batches = append(st.Batches[:0], st.Batches[len(st.Batches)-producerBatchesKept:]...)
 	}
+	if h.Transactional() {
+		if _, ok := ps.open[h.ProducerID]; !ok {
+			ps.open[h.ProducerID] = h.BaseOffset
+		}
+	}
 }
 
-// replay applies a batch found in the log during recovery.
-func (ps producerStates) replay(h records.Header) { ps.update(h) }
+// stateFor returns the producer's state, moved to epoch if that is newer: a new epoch starts its
+// sequences over.
+func (ps producerStates) stateFor(pid int64, epoch int16) *producerState {
+	st, ok := ps.byID[pid]
+	if !ok {
+		st = &producerState{Epoch: epoch}
+		ps.byID[pid] = st
+	}
+	if epoch != st.Epoch {
+		st.Epoch, st.Batches = epoch, st.Batches[:0]
+	}
+	return st
+}
+
+// endTxn records a transaction marker at offset. It returns the aborted transaction for the index when
+// the marker aborts a transaction that wrote data here.
+func (ps producerStates) endTxn(pid int64, epoch int16, commit bool, offset int64) (AbortedTxn, bool) {
+	ps.stateFor(pid, epoch)
+	first, ok := ps.open[pid]
+	if !ok {
+		return AbortedTxn{}, false
+	}
+	delete(ps.open, pid)
+	if commit {
+		return AbortedTxn{}, false
+	}
+	return AbortedTxn{ProducerID: pid, FirstOffset: first, LastOffset: offset}, true
+}
+
+// firstUnstable returns the smallest first offset of an open transaction, and false if none is open.
+func (ps producerStates) firstUnstable() (int64, bool) {
+	first, ok := int64(0), false
+	for _, off := range ps.open {
+		if !ok || off < first {
+			first, ok = off, true
+		}
+	}
+	return first, ok
+}
+
+// replay applies a batch found in the log during recovery; marker is the control record's type for a
+// control batch. It returns an aborted transaction the batch completes.
+func (ps producerStates) replay(h records.Header, marker records.ControlType) (AbortedTxn, bool) {
+	if h.Control() {
+		if marker == records.ControlAbort || marker == records.ControlCommit {
+			return ps.endTxn(h.ProducerID, h.ProducerEpoch, marker == records.ControlCommit, h.BaseOffset)
+		}
+		return AbortedTxn{}, false
+	}
+	ps.update(h)
+	return AbortedTxn{}, false
+}
 
 // The snapshot file holds the producer state as of an offset, so recovery replays only the batches
 // after it.
@@ -114,6 +191,8 @@ type snapshotProducer struct {
 	ID      int64           `json:"id"`
 	Epoch   int16           `json:"epoch"`
 	Batches []snapshotBatch `json:"batches"`
+	// TxnFirst is the first offset of the producer's open transaction, if it has one.
+	TxnFirst *int64 `json:"txn_first,omitempty"`
 }
 
 type snapshotFile struct {
@@ -128,10 +207,13 @@ type producerSnapshot struct {
 
 func writeProducerSnapshot(dir string, offset int64, ps *producerStates) error {
 	sf := snapshotFile{Offset: offset}
-	for id, st := range *ps {
+	for id, st := range ps.byID {
 		sp := snapshotProducer{ID: id, Epoch: st.Epoch}
 		for _, b := range st.Batches {
 			sp.Batches = append(sp.Batches, snapshotBatch{b.FirstSeq, b.LastSeq, b.baseOffset, b.lastOffset})
+		}
+		if first, ok := ps.open[id]; ok {
+			sp.TxnFirst = &first
 		}
 		sf.Producers = append(sf.Producers, sp)
 	}
@@ -157,7 +239,10 @@ func readProducerSnapshot(dir string) (producerSnapshot, error) {
 		for _, b := range sp.Batches {
 			st.Batches = append(st.Batches, batchMeta{b.FirstSeq, b.LastSeq, b.BaseOffset, b.LastOffset})
 		}
-		ps[sp.ID] = st
+		ps.byID[sp.ID] = st
+		if sp.TxnFirst != nil {
+			ps.open[sp.ID] = *sp.TxnFirst
+		}
 	}
 	return producerSnapshot{offset: sf.Offset, states: ps}, nil
 }

@@ -22,8 +22,9 @@ const (
 	logSuffix       = ".log"
 	indexSuffix     = ".index"
 	timeIndexSuffix = ".timeindex"
-	cleanedSuffix   = ".cleaned" // compaction output being written; deleted on recovery
-	swapSuffix      = ".swap"    // compaction output complete and fsynced; replaces its sources on recovery
+	txnIndexSuffix  = ".txnindex" // the segment's aborted transactions, as in Kafka
+	cleanedSuffix   = ".cleaned"  // compaction output being written; deleted on recovery
+	swapSuffix      = ".swap"     // compaction output complete and fsynced; replaces its sources on recovery
 )
 
 func segmentName(dir string, base int64, suffix string) string {
@@ -64,6 +65,10 @@ type segment struct {
 	// (indexes loaded from disk).
 	unindexedSpan int64
 	unsynced      bool // appended to since the last fsync
+	// aborted are the transactions aborted by markers in this segment, in marker order: the
+	// aborted-transaction index, persisted with the other indexes when the segment is sealed and
+	// rebuilt from the log when it is recovered.
+	aborted []AbortedTxn
 
 	refs    atomic.Int32 // one for the log's list, one per reader
 	deleted atomic.Bool  // unlink the file when the last reference goes
@@ -93,6 +98,7 @@ func (s *segment) release() {
 func (s *segment) drop() {
 	os.Remove(segmentName(s.dir, s.base, indexSuffix))
 	os.Remove(segmentName(s.dir, s.base, timeIndexSuffix))
+	os.Remove(segmentName(s.dir, s.base, txnIndexSuffix))
 	s.deleted.Store(true)
 	s.release()
 }
@@ -182,7 +188,39 @@ func (s *segment) writeIndexes() error {
 	if err := writeFileSync(segmentName(dir, s.base, indexSuffix), ib); err != nil {
 		return err
 	}
-	return writeFileSync(segmentName(dir, s.base, timeIndexSuffix), tb)
+	if err := writeFileSync(segmentName(dir, s.base, timeIndexSuffix), tb); err != nil {
+		return err
+	}
+	return writeFileSync(segmentName(dir, s.base, txnIndexSuffix), encodeTxnIndex(s.aborted))
+}
+
+// txnEntrySize is the size of one aborted-transaction index entry: producer ID, first offset, last
+// offset, each 8 bytes big endian.
+const txnEntrySize = 24
+
+func encodeTxnIndex(aborted []AbortedTxn) []byte {
+	b := make([]byte, 0, len(aborted)*txnEntrySize)
+	for _, a := range aborted {
+		b = binary.BigEndian.AppendUint64(b, uint64(a.ProducerID))
+		b = binary.BigEndian.AppendUint64(b, uint64(a.FirstOffset))
+		b = binary.BigEndian.AppendUint64(b, uint64(a.LastOffset))
+	}
+	return b
+}
+
+func decodeTxnIndex(b []byte) ([]AbortedTxn, bool) {
+	if len(b)%txnEntrySize != 0 {
+		return nil, false
+	}
+	out := make([]AbortedTxn, 0, len(b)/txnEntrySize)
+	for i := 0; i < len(b); i += txnEntrySize {
+		out = append(out, AbortedTxn{
+			ProducerID:  int64(binary.BigEndian.Uint64(b[i:])),
+			FirstOffset: int64(binary.BigEndian.Uint64(b[i+8:])),
+			LastOffset:  int64(binary.BigEndian.Uint64(b[i+16:])),
+		})
+	}
+	return out, true
 }
 
 // loadIndexes reads a sealed segment's index files. It reports false when they are missing or do not
@@ -191,9 +229,15 @@ func (s *segment) loadIndexes(size int64) bool {
 	dir := s.dir
 	ib, err1 := os.ReadFile(segmentName(dir, s.base, indexSuffix))
 	tb, err2 := os.ReadFile(segmentName(dir, s.base, timeIndexSuffix))
-	if err1 != nil || err2 != nil || len(ib)%8 != 0 || len(tb)%12 != 0 || (size > 0 && len(ib) == 0) {
+	xb, err3 := os.ReadFile(segmentName(dir, s.base, txnIndexSuffix))
+	if err1 != nil || err2 != nil || err3 != nil || len(ib)%8 != 0 || len(tb)%12 != 0 || (size > 0 && len(ib) == 0) {
 		return false
 	}
+	aborted, ok := decodeTxnIndex(xb)
+	if !ok {
+		return false
+	}
+	s.aborted = aborted
 	s.index, s.unindexedSpan = s.index[:0], -1
 	for i := 0; i < len(ib); i += 8 {
 		e := indexEntry{s.base + int64(binary.BigEndian.Uint32(ib[i:])), int64(binary.BigEndian.Uint32(ib[i+4:]))}
@@ -229,8 +273,8 @@ func (s *segment) loadIndexes(size int64) bool {
 
 // scan reads every batch of the segment, verifying each one's CRC, and rebuilds the in-memory indexes.
 // It stops at the first batch that is incomplete or corrupt and returns the size of the valid prefix;
-// the caller truncates the file there. Each valid batch header is passed to visit.
-func (s *segment) scan(indexInterval int, visit func(records.Header)) (valid int64, err error) {
+// the caller truncates the file there. Each valid batch is passed to visit, which must not keep it.
+func (s *segment) scan(indexInterval int, visit func(h records.Header, batch []byte)) (valid int64, err error) {
 	st, err := s.f.Stat()
 	if err != nil {
 		return 0, err
@@ -265,7 +309,7 @@ func (s *segment) scan(indexInterval int, visit func(records.Header)) (valid int
 		}
 		s.track(h, pos, indexInterval)
 		if visit != nil {
-			visit(h)
+			visit(h, batch)
 		}
 		pos += int64(h.Size())
 	}
@@ -309,6 +353,7 @@ func listSegments(dir string) ([]int64, error) {
 				os.Remove(segmentName(dir, b, logSuffix))
 				os.Remove(segmentName(dir, b, indexSuffix))
 				os.Remove(segmentName(dir, b, timeIndexSuffix))
+				os.Remove(segmentName(dir, b, txnIndexSuffix))
 				continue
 			}
 			kept = append(kept, b)

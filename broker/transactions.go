@@ -1,0 +1,88 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/seichedb/seiche/broker/internal/storage"
+	"github.com/seichedb/seiche/broker/internal/txn"
+)
+
+// Internal topics: Kafka's consumer offsets and transaction state topics. Seiche keeps both in its
+// metadata store rather than in partition logs, but lists them in Metadata as Kafka does (IsInternal,
+// one partition led by this broker), so that clients filtering internal topics see what they expect.
+// Clients cannot create, produce to or read them.
+const (
+	consumerOffsetsTopic  = "__consumer_offsets"
+	transactionStateTopic = "__transaction_state"
+)
+
+var internalTopics = []string{consumerOffsetsTopic, transactionStateTopic}
+
+func isInternalTopic(name string) bool {
+	return name == consumerOffsetsTopic || name == transactionStateTopic
+}
+
+// coordinatorEpoch is the epoch stamped on transaction markers: the coordinator never moves.
+const coordinatorEpoch = 0
+
+func newTxnCoordinator(b *Broker) (*txn.Coordinator, error) {
+	return txn.New(b.meta, txn.Options{
+		Logger:          b.logger.With("component", "txn"),
+		NextProducerID:  b.pids.next,
+		PartitionExists: b.topics.partitionExists,
+		WriteMarkers:    b.writeMarkers,
+		CompleteOffsets: b.groups.CompleteTxnOffsets,
+		MaxTimeout:      b.cfg.txnMaxTimeout,
+		AbortInterval:   b.cfg.txnAbortInterval,
+	})
+}
+
+// writeMarkers appends the producer's commit or abort marker to each partition and waits until every
+// one is durable. Partitions deleted since they joined the transaction are skipped.
+func (b *Broker) writeMarkers(ctx context.Context, pid int64, epoch int16, commit bool, parts []txn.TopicPartition) error {
+	type written struct {
+		p    *partition
+		last int64
+	}
+	var ws []written
+	var errs []error
+	for _, tp := range parts {
+		p := b.topics.partition(tp.Topic, tp.Partition)
+		if p == nil {
+			continue
+		}
+		res, err := p.log.AppendMarker(pid, epoch, commit, coordinatorEpoch)
+		if err != nil {
+			if errors.Is(err, storage.ErrClosed) {
+				continue // deleted meanwhile
+			}
+			errs = append(errs, fmt.Errorf("%s-%d: %w", tp.Topic, tp.Partition, err))
+			continue
+		}
+		p.appended()
+		p.log.RequestFlush()
+		ws = append(ws, written{p, res.LastOffset})
+	}
+	for _, w := range ws {
+		if err := w.p.log.WaitDurable(ctx, w.last); err != nil && !errors.Is(err, storage.ErrClosed) {
+			errs = append(errs, fmt.Errorf("%s-%d: %w", w.p.topic, w.p.index, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// fencedCode is the error a coordinator request of the given version gets for a fenced producer:
+// PRODUCER_FENCED from the version that introduced it (KIP-588), INVALID_PRODUCER_EPOCH before.
+func fencedCode(err *kerr.Error, version, fencedFrom int16) int16 {
+	if err == nil {
+		return 0
+	}
+	if err == kerr.ProducerFenced && version < fencedFrom {
+		return kerr.InvalidProducerEpoch.Code
+	}
+	return err.Code
+}
