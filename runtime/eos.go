@@ -103,7 +103,7 @@ func (th *thread) commitTxnLocked(ctx context.Context) error {
 	if err := th.col.err(); err != nil {
 		return th.outputLost(err)
 	}
-	committed, err := th.sess.End(ctx, kgo.TryCommit)
+	committed, err := th.endTxn(ctx, kgo.TryCommit)
 	if err != nil {
 		return &txnError{op: "commit", err: err}
 	}
@@ -129,6 +129,15 @@ func (th *thread) commitTxnLocked(ctx context.Context) error {
 	return th.beginLocked()
 }
 
+// endTxn ends the transaction. The end of Run does not cut it short: a commit or abort whose
+// outcome is unknown can only be aborted afterwards, by a new producer epoch. It is bounded by the
+// session timeout instead.
+func (th *thread) endTxn(ctx context.Context, commit kgo.TransactionEndTry) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), th.app.cfg.sessionTimeout)
+	defer cancel()
+	return th.sess.End(ctx, commit)
+}
+
 // abortTxnLocked aborts the open transaction, whose tasks the caller has closed (a rebalance) or
 // is about to close (a failure): records produced in it are discarded by the broker, and the
 // consumer goes back to the committed offsets. It begins the next transaction.
@@ -136,7 +145,7 @@ func (th *thread) commitTxnLocked(ctx context.Context) error {
 // REQUIRES: th.mu is held.
 func (th *thread) abortTxnLocked(ctx context.Context) error {
 	th.mu.abortPending = false
-	if _, err := th.sess.End(ctx, kgo.TryAbort); err != nil {
+	if _, err := th.endTxn(ctx, kgo.TryAbort); err != nil {
 		return &txnError{op: "abort", err: err}
 	}
 	th.col.reset()
