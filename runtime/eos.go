@@ -205,14 +205,15 @@ func (e *txnError) Unwrap() error { return e.err }
 
 // rejoin reports whether err is a transaction failure that Kafka Streams answers by closing the
 // thread's tasks and rejoining with a new producer (TaskMigratedException): a fenced or stale
-// producer, or a commit whose outcome is unknown (a request that failed in transit, a coordinator
-// that moved). Other errors (authorization, a broker without transactions) stop the application.
+// producer, or a commit whose outcome is unknown (a request that failed in transit or timed out, a
+// coordinator that moved). Other errors (authorization, a broker without transactions) stop the
+// application.
 func rejoin(err error) bool {
 	var te *txnError
 	if !errors.As(err, &te) {
 		return false
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kgo.ErrClientClosed) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
 		return false
 	}
 	if fenced(err) {

@@ -170,13 +170,12 @@ func (th *thread) run(ctx context.Context) error {
 func (th *thread) reconnect() error {
 	th.mu.Lock()
 	th.closeAllLocked()
-	th.mu.abortPending = false
 	old := th.cl
 	th.mu.Unlock()
-	old.Close()
+	old.Close() // its revoke callback runs, with nothing left to close
 	th.mu.Lock()
 	defer th.mu.Unlock()
-	th.mu.err = nil
+	th.mu.err, th.mu.abortPending = nil, false
 	return th.connectLocked()
 }
 

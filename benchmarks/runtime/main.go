@@ -126,17 +126,23 @@ func (r results) print(w io.Writer, cfg config) {
 	tw.Flush()
 	if rate[implSeiche] > 0 && rate[implHandwritten] > 0 {
 		fmt.Fprintf(w, "ratio seiche/handwritten (of the medians): %.2f\n", rate[implSeiche]/rate[implHandwritten])
-		// Each round runs both back to back, so its ratio is less exposed to a noisy machine.
-		var paired []float64
-		for i := range min(len(r.rounds[implSeiche]), len(r.rounds[implHandwritten])) {
-			paired = append(paired, r.rounds[implHandwritten][i].Seconds()/r.rounds[implSeiche][i].Seconds())
-		}
-		slices.Sort(paired)
-		fmt.Fprintf(w, "ratio seiche/handwritten (median of the rounds' ratios): %.2f\n", paired[len(paired)/2])
+		fmt.Fprintf(w, "ratio seiche/handwritten (median of the rounds' ratios): %.2f\n", r.pairedRatio(implSeiche, implHandwritten))
 	}
 	if rate[implSeicheEOS] > 0 && rate[implSeiche] > 0 {
 		fmt.Fprintf(w, "ratio exactly_once_v2/at_least_once (seiche-eos/seiche, of the medians): %.2f\n", rate[implSeicheEOS]/rate[implSeiche])
+		fmt.Fprintf(w, "ratio exactly_once_v2/at_least_once (median of the rounds' ratios): %.2f\n", r.pairedRatio(implSeicheEOS, implSeiche))
 	}
+}
+
+// pairedRatio is the median over the rounds of impl's throughput ÷ base's. Each round runs both back
+// to back, so its ratio is less exposed to a noisy machine than the ratio of the medians.
+func (r results) pairedRatio(impl, base string) float64 {
+	var paired []float64
+	for i := range min(len(r.rounds[impl]), len(r.rounds[base])) {
+		paired = append(paired, r.rounds[base][i].Seconds()/r.rounds[impl][i].Seconds())
+	}
+	slices.Sort(paired)
+	return paired[len(paired)/2]
 }
 
 func run(ctx context.Context, cfg config, log io.Writer) (results, error) {
