@@ -15,7 +15,7 @@ func init() { register(66, 0, 2, handleListTransactions) }
 
 // handleListTransactions lists transactional IDs, filtered by state names (unknown names are echoed
 // back in UnknownStateFilters and match nothing), producer IDs, v1's minimum duration of the open
-// transaction and v2's regular expression over the ID.
+// transaction and v2's regular expression, which must match the whole ID (as Java's Matcher.matches).
 func handleListTransactions(r *request) result {
 	b := r.c.b
 	req := r.kreq.(*kmsg.ListTransactionsRequest)
@@ -30,7 +30,7 @@ func handleListTransactions(r *request) result {
 	}
 	var pattern *regexp.Regexp
 	if req.Version >= 2 && req.TransactionalIDPattern != nil && *req.TransactionalIDPattern != "" {
-		re, err := regexp.Compile(*req.TransactionalIDPattern)
+		re, err := regexp.Compile("^(?:" + *req.TransactionalIDPattern + ")$")
 		if err != nil {
 			resp.ErrorCode = kerr.InvalidRegularExpression.Code
 			return respond(resp)

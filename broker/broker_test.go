@@ -200,6 +200,8 @@ func rawBatch(pid int64, epoch int16, seq int32, n int) []byte {
 		r.OffsetDelta = int32(i)
 		r.Key = []byte("key")
 		r.Value = []byte("value" + strconv.Itoa(i))
+		// Length counts the bytes after itself: those of the record encoded with a one-byte length 0.
+		r.Length = int32(len(r.AppendTo(nil)) - 1)
 		body := r.AppendTo(nil)
 		recs = append(recs, body...)
 	}

@@ -33,6 +33,10 @@ func TestMain(m *testing.M) {
 		runChildBroker(dir, os.Getenv(childAddrEnv))
 		return
 	}
+	if addr := os.Getenv(copierAddrEnv); addr != "" {
+		runCopier(addr)
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -10,6 +10,8 @@
 //   - Committed offsets: OffsetCommit, OffsetFetch and OffsetDelete, including simple (non-member)
 //     commits to Empty groups, and their retention (offsets.retention.minutes, 7 days).
 //   - The group admin APIs: DescribeGroups, ListGroups and DeleteGroups.
+//   - Transactional offsets (txn_offsets.go): TxnOffsetCommit's offsets, pending until the transaction
+//     commits (then committed) or aborts (then dropped), and OffsetFetch's require_stable.
 //
 // # Persistence
 //

@@ -15,6 +15,13 @@ import (
 // base offsets and records their offset deltas. Tombstones (null values) are kept for
 // delete.retention.ms after the cleaner first passes over them, recorded in the batch as Kafka's delete
 // horizon (KIP-534), so a consumer that reads the log from the start within that time sees the delete.
+//
+// Transactions (Kafka's LogCleaner rules): nothing at or past the last stable offset is cleaned, so an
+// undecided transaction is never touched; the batches of aborted transactions are removed; a commit or
+// abort marker is kept while any batch of its transaction remains, then for delete.retention.ms more
+// (recorded as the marker batch's delete horizon, like a tombstone's), so a consumer reading within
+// that time still sees the transaction end. The aborted-transaction index keeps the entries whose
+// markers remain.
 
 // CleanStats describes one cleaning pass.
 type CleanStats struct {
@@ -46,11 +53,21 @@ func (l *Log) Clean() (CleanStats, error) {
 	cfg := l.mu.cfg
 	now := l.now()
 	cleanedTo, horizonDue := l.cleanerCheckpoint()
+	stable := l.lastStableLocked()
+	tc := txnCleaning{aborted: make(map[int64][]AbortedTxn), kept: make(map[int64]bool), droppedMarkers: make(map[int64]bool)}
+	for _, s := range l.mu.segments {
+		for _, a := range s.aborted {
+			tc.aborted[a.ProducerID] = append(tc.aborted[a.ProducerID], a)
+		}
+	}
 	var segs []*segment
 	var dirty, total int64
 	for _, s := range l.mu.segments[:len(l.mu.segments)-1] {
 		if cfg.MinCompactionLagMs > 0 && s.maxTs >= 0 && now.UnixMilli()-s.maxTs < cfg.MinCompactionLagMs {
 			break
+		}
+		if s.next > stable {
+			break // holds an undecided transaction's data, or comes after it
 		}
 		segs = append(segs, s)
 		total += s.size
@@ -84,7 +101,7 @@ func (l *Log) Clean() (CleanStats, error) {
 			continue
 		}
 		err := l.eachBatch(s, limits[i], func(h records.Header, batch []byte) error {
-			if h.Control() {
+			if h.Control() || tc.abortedData(h) {
 				return nil
 			}
 			_, recs, err := records.Decode(batch)
@@ -111,7 +128,7 @@ func (l *Log) Clean() (CleanStats, error) {
 			size += limits[j]
 			j++
 		}
-		gs, err := l.cleanGroup(segs[i:j], limits[i:j], latest, cfg, now)
+		gs, err := l.cleanGroup(segs[i:j], limits[i:j], latest, &tc, cfg, now)
 		if err != nil {
 			return st, err
 		}
@@ -167,7 +184,7 @@ func (l *Log) eachBatch(s *segment, limit int64, fn func(h records.Header, batch
 }
 
 // cleanGroup writes the cleaned copy of segs as one segment and swaps it in.
-func (l *Log) cleanGroup(segs []*segment, limits []int64, latest map[string]int64, cfg Config, now time.Time) (groupStats, error) {
+func (l *Log) cleanGroup(segs []*segment, limits []int64, latest map[string]int64, tc *txnCleaning, cfg Config, now time.Time) (groupStats, error) {
 	var st groupStats
 	base := segs[0].base
 	name := segmentName(l.dir, base, cleanedSuffix)
@@ -189,7 +206,25 @@ func (l *Log) cleanGroup(segs []*segment, limits []int64, latest map[string]int6
 		st.SegmentsCleaned++
 		err := l.eachBatch(s, limits[i], func(h records.Header, batch []byte) error {
 			data := batch
-			if !h.Control() {
+			if h.Control() {
+				keep, due, err := tc.marker(h, batch, horizon, now, &scratch)
+				if err != nil {
+					return err
+				}
+				if !keep {
+					st.RecordsRemoved += int64(h.NumRecords)
+					return nil
+				}
+				if due > 0 && (st.horizon == 0 || due < st.horizon) {
+					st.horizon = due
+				}
+				if due == horizon && !h.HasDeleteHorizon() {
+					data = scratch
+				}
+			} else if tc.abortedData(h) {
+				st.RecordsRemoved += int64(h.NumRecords)
+				return nil
+			} else {
 				_, recs, err := records.Decode(batch)
 				if err != nil {
 					return err
@@ -221,6 +256,9 @@ func (l *Log) cleanGroup(segs []*segment, limits []int64, latest map[string]int6
 					if st.horizon == 0 || bh < st.horizon {
 						st.horizon = bh
 					}
+				}
+				if len(kept) > 0 && h.Transactional() {
+					tc.kept[h.ProducerID] = true
 				}
 				switch {
 				case len(kept) == 0:
@@ -296,7 +334,11 @@ func (l *Log) cleanGroup(segs []*segment, limits []int64, latest map[string]int6
 	out.next = segs[len(segs)-1].next
 	out.created = segs[len(segs)-1].created
 	for _, s := range segs {
-		out.aborted = append(out.aborted, s.aborted...)
+		for _, a := range s.aborted {
+			if !tc.droppedMarkers[a.LastOffset] {
+				out.aborted = append(out.aborted, a)
+			}
+		}
 	}
 	if err := out.writeIndexes(); err != nil {
 		l.logger.Warn("write indexes of cleaned segment", "segment", base, "err", err)
@@ -307,4 +349,57 @@ func (l *Log) cleanGroup(segs []*segment, limits []int64, latest map[string]int6
 	segments = append(segments, l.mu.segments[idx+len(segs):]...)
 	l.mu.segments = segments
 	return st, nil
+}
+
+// txnCleaning is what one cleaning pass knows of transactions (Kafka's CleanedTransactionMetadata).
+type txnCleaning struct {
+	aborted        map[int64][]AbortedTxn // by producer ID
+	kept           map[int64]bool         // producers whose current transaction has data kept so far
+	droppedMarkers map[int64]bool         // offsets of the markers this pass removed
+}
+
+// abortedData reports whether h is a data batch of an aborted transaction.
+func (tc *txnCleaning) abortedData(h records.Header) bool {
+	if !h.Transactional() || h.Control() {
+		return false
+	}
+	for _, a := range tc.aborted[h.ProducerID] {
+		if a.FirstOffset <= h.BaseOffset && h.BaseOffset < a.LastOffset {
+			return true
+		}
+	}
+	return false
+}
+
+// marker decides a transaction marker's fate: kept while data of its transaction was kept; otherwise
+// kept until its delete horizon passes. due is the horizon it waits for (0 if none); when it is the
+// new horizon, the marker rewritten with it is in *scratch.
+func (tc *txnCleaning) marker(h records.Header, batch []byte, horizon int64, now time.Time, scratch *[]byte) (keep bool, due int64, err error) {
+	pid := h.ProducerID
+	hadData := tc.kept[pid]
+	delete(tc.kept, pid)
+	if hadData {
+		return true, 0, nil
+	}
+	if h.HasDeleteHorizon() {
+		if now.UnixMilli() >= h.FirstTimestamp {
+			tc.droppedMarkers[h.BaseOffset] = true
+			return false, 0, nil
+		}
+		return true, h.FirstTimestamp, nil
+	}
+	_, recs, err := records.Decode(batch)
+	if err != nil {
+		return false, 0, err
+	}
+	nh := h
+	for k := range recs {
+		recs[k].TimestampDelta = h.FirstTimestamp + recs[k].TimestampDelta - horizon
+	}
+	nh.FirstTimestamp = horizon
+	nh.Attributes |= 0x40
+	if *scratch, err = records.Encode((*scratch)[:0], nh, recs, h.Codec()); err != nil {
+		return false, 0, err
+	}
+	return true, horizon, nil
 }

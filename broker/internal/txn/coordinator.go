@@ -326,7 +326,7 @@ func (c *Coordinator) InitProducerID(ctx context.Context, id string, timeoutMs i
 	t.mu.started = time.Time{}
 	clear(t.mu.partitions)
 	clear(t.mu.groups)
-	if err := c.storeLocked(t); err != nil {
+	if err := c.storeLocked(t, pebble.Sync); err != nil {
 		restoreLocked(t, prev)
 		if fresh {
 			c.forgetLocked(t)
@@ -458,7 +458,7 @@ func (c *Coordinator) joinLocked(t *txn, add func()) *kerr.Error {
 		t.mu.state = Ongoing
 		t.mu.started = c.o.Now()
 	}
-	if err := c.storeLocked(t); err != nil {
+	if err := c.storeLocked(t, pebble.Sync); err != nil {
 		restoreLocked(t, prev)
 		return kerr.KafkaStorageError
 	}
@@ -545,7 +545,7 @@ func (c *Coordinator) endLocked(ctx context.Context, t *txn, commit bool) *kerr.
 	if commit {
 		t.mu.state = PrepareCommit
 	}
-	if err := c.storeLocked(t); err != nil {
+	if err := c.storeLocked(t, pebble.Sync); err != nil {
 		restoreLocked(t, prev)
 		return kerr.KafkaStorageError
 	}
@@ -584,9 +584,10 @@ func (c *Coordinator) completeLocked(ctx context.Context, t *txn) error {
 	clear(t.mu.partitions)
 	clear(t.mu.groups)
 	t.mu.started = time.Time{}
-	if err := c.storeLocked(t); err != nil {
-		// The markers are written; storing the completion again later (any change of this ID) is
-		// enough, and a restart would only write the markers once more.
+	// The completion need not be synced: the markers and offsets it records are durable already, the
+	// next synced write of the database (any transaction's next step) makes it durable too, and a crash
+	// before that only has recovery write the markers once more, which is harmless.
+	if err := c.storeLocked(t, pebble.NoSync); err != nil {
 		return err
 	}
 	return nil
@@ -608,7 +609,7 @@ func (c *Coordinator) fenceAndAbortLocked(ctx context.Context, t *txn, keepLast 
 		t.mu.lastPID, t.mu.lastEpoch = t.mu.pid, old
 	}
 	t.mu.state = PrepareAbort
-	if err := c.storeLocked(t); err != nil {
+	if err := c.storeLocked(t, pebble.Sync); err != nil {
 		restoreLocked(t, prev)
 		return kerr.KafkaStorageError
 	}

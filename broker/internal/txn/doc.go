@@ -22,7 +22,9 @@
 // # Persistence
 //
 // Every state change of a transactional ID is written to the broker's Pebble database under "x/<id>"
-// with pebble.Sync before it is acted on or answered, like Kafka's __transaction_state log. The state is
+// with pebble.Sync before it is acted on or answered, like Kafka's __transaction_state log; only a
+// completion (CompleteCommit, CompleteAbort) is written without a sync of its own, as recovery can
+// redo it. The state is
 // small and keyed, updated in place, which is what the broker's metadata store is for. On start, a
 // transaction found in PrepareCommit or PrepareAbort is completed (its markers written again; a marker
 // written twice is harmless), so a crash between deciding a transaction and finishing it loses nothing.

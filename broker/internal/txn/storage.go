@@ -74,14 +74,14 @@ func applyRecord(t *txn, r record) {
 	t.mu.updated = time.UnixMilli(r.UpdatedMs)
 }
 
-// storeLocked writes the entry durably. REQUIRES: t.mu is held exclusively.
-func (c *Coordinator) storeLocked(t *txn) error {
+// storeLocked writes the entry, durably with pebble.Sync. REQUIRES: t.mu is held exclusively.
+func (c *Coordinator) storeLocked(t *txn, opts *pebble.WriteOptions) error {
 	t.mu.updated = c.o.Now()
 	v, err := json.Marshal(snapshotOf(t))
 	if err != nil {
 		return err
 	}
-	if err := c.db.Set(key(t.id), v, pebble.Sync); err != nil {
+	if err := c.db.Set(key(t.id), v, opts); err != nil {
 		c.o.Logger.Error("storing transaction state", "transactional_id", t.id, "err", err)
 		return fmt.Errorf("txn: store %q: %w", t.id, err)
 	}
