@@ -82,19 +82,7 @@ func TestExactlyOnceQuerySurvivesSIGKILL(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // clicks keep arriving while the server dies and restarts
 		}
 	}()
-	committed := func() int64 {
-		offs, err := adm.FetchOffsets(ctx, group)
-		if err != nil {
-			return 0
-		}
-		var n int64
-		offs.Each(func(o kadm.OffsetResponse) {
-			if o.Err == nil {
-				n += o.At
-			}
-		})
-		return n
-	}
+	committed := func() int64 { return testutil.CommittedOffsets(ctx, adm, group) }
 
 	// Each server is killed once its query has committed input of its own, with more arriving.
 	var last int64

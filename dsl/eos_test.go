@@ -120,19 +120,7 @@ func TestExactlyOnceWindowedCountSurvivesSIGKILL(t *testing.T) {
 			c.Wait()
 		}
 	})
-	committed := func() int64 {
-		offs, err := adm.FetchOffsets(ctx, "eos-windowed")
-		if err != nil {
-			return 0
-		}
-		var n int64
-		offs.Each(func(o kadm.OffsetResponse) {
-			if o.Err == nil {
-				n += o.At
-			}
-		})
-		return n
-	}
+	committed := func() int64 { return testutil.CommittedOffsets(ctx, adm, "eos-windowed") }
 
 	// Each incarnation is killed once it has committed input of its own, with more arriving.
 	var last int64

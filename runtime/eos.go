@@ -115,16 +115,8 @@ func (th *thread) commitTxnLocked(ctx context.Context) error {
 		}
 		return th.beginLocked()
 	}
-	elapsed := time.Since(start).Seconds()
-	for _, t := range th.mu.tasks {
-		if err := t.commitState(ctx); err != nil {
-			return err
-		}
-		clear(t.offsets)
-		t.commitRequested = false
-		if t.tm != nil {
-			t.tm.commitLat.Observe(elapsed)
-		}
+	if err := th.commitStatesLocked(ctx, start); err != nil {
+		return err
 	}
 	return th.beginLocked()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/seichedb/seiche/internal/testutil"
 	"github.com/seichedb/seiche/serde"
 )
 
@@ -186,18 +187,7 @@ func checkCounts(t *testing.T, addr string, truth map[string]int64) {
 }
 
 func groupCommitted(t *testing.T, cl *kgo.Client, group string) int64 {
-	t.Helper()
-	offs, err := kadm.NewClient(cl).FetchOffsets(context.Background(), group)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	offs.Each(func(o kadm.OffsetResponse) {
-		if o.Err == nil {
-			n += o.At
-		}
-	})
-	return n
+	return testutil.CommittedOffsets(context.Background(), kadm.NewClient(cl), group)
 }
 
 // Output and changelog records stay in the thread's open transaction until it commits: a

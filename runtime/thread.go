@@ -342,6 +342,14 @@ func (th *thread) commitLocked(ctx context.Context) error {
 			return nil
 		}
 	}
+	return th.commitStatesLocked(ctx, start)
+}
+
+// commitStatesLocked makes the tasks' state durable once their output and offsets are committed,
+// and records the commit's latency from start.
+//
+// REQUIRES: th.mu is held.
+func (th *thread) commitStatesLocked(ctx context.Context, start time.Time) error {
 	elapsed := time.Since(start).Seconds()
 	for _, t := range th.mu.tasks {
 		if err := t.commitState(ctx); err != nil {
