@@ -8,6 +8,8 @@
 //		dsl.WithKeySerde(serde.String()))
 //	byCustomer.To("big-orders-by-customer")
 //	topo, err := b.Build() // a *runtime.Topology: run it with runtime.New, test it with dsltest
+//	app, err := runtime.New(topo, runtime.ApplicationID("orders"), runtime.Bootstrap("127.0.0.1:9092"),
+//		runtime.ProcessingGuarantee(runtime.ExactlyOnceV2)) // exactly-once; at-least-once by default
 //
 // # Conventions
 //

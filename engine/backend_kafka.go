@@ -183,10 +183,26 @@ func (k *kafkaBackend) appOpts(appID, stateDir string, props map[string]string) 
 	return append(opts, runtime.ClientOpts(kgo.ConsumeResetOffset(reset)))
 }
 
+// newQueryApp returns the App of persistent query q, with the processing guarantee its properties
+// ask for. Statements had their guarantee checked when they ran; a bad server setting fails here.
+func (k *kafkaBackend) newQueryApp(q *persistentQuery) (*runtime.App, error) {
+	e := k.e
+	g, deprecated, err := guaranteeProperty(q.props, e.cfg.props)
+	if err != nil {
+		return nil, err
+	}
+	if deprecated {
+		e.log.Warn("deprecated processing.guarantee; the query runs with exactly_once_v2", "query", q.id,
+			"processing.guarantee", property(q.props, e.cfg.props, "processing.guarantee"))
+	}
+	opts := append(k.appOpts(e.appID(q.id), e.queryDir(q.id), q.props), runtime.ProcessingGuarantee(g))
+	return runtime.New(q.topo, opts...)
+}
+
 // startQuery runs q's App in the background until the engine stops or the query is stopped.
 func (k *kafkaBackend) startQuery(_ context.Context, q *persistentQuery) {
 	e := k.e
-	app, err := runtime.New(q.topo, k.appOpts(e.appID(q.id), e.queryDir(q.id), q.props)...)
+	app, err := k.newQueryApp(q)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err != nil {

@@ -105,6 +105,11 @@ func (e *Engine) executeOne(ctx context.Context, p parser.Parsed, props map[stri
 	text := p.Text + ";"
 	switch s := p.Statement.(type) {
 	case *parser.SetProperty:
+		if isGuaranteeProperty(s.Name) {
+			if _, _, err := guaranteeProperty(map[string]string{"processing.guarantee": s.Value}, nil); err != nil {
+				return nil, err
+			}
+		}
 		props[s.Name] = s.Value
 		return nil, nil
 	case *parser.UnsetProperty:
@@ -142,6 +147,11 @@ func (e *Engine) executeOne(ctx context.Context, p parser.Parsed, props map[stri
 	}
 	if !distributed(an) {
 		return nil, fmt.Errorf("statement not supported by the server: %s", text)
+	}
+	if _, ok := an.(*analyzer.PersistentQuery); ok {
+		if _, _, err := guaranteeProperty(props, e.cfg.props); err != nil {
+			return nil, err
+		}
 	}
 	if err := e.validate(ctx, an); err != nil {
 		return nil, err

@@ -119,6 +119,12 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	if a.cfg.guarantee == ExactlyOnceV2 && a.plan.stateful() {
+		if err := a.loadProcessID(); err != nil {
+			a.closeState()
+			return err
+		}
+	}
 	stopGlobals, err := a.startGlobals(ctx, cancel)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -103,9 +103,9 @@ func TestAppStartupErrors(t *testing.T) {
 		}
 		t.Log(err)
 	})
-	t.Run("exactly once not yet", func(t *testing.T) {
-		if _, err := New(upperTopology("in", "out"), ApplicationID("x"), Bootstrap(addr), ProcessingGuarantee(ExactlyOnce)); !errors.Is(err, ErrExactlyOnceUnsupported) {
-			t.Fatalf("New = %v", err)
+	t.Run("unknown guarantee", func(t *testing.T) {
+		if _, err := New(upperTopology("in", "out"), ApplicationID("x"), Bootstrap(addr), ProcessingGuarantee(Guarantee(7))); err == nil {
+			t.Fatal("New accepted processing guarantee 7")
 		}
 	})
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -13,8 +14,10 @@ import (
 // failure is kept and fails the thread at its next check: a record the broker refused after the
 // client's retries is output lost, which at-least-once cannot allow.
 //
-// Exactly-once will be a second collector over a transactional client (GroupTransactSession):
-// the same send, with commit ending the transaction instead of flushing and committing offsets.
+// Under exactly-once the client is transactional and the thread ends the transaction instead of
+// flushing and committing offsets (eos.go); a failure there is the transaction's, and reset
+// forgets it once the transaction is aborted. Records failed by the abort itself (kgo.ErrAborting)
+// are no failure.
 type kafkaCollector struct {
 	cl      *kgo.Client
 	promise func(*kgo.Record, error)
@@ -27,7 +30,7 @@ type kafkaCollector struct {
 func newKafkaCollector(cl *kgo.Client, logger *slog.Logger) *kafkaCollector {
 	c := &kafkaCollector{cl: cl}
 	c.promise = func(r *kgo.Record, err error) {
-		if err == nil {
+		if err == nil || errors.Is(err, kgo.ErrAborting) {
 			return
 		}
 		c.mu.Lock()
@@ -47,6 +50,13 @@ func (c *kafkaCollector) err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.mu.err
+}
+
+// reset forgets the delivery failure, for an aborted transaction whose records are redone.
+func (c *kafkaCollector) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.err = nil
 }
 
 // partitioner sends a record with a partition set (>= 0: changelog records) to that partition, and

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,34 +28,67 @@ const (
 	// AtLeastOnce commits offsets after the output they caused is acknowledged: after a crash,
 	// records since the last commit are processed again. The default.
 	AtLeastOnce Guarantee = iota
-	// ExactlyOnce runs each consume-process-produce cycle in a Kafka transaction. Not implemented
-	// yet: New returns ErrExactlyOnceUnsupported.
-	ExactlyOnce
+	// ExactlyOnceV2 is Kafka Streams' exactly_once_v2 (KIP-447): each stream thread has one
+	// transactional producer, and every commit interval the output, changelog records and consumed
+	// offsets of all its tasks commit in one transaction, or none of them does. Consumers read
+	// committed records only. A rebalance or a failed commit aborts the transaction and the tasks
+	// redo their work from the last commit; a fenced producer makes the thread rejoin the group
+	// with a new one. Commit interval 100ms unless CommitInterval says otherwise. Needs a broker
+	// with transactions (Kafka 2.5 or later, or Seiche's).
+	ExactlyOnceV2
 )
 
+// String returns the guarantee's processing.guarantee value.
+func (g Guarantee) String() string {
+	switch g {
+	case AtLeastOnce:
+		return "at_least_once"
+	case ExactlyOnceV2:
+		return "exactly_once_v2"
+	}
+	return fmt.Sprintf("Guarantee(%d)", int(g))
+}
+
+// ParseGuarantee parses a processing.guarantee value: "at_least_once" or "exactly_once_v2". The
+// values "exactly_once" (one producer per task) and "exactly_once_beta" were deprecated in Kafka
+// Streams 3.0 and removed in 4.0; as there, they are refused with an error that names
+// exactly_once_v2.
+func ParseGuarantee(s string) (Guarantee, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "at_least_once":
+		return AtLeastOnce, nil
+	case "exactly_once_v2":
+		return ExactlyOnceV2, nil
+	case "exactly_once", "exactly_once_beta":
+		return 0, fmt.Errorf("runtime: processing.guarantee %q is not supported (removed in Kafka Streams 4.0): use exactly_once_v2", s)
+	}
+	return 0, fmt.Errorf("runtime: unknown processing.guarantee %q: want at_least_once or exactly_once_v2", s)
+}
+
 type config struct {
-	appID            string
-	bootstrap        []string
-	threads          int
-	commitInterval   time.Duration
-	sessionTimeout   time.Duration
-	heartbeat        time.Duration
-	rebalanceTimeout time.Duration
-	appServer        string
-	stateDir         string
-	logger           *slog.Logger
-	registry         *prometheus.Registry
-	onDeser          ErrorHandler
-	onProc           ErrorHandler
-	plogTopic        string
-	guarantee        Guarantee
-	maxPollRecords   int
-	instanceID       string
-	clientOpts       []kgo.Opt
-	replication      int16
-	startTime        time.Time
-	now              func() time.Time
-	standbyReplicas  int
+	appID             string
+	bootstrap         []string
+	threads           int
+	commitInterval    time.Duration
+	commitIntervalSet bool
+	sessionTimeout    time.Duration
+	heartbeat         time.Duration
+	rebalanceTimeout  time.Duration
+	appServer         string
+	stateDir          string
+	logger            *slog.Logger
+	registry          *prometheus.Registry
+	onDeser           ErrorHandler
+	onProc            ErrorHandler
+	plogTopic         string
+	guarantee         Guarantee
+	maxPollRecords    int
+	instanceID        string
+	clientOpts        []kgo.Opt
+	replication       int16
+	startTime         time.Time
+	now               func() time.Time
+	standbyReplicas   int
 }
 
 func defaultConfig() config {
@@ -86,9 +120,11 @@ func Bootstrap(addrs ...string) Opt {
 // instance's tasks. Default 1.
 func NumStreamThreads(n int) Opt { return opt(func(c *config) { c.threads = n }) }
 
-// CommitInterval sets commit.interval.ms: how often a thread commits its tasks. Default 30s, as in
-// Kafka Streams under at-least-once.
-func CommitInterval(d time.Duration) Opt { return opt(func(c *config) { c.commitInterval = d }) }
+// CommitInterval sets commit.interval.ms: how often a thread commits its tasks. Default 30s under
+// at-least-once and 100ms under exactly-once, as in Kafka Streams.
+func CommitInterval(d time.Duration) Opt {
+	return opt(func(c *config) { c.commitInterval, c.commitIntervalSet = d, true })
+}
 
 // SessionTimeout sets the group session timeout (default 45s): how long the group waits for a
 // member that stopped heartbeating before moving its tasks. HeartbeatInterval defaults to 3s.
@@ -126,7 +162,7 @@ func OnProcessingError(h ErrorHandler) Opt { return opt(func(c *config) { c.onPr
 // topic must exist (or the broker auto-create it).
 func ProcessingLogTopic(topic string) Opt { return opt(func(c *config) { c.plogTopic = topic }) }
 
-// ProcessingGuarantee sets processing.guarantee (default AtLeastOnce).
+// ProcessingGuarantee sets processing.guarantee (default AtLeastOnce; see ExactlyOnceV2).
 func ProcessingGuarantee(g Guarantee) Opt { return opt(func(c *config) { c.guarantee = g }) }
 
 // MaxPollRecords bounds the records a thread processes between two polls (default 1000). Rebalances
@@ -187,8 +223,10 @@ func (c *config) validate(needBroker bool) error {
 	}
 	switch c.guarantee {
 	case AtLeastOnce:
-	case ExactlyOnce:
-		errs = append(errs, ErrExactlyOnceUnsupported)
+	case ExactlyOnceV2:
+		if !c.commitIntervalSet {
+			c.commitInterval = eosCommitInterval
+		}
 	default:
 		errs = append(errs, fmt.Errorf("runtime: unknown processing guarantee %d", c.guarantee))
 	}

@@ -41,12 +41,17 @@
 //
 // # Processing guarantee
 //
-// At-least-once: a commit flushes the tasks' state (their changelog records are produced), waits
-// until every produced record is acknowledged (output and changelogs), commits the consumed offsets,
-// then makes the state durable locally. After a crash, records since the last commit are processed
-// again. The seam for exactly-once is the collector (collector.go): the tasks hand records to it and
-// the thread asks it to commit; a transactional collector over franz-go's GroupTransactSession
-// replaces flush-then-commit-offsets with one transaction per commit interval.
+// At-least-once (the default): a commit flushes the tasks' state (their changelog records are
+// produced), waits until every produced record is acknowledged (output and changelogs), commits the
+// consumed offsets, then makes the state durable locally. After a crash, records since the last
+// commit are processed again. The tasks hand records to the thread's collector (collector.go) and the
+// thread commits.
+//
+// Exactly-once (ExactlyOnceV2, Kafka Streams' exactly_once_v2, eos.go): the thread's client is a
+// transactional producer (franz-go's GroupTransactSession); a commit ends the transaction with the
+// output, the changelog records and the consumed offsets in it, then makes the state durable
+// locally. A rebalance, a refused commit or a failure aborts the transaction and the tasks start
+// again from their last commit; a fenced producer makes the thread rejoin with a new one.
 //
 // # Concurrency
 //
@@ -72,6 +77,7 @@
 // # What it never does
 //
 // It never lets a user function panic the process, never commits an offset before the output it
-// caused is acknowledged, and never touches a task from two goroutines at once. It does not know the
-// dsl: the dsl builds a Topology through the exported API like any other user.
+// caused is acknowledged (under exactly-once: outside the transaction holding that output), and
+// never touches a task from two goroutines at once. It does not know the dsl: the dsl builds a
+// Topology through the exported API like any other user.
 package runtime

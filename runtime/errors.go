@@ -28,10 +28,6 @@ func LogAndContinue(error) Action { return Continue }
 // LogAndFail logs the error and stops the application.
 func LogAndFail(error) Action { return Fail }
 
-// ErrExactlyOnceUnsupported is returned by New for ProcessingGuarantee(ExactlyOnce) until the
-// transactional collector lands.
-var ErrExactlyOnceUnsupported = errors.New("runtime: exactly-once processing is not implemented yet")
-
 // ErrClosed is returned by Run after Close.
 var ErrClosed = errors.New("runtime: application closed")
 

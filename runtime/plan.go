@@ -41,6 +41,16 @@ func newPlan(appID string, t *Topology) (*plan, error) {
 	return p, nil
 }
 
+// stateful reports whether the application keeps state on disk: state stores or global stores.
+func (p *plan) stateful() bool {
+	for _, st := range p.subs {
+		if len(st.stores) > 0 {
+			return true
+		}
+	}
+	return len(p.topo.globals) > 0
+}
+
 func (p *plan) decorate(topic string) string {
 	if p.internal[topic] {
 		return p.appID + "-" + topic

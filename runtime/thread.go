@@ -23,15 +23,17 @@ import (
 // calls the rebalance callbacks on its group goroutine; with BlockRebalanceOnPoll they never run
 // while the thread holds polled records, and mu makes the two take turns: a task is only ever
 // touched with mu held, by one goroutine at a time.
+//
+// cl, sess and col are set with mu held (connectLocked), by the thread's goroutine: franz-go
+// starts joining the group inside kgo.NewClient, and the callbacks wait for mu until they are set.
 type thread struct {
 	app    *App
 	idx    int
 	logger *slog.Logger
 	cl     *kgo.Client
-	col    *kafkaCollector
-	// ready is closed once cl and col are set: franz-go starts joining the group inside
-	// kgo.NewClient, so a rebalance callback can run before newThread has stored the client.
-	ready chan struct{}
+	// sess is the transactional session over cl under exactly-once (eos.go), nil otherwise.
+	sess *kgo.GroupTransactSession
+	col  *kafkaCollector
 
 	// active holds the tasks the thread runs, for App.Tasks; written with mu held, read anywhere.
 	active atomic.Pointer[[]TaskID]
@@ -53,11 +55,15 @@ type thread struct {
 		byTP       map[TopicPartition]*task
 		nextCommit time.Time
 		err        error // a failure found in a callback, returned by the loop
+		// abortPending is set under exactly-once when the group revoked or took the thread's
+		// partitions while a transaction was open: the revoke closed the tasks without
+		// committing, and the transaction must abort before the thread processes anything else.
+		abortPending bool
 	}
 }
 
 func newThread(a *App, idx int) (*thread, error) {
-	th := &thread{app: a, idx: idx, ready: make(chan struct{})}
+	th := &thread{app: a, idx: idx}
 	th.logger = a.cfg.logger.With("application", a.cfg.appID, "thread", idx)
 	th.mu.tasks = map[TaskID]*task{}
 	th.mu.suspended = map[TaskID]*task{}
@@ -65,6 +71,21 @@ func newThread(a *App, idx int) (*thread, error) {
 	th.active.Store(&[]TaskID{})
 	th.given.Store(&[]TaskID{})
 	th.standby.Store(&[]TaskID{})
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	if err := th.connectLocked(); err != nil {
+		return nil, err
+	}
+	return th, nil
+}
+
+// connectLocked creates the thread's client, a group member, and under exactly-once its
+// transactional session.
+//
+// REQUIRES: th.mu is held.
+func (th *thread) connectLocked() error {
+	a := th.app
+	idx := th.idx
 	bal := &balancer{
 		plan:        a.plan,
 		process:     a.processID,
@@ -106,27 +127,67 @@ func newThread(a *App, idx int) (*thread, error) {
 	if cfg.instanceID != "" {
 		opts = append(opts, kgo.InstanceID(fmt.Sprintf("%s-%d", cfg.instanceID, idx)))
 	}
-	opts = append(opts, cfg.clientOpts...)
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("runtime: thread %d: %w", idx, err)
+	if cfg.guarantee == ExactlyOnceV2 {
+		opts = append(opts, th.eosClientOpts()...)
 	}
-	th.cl = cl
-	th.col = newKafkaCollector(cl, th.logger)
-	close(th.ready)
-	return th, nil
+	opts = append(opts, cfg.clientOpts...)
+	th.sess = nil
+	var err error
+	if cfg.guarantee == ExactlyOnceV2 {
+		th.sess, err = kgo.NewGroupTransactSession(opts...)
+		if err == nil {
+			th.cl = th.sess.Client()
+		}
+	} else {
+		th.cl, err = kgo.NewClient(opts...)
+	}
+	if err != nil {
+		return fmt.Errorf("runtime: thread %d: %w", idx, err)
+	}
+	th.col = newKafkaCollector(th.cl, th.logger)
+	return nil
 }
 
-// run polls and processes until ctx is done or a task fails. It always closes the client.
+// run polls and processes until ctx is done or a task fails. It always closes the client. Under
+// exactly-once, a fenced producer makes the thread close its tasks and client and join again.
 func (th *thread) run(ctx context.Context) error {
-	err := th.loop(ctx)
-	th.shutdown()
-	return err
+	for {
+		err := th.loop(ctx)
+		if rejoin(err) && ctx.Err() == nil && !th.crashed.Load() {
+			th.logger.Warn("runtime: transactional producer fenced or failed; closing the tasks without committing and rejoining with a new producer", "err", err)
+			if err = th.reconnect(); err == nil {
+				continue
+			}
+		}
+		th.shutdown(err != nil)
+		return err
+	}
+}
+
+// reconnect replaces the thread's client after its transactional producer failed: the tasks
+// close without committing (the transaction is aborted by the new producer's InitProducerId, or
+// by the transaction timeout), the old client leaves the group, and a new one joins.
+func (th *thread) reconnect() error {
+	th.mu.Lock()
+	th.closeAllLocked()
+	old := th.cl
+	th.mu.Unlock()
+	old.Close() // its revoke callback runs, with nothing left to close
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	th.mu.err, th.mu.abortPending = nil, false
+	return th.connectLocked()
 }
 
 func (th *thread) loop(ctx context.Context) error {
 	th.mu.Lock()
 	th.mu.nextCommit = time.Now().Add(th.app.cfg.commitInterval)
+	if th.sess != nil {
+		if err := th.beginLocked(); err != nil {
+			th.mu.Unlock()
+			return err
+		}
+	}
 	th.mu.Unlock()
 	for ctx.Err() == nil {
 		pctx, cancel := context.WithTimeout(ctx, th.pollWait())
@@ -169,6 +230,11 @@ func (th *thread) handle(ctx context.Context, fetches kgo.Fetches) error {
 	if th.mu.err != nil {
 		return th.mu.err
 	}
+	if th.mu.abortPending {
+		// The group revoked partitions since the transaction began; the records in hand may
+		// come after offsets the abort rewinds to, so they are dropped and fetched again.
+		return th.abortTxnLocked(ctx)
+	}
 	fetches.EachError(func(topic string, p int32, err error) {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return
@@ -206,7 +272,7 @@ func (th *thread) handle(ctx context.Context, fetches kgo.Fetches) error {
 		return fatal
 	}
 	if err := th.col.err(); err != nil {
-		return fmt.Errorf("runtime: thread %d: output lost: %w", th.idx, err)
+		return th.outputLost(err)
 	}
 	requested := false
 	for _, t := range th.mu.tasks {
@@ -228,6 +294,9 @@ func (th *thread) handle(ctx context.Context, fetches kgo.Fetches) error {
 //
 // REQUIRES: th.mu is held.
 func (th *thread) commitLocked(ctx context.Context) error {
+	if th.sess != nil {
+		return th.commitTxnLocked(ctx)
+	}
 	th.mu.nextCommit = time.Now().Add(th.app.cfg.commitInterval)
 	if len(th.mu.tasks) == 0 {
 		return nil
@@ -273,6 +342,14 @@ func (th *thread) commitLocked(ctx context.Context) error {
 			return nil
 		}
 	}
+	return th.commitStatesLocked(ctx, start)
+}
+
+// commitStatesLocked makes the tasks' state durable once their output and offsets are committed,
+// and records the commit's latency from start.
+//
+// REQUIRES: th.mu is held.
+func (th *thread) commitStatesLocked(ctx context.Context, start time.Time) error {
 	elapsed := time.Since(start).Seconds()
 	for _, t := range th.mu.tasks {
 		if err := t.commitState(ctx); err != nil {
@@ -289,11 +366,17 @@ func (th *thread) commitLocked(ctx context.Context) error {
 
 // onRevoked commits and suspends the tasks of the revoked partitions (with the eager protocol: all
 // of them). A suspended task keeps its processors and stores, so getting it back costs nothing.
+// Under exactly-once the transaction cannot commit from here (GroupTransactSession aborts it): the
+// tasks close without committing, and the thread aborts before processing again.
 func (th *thread) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
-	<-th.ready
 	th.mu.Lock()
 	defer th.mu.Unlock()
 	if th.crashed.Load() {
+		return
+	}
+	if th.sess != nil {
+		th.mu.abortPending = true
+		th.closeAllLocked()
 		return
 	}
 	if err := th.commitLocked(ctx); err != nil {
@@ -318,7 +401,6 @@ func (th *thread) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[stri
 // onAssigned creates (or resumes) the tasks of the assigned partitions and closes the suspended
 // tasks that went elsewhere.
 func (th *thread) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
-	<-th.ready
 	th.mu.Lock()
 	defer th.mu.Unlock()
 	th.app.metrics.rebalances.Inc()
@@ -400,11 +482,11 @@ func (th *thread) createTask(ctx context.Context, id TaskID) (*task, error) {
 
 // onLost closes every task without committing: the group moved on without this member.
 func (th *thread) onLost(_ context.Context, _ *kgo.Client, _ map[string][]int32) {
-	<-th.ready
 	th.mu.Lock()
 	defer th.mu.Unlock()
 	th.logger.Warn("runtime: partitions lost; closing tasks without commit")
 	th.closeAllLocked()
+	th.mu.abortPending = th.sess != nil
 	// The group gave this member's standby tasks to others too.
 	th.given.Store(&[]TaskID{})
 	th.standby.Store(&[]TaskID{})
@@ -484,13 +566,18 @@ func (th *thread) restoreReporter(id TaskID) func(state.RestoreProgress) {
 	}
 }
 
-// shutdown commits and closes every task, then the client. After a crash (tests), nothing is
-// committed and the client closes without leaving the group when it is a static member.
-func (th *thread) shutdown() {
+// shutdown commits and closes every task, then the client. Under exactly-once a thread that failed
+// aborts its transaction instead. After a crash (tests), nothing is committed or aborted and the
+// client closes without leaving the group when it is a static member.
+func (th *thread) shutdown(failed bool) {
 	th.mu.Lock()
 	if !th.crashed.Load() {
 		ctx, cancel := context.WithTimeout(context.Background(), th.app.cfg.sessionTimeout)
-		if err := th.commitLocked(ctx); err != nil {
+		if th.sess != nil && failed {
+			if err := th.abortTxnLocked(ctx); err != nil {
+				th.logger.Error("runtime: abort after failure failed", "err", err)
+			}
+		} else if err := th.commitLocked(ctx); err != nil {
 			th.logger.Error("runtime: final commit failed", "err", err)
 		}
 		cancel()

@@ -5,6 +5,11 @@
 //	→ serialize → produce, committing offsets every commit interval after flushing the output
 //	(at-least-once).
 //
+// The runtime also runs the same pipeline under exactly_once_v2 ("seiche-eos"): the output and the
+// offsets commit in one transaction every commit interval, and its run is timed until every input
+// offset is committed, which is when a read_committed reader has all the output (checked after).
+// The table's last line is the ratio exactly-once ÷ at-least-once of the runtime.
+//
 // Both read the same pre-produced input topic with their own consumer group, one consumer (one stream
 // thread) each, and write their own output topic. A run is timed from starting the application (or
 // the loop's client: both pay the group join) until the output topic holds every expected record.
@@ -87,6 +92,7 @@ var lastFirstOutput time.Duration
 
 const (
 	implSeiche      = "seiche"
+	implSeicheEOS   = "seiche-eos"
 	implHandwritten = "handwritten"
 )
 
@@ -108,7 +114,7 @@ func (r results) print(w io.Writer, cfg config) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "implementation\tmedian time\trecords/s\tMB/s\t\n")
 	rate := map[string]float64{}
-	for _, impl := range []string{implHandwritten, implSeiche} {
+	for _, impl := range []string{implHandwritten, implSeiche, implSeicheEOS} {
 		d := r.median(impl)
 		if d == 0 {
 			continue
@@ -120,14 +126,23 @@ func (r results) print(w io.Writer, cfg config) {
 	tw.Flush()
 	if rate[implSeiche] > 0 && rate[implHandwritten] > 0 {
 		fmt.Fprintf(w, "ratio seiche/handwritten (of the medians): %.2f\n", rate[implSeiche]/rate[implHandwritten])
-		// Each round runs both back to back, so its ratio is less exposed to a noisy machine.
-		var paired []float64
-		for i := range min(len(r.rounds[implSeiche]), len(r.rounds[implHandwritten])) {
-			paired = append(paired, r.rounds[implHandwritten][i].Seconds()/r.rounds[implSeiche][i].Seconds())
-		}
-		slices.Sort(paired)
-		fmt.Fprintf(w, "ratio seiche/handwritten (median of the rounds' ratios): %.2f\n", paired[len(paired)/2])
+		fmt.Fprintf(w, "ratio seiche/handwritten (median of the rounds' ratios): %.2f\n", r.pairedRatio(implSeiche, implHandwritten))
 	}
+	if rate[implSeicheEOS] > 0 && rate[implSeiche] > 0 {
+		fmt.Fprintf(w, "ratio exactly_once_v2/at_least_once (seiche-eos/seiche, of the medians): %.2f\n", rate[implSeicheEOS]/rate[implSeiche])
+		fmt.Fprintf(w, "ratio exactly_once_v2/at_least_once (median of the rounds' ratios): %.2f\n", r.pairedRatio(implSeicheEOS, implSeiche))
+	}
+}
+
+// pairedRatio is the median over the rounds of impl's throughput ÷ base's. Each round runs both back
+// to back, so its ratio is less exposed to a noisy machine than the ratio of the medians.
+func (r results) pairedRatio(impl, base string) float64 {
+	var paired []float64
+	for i := range min(len(r.rounds[impl]), len(r.rounds[base])) {
+		paired = append(paired, r.rounds[base][i].Seconds()/r.rounds[impl][i].Seconds())
+	}
+	slices.Sort(paired)
+	return paired[len(paired)/2]
 }
 
 func run(ctx context.Context, cfg config, log io.Writer) (results, error) {
@@ -164,7 +179,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (results, error) {
 	if err != nil {
 		return res, err
 	}
-	impls := []string{implHandwritten, implSeiche}
+	impls := []string{implHandwritten, implSeiche, implSeicheEOS}
 	if cfg.only != "" {
 		impls = []string{cfg.only}
 	}
@@ -182,7 +197,9 @@ func run(ctx context.Context, cfg config, log io.Writer) (results, error) {
 			var d time.Duration
 			switch impl {
 			case implSeiche:
-				d, err = runSeiche(ctx, addr, adm, cfg, name, input, output, want)
+				d, err = runSeiche(ctx, addr, adm, cfg, name, input, output, want, runtime.AtLeastOnce)
+			case implSeicheEOS:
+				d, err = runSeiche(ctx, addr, adm, cfg, name, input, output, want, runtime.ExactlyOnceV2)
 			case implHandwritten:
 				d, err = runHandwritten(ctx, addr, adm, cfg, name, input, output, want)
 			default:
@@ -241,7 +258,7 @@ func pipeline() *dsl.Builder {
 	return b
 }
 
-func runSeiche(ctx context.Context, addr string, adm *kadm.Client, cfg config, name, input, output string, want int64) (time.Duration, error) {
+func runSeiche(ctx context.Context, addr string, adm *kadm.Client, cfg config, name, input, output string, want int64, g runtime.Guarantee) (time.Duration, error) {
 	b := dsl.NewBuilder()
 	events := dsl.Source(b, input, serde.String(), serde.String())
 	clicks := events.Filter(func(_, v string) (bool, error) { return keep(v), nil })
@@ -251,19 +268,98 @@ func runSeiche(ctx context.Context, addr string, adm *kadm.Client, cfg config, n
 		return 0, err
 	}
 	start := time.Now()
-	app, err := runtime.New(topo, runtime.ApplicationID(name), runtime.Bootstrap(addr),
+	app, err := runtime.New(topo, runtime.ApplicationID(name), runtime.Bootstrap(addr), runtime.ProcessingGuarantee(g),
 		runtime.CommitInterval(cfg.commitInterval), runtime.Logger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return 0, err
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- app.Run(ctx) }()
-	d, err := waitOutput(ctx, adm, output, want, start, runErr)
+	var d time.Duration
+	if g == runtime.ExactlyOnceV2 {
+		d, err = waitCommitted(ctx, adm, name, input, start, runErr)
+	} else {
+		d, err = waitOutput(ctx, adm, output, want, start, runErr)
+	}
 	app.Close()
 	if err != nil {
 		return 0, err
 	}
+	if g == runtime.ExactlyOnceV2 {
+		if n, err := countCommitted(ctx, addr, output); err != nil || n != want {
+			return 0, fmt.Errorf("read_committed output: %d records (%v), want %d", n, err, want)
+		}
+	}
 	return d, checkCommitted(ctx, adm, name, input)
+}
+
+// waitCommitted returns the time from start until group has committed every offset of input: under
+// exactly-once, when the output of all of it is committed too. It also notes when the group's first
+// commit appeared (firstOutput).
+func waitCommitted(ctx context.Context, adm *kadm.Client, group, input string, start time.Time, failed <-chan error) (time.Duration, error) {
+	var first time.Duration
+	for {
+		select {
+		case err := <-failed:
+			return 0, fmt.Errorf("stopped early: %v", err)
+		default:
+		}
+		lags, err := adm.Lag(ctx, group)
+		if err != nil {
+			return 0, err
+		}
+		if l, ok := lags[group]; ok && l.FetchErr == nil && l.DescribeErr == nil {
+			parts, done := l.Lag[input], len(l.Lag[input]) > 0
+			for _, p := range parts {
+				if p.Commit.At > 0 && first == 0 {
+					first = time.Since(start)
+					lastFirstOutput = first
+				}
+				done = done && p.Err == nil && p.Commit.At >= 0 && p.Lag == 0
+			}
+			if done {
+				return time.Since(start), nil
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// countCommitted reads topic with isolation read_committed up to its last stable offset and returns
+// the number of records (transaction markers left out).
+func countCommitted(ctx context.Context, addr, topic string) (int64, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	lso, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	ends := map[int32]int64{}
+	lso.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			ends[o.Partition] = o.Offset
+		}
+	})
+	var n int64
+	for len(ends) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if r.Offset+1 >= ends[r.Partition] {
+				delete(ends, r.Partition)
+			}
+			if !r.Attrs.IsControl() {
+				n++
+			}
+		})
+	}
+	return n, nil
 }
 
 func runHandwritten(ctx context.Context, addr string, adm *kadm.Client, cfg config, name, input, output string, want int64) (time.Duration, error) {
