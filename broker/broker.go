@@ -97,6 +97,11 @@ func New(opts ...Opt) (*Broker, error) {
 		Logger:                b.logger.With("component", "group"),
 		PartitionExists:       b.topics.partitionExists,
 		InitialRebalanceDelay: cfg.groupInitialDelay,
+		Topics:                b.topics.infos,
+
+		ConsumerSessionTimeout:    cfg.consumerSession,
+		ConsumerHeartbeatInterval: cfg.consumerHeartbeat,
+		ConsumerAssignors:         cfg.consumerAssignors,
 	})
 	if err != nil {
 		return fail(err)

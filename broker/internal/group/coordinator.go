@@ -1,6 +1,7 @@
 package group
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -41,6 +42,16 @@ type Options struct {
 	// member, the rebalance waits this long (extended while more members arrive, up to the rebalance
 	// timeout) so that a starting fleet of consumers lands in one generation.
 	InitialRebalanceDelay time.Duration
+	// Topics lists the broker's topics; KIP-848 consumer groups assign their partitions. Nil means no
+	// topics.
+	Topics func() []TopicInfo
+	// ConsumerSessionTimeout is group.consumer.session.timeout.ms (default 45s) and
+	// ConsumerHeartbeatInterval group.consumer.heartbeat.interval.ms (default 5s) of KIP-848 groups.
+	ConsumerSessionTimeout    time.Duration
+	ConsumerHeartbeatInterval time.Duration
+	// ConsumerAssignors is group.consumer.assignors: the server assignors members may ask for, the
+	// first being the default. Empty means uniform and range; other names are rejected by New.
+	ConsumerAssignors []string
 }
 
 // Coordinator is the group coordinator. Its methods are safe for concurrent use; each answers one Kafka
@@ -51,6 +62,11 @@ type Coordinator struct {
 	partitionExists func(topic string, partition int32) bool
 	initialDelay    time.Duration
 	retention       time.Duration
+
+	topics            func() []TopicInfo
+	consumerSession   time.Duration
+	consumerHeartbeat time.Duration
+	assignors         []string
 
 	closing   chan struct{} // closed by Close: wakes waiting JoinGroup and SyncGroup calls
 	closeOnce sync.Once
@@ -77,6 +93,23 @@ func New(db *pebble.DB, o Options) (*Coordinator, error) {
 		initialDelay:    max(o.InitialRebalanceDelay, 0),
 		retention:       defaultOffsetsRetention,
 		closing:         make(chan struct{}),
+
+		topics:            o.Topics,
+		consumerSession:   cmp.Or(o.ConsumerSessionTimeout, defaultConsumerSessionTimeout),
+		consumerHeartbeat: cmp.Or(o.ConsumerHeartbeatInterval, defaultConsumerHeartbeatInterval),
+		assignors:         o.ConsumerAssignors,
+	}
+	if len(c.assignors) == 0 {
+		c.assignors = consumerAssignors
+	}
+	for _, a := range c.assignors {
+		if !slices.Contains(consumerAssignors, a) {
+			return nil, fmt.Errorf("group: unknown consumer group assignor %q (Seiche has %s)", a, strings.Join(consumerAssignors, ", "))
+		}
+	}
+	if c.consumerSession < 0 || c.consumerHeartbeat < 0 || c.consumerHeartbeat >= c.consumerSession {
+		return nil, fmt.Errorf("group: consumer group heartbeat interval %v must be positive and below the session timeout %v",
+			c.consumerHeartbeat, c.consumerSession)
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -211,7 +244,7 @@ func (c *Coordinator) retainLoop(every time.Duration) {
 func (c *Coordinator) expire(now time.Time) {
 	for _, g := range c.groups() {
 		g.mu.Lock()
-		if !g.mu.dead && g.mu.state == stateEmpty && len(g.mu.pending) == 0 {
+		if !g.mu.dead && g.emptyLocked() && len(g.mu.pending) == 0 {
 			var tps []topicPartition
 			for topic, ps := range g.mu.offsets {
 				for p, o := range ps {

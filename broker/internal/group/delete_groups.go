@@ -41,7 +41,7 @@ func (c *Coordinator) deleteGroup(name string) *kerr.Error {
 		return kerr.GroupIDNotFound
 	}
 	defer g.mu.Unlock()
-	if g.mu.state != stateEmpty {
+	if !g.emptyLocked() {
 		return kerr.NonEmptyGroup
 	}
 	if err := g.deleteLocked(); err != nil {

@@ -13,7 +13,8 @@ import (
 // store offsets). Partitions without a commit, and groups that do not exist, get offset -1. Null topics
 // (v2+) ask for every committed offset of the group. v8+ batch several groups. RequireStable (v7+) is
 // satisfied trivially: there are no transactional commits. v9's member ID and epoch belong to KIP-848
-// groups and are ignored for classic groups.
+// groups: a member fetching for one must name its current epoch (STALE_MEMBER_EPOCH otherwise); they
+// are ignored for classic groups.
 func (c *Coordinator) OffsetFetch(_ context.Context, r *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := r.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if !c.enter() {
@@ -40,6 +41,9 @@ func (c *Coordinator) OffsetFetch(_ context.Context, r *kmsg.OffsetFetchRequest)
 				}
 			}
 			topics, err := c.fetch(rg.Group, want)
+			if verr := c.validateConsumerFetch(rg.Group, rg.MemberID, rg.MemberEpoch); verr != nil {
+				topics, err = nil, verr
+			}
 			g := kmsg.NewOffsetFetchResponseGroup()
 			g.Group = rg.Group
 			if err != nil {

@@ -138,6 +138,14 @@ func (c *Coordinator) load() error {
 				continue
 			}
 			g := get(string(k[len(metaPrefix):]))
+			if pt == consumerProtocolType {
+				// A KIP-848 group comes back without members: they rejoin with epoch 0.
+				g.mu.consumer = newConsumerGroup()
+				g.mu.consumer.epoch = gen
+				g.mu.consumer.assignmentEpoch = gen
+				g.mu.protocolType = "consumer"
+				continue
+			}
 			g.mu.generation = gen
 			g.mu.protocolType = pt
 		default:
