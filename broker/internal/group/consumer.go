@@ -152,7 +152,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, r *kmsg.Consum
 		return resp
 	}
 	defer g.mu.Unlock()
-	if g.mu.consumer == nil && (g.mu.state != stateEmpty || len(g.mu.members) > 0) {
+	if g.mu.share != nil || g.mu.consumer == nil && (g.mu.state != stateEmpty || len(g.mu.members) > 0) {
 		resp.ErrorCode = kerr.GroupIDNotFound.Code
 		resp.ErrorMessage = kmsg.StringPtr(fmt.Sprintf("Group %s is not a consumer group.", r.Group))
 		return resp
@@ -165,6 +165,7 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, r *kmsg.Consum
 		g.mu.consumer = newConsumerGroup()
 		g.mu.protocolType = "consumer"
 	}
+	resp.HeartbeatIntervalMillis = int32(c.groupDuration(g.name, "consumer.heartbeat.interval.ms", c.consumerHeartbeat).Milliseconds())
 	if err := g.consumerHeartbeatLocked(clientFrom(ctx), r, resp); err != nil {
 		resp.ErrorCode = err.Code
 		resp.MemberEpoch = 0
@@ -443,7 +444,7 @@ func (g *group) dropConsumerMemberLocked(m *consumerMember) {
 // scheduleConsumerSessionLocked expects m's next heartbeat within the session timeout.
 // REQUIRES: g.mu is held.
 func (g *group) scheduleConsumerSessionLocked(m *consumerMember) {
-	d := g.c.consumerSession
+	d := g.c.groupDuration(g.name, "consumer.session.timeout.ms", g.c.consumerSession)
 	m.deadline = time.Now().Add(d)
 	if m.timer == nil {
 		m.timer = time.AfterFunc(d, func() { g.consumerTimerFired(m, false) })
@@ -718,6 +719,9 @@ func (g *group) validateConsumerCommitLocked(version int16, epoch int32, memberI
 func (g *group) typeAndStateLocked() (typ, state string) {
 	if g.mu.consumer != nil {
 		return "consumer", g.mu.consumer.state()
+	}
+	if g.mu.share != nil {
+		return "share", g.mu.share.state()
 	}
 	return "classic", g.mu.state.String()
 }

@@ -52,6 +52,12 @@ type Options struct {
 	// ConsumerAssignors is group.consumer.assignors: the server assignors members may ask for, the
 	// first being the default. Empty means uniform and range; other names are rejected by New.
 	ConsumerAssignors []string
+	// ShareMemberGone is called, with the group locked, when a share group member leaves or its
+	// session expires, so the records it holds can be released. Nil does nothing.
+	ShareMemberGone func(group, member string)
+	// DeleteShareGroup is called, with the group locked, when DeleteGroups deletes a share group; an
+	// error fails the deletion. Nil does nothing.
+	DeleteShareGroup func(group string) error
 }
 
 // Coordinator is the group coordinator. Its methods are safe for concurrent use; each answers one Kafka
@@ -67,6 +73,8 @@ type Coordinator struct {
 	consumerSession   time.Duration
 	consumerHeartbeat time.Duration
 	assignors         []string
+	shareMemberGone   func(group, member string)
+	deleteShareGroup  func(group string) error
 
 	closing   chan struct{} // closed by Close: wakes waiting JoinGroup and SyncGroup calls
 	closeOnce sync.Once
@@ -75,8 +83,9 @@ type Coordinator struct {
 
 	mu struct {
 		sync.Mutex
-		closed bool
-		groups map[string]*group
+		closed  bool
+		groups  map[string]*group
+		configs map[string]map[string]string // group configs by group name
 	}
 }
 
@@ -98,6 +107,8 @@ func New(db *pebble.DB, o Options) (*Coordinator, error) {
 		consumerSession:   cmp.Or(o.ConsumerSessionTimeout, defaultConsumerSessionTimeout),
 		consumerHeartbeat: cmp.Or(o.ConsumerHeartbeatInterval, defaultConsumerHeartbeatInterval),
 		assignors:         o.ConsumerAssignors,
+		shareMemberGone:   o.ShareMemberGone,
+		deleteShareGroup:  o.DeleteShareGroup,
 	}
 	if len(c.assignors) == 0 {
 		c.assignors = consumerAssignors
@@ -118,6 +129,7 @@ func New(db *pebble.DB, o Options) (*Coordinator, error) {
 		c.partitionExists = func(string, int32) bool { return true }
 	}
 	c.mu.groups = make(map[string]*group)
+	c.mu.configs = make(map[string]map[string]string)
 	if err := c.load(); err != nil {
 		return nil, err
 	}
@@ -244,7 +256,7 @@ func (c *Coordinator) retainLoop(every time.Duration) {
 func (c *Coordinator) expire(now time.Time) {
 	for _, g := range c.groups() {
 		g.mu.Lock()
-		if !g.mu.dead && g.emptyLocked() && len(g.mu.pending) == 0 {
+		if !g.mu.dead && g.emptyLocked() && g.mu.share == nil && len(g.mu.pending) == 0 {
 			var tps []topicPartition
 			for topic, ps := range g.mu.offsets {
 				for p, o := range ps {

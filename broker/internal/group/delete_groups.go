@@ -44,6 +44,12 @@ func (c *Coordinator) deleteGroup(name string) *kerr.Error {
 	if !g.emptyLocked() {
 		return kerr.NonEmptyGroup
 	}
+	if g.mu.share != nil && c.deleteShareGroup != nil {
+		if err := c.deleteShareGroup(name); err != nil {
+			c.logger.Error("deleting share group state", "group", name, "err", err)
+			return kerr.UnknownServerError
+		}
+	}
 	if err := g.deleteLocked(); err != nil {
 		c.logger.Error("deleting group", "group", name, "err", err)
 		return kerr.UnknownServerError

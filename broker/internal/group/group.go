@@ -138,6 +138,7 @@ type group struct {
 		offsets      map[string]map[int32]committed
 		emptySince   time.Time
 		consumer     *consumerGroup // set while the group is a KIP-848 consumer group
+		share        *shareGroup    // set while the group is a KIP-932 share group
 
 		// timer is the group's one deadline: the end of the join phase in PreparingRebalance, the
 		// pending-sync deadline in CompletingRebalance and Stable. timerSeq invalidates stale firings.
@@ -175,7 +176,8 @@ func (g *group) orderedMembersLocked() []*member {
 // emptyLocked reports whether the group has no members of any protocol.
 // REQUIRES: g.mu is held.
 func (g *group) emptyLocked() bool {
-	return g.mu.state == stateEmpty && (g.mu.consumer == nil || len(g.mu.consumer.members) == 0)
+	return g.mu.state == stateEmpty && (g.mu.consumer == nil || len(g.mu.consumer.members) == 0) &&
+		(g.mu.share == nil || len(g.mu.share.members) == 0)
 }
 
 // REQUIRES: g.mu is held.
@@ -236,6 +238,7 @@ func (g *group) deleteLocked() error {
 	prefix := groupOffsetsPrefix(g.name)
 	b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	b.Delete(metaKey(g.name), nil)
+	g.c.deleteGroupConfigs(b, g.name)
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("group: delete group %q: %w", g.name, err)
 	}

@@ -58,6 +58,9 @@ func (c *Coordinator) commit(r *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommi
 	}
 	defer g.mu.Unlock()
 	var stale func(topic string, partition int32) bool // partitions a KIP-848 member may not commit
+	if g.mu.share != nil {
+		return kerr.GroupIDNotFound // share groups keep share-partition state, not offsets
+	}
 	if g.mu.consumer != nil {
 		var err *kerr.Error
 		if stale, err = g.validateConsumerCommitLocked(r.Version, generation, memberID); err != nil {
