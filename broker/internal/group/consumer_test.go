@@ -516,3 +516,15 @@ func TestConsumerGroupSurvivesRestart(t *testing.T) {
 		t.Fatalf("offset after restart %d", got)
 	}
 }
+
+func TestConsumerGroupOptionsValidated(t *testing.T) {
+	h := newHarness(t, Options{})
+	for _, o := range []Options{
+		{ConsumerAssignors: []string{"uniform", "sticky"}},
+		{ConsumerSessionTimeout: time.Second, ConsumerHeartbeatInterval: 2 * time.Second},
+	} {
+		if _, err := New(h.db, o); err == nil {
+			t.Errorf("New(%+v) accepted", o)
+		}
+	}
+}
