@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -248,6 +249,7 @@ func (b *Broker) acknowledge(group, member string, acks []ackPart, renew bool) m
 	out := make(map[shareTP]int16, len(acks))
 	lim := b.shareLimits(group)
 	now := time.Now()
+	var touched []*share.Partition
 	for _, ap := range acks {
 		code := int16(0)
 		t := b.topics.getByID(ap.tp.id)
@@ -274,6 +276,9 @@ func (b *Broker) acknowledge(group, member string, acks []ackPart, renew bool) m
 			if code != 0 {
 				break
 			}
+			if !slices.Contains(touched, sp) {
+				touched = append(touched, sp)
+			}
 			switch err := sp.Acknowledge(member, ab.first, ab.last, ab.types, now, lim); {
 			case errors.Is(err, share.ErrInvalidRecordState):
 				code = kerr.InvalidRecordState.Code
@@ -285,6 +290,14 @@ func (b *Broker) acknowledge(group, member string, acks []ackPart, renew bool) m
 			}
 		}
 		out[ap.tp] = code
+	}
+	if err := b.shares.Persist(touched); err != nil {
+		b.logger.Error("storing share acknowledgements", "group", group, "err", err)
+		for tp, code := range out {
+			if code == 0 {
+				out[tp] = kerr.KafkaStorageError.Code
+			}
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"strconv"
@@ -124,38 +125,57 @@ func (b *Broker) acquireShare(sp *share.Partition, p *partition, member string, 
 	now := time.Now()
 	from := sp.NextCandidate(now, p.log.StartOffset(), lim)
 	hw := p.log.EndOffset()
-	if from < 0 || from >= hw {
-		return nil, nil, nil
-	}
-	data, err := p.log.Read(from, maxBytes, hw)
-	if err != nil {
-		if err == storage.ErrOffsetOutOfRange {
-			return nil, nil, nil
-		}
-		return nil, nil, err
-	}
-	var batches []share.Batch
-	var ends []int
-	for rest, pos := data, 0; len(rest) > 0; {
-		batch, next, err := records.Next(rest)
-		if err != nil {
-			break // a partial batch at the end of the read
-		}
-		h, err := records.ParseHeader(batch)
-		if err != nil {
+	var out []byte
+	var acquired []share.Acquired
+	// Read in chunks of about what the records wanted need, not the whole byte budget: a fetch may
+	// allow 50 MiB and want 500 records.
+	for from >= 0 && from < hw && maxRecords > 0 && maxBytes > 0 {
+		data, err := p.log.Read(from, min(maxBytes, shareReadChunk), hw)
+		if errors.Is(err, storage.ErrOffsetOutOfRange) {
 			break
 		}
-		pos += len(batch)
-		batches = append(batches, share.Batch{First: h.BaseOffset, Last: h.LastOffset(), Control: h.Control()})
-		ends = append(ends, pos)
-		rest = next
+		if err != nil {
+			return nil, nil, err
+		}
+		var batches []share.Batch
+		var ends []int
+		for rest, pos := data, 0; len(rest) > 0; {
+			batch, next, err := records.Next(rest)
+			if err != nil {
+				break // a partial batch at the end of the read
+			}
+			h, err := records.ParseHeader(batch)
+			if err != nil {
+				break
+			}
+			pos += len(batch)
+			batches = append(batches, share.Batch{First: h.BaseOffset, Last: h.LastOffset(), Control: h.Control()})
+			ends = append(ends, pos)
+			rest = next
+		}
+		if len(batches) == 0 {
+			break
+		}
+		got, used := sp.Acquire(member, batches, maxRecords, strict, now, lim)
+		if used > 0 {
+			out = append(out, data[:ends[used-1]]...)
+			acquired = append(acquired, got...)
+			maxBytes -= ends[used-1]
+			for _, a := range got {
+				maxRecords -= int(a.Last - a.First + 1)
+			}
+		}
+		next := sp.NextCandidate(now, p.log.StartOffset(), lim)
+		if next <= batches[len(batches)-1].Last {
+			break // nothing more to acquire from what the log holds now (the window is full)
+		}
+		from = next
 	}
-	acquired, used := sp.Acquire(member, batches, maxRecords, strict, now, lim)
-	if used == 0 {
-		return nil, nil, nil
-	}
-	return data[:ends[used-1]], acquired, nil
+	return out, acquired, nil
 }
+
+// shareReadChunk is how much of a log one read of a share fetch takes.
+const shareReadChunk = 1 << 20
 
 func parseMillis(s string, def time.Duration) time.Duration {
 	if n, err := strconv.Atoi(s); err == nil && n > 0 {

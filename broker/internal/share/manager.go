@@ -184,6 +184,25 @@ func (m *Manager) notify() {
 // afterLock wakes waiting fetches when locks taken now expire.
 func (m *Manager) afterLock(d time.Duration) { time.AfterFunc(d, m.notify) }
 
+// Persist durably stores the current state of parts in one synced write.
+func (m *Manager) Persist(parts []*Partition) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	b := m.db.NewBatch()
+	defer b.Close()
+	for _, p := range parts {
+		p.mu.Lock()
+		v := p.encodeLocked()
+		p.mu.Unlock()
+		b.Set(encodeKey(p.key), v, nil)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("share: store share partition state: %w", err)
+	}
+	return nil
+}
+
 func (m *Manager) store(k Key, v []byte) error {
 	if err := m.db.Set(encodeKey(k), v, pebble.Sync); err != nil {
 		return fmt.Errorf("share: store share partition state: %w", err)

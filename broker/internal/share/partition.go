@@ -166,7 +166,8 @@ func (p *Partition) Acquire(member string, batches []Batch, maxRecords int, stri
 
 // Acknowledge applies one acknowledgement batch of member: types holds one type for the whole range
 // or one per offset. Every offset must be held by member (GAP offsets may also be available). Nothing
-// changes if any offset fails; the state is stored durably before Acknowledge returns.
+// changes if any offset fails. The change is in memory only: the caller makes it durable with
+// Manager.Persist before it answers, one synced write for all the partitions of a request.
 func (p *Partition) Acknowledge(member string, first, last int64, types []int8, now time.Time, lim Limits) error {
 	if first > last || last-first >= MaxInFlight || len(types) != 1 && int64(len(types)) != last-first+1 {
 		return ErrInvalidAck
@@ -217,11 +218,10 @@ func (p *Partition) Acknowledge(member string, first, last int64, types []int8, 
 		return nil
 	}
 	p.advanceLocked()
-	err := p.m.store(p.key, p.encodeLocked())
 	if released {
 		p.m.notify()
 	}
-	return err
+	return nil
 }
 
 func renewOnly(types []int8) bool {

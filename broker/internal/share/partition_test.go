@@ -132,6 +132,9 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if err := p.Acknowledge("a", 4, 4, []int8{AckReject}, now, lim); err != nil {
 		t.Fatal(err)
 	}
+	if err := p.m.Persist([]*Partition{p}); err != nil {
+		t.Fatal(err)
+	}
 	closeDB()
 
 	m2, db := openManager(t, dir)
