@@ -24,6 +24,7 @@
 //
 // # Concurrency
 //
-// Each partition's state has its own mutex; the manager's mutex guards only its map. A partition's
-// mutex is never held while taking the manager's.
+// Each partition's state has its own mutex; the manager's mutex guards only its map, and may be held
+// while taking a partition's, never the reverse. A third mutex guards the channel that wakes waiting
+// fetches; it is taken under a partition's.
 package share

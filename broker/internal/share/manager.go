@@ -25,7 +25,11 @@ type Manager struct {
 
 	mu struct {
 		sync.Mutex
-		parts   map[Key]*Partition
+		parts map[Key]*Partition
+	}
+	// wake is taken under a partition's mutex, so it is separate from mu.
+	wake struct {
+		sync.Mutex
 		changed chan struct{} // closed and replaced when records become available again
 	}
 }
@@ -66,7 +70,7 @@ func decodeKey(b []byte) (Key, bool) {
 func New(db *pebble.DB, logger *slog.Logger) (*Manager, error) {
 	m := &Manager{db: db, logger: logger}
 	m.mu.parts = make(map[Key]*Partition)
-	m.mu.changed = make(chan struct{})
+	m.wake.changed = make(chan struct{})
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(keyPrefix), UpperBound: []byte("s0")})
 	if err != nil {
 		return nil, fmt.Errorf("share: load: %w", err)
@@ -109,8 +113,11 @@ func (m *Manager) GetOrInit(k Key, start func() int64) (*Partition, error) {
 		return cur, nil
 	}
 	m.mu.parts[k] = p
+	p.mu.Lock() // a concurrent fetch may use p already
 	m.mu.Unlock()
-	if err := m.store(k, p.encodeLocked()); err != nil {
+	err := p.storeLocked()
+	p.mu.Unlock()
+	if err != nil {
 		m.mu.Lock()
 		delete(m.mu.parts, k)
 		m.mu.Unlock()
@@ -137,6 +144,15 @@ func (m *Manager) Delete(keys []Key) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	m.mu.Lock()
+	for _, k := range keys {
+		if p := m.mu.parts[k]; p != nil {
+			p.mu.Lock()
+			p.mu.deleted = true
+			p.mu.Unlock()
+		}
+	}
+	m.mu.Unlock()
 	b := m.db.NewBatch()
 	defer b.Close()
 	for _, k := range keys {
@@ -169,16 +185,16 @@ func (m *Manager) DeleteTopic(id [16]byte) error {
 // Changed returns a channel closed the next time records become available again (released, or their
 // lock expired). Long-polling share fetches wait on it.
 func (m *Manager) Changed() <-chan struct{} {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.mu.changed
+	m.wake.Lock()
+	defer m.wake.Unlock()
+	return m.wake.changed
 }
 
 func (m *Manager) notify() {
-	m.mu.Lock()
-	close(m.mu.changed)
-	m.mu.changed = make(chan struct{})
-	m.mu.Unlock()
+	m.wake.Lock()
+	close(m.wake.changed)
+	m.wake.changed = make(chan struct{})
+	m.wake.Unlock()
 }
 
 // afterLock wakes waiting fetches when locks taken now expire.
@@ -193,9 +209,10 @@ func (m *Manager) Persist(parts []*Partition) error {
 	defer b.Close()
 	for _, p := range parts {
 		p.mu.Lock()
-		v := p.encodeLocked()
+		if !p.mu.deleted {
+			b.Set(encodeKey(p.key), p.encodeLocked(), nil)
+		}
 		p.mu.Unlock()
-		b.Set(encodeKey(p.key), v, nil)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("share: store share partition state: %w", err)
@@ -203,8 +220,13 @@ func (m *Manager) Persist(parts []*Partition) error {
 	return nil
 }
 
-func (m *Manager) store(k Key, v []byte) error {
-	if err := m.db.Set(encodeKey(k), v, pebble.Sync); err != nil {
+// storeLocked durably stores the partition's state, unless it was deleted.
+// REQUIRES: p.mu is held.
+func (p *Partition) storeLocked() error {
+	if p.mu.deleted {
+		return nil
+	}
+	if err := p.m.db.Set(encodeKey(p.key), p.encodeLocked(), pebble.Sync); err != nil {
 		return fmt.Errorf("share: store share partition state: %w", err)
 	}
 	return nil

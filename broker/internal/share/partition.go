@@ -51,8 +51,9 @@ type Partition struct {
 
 	mu struct {
 		sync.Mutex
-		start int64    // SPSO: every offset below is acknowledged or archived
-		recs  []record // recs[i] is offset start+i; len(recs) is the in-flight window (SPEO - SPSO)
+		start   int64    // SPSO: every offset below is acknowledged or archived
+		recs    []record // recs[i] is offset start+i; len(recs) is the in-flight window (SPEO - SPSO)
+		deleted bool     // removed from the manager: its state must not be stored again
 	}
 }
 
@@ -249,7 +250,7 @@ func (p *Partition) ReleaseMember(member string, lim Limits) error {
 		return nil
 	}
 	p.advanceLocked()
-	err := p.m.store(p.key, p.encodeLocked())
+	err := p.storeLocked()
 	p.m.notify()
 	return err
 }
@@ -324,5 +325,5 @@ func (p *Partition) Reset(off int64) error {
 	defer p.mu.Unlock()
 	p.mu.start = off
 	p.mu.recs = nil
-	return p.m.store(p.key, p.encodeLocked())
+	return p.storeLocked()
 }
