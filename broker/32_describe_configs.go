@@ -37,6 +37,8 @@ func handleDescribeConfigs(r *request) result {
 				break // only dynamic broker configs are listed for the cluster-wide resource; Seiche has none
 			}
 			sr.Configs = b.brokerConfigs(rr.ConfigNames)
+		case kmsg.ConfigResourceTypeGroupConfig:
+			sr.Configs = b.describeGroupConfigs(rr)
 		case kmsg.ConfigResourceTypeBrokerLogger:
 			// No loggers are dynamically configurable.
 		default:

@@ -12,12 +12,17 @@ import (
 
 func init() { register(44, 0, 1, handleIncrementalAlterConfigs) }
 
-// handleIncrementalAlterConfigs applies SET, DELETE, APPEND and SUBTRACT to a topic's configs.
+// handleIncrementalAlterConfigs applies SET, DELETE, APPEND and SUBTRACT to a topic's configs, and SET
+// and DELETE to a group's.
 func handleIncrementalAlterConfigs(r *request) result {
 	b := r.c.b
 	req := r.kreq.(*kmsg.IncrementalAlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
 	for _, rr := range req.Resources {
+		if rr.ResourceType == kmsg.ConfigResourceTypeGroupConfig {
+			resp.Resources = append(resp.Resources, b.alterGroupConfigs(rr, req.ValidateOnly))
+			continue
+		}
 		sr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = rr.ResourceType, rr.ResourceName
 		fail := func(code *kerr.Error, format string, args ...any) {

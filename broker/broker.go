@@ -16,6 +16,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/seichedb/seiche/broker/internal/group"
+	"github.com/seichedb/seiche/broker/internal/share"
 	"github.com/seichedb/seiche/broker/internal/txn"
 	"github.com/seichedb/seiche/internal/dirlock"
 )
@@ -30,6 +31,8 @@ type Broker struct {
 	topics    *topicManager
 	groups    *group.Coordinator
 	txns      *txn.Coordinator
+	shares    *share.Manager // share-partition state of share groups
+	shareSess *shareSessions
 	pids      *producerIDs
 	sessions  *fetchSessions
 	metrics   *metrics
@@ -95,10 +98,21 @@ func New(opts ...Opt) (*Broker, error) {
 	if b.topics, err = openTopics(b, filepath.Join(cfg.dataDir, "logs")); err != nil {
 		return fail(err)
 	}
+	if b.shares, err = share.New(meta, b.logger.With("component", "share")); err != nil {
+		return fail(err)
+	}
+	b.shareSess = newShareSessions()
 	b.groups, err = group.New(meta, group.Options{
 		Logger:                b.logger.With("component", "group"),
 		PartitionExists:       b.topics.partitionExists,
 		InitialRebalanceDelay: cfg.groupInitialDelay,
+		Topics:                b.topics.infos,
+
+		ConsumerSessionTimeout:    cfg.consumerSession,
+		ConsumerHeartbeatInterval: cfg.consumerHeartbeat,
+		ConsumerAssignors:         cfg.consumerAssignors,
+		ShareMemberGone:           b.shareMemberGone,
+		DeleteShareGroup:          b.deleteShareGroup,
 	})
 	if err != nil {
 		return fail(err)

@@ -28,6 +28,9 @@ type config struct {
 	topicDefaults     map[string]string
 	maxRequestBytes   int32
 	groupInitialDelay time.Duration
+	consumerSession   time.Duration
+	consumerHeartbeat time.Duration
+	consumerAssignors []string
 	maintenance       time.Duration
 	txnMaxTimeout     time.Duration
 	txnAbortInterval  time.Duration
@@ -92,6 +95,24 @@ func MaxRequestBytes(n int32) Opt { return opt(func(c *config) { c.maxRequestByt
 // GroupInitialRebalanceDelay sets group.initial.rebalance.delay.ms (default 3s, as in Kafka).
 func GroupInitialRebalanceDelay(d time.Duration) Opt {
 	return opt(func(c *config) { c.groupInitialDelay = d })
+}
+
+// ConsumerGroupSessionTimeout sets group.consumer.session.timeout.ms of KIP-848 consumer groups
+// (default 45s): a member that does not heartbeat for this long is removed.
+func ConsumerGroupSessionTimeout(d time.Duration) Opt {
+	return opt(func(c *config) { c.consumerSession = d })
+}
+
+// ConsumerGroupHeartbeatInterval sets group.consumer.heartbeat.interval.ms of KIP-848 consumer groups
+// (default 5s), which members are told to heartbeat at. It must be below the session timeout.
+func ConsumerGroupHeartbeatInterval(d time.Duration) Opt {
+	return opt(func(c *config) { c.consumerHeartbeat = d })
+}
+
+// ConsumerGroupAssignors sets group.consumer.assignors: the server-side assignors KIP-848 members may
+// ask for, among "uniform" and "range", the first being the default (default: uniform, range).
+func ConsumerGroupAssignors(names ...string) Opt {
+	return opt(func(c *config) { c.consumerAssignors = names })
 }
 
 // MaintenanceInterval sets how often retention and compaction run over every partition (default 30s,

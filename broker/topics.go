@@ -326,7 +326,7 @@ func (tm *topicManager) remove(name string) error {
 	for _, p := range t.partitions {
 		errs = append(errs, p.log.Remove())
 	}
-	errs = append(errs, tm.b.groups.DeleteTopicOffsets(name))
+	errs = append(errs, tm.b.groups.DeleteTopicOffsets(name), tm.b.shares.DeleteTopic(t.id))
 	tm.b.logger.Info("deleted topic", "topic", name)
 	tm.wake()
 	return errors.Join(errs...)

@@ -159,6 +159,25 @@ func translateServerConfig(props map[string]string) (*serverConfig, error) {
 			if ms, err = parseWhole(v, 1, 1<<31-1); err == nil {
 				c.brokerOpts = append(c.brokerOpts, broker.TransactionAbortInterval(time.Duration(ms)*time.Millisecond))
 			}
+		case k == "group.consumer.session.timeout.ms" || k == "group.consumer.heartbeat.interval.ms":
+			var ms int64
+			if ms, err = parseWhole(v, 1, 1<<31-1); err == nil {
+				d := time.Duration(ms) * time.Millisecond
+				if k == "group.consumer.session.timeout.ms" {
+					c.brokerOpts = append(c.brokerOpts, broker.ConsumerGroupSessionTimeout(d))
+				} else {
+					c.brokerOpts = append(c.brokerOpts, broker.ConsumerGroupHeartbeatInterval(d))
+				}
+			}
+		case k == "group.consumer.assignors":
+			var names []string
+			for _, n := range strings.Split(v, ",") {
+				n = strings.TrimSpace(n)
+				// Kafka also accepts the assignors' class names.
+				n = strings.TrimSuffix(strings.TrimPrefix(n, "org.apache.kafka.coordinator.group.assignor."), "Assignor")
+				names = append(names, strings.ToLower(n))
+			}
+			c.brokerOpts = append(c.brokerOpts, broker.ConsumerGroupAssignors(names...))
 		case k == "socket.request.max.bytes":
 			var n int64
 			if n, err = parseWhole(v, 1<<10, 1<<31-1); err == nil {

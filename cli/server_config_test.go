@@ -143,6 +143,13 @@ func TestTranslateKafkaServerProperties(t *testing.T) {
 			flags: map[string]string{}, defaults: map[string]string{}, brokerOpts: 2,
 		},
 		{
+			name: "KIP-848 consumer group settings",
+			text: "group.consumer.session.timeout.ms=30000\ngroup.consumer.heartbeat.interval.ms=3000\n" +
+				"group.consumer.assignors=org.apache.kafka.coordinator.group.assignor.RangeAssignor,uniform\n",
+			flags: map[string]string{}, defaults: map[string]string{},
+			brokerOpts: 3,
+		},
+		{
 			name: "unlimited retention", text: "log.retention.hours=-1\n",
 			flags: map[string]string{}, defaults: map[string]string{"retention.ms": "-1"},
 		},

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -41,6 +42,22 @@ type Options struct {
 	// member, the rebalance waits this long (extended while more members arrive, up to the rebalance
 	// timeout) so that a starting fleet of consumers lands in one generation.
 	InitialRebalanceDelay time.Duration
+	// Topics lists the broker's topics; KIP-848 consumer groups assign their partitions. Nil means no
+	// topics.
+	Topics func() []TopicInfo
+	// ConsumerSessionTimeout is group.consumer.session.timeout.ms (default 45s) and
+	// ConsumerHeartbeatInterval group.consumer.heartbeat.interval.ms (default 5s) of KIP-848 groups.
+	ConsumerSessionTimeout    time.Duration
+	ConsumerHeartbeatInterval time.Duration
+	// ConsumerAssignors is group.consumer.assignors: the server assignors members may ask for, the
+	// first being the default. Empty means uniform and range; other names are rejected by New.
+	ConsumerAssignors []string
+	// ShareMemberGone is called, with the group locked, when a share group member leaves or its
+	// session expires, so the records it holds can be released. Nil does nothing.
+	ShareMemberGone func(group, member string)
+	// DeleteShareGroup is called, with the group locked, when DeleteGroups deletes a share group; an
+	// error fails the deletion. Nil does nothing.
+	DeleteShareGroup func(group string) error
 }
 
 // Coordinator is the group coordinator. Its methods are safe for concurrent use; each answers one Kafka
@@ -52,6 +69,13 @@ type Coordinator struct {
 	initialDelay    time.Duration
 	retention       time.Duration
 
+	topics            func() []TopicInfo
+	consumerSession   time.Duration
+	consumerHeartbeat time.Duration
+	assignors         []string
+	shareMemberGone   func(group, member string)
+	deleteShareGroup  func(group string) error
+
 	closing   chan struct{} // closed by Close: wakes waiting JoinGroup and SyncGroup calls
 	closeOnce sync.Once
 	ops       sync.WaitGroup // requests and timer callbacks in progress
@@ -61,8 +85,9 @@ type Coordinator struct {
 
 	mu struct {
 		sync.Mutex
-		closed bool
-		groups map[string]*group
+		closed  bool
+		groups  map[string]*group
+		configs map[string]map[string]string // group configs by group name
 	}
 }
 
@@ -79,6 +104,25 @@ func New(db *pebble.DB, o Options) (*Coordinator, error) {
 		initialDelay:    max(o.InitialRebalanceDelay, 0),
 		retention:       defaultOffsetsRetention,
 		closing:         make(chan struct{}),
+
+		topics:            o.Topics,
+		consumerSession:   cmp.Or(o.ConsumerSessionTimeout, defaultConsumerSessionTimeout),
+		consumerHeartbeat: cmp.Or(o.ConsumerHeartbeatInterval, defaultConsumerHeartbeatInterval),
+		assignors:         o.ConsumerAssignors,
+		shareMemberGone:   o.ShareMemberGone,
+		deleteShareGroup:  o.DeleteShareGroup,
+	}
+	if len(c.assignors) == 0 {
+		c.assignors = consumerAssignors
+	}
+	for _, a := range c.assignors {
+		if !slices.Contains(consumerAssignors, a) {
+			return nil, fmt.Errorf("group: unknown consumer group assignor %q (Seiche has %s)", a, strings.Join(consumerAssignors, ", "))
+		}
+	}
+	if c.consumerSession < 0 || c.consumerHeartbeat < 0 || c.consumerHeartbeat >= c.consumerSession {
+		return nil, fmt.Errorf("group: consumer group heartbeat interval %v must be positive and below the session timeout %v",
+			c.consumerHeartbeat, c.consumerSession)
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -87,6 +131,7 @@ func New(db *pebble.DB, o Options) (*Coordinator, error) {
 		c.partitionExists = func(string, int32) bool { return true }
 	}
 	c.mu.groups = make(map[string]*group)
+	c.mu.configs = make(map[string]map[string]string)
 	if err := c.load(); err != nil {
 		return nil, err
 	}
@@ -213,7 +258,7 @@ func (c *Coordinator) retainLoop(every time.Duration) {
 func (c *Coordinator) expire(now time.Time) {
 	for _, g := range c.groups() {
 		g.mu.Lock()
-		if !g.mu.dead && g.mu.state == stateEmpty && len(g.mu.pending) == 0 {
+		if !g.mu.dead && g.emptyLocked() && g.mu.share == nil && len(g.mu.pending) == 0 {
 			var tps []topicPartition
 			for topic, ps := range g.mu.offsets {
 				for p, o := range ps {

@@ -41,8 +41,14 @@ func (c *Coordinator) deleteGroup(name string) *kerr.Error {
 		return kerr.GroupIDNotFound
 	}
 	defer g.mu.Unlock()
-	if g.mu.state != stateEmpty {
+	if !g.emptyLocked() {
 		return kerr.NonEmptyGroup
+	}
+	if g.mu.share != nil && c.deleteShareGroup != nil {
+		if err := c.deleteShareGroup(name); err != nil {
+			c.logger.Error("deleting share group state", "group", name, "err", err)
+			return kerr.UnknownServerError
+		}
 	}
 	if err := g.deleteLocked(); err != nil {
 		c.logger.Error("deleting group", "group", name, "err", err)

@@ -45,6 +45,11 @@ func (c *Coordinator) describe(dg *kmsg.DescribeGroupsResponseGroup) {
 		return
 	}
 	defer g.mu.Unlock()
+	if g.mu.consumer != nil || g.mu.share != nil {
+		dg.ErrorCode = kerr.GroupIDNotFound.Code
+		dg.ErrorMessage = kmsg.StringPtr("Group " + g.name + " is not a classic group.")
+		return
+	}
 	dg.State = g.mu.state.String()
 	dg.ProtocolType = g.mu.protocolType
 	stable := g.mu.state == stateStable

@@ -1,4 +1,6 @@
-// Package group is the broker's consumer group coordinator for Kafka's classic group protocol.
+// Package group is the broker's group coordinator: Kafka's classic group protocol, KIP-848 consumer
+// groups and the membership of KIP-932 share groups. A group has one type at a time (classic,
+// consumer or share); requests of another type's protocol get the errors Kafka gives.
 //
 // # What it owns
 //
@@ -9,7 +11,16 @@
 //     Kafka's GroupCoordinator.scala closely, so clients see the errors they expect in every state.
 //   - Committed offsets: OffsetCommit, OffsetFetch and OffsetDelete, including simple (non-member)
 //     commits to Empty groups, and their retention (offsets.retention.minutes, 7 days).
-//   - The group admin APIs: DescribeGroups, ListGroups and DeleteGroups.
+//   - The group admin APIs: DescribeGroups, ListGroups and DeleteGroups, and the group configs
+//     (resource type GROUP) that DescribeConfigs and IncrementalAlterConfigs read and set.
+//   - KIP-848 consumer groups (consumer.go): ConsumerGroupHeartbeat and ConsumerGroupDescribe, the
+//     group epoch and target assignment computed by the server assignors (uniform, range), and each
+//     member's reconciliation toward it (Kafka's CurrentAssignmentBuilder): partitions moving away
+//     are revoked first, the member keeping its epoch until it confirms, and partitions are handed
+//     out only once their previous owner released them. OffsetCommit takes the member epoch as its
+//     generation, with KIP-1251's per-partition assignment epochs.
+//   - KIP-932 share group membership (share.go): ShareGroupHeartbeat and ShareGroupDescribe with the
+//     simple assignor. The share-partition state itself belongs to broker/internal/share.
 //   - Transactional offsets (txn_offsets.go): TxnOffsetCommit's offsets, pending until the transaction
 //     commits (then committed) or aborts (then dropped), and OffsetFetch's require_stable.
 //
@@ -18,13 +29,15 @@
 // Committed offsets live in the broker's Pebble database under keys starting with "g/" and are written
 // with pebble.Sync, all partitions of one OffsetCommit in one batch, before the commit is answered. A
 // group's protocol type and generation are stored too, without a sync of their own (losing them is
-// harmless). Membership is not stored: after a restart every group comes back Empty with its offsets and
-// members rejoin, as they would after a Kafka coordinator failover.
+// harmless). KIP-848 and share groups store their type and group epoch the same way. Membership is not
+// stored: after a restart every group comes back Empty with its offsets and members rejoin, as they
+// would after a Kafka coordinator failover (a KIP-848 member's next heartbeat gets UNKNOWN_MEMBER_ID
+// and it rejoins with epoch 0).
 //
 // # Concurrency
 //
 // Each group has a mutex guarding all of its state; the coordinator's mutex guards only the map of
-// groups. A group's mutex may be held while taking the coordinator's, never the reverse. Requests for
+// groups and the group configs. A group's mutex may be held while taking the coordinator's, never the reverse. Requests for
 // different groups never wait for each other, not even for an offset commit's fsync. JoinGroup and
 // SyncGroup wait for the rebalance on a channel of their own, outside any lock, and return when their
 // context is done or the coordinator closes. Session, rebalance and pending-member deadlines are

@@ -137,6 +137,8 @@ type group struct {
 		nextOrder    uint64
 		offsets      map[string]map[int32]committed
 		emptySince   time.Time
+		consumer     *consumerGroup // set while the group is a KIP-848 consumer group
+		share        *shareGroup    // set while the group is a KIP-932 share group
 
 		// timer is the group's one deadline: the end of the join phase in PreparingRebalance, the
 		// pending-sync deadline in CompletingRebalance and Stable. timerSeq invalidates stale firings.
@@ -171,6 +173,13 @@ func (g *group) orderedMembersLocked() []*member {
 	return ms
 }
 
+// emptyLocked reports whether the group has no members of any protocol.
+// REQUIRES: g.mu is held.
+func (g *group) emptyLocked() bool {
+	return g.mu.state == stateEmpty && (g.mu.consumer == nil || len(g.mu.consumer.members) == 0) &&
+		(g.mu.share == nil || len(g.mu.share.members) == 0)
+}
+
 // REQUIRES: g.mu is held.
 func (g *group) setOffsetLocked(topic string, partition int32, o committed) {
 	ps := g.mu.offsets[topic]
@@ -194,7 +203,7 @@ func (g *group) offsetCountLocked() int {
 // offsets (and no member about to join) is removed too, as Kafka's offset cleanup does.
 // REQUIRES: g.mu is held.
 func (g *group) removeOffsetsLocked(tps []topicPartition) error {
-	drop := g.mu.state == stateEmpty && len(g.mu.pending) == 0 && g.offsetCountLocked() == len(tps)
+	drop := g.emptyLocked() && len(g.mu.pending) == 0 && g.offsetCountLocked() == len(tps)
 	if len(tps) == 0 && !drop {
 		return nil
 	}
@@ -229,6 +238,7 @@ func (g *group) deleteLocked() error {
 	prefix := groupOffsetsPrefix(g.name)
 	b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	b.Delete(metaKey(g.name), nil)
+	g.c.deleteGroupConfigs(b, g.name)
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("group: delete group %q: %w", g.name, err)
 	}

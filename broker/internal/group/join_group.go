@@ -100,6 +100,18 @@ func (c *Coordinator) join(ctx context.Context, r *kmsg.JoinGroupRequest) (joinR
 		return fail(r.MemberID, kerr.UnknownMemberID)
 	}
 	defer g.mu.Unlock()
+	if g.mu.share != nil {
+		return fail(r.MemberID, kerr.InconsistentGroupProtocol)
+	}
+	if g.mu.consumer != nil {
+		// Kafka's migration policy "disabled": a classic member cannot join a KIP-848 group that has
+		// members; an empty one becomes a classic group.
+		if len(g.mu.consumer.members) > 0 {
+			return fail(r.MemberID, kerr.InconsistentGroupProtocol)
+		}
+		g.mu.consumer = nil
+		g.mu.protocolType = ""
+	}
 	self := r.MemberID
 	if newMember && instanceID != nil {
 		self = g.mu.static[*instanceID]

@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// ListGroups lists every group with its protocol type, state (v4+) and type (v5+, always "classic"),
+// ListGroups lists every group with its protocol type, state (v4+) and type (v5+: classic, consumer),
 // keeping only the states in StatesFilter and the types in TypesFilter when they are given. Both
 // filters match case-insensitively, as in Kafka.
 func (c *Coordinator) ListGroups(_ context.Context, r *kmsg.ListGroupsRequest) *kmsg.ListGroupsResponse {
@@ -22,17 +22,15 @@ func (c *Coordinator) ListGroups(_ context.Context, r *kmsg.ListGroupsRequest) *
 	in := func(filter []string, v string) bool {
 		return len(filter) == 0 || slices.ContainsFunc(filter, func(f string) bool { return strings.EqualFold(f, v) })
 	}
-	if !in(r.TypesFilter, "classic") {
-		return resp
-	}
 	for _, g := range c.groups() {
 		g.mu.Lock()
-		if !g.mu.dead && in(r.StatesFilter, g.mu.state.String()) {
+		typ, state := g.typeAndStateLocked()
+		if !g.mu.dead && in(r.TypesFilter, typ) && in(r.StatesFilter, state) {
 			lg := kmsg.NewListGroupsResponseGroup()
 			lg.Group = g.name
 			lg.ProtocolType = g.mu.protocolType
-			lg.GroupState = g.mu.state.String()
-			lg.GroupType = "classic"
+			lg.GroupState = state
+			lg.GroupType = typ
 			resp.Groups = append(resp.Groups, lg)
 		}
 		g.mu.Unlock()

@@ -57,7 +57,16 @@ func (c *Coordinator) commit(r *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommi
 		return kerr.IllegalGeneration // a member of a generation the coordinator does not know
 	}
 	defer g.mu.Unlock()
-	if err := g.validateCommitLocked(generation, memberID, instanceID); err != nil {
+	var stale func(topic string, partition int32) bool // partitions a KIP-848 member may not commit
+	if g.mu.share != nil {
+		return kerr.GroupIDNotFound // share groups keep share-partition state, not offsets
+	}
+	if g.mu.consumer != nil {
+		var err *kerr.Error
+		if stale, err = g.validateConsumerCommitLocked(r.Version, generation, memberID); err != nil {
+			return err
+		}
+	} else if err := g.validateCommitLocked(generation, memberID, instanceID); err != nil {
 		return err
 	}
 	switch g.mu.state {
@@ -84,6 +93,8 @@ func (c *Coordinator) commit(r *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommi
 			switch {
 			case !c.partitionExists(t.Topic, p.Partition):
 				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case stale != nil && stale(t.Topic, p.Partition):
+				rp.ErrorCode = kerr.StaleMemberEpoch.Code
 			case p.Metadata != nil && len(*p.Metadata) > maxOffsetMetadata:
 				rp.ErrorCode = kerr.OffsetMetadataTooLarge.Code
 			default:

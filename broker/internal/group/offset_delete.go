@@ -36,6 +36,11 @@ func (c *Coordinator) deleteOffsets(r *kmsg.OffsetDeleteRequest, resp *kmsg.Offs
 	defer g.mu.Unlock()
 	var subscribed map[string]bool // nil: no restriction
 	switch {
+	case g.mu.consumer != nil && len(g.mu.consumer.members) > 0:
+		subscribed = make(map[string]bool)
+		for _, t := range g.consumerTopicsLocked(c.topicsByName()) {
+			subscribed[t] = true
+		}
 	case g.mu.state == stateEmpty:
 	case g.mu.protocolType == "consumer":
 		subscribed = g.subscribedTopicsLocked()

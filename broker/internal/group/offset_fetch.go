@@ -12,8 +12,9 @@ import (
 // OffsetFetch returns committed offsets, regardless of the group's state (a group may use Kafka only to
 // store offsets). Partitions without a commit, and groups that do not exist, get offset -1. Null topics
 // (v2+) ask for every committed offset of the group. v8+ batch several groups. With RequireStable
-// (v7+), a partition with transactional offsets pending gets UNSTABLE_OFFSET_COMMIT. v9's member ID and epoch belong to KIP-848
-// groups and are ignored for classic groups.
+// (v7+), a partition with transactional offsets pending gets UNSTABLE_OFFSET_COMMIT. v9's member ID
+// and epoch belong to KIP-848 groups: a member fetching for one must name its current epoch
+// (STALE_MEMBER_EPOCH otherwise); they are ignored for classic groups.
 func (c *Coordinator) OffsetFetch(_ context.Context, r *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := r.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if !c.enter() {
@@ -42,6 +43,9 @@ func (c *Coordinator) OffsetFetch(_ context.Context, r *kmsg.OffsetFetchRequest)
 			topics, err := c.fetch(rg.Group, want)
 			if r.RequireStable {
 				c.markUnstable(rg.Group, topics)
+			}
+			if verr := c.validateConsumerFetch(rg.Group, rg.MemberID, rg.MemberEpoch); verr != nil {
+				topics, err = nil, verr
 			}
 			g := kmsg.NewOffsetFetchResponseGroup()
 			g.Group = rg.Group

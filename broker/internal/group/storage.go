@@ -2,6 +2,7 @@ package group
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,7 +15,9 @@ import (
 //	g/o/<group><topic><partition>  committed offset; group and topic are uvarint-length-prefixed and
 //	                               the partition is 4 bytes big endian, so one group's offsets share a
 //	                               prefix no other group's keys have
-//	g/m/<group>                    the group's generation and protocol type
+//	g/m/<group>                    the group's generation and protocol type (a KIP-848 or share group's
+//	                               epoch and a protocol type marking its kind)
+//	g/k/<group>                    the group's dynamic configs (group_configs.go)
 //
 // Values start with a format version byte.
 const (
@@ -142,8 +145,28 @@ func (c *Coordinator) load() error {
 				continue
 			}
 			g := get(string(k[len(metaPrefix):]))
+			if pt == shareProtocolType {
+				g.mu.share = &shareGroup{members: make(map[string]*shareMember), epoch: gen, assignmentEpoch: gen}
+				g.mu.protocolType = "share"
+				continue
+			}
+			if pt == consumerProtocolType {
+				// A KIP-848 group comes back without members: they rejoin with epoch 0.
+				g.mu.consumer = newConsumerGroup()
+				g.mu.consumer.epoch = gen
+				g.mu.consumer.assignmentEpoch = gen
+				g.mu.protocolType = "consumer"
+				continue
+			}
 			g.mu.generation = gen
 			g.mu.protocolType = pt
+		case len(k) > len(groupConfigPrefix) && string(k[:len(groupConfigPrefix)]) == groupConfigPrefix:
+			var cfg map[string]string
+			if err := json.Unmarshal(it.Value(), &cfg); err != nil {
+				errs = append(errs, fmt.Errorf("group: malformed group config entry %q: %w", k, err))
+				continue
+			}
+			c.mu.configs[string(k[len(groupConfigPrefix):])] = cfg
 		default:
 			errs = append(errs, fmt.Errorf("group: unknown key %q", k))
 		}
