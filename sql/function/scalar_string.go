@@ -25,7 +25,8 @@ var (
 func str(v Value) string { return v.(string) }
 
 var errConcatWS = errors.New("function: Function Concat_WS expects at least two input arguments.")
-func i32(v Value) int32  { return v.(int32) }
+
+func i32(v Value) int32 { return v.(int32) }
 
 // substr implements ksqlDB's SUBSTRING on runes: 1-based positions, negative positions count from the end.
 func substr(s string, pos int, length int, hasLen bool) string {
