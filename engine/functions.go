@@ -22,8 +22,8 @@ func (e *Engine) functionList(text string) Entity {
 	return Entity{"@type": "function_names", "statementText": text, "functions": nonNil(list), "warnings": []any{}}
 }
 
-// describeFunction is DESCRIBE FUNCTION: the function's name, kind and, for a scalar or table
-// function, each overload's argument names and types and its result type (ksqlDB's FunctionInfo).
+// describeFunction is DESCRIBE FUNCTION: the function's name, kind and each overload's argument names
+// and types and its result type (ksqlDB's FunctionInfo).
 func (e *Engine) describeFunction(name, text string) (Entity, error) {
 	name = strings.ToUpper(name)
 	kind, ok := function.Builtins().Names()[name]
@@ -36,6 +36,8 @@ func (e *Engine) describeFunction(name, text string) (Entity, error) {
 		sigs = sc.Sigs
 	} else if tf, ok := function.Builtins().Table(name); ok {
 		sigs = tf.Sigs
+	} else if af, ok := function.Builtins().Aggregate(name); ok {
+		sigs = af.Sigs
 	}
 	for i := range sigs {
 		params, result := sigs[i].ParamNames()

@@ -39,6 +39,9 @@ func TestDescribeFunction(t *testing.T) {
 		{"TRANSFORM", "SCALAR (ARRAY<T> array, LAMBDA (T) -> U function) ARRAY<U> | " +
 			"(MAP<K, V> map, LAMBDA (K, V) -> K2 key_function, LAMBDA (K, V) -> V2 value_function) MAP<K2, V2>"},
 		{"EXPLODE", "TABLE (ARRAY<DECIMAL> input) T | (ARRAY<T> list) T"},
+		{"TOPK", "AGGREGATE (INTEGER, INTEGER) ARRAY<INTEGER> | (BIGINT, INTEGER) ARRAY<BIGINT> | (DOUBLE, INTEGER) ARRAY<DOUBLE> | " +
+			"(DECIMAL, INTEGER) ARRAY<DECIMAL> | (STRING, INTEGER) ARRAY<STRING> | (BYTES, INTEGER) ARRAY<BYTES> | " +
+			"(DATE, INTEGER) ARRAY<DATE> | (TIME, INTEGER) ARRAY<TIME> | (TIMESTAMP, INTEGER) ARRAY<TIMESTAMP>"},
 		{"ENTRIES", "SCALAR (MAP<STRING, T> map, BOOLEAN sorted) ARRAY<STRUCT<`K` STRING, `V` T>>"},
 	} {
 		if got := overloads(tc.name); got != tc.want {
