@@ -22,8 +22,8 @@ func (e *Engine) functionList(text string) Entity {
 	return Entity{"@type": "function_names", "statementText": text, "functions": nonNil(list), "warnings": []any{}}
 }
 
-// describeFunction is DESCRIBE FUNCTION: the function's name, kind and, for a scalar function with
-// a list of overloads, each overload's argument and result types (ksqlDB's FunctionInfo).
+// describeFunction is DESCRIBE FUNCTION: the function's name, kind and each overload's argument names
+// and types and its result type (ksqlDB's FunctionInfo).
 func (e *Engine) describeFunction(name, text string) (Entity, error) {
 	name = strings.ToUpper(name)
 	kind, ok := function.Builtins().Names()[name]
@@ -31,16 +31,26 @@ func (e *Engine) describeFunction(name, text string) (Entity, error) {
 		return nil, &StatementError{Code: codeBadStatement, Message: "Can't find any functions with the name '" + name + "'"}
 	}
 	overloads := []any{}
+	var sigs []function.Sig
 	if sc, ok := function.Builtins().Scalar(name); ok {
-		for i := range sc.Sigs {
-			params, result := sc.Sigs[i].ParamNames()
-			args := []any{}
-			for _, p := range params {
-				variadic := strings.HasSuffix(p, "...")
-				args = append(args, map[string]any{"name": "", "type": strings.TrimSuffix(p, "..."), "description": "", "isVariadic": variadic})
+		sigs = sc.Sigs
+	} else if tf, ok := function.Builtins().Table(name); ok {
+		sigs = tf.Sigs
+	} else if af, ok := function.Builtins().Aggregate(name); ok {
+		sigs = af.Sigs
+	}
+	for i := range sigs {
+		params, result := sigs[i].ParamNames()
+		args := []any{}
+		for j, p := range params {
+			variadic := strings.HasSuffix(p, "...")
+			pname := ""
+			if j < len(sigs[i].Names) {
+				pname = sigs[i].Names[j]
 			}
-			overloads = append(overloads, map[string]any{"arguments": args, "returnType": result, "description": "", "argumentTypes": params})
+			args = append(args, map[string]any{"name": pname, "type": strings.TrimSuffix(p, "..."), "description": "", "isVariadic": variadic})
 		}
+		overloads = append(overloads, map[string]any{"arguments": args, "returnType": result, "description": "", "argumentTypes": params})
 	}
 	return Entity{"@type": "describe_function", "statementText": text, "name": name,
 		"type": strings.ToUpper(kind), "author": "Seiche", "version": "", "description": "", "functions": overloads, "path": "internal", "warnings": []any{}}, nil

@@ -170,6 +170,9 @@ func (c *catalog) loadSignatures(ctx context.Context, names []string) {
 				if a.Variadic {
 					t += "..."
 				}
+				if a.Name != "" {
+					t += " " + a.Name
+				}
 				args = append(args, t)
 			}
 			parts = append(parts, "("+strings.Join(args, ", ")+") -> "+f.ReturnType)

@@ -122,7 +122,7 @@ func (a *Analyzer) Analyze(stmt parser.Statement, text string) (Analyzed, error)
 			if s.IfExists {
 				return &DropSource{DeleteTopic: s.DeleteTopic}, nil
 			}
-			return nil, sqlerr.New(sqlerr.UnknownSource, s.P, "%s %s does not exist.", strings.Title(strings.ToLower(s.Kind.String())), s.Name.Name)
+			return nil, sqlerr.New(sqlerr.UnknownSource, s.P, "%s %s does not exist.", titleWord(s.Kind.String()), s.Name.Name)
 		}
 		if src.Kind != kindOf(s.Kind) {
 			return nil, sqlerr.New(sqlerr.Semantic, s.P, "Incompatible data source type is %s, but statement was DROP %s", src.Kind, s.Kind)
@@ -693,4 +693,12 @@ func formatProps(props parser.Properties, vf string, pos sqlerr.Pos) error {
 		return sqlerr.New(sqlerr.Property, pos, "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'.")
 	}
 	return nil
+}
+
+// titleWord writes an ASCII keyword such as STREAM as ksqlDB's messages do: "Stream".
+func titleWord(w string) string {
+	if w == "" {
+		return w
+	}
+	return w[:1] + strings.ToLower(w[1:])
 }

@@ -608,6 +608,11 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 			if !ok {
 				return
 			}
+			if q.Sources[0].Source.Kind == ir.Table {
+				// ksqlDB's QueryAnalyzer: a table function explodes stream records, never a table's rows.
+				ferr = sqlerr.New(sqlerr.Semantic, f.P, "Table source is not supported with table functions")
+				return
+			}
 			key := parser.FormatExpr(f)
 			if _, done := tfSlots[key]; done {
 				return

@@ -14,7 +14,6 @@ import (
 	"math"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/seichedb/seiche/sql/function"
@@ -367,8 +366,10 @@ func ResolveType(te *parser.TypeExpr, lookup TypeResolver) (*types.Type, error) 
 		return types.Timestamp, nil
 	case "DECIMAL":
 		p, s := te.Params[0], te.Params[1]
-		if p < 1 || p > types.MaxDecimalPrecision {
-			return nil, sqlerr.New(sqlerr.Type, te.P, "DECIMAL precision must be between 1 and %d: %d", types.MaxDecimalPrecision, p)
+		// Like ksqlDB's DecimalUtil, a declared DECIMAL needs a positive precision and a scale within it;
+		// MaxDecimalPrecision bounds only the types that arithmetic derives.
+		if p < 1 {
+			return nil, sqlerr.New(sqlerr.Type, te.P, "DECIMAL precision must be >= 1: DECIMAL(%d, %d)", p, te.Params[1])
 		}
 		if s < 0 || s > p {
 			return nil, sqlerr.New(sqlerr.Type, te.P, "DECIMAL scale must be between 0 and precision (%d): %d", p, s)
@@ -1202,6 +1203,17 @@ func (c *Compiler) structCons(e *parser.StructConstructor) (*Compiled, error) {
 	}}, nil
 }
 
+// withPos returns a function's resolution error positioned at the call.
+func withPos(err error, pos sqlerr.Pos) error {
+	se, ok := err.(*sqlerr.Error)
+	if !ok {
+		se = sqlerr.New(sqlerr.InvalidArguments, pos, "%v", err)
+	}
+	cp := *se
+	cp.Pos = pos
+	return &cp
+}
+
 // call compiles a scalar function call. Aggregate and table function calls must have been replaced (via
 // Substitute) by the analyzer; reaching one here is an error in the clause it appears in.
 func (c *Compiler) call(e *parser.FuncCall) (*Compiled, error) {
@@ -1216,33 +1228,32 @@ func (c *Compiler) call(e *parser.FuncCall) (*Compiled, error) {
 		}
 		return nil, errAt(sqlerr.UnknownFunction, e, "Can't find any functions with the name '%s'", name)
 	}
-	if e.Star {
-		// A scalar function called with * is a call without arguments, as in ksqlDB.
-		se := *function.ArgsError(name, nil).(*sqlerr.Error)
-		se.Pos = e.P
-		return nil, &se
-	}
+	// A scalar function called with * is a call without arguments, as in ksqlDB: e.Args is empty.
 	argTypes := make([]*types.Type, len(e.Args))
 	evals := make([]EvalFunc, len(e.Args))
 	isConst := true
 	for i, a := range e.Args {
 		switch a := a.(type) {
 		case *parser.Lambda:
-			if fn.LambdaParams == nil {
-				return nil, errAt(sqlerr.InvalidArguments, a, "Function '%s' does not accept lambda arguments", strings.ToLower(name))
-			}
-			pts, err := fn.LambdaParams(argTypes[:i], i)
+			cands, err := fn.LambdaInputs(argTypes[:i], i, len(e.Args))
 			if err != nil {
-				return nil, errAt(sqlerr.InvalidArguments, a, "%v", err)
+				return nil, withPos(err, e.P)
 			}
-			if len(pts) != len(a.Params) {
-				return nil, errAt(sqlerr.InvalidArguments, a, "Was expecting %d arguments to lambda function, got %d", len(pts), len(a.Params))
+			var pts []*types.Type
+			for _, in := range cands {
+				if len(in) == len(a.Params) {
+					pts = in
+					break
+				}
+			}
+			if pts == nil {
+				return nil, errAt(sqlerr.InvalidArguments, a, "Was expecting %d arguments to lambda function, got %d", len(cands[0]), len(a.Params))
 			}
 			body, ev, err := c.lambda(a, pts)
 			if err != nil {
 				return nil, err
 			}
-			argTypes[i] = &types.Type{Kind: types.KindLambda, Elem: body}
+			argTypes[i] = function.LambdaOf(body, pts...)
 			evals[i] = ev
 			isConst = false
 		case *parser.IntervalUnit:
@@ -1260,17 +1271,7 @@ func (c *Compiler) call(e *parser.FuncCall) (*Compiled, error) {
 	}
 	rt, impl, err := fn.Resolve(argTypes)
 	if err != nil {
-		var se *sqlerr.Error
-		if err == function.ErrArgs {
-			se = function.ArgsError(name, argTypes).(*sqlerr.Error)
-		} else if e2, ok := err.(*sqlerr.Error); ok {
-			se = e2
-		} else {
-			se = sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "%v", err)
-		}
-		se2 := *se
-		se2.Pos = e.P
-		return nil, &se2
+		return nil, withPos(err, e.P)
 	}
 	_ = isConst // functions such as RANDOM and UUID are not constant even for constant arguments
 	return &Compiled{Type: rt, Eval: func(row Row) (Value, error) {

@@ -34,11 +34,16 @@ func testScope() (*Scope, Row) {
 	return &Scope{Columns: cols}, row
 }
 
-// TestEval runs testdata/eval: each input line is an expression, compiled against testScope and evaluated
-// on its row; the output is "TYPE value" or the compile or evaluation error.
+// TestEval runs the files in testdata/ (eval, and one per family of functions): each input line is an
+// expression, compiled against testScope and evaluated on its row; the output is "TYPE value" or the
+// compile or evaluation error.
 func TestEval(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) { runEval(t, path) })
+}
+
+func runEval(t *testing.T, path string) {
 	scope, row := testScope()
-	datadriven.RunTest(t, "testdata/eval", func(t *testing.T, d *datadriven.TestData) string {
+	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 		var b strings.Builder
 		for _, line := range strings.Split(strings.TrimSpace(d.Input), "\n") {
 			fmt.Fprintf(&b, "%s => ", line)

@@ -39,11 +39,14 @@ type Resolved struct {
 // AggregateFunction is an aggregate function. Args are the types of the column arguments; Init are the
 // literal "initial arguments" that follow them (TOPK(col, 3): Args=[type of col], Init=[3]).
 type AggregateFunction struct {
-	Name string
-	// NumInit is how many trailing arguments are literal initial arguments (fixed per call shape, see
-	// SplitArgs).
+	// Signatures declares the overloads over the column arguments followed by the initial arguments; the
+	// resolver accepts or refuses a call before Resolve builds the aggregate for its types.
+	Signatures
+	// SplitArgs says how many of a call's n arguments are columns; the rest are initial arguments.
 	SplitArgs func(n int) (cols int)
-	Resolve   func(args []*types.Type, init []Value) (*Resolved, error)
+	// Resolve builds the aggregate for argument types an overload accepted: the column arguments' own
+	// types (an implementation reads an implicitly cast argument in its own type).
+	Resolve func(args []*types.Type, init []Value) (*Resolved, error)
 	// Configured, when set, is Resolve for a function that reads session properties (ksqlDB's
 	// Configurable UDAFs, e.g. ksql.functions.collect_list.limit); props may be nil.
 	Configured func(args []*types.Type, init []Value, props map[string]string) (*Resolved, error)
@@ -51,18 +54,62 @@ type AggregateFunction struct {
 
 // ResolveWith resolves the function against its argument types under the session properties props.
 func (f *AggregateFunction) ResolveWith(args []*types.Type, init []Value, props map[string]string) (*Resolved, error) {
+	all := append([]*types.Type{}, args...)
+	for _, v := range init {
+		all = append(all, literalType(v))
+	}
+	if _, err := f.resolve(all); err != nil {
+		return nil, err
+	}
 	if f.Configured != nil {
 		return f.Configured(args, init, props)
 	}
 	return f.Resolve(args, init)
 }
 
-func agg(name string, split func(int) int, resolve func(args []*types.Type, init []Value) (*Resolved, error)) {
+// literalType is the type of an initial argument's literal value.
+func literalType(v Value) *types.Type {
+	switch v.(type) {
+	case int32:
+		return types.Int
+	case int64:
+		return types.Bigint
+	case float64:
+		return types.Double
+	case string:
+		return types.String
+	case bool:
+		return types.Boolean
+	}
+	return types.Null
+}
+
+func agg(name string, sigs []Sig, split func(int) int, resolve func(args []*types.Type, init []Value) (*Resolved, error)) {
 	if split == nil {
 		split = func(n int) int { return n }
 	}
-	builtins.AddAggregate(&AggregateFunction{Name: name, SplitArgs: split, Resolve: resolve})
+	builtins.AddAggregate(&AggregateFunction{Signatures: Signatures{Name: strings.ToLower(name), Sigs: sigs}, SplitArgs: split, Resolve: resolve})
 }
+
+// overloads declares one overload per type t of the first parameter, followed by the parameters more,
+// with the result type ret(t).
+func overloads(ts []*types.Type, ret func(t *types.Type) *types.Type, more ...*types.Type) []Sig {
+	sigs := make([]Sig, len(ts))
+	for i, t := range ts {
+		sigs[i] = Sig{Params: append([]*types.Type{t}, more...), Ret: ret(t)}
+	}
+	return sigs
+}
+
+func same(t *types.Type) *types.Type { return t }
+
+func toDouble(*types.Type) *types.Type { return tD }
+
+// Parameter types of the aggregates that ksqlDB declares per type.
+var (
+	numericTypes    = []*types.Type{tI, tB, tD, AnyDecimal}
+	comparableTypes = []*types.Type{tI, tB, tD, AnyDecimal, tS, types.Bytes, types.Date, types.Time, types.Timestamp}
+)
 
 // funcAgg implements Aggregate with closures.
 type funcAgg struct {
@@ -83,8 +130,6 @@ func (f *funcAgg) Result(acc Value) (Value, error) {
 	}
 	return f.result(acc)
 }
-
-func aggArgsErr(name string, args []*types.Type) error { return ArgsError(name, args) }
 
 // numeric addition helpers, with Java wrap-around for integers.
 func addNum(t *types.Type, a, b Value) (Value, error) {
@@ -143,10 +188,7 @@ var sequence atomic.Int64
 
 func init() {
 	// COUNT(*), COUNT(col): rows, or rows where col is not NULL.
-	agg("COUNT", nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
-		if len(args) > 1 {
-			return nil, aggArgsErr("COUNT", args)
-		}
+	agg("COUNT", []Sig{{Ret: tB}, {Params: p(T), Ret: tB}}, nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 		star := len(args) == 0
 		counts := func(vals []Value) bool { return star || len(vals) == 0 || vals[0] != nil }
 		return &Resolved{Return: types.Bigint, AccType: types.Bigint, CanUndo: true, Agg: &funcAgg{
@@ -168,10 +210,7 @@ func init() {
 	})
 
 	// SUM(col): INT, BIGINT, DOUBLE, DECIMAL; NULLs are skipped; the sum of no rows is 0.
-	agg("SUM", nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
-		if len(args) != 1 || !args[0].IsNumeric() {
-			return nil, aggArgsErr("SUM", args)
-		}
+	agg("SUM", overloads(numericTypes, same), nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 		t := args[0]
 		if t.Kind == types.KindDecimal {
 			// ksqlDB widens the sum to the maximum precision with the same scale.
@@ -198,10 +237,7 @@ func init() {
 	// MIN / MAX over comparable primitive types; NULLs are skipped; no undo (ksqlDB neither).
 	for _, name := range []string{"MIN", "MAX"} {
 		isMax := name == "MAX"
-		agg(name, nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
-			if len(args) != 1 || !args[0].IsPrimitive() || args[0].Kind == types.KindBoolean || args[0].Kind == types.KindNull {
-				return nil, aggArgsErr(name, args)
-			}
+		agg(name, overloads(comparableTypes, same), nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 			pick := func(a, b Value) Value {
 				if a == nil {
 					return b
@@ -225,10 +261,7 @@ func init() {
 	}
 
 	// AVG(col): DOUBLE (DECIMAL for DECIMAL input is not ksqlDB's behaviour: it also returns DOUBLE).
-	agg("AVG", nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
-		if len(args) != 1 || !args[0].IsNumeric() {
-			return nil, aggArgsErr("AVG", args)
-		}
+	agg("AVG", overloads(numericTypes, toDouble), nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 		acc := types.StructOf(types.Field{Name: "SUM", Type: types.Double}, types.Field{Name: "COUNT", Type: types.Bigint})
 		mk := func(s float64, c int64) Value { return &types.Struct{Vals: []Value{s, c}} }
 		get := func(v Value) (float64, int64) { s := v.(*types.Struct); return s.Vals[0].(float64), s.Vals[1].(int64) }
@@ -272,9 +305,6 @@ func init() {
 		set := name == "COLLECT_SET"
 		prop := "ksql.functions." + strings.ToLower(name) + ".limit"
 		configured := func(args []*types.Type, _ []Value, props map[string]string) (*Resolved, error) {
-			if len(args) != 1 {
-				return nil, aggArgsErr(name, args)
-			}
 			limit := 1000
 			if v, ok := props[prop]; ok {
 				n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -323,7 +353,8 @@ func init() {
 				},
 			}}, nil
 		}
-		builtins.AddAggregate(&AggregateFunction{Name: name, SplitArgs: func(n int) int { return n }, Configured: configured,
+		builtins.AddAggregate(&AggregateFunction{Signatures: Signatures{Name: strings.ToLower(name), Sigs: []Sig{{Params: p(T), Ret: types.ArrayOf(T)}}},
+			SplitArgs: func(n int) int { return n }, Configured: configured,
 			Resolve: func(args []*types.Type, init []Value) (*Resolved, error) { return configured(args, init, nil) }})
 	}
 
@@ -331,10 +362,10 @@ func init() {
 	// row (by arrival); with n, an ARRAY of the n latest/earliest. NULLs are ignored by default.
 	for _, name := range []string{"LATEST_BY_OFFSET", "EARLIEST_BY_OFFSET"} {
 		latest := name == "LATEST_BY_OFFSET"
-		agg(name, func(n int) int { return 1 }, func(args []*types.Type, init []Value) (*Resolved, error) {
-			if len(args) != 1 {
-				return nil, aggArgsErr(name, args)
-			}
+		arrT := types.ArrayOf(T)
+		sigs := []Sig{{Params: p(T), Ret: T}, {Params: p(T, types.Boolean), Ret: T}, {Params: p(T, tI), Ret: arrT},
+			{Params: p(T, tI, types.Boolean), Ret: arrT}}
+		agg(name, sigs, func(n int) int { return 1 }, func(args []*types.Type, init []Value) (*Resolved, error) {
 			n, ignoreNulls, multi := 1, true, false
 			for _, iv := range init {
 				switch v := iv.(type) {
@@ -407,19 +438,8 @@ func init() {
 	}
 
 	// TOPK(col, k): the k largest values, descending.
-	agg("TOPK", func(n int) int { return 1 }, func(args []*types.Type, init []Value) (*Resolved, error) {
-		if len(args) != 1 || len(init) != 1 || !args[0].IsPrimitive() {
-			return nil, aggArgsErr("TOPK", args)
-		}
-		var k int
-		switch v := init[0].(type) {
-		case int32:
-			k = int(v)
-		case int64:
-			k = int(v)
-		default:
-			return nil, aggArgsErr("TOPK", args)
-		}
+	agg("TOPK", overloads(comparableTypes, types.ArrayOf, tI), func(n int) int { return 1 }, func(args []*types.Type, init []Value) (*Resolved, error) {
+		k, _ := initInt(init[0])
 		t := types.ArrayOf(args[0])
 		insert := func(l []Value, v Value) []Value {
 			out := make([]Value, 0, len(l)+1)

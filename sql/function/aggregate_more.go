@@ -72,10 +72,7 @@ func mergeCounts(a, b Value) (Value, error) {
 func init() {
 	// ATTR(col): the value of col when every row of the group has the same value (NULL being one value),
 	// else NULL. It keeps a count per distinct value so that a table's updates can be undone.
-	agg("ATTR", nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
-		if len(args) != 1 || args[0].Kind == types.KindNull {
-			return nil, aggArgsErr("ATTR", args)
-		}
+	agg("ATTR", []Sig{{Params: p(T), Ret: T}}, nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 		accT := types.ArrayOf(types.StructOf(types.Field{Name: "VAL", Type: args[0]}, types.Field{Name: "CNT", Type: types.Bigint}))
 		return &Resolved{Return: args[0], AccType: accT, CanUndo: true, Agg: &funcAgg{
 			init:  func() Value { return []Value{} },
@@ -93,15 +90,8 @@ func init() {
 	})
 
 	// TOPKDISTINCT(col, k): the k largest distinct non-NULL values, descending.
-	agg("TOPKDISTINCT", func(int) int { return 1 }, func(args []*types.Type, init []Value) (*Resolved, error) {
-		if len(args) != 1 || len(init) != 1 || !args[0].IsPrimitive() || args[0].Kind == types.KindBoolean ||
-			args[0].Kind == types.KindNull {
-			return nil, aggArgsErr("TOPKDISTINCT", args)
-		}
-		k, ok := initInt(init[0])
-		if !ok {
-			return nil, aggArgsErr("TOPKDISTINCT", args)
-		}
+	agg("TOPKDISTINCT", overloads(comparableTypes, types.ArrayOf, tI), func(int) int { return 1 }, func(args []*types.Type, init []Value) (*Resolved, error) {
+		k, _ := initInt(init[0])
 		if k <= 0 {
 			return nil, sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "TOPKDISTINCT must be 1 or greater")
 		}
@@ -131,10 +121,7 @@ func init() {
 
 	// HISTOGRAM(col): a MAP from each distinct non-NULL STRING to its number of rows, capped at 1000
 	// distinct values like ksqlDB's.
-	agg("HISTOGRAM", nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
-		if len(args) != 1 || (args[0].Kind != types.KindString && args[0].Kind != types.KindNull) {
-			return nil, aggArgsErr("HISTOGRAM", args)
-		}
+	agg("HISTOGRAM", []Sig{{Params: p(tS), Ret: types.MapOf(tS, tB)}}, nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 		const limit = 1000
 		t := types.MapOf(types.String, types.Bigint)
 		bump := func(m *types.Map, k Value, d int64) Value {
@@ -185,10 +172,7 @@ func init() {
 
 	// COUNT_DISTINCT(col): the number of distinct non-NULL values. ksqlDB estimates it with a
 	// HyperLogLog sketch, exact for small groups; this keeps the distinct values and is exact.
-	agg("COUNT_DISTINCT", nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
-		if len(args) != 1 || !args[0].IsPrimitive() || args[0].Kind == types.KindNull {
-			return nil, aggArgsErr("COUNT_DISTINCT", args)
-		}
+	agg("COUNT_DISTINCT", []Sig{{Params: p(T), Ret: tB}}, nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 		t := types.ArrayOf(args[0])
 		add := func(l []Value, v Value) []Value {
 			for _, e := range l {
@@ -221,16 +205,9 @@ func init() {
 
 	// SUM_LIST(col): the sum of the non-NULL elements of every row's ARRAY<INT|BIGINT|DOUBLE>; integers
 	// wrap like Java's.
-	agg("SUM_LIST", nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
-		if len(args) != 1 || args[0].Kind != types.KindArray {
-			return nil, aggArgsErr("SUM_LIST", args)
-		}
+	agg("SUM_LIST", overloads([]*types.Type{types.ArrayOf(tI), types.ArrayOf(tB), types.ArrayOf(tD)},
+		func(t *types.Type) *types.Type { return t.Elem }), nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 		t := args[0].Elem
-		switch t.Kind {
-		case types.KindInt, types.KindBigint, types.KindDouble:
-		default:
-			return nil, aggArgsErr("SUM_LIST", args)
-		}
 		sum := func(v Value) Value {
 			s := zeroOf(t)
 			for _, e := range v.([]Value) {
@@ -258,11 +235,12 @@ func init() {
 		}}, nil
 	})
 
-	agg("CORRELATION", nil, resolveCorrelation)
-	agg("STDDEV_SAMP", nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
+	agg("CORRELATION", []Sig{{Params: p(tD, tD), Ret: tD}}, nil, resolveCorrelation)
+	stddev := overloads([]*types.Type{tI, tB, tD}, toDouble)
+	agg("STDDEV_SAMP", stddev, nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 		return resolveStddev("STDDEV_SAMP", args, false)
 	})
-	agg("STDDEV_SAMPLE", nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
+	agg("STDDEV_SAMPLE", stddev, nil, func(args []*types.Type, _ []Value) (*Resolved, error) {
 		return resolveStddev("STDDEV_SAMPLE", args, true)
 	})
 }
@@ -270,16 +248,6 @@ func init() {
 // resolveCorrelation is CORRELATION(x, y): the Pearson correlation coefficient of the rows where both are
 // non-NULL, from running sums (NaN for fewer than two distinct points, like ksqlDB's).
 func resolveCorrelation(args []*types.Type, _ []Value) (*Resolved, error) {
-	if len(args) != 2 {
-		return nil, aggArgsErr("CORRELATION", args)
-	}
-	for _, a := range args {
-		switch a.Kind {
-		case types.KindInt, types.KindBigint, types.KindDouble, types.KindNull:
-		default:
-			return nil, aggArgsErr("CORRELATION", args)
-		}
-	}
 	names := []string{"X_SUM", "Y_SUM", "X_SQUARED_SUM", "Y_SQUARED_SUM", "XY_SUM"}
 	var fields []types.Field
 	for _, n := range names {
@@ -326,15 +294,7 @@ func resolveCorrelation(args []*types.Type, _ []Value) (*Resolved, error) {
 // returns the sample variance. Both use the Youngs-Cramer update over (SUM, COUNT, M2), with the sum kept
 // in the argument's type (so INT and BIGINT sums wrap as in Java) and 0.0 for fewer than two rows.
 func resolveStddev(name string, args []*types.Type, sqrt bool) (*Resolved, error) {
-	if len(args) != 1 {
-		return nil, aggArgsErr(name, args)
-	}
 	t := args[0]
-	switch t.Kind {
-	case types.KindInt, types.KindBigint, types.KindDouble:
-	default:
-		return nil, aggArgsErr(name, args)
-	}
 	accT := types.StructOf(types.Field{Name: "SUM", Type: t}, types.Field{Name: "COUNT", Type: types.Bigint},
 		types.Field{Name: "M2", Type: types.Double})
 	get := func(v Value) (Value, int64, float64) {

@@ -14,7 +14,7 @@ func foldAgg(t *testing.T, name string, args []*types.Type, init []Value, rows [
 	if !ok {
 		t.Fatalf("no aggregate %s", name)
 	}
-	r, err := af.Resolve(args, init)
+	r, err := af.ResolveWith(args, init, nil)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -134,7 +134,7 @@ func TestMoreAggregatesRejectArguments(t *testing.T) {
 		{"TOPKDISTINCT", p(types.Int), []Value{int32(0)}},
 	} {
 		af, _ := Builtins().Aggregate(tc.name)
-		if _, err := af.Resolve(tc.args, tc.init); err == nil {
+		if _, err := af.ResolveWith(tc.args, tc.init, nil); err == nil {
 			t.Errorf("%s(%v) resolved", tc.name, tc.args)
 		}
 	}

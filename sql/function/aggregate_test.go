@@ -1,6 +1,7 @@
 package function
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/seichedb/seiche/sql/types"
@@ -16,7 +17,7 @@ func runAgg(t *testing.T, name string, argType *types.Type, init []Value, rows [
 	if argType != nil {
 		args = []*types.Type{argType}
 	}
-	r, err := af.Resolve(args, init)
+	r, err := af.ResolveWith(args, init, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,5 +136,32 @@ func TestCollectLimitProperty(t *testing.T) {
 	af, _ := Builtins().Aggregate("COLLECT_LIST")
 	if _, err := af.ResolveWith([]*types.Type{types.Int}, nil, map[string]string{"ksql.functions.collect_list.limit": "x"}); err == nil {
 		t.Error("a non-integer limit resolved")
+	}
+}
+
+// TestAggregateSignatures checks that aggregate calls go through the declared overloads: an implicit cast
+// is accepted, and a refused call gets ksqlDB's message listing the alternatives.
+func TestAggregateSignatures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []*types.Type
+		init []Value
+		err  string
+	}{
+		{"SUM", p(types.String), nil, "Function 'sum' does not accept parameters (STRING).\nValid alternatives are:\nsum(INTEGER)\nsum(BIGINT)"},
+		{"TOPK", p(types.Int), []Value{int64(3)}, "Function 'topk' does not accept parameters (INTEGER, BIGINT)."},
+		{"COUNT", p(types.Int, types.Int), nil, "Function 'count' does not accept parameters (INTEGER, INTEGER)."},
+		{"AVG", p(types.Null), nil, "Function 'avg' cannot be resolved due to ambiguous method parameters (null)."},
+		{"CORRELATION", p(types.Int, types.DecimalOf(4, 2)), nil, ""},
+		{"LATEST_BY_OFFSET", p(types.Int), []Value{int32(2), false}, ""},
+	} {
+		af, _ := Builtins().Aggregate(tc.name)
+		_, err := af.ResolveWith(tc.args, tc.init, nil)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%s%v %v: %v", tc.name, tc.args, tc.init, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%s%v %v: got %v, want %q", tc.name, tc.args, tc.init, err, tc.err)
+		}
 	}
 }

@@ -8,8 +8,6 @@
 package function
 
 import (
-	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
@@ -28,23 +26,44 @@ type Impl func(args []Value) (Value, error)
 // higher-order function's Impl receives in a lambda's argument position.
 type Lambda func(args ...Value) (Value, error)
 
-// Scalar is a scalar function.
+// Scalar is a scalar function: its overloads and the resolver over them (see Signatures).
 type Scalar struct {
-	Name string
-	// Resolve checks the argument types and returns the result type and implementation. A lambda argument
-	// is passed as a type of KindLambda whose Elem is the lambda body's type. It returns ErrArgs (wrapped
-	// or not) when no signature accepts the arguments.
-	Resolve func(args []*types.Type) (*types.Type, Impl, error)
-	// LambdaParams returns the parameter types of the lambda at argument index i, given the types of the
-	// arguments before it; nil for functions without lambdas.
-	LambdaParams func(args []*types.Type, i int) ([]*types.Type, error)
-	// Sigs are the overloads of a function built by Overloaded, for DESCRIBE FUNCTION; nil for a
-	// function that resolves its arguments by code.
-	Sigs []Sig
+	Signatures
 }
 
-// ErrArgs is returned by Resolve when no signature accepts the argument types.
-var ErrArgs = fmt.Errorf("function: arguments not accepted")
+// Resolve picks the overload for the argument types and returns the result type and the implementation,
+// which converts the arguments the overload casts implicitly. A lambda argument is passed as a type of
+// KindLambda whose Fields are its parameters' types and whose Elem is its body's type.
+func (s *Scalar) Resolve(args []*types.Type) (*types.Type, Impl, error) {
+	m, err := s.resolve(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	ret, targets, convs, err := m.instantiate(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	impl := m.sig.Impl
+	if m.sig.Build != nil {
+		if impl, err = m.sig.Build(targets); err != nil {
+			return nil, nil, err
+		}
+	}
+	nullSafe := m.sig.NullSafe
+	return ret, func(vals []Value) (Value, error) {
+		args, ok, err := prepare(convs, nullSafe, vals)
+		if !ok {
+			return nil, err
+		}
+		return impl(args)
+	}, nil
+}
+
+// LambdaInputs returns the possible parameter types of the lambda at argument index i of a call with n
+// arguments, given the types of the arguments before it: one list per overload that can take the call.
+func (s *Scalar) LambdaInputs(before []*types.Type, i, n int) ([][]*types.Type, error) {
+	return s.lambdaInputs(before, i, n)
+}
 
 // Registry is a set of functions. It is safe for concurrent use.
 type Registry struct {
@@ -141,220 +160,11 @@ func typeList(args []*types.Type) string {
 	return strings.Join(parts, ", ")
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Overload-based definitions: most functions are a list of fixed signatures.
-
-// Parameter type placeholders matching a family of types.
-var (
-	AnyType    = &types.Type{Kind: types.KindNull, Name: "ANY"}
-	AnyDecimal = &types.Type{Kind: types.KindDecimal, Name: "ANY_DECIMAL"}
-	AnyArray   = &types.Type{Kind: types.KindArray, Name: "ANY_ARRAY"}
-	AnyMap     = &types.Type{Kind: types.KindMap, Name: "ANY_MAP"}
-	AnyStruct  = &types.Type{Kind: types.KindStruct, Name: "ANY_STRUCT"}
-	AnyLambda  = &types.Type{Kind: types.KindLambda, Name: "ANY_LAMBDA"}
-)
-
-func isPlaceholder(t *types.Type) bool {
-	return t == AnyType || t == AnyDecimal || t == AnyArray || t == AnyMap || t == AnyStruct || t == AnyLambda
+// def registers a built-in scalar function with its overloads; errors name it in lower case, as ksqlDB's
+// UDFs are declared.
+func def(name string, sigs ...Sig) {
+	builtins.AddScalar(&Scalar{Signatures{Name: strings.ToLower(name), Sigs: sigs}})
 }
-
-// Sig is one signature of an overloaded function.
-type Sig struct {
-	Params []*types.Type
-	// Variadic, when set, is the type of any further arguments.
-	Variadic *types.Type
-	// Ret is the result type; RetFn computes it from the argument types instead.
-	Ret   *types.Type
-	RetFn func(args []*types.Type) (*types.Type, error)
-	// Impl implements the signature. Unless NullSafe, it is only called when every argument is non-NULL
-	// (otherwise the result is NULL).
-	Impl     Impl
-	NullSafe bool
-	// Build, when set, returns the implementation for the concrete argument types (instead of Impl).
-	Build func(args []*types.Type) (Impl, error)
-}
-
-// ParamNames returns the signature's parameter types as ksqlDB's DESCRIBE FUNCTION names them (a generic
-// parameter is T, ARRAY<T>, MAP<K, V>, ...), then its result type's; a variadic parameter comes last,
-// followed by "...".
-func (s *Sig) ParamNames() (params []string, result string) {
-	for _, p := range s.Params {
-		params = append(params, typeName(p))
-	}
-	if s.Variadic != nil {
-		params = append(params, typeName(s.Variadic)+"...")
-	}
-	result = "T"
-	if s.Ret != nil {
-		result = typeName(s.Ret)
-	}
-	return params, result
-}
-
-func typeName(t *types.Type) string {
-	switch t {
-	case AnyType:
-		return "T"
-	case AnyDecimal:
-		return "DECIMAL"
-	case AnyArray:
-		return "ARRAY<T>"
-	case AnyMap:
-		return "MAP<K, V>"
-	case AnyStruct:
-		return "STRUCT"
-	case AnyLambda:
-		return "LAMBDA"
-	}
-	return t.String()
-}
-
-func (s *Sig) paramAt(i int) *types.Type {
-	if i < len(s.Params) {
-		return s.Params[i]
-	}
-	return s.Variadic
-}
-
-func (s *Sig) accepts(args []*types.Type, exact bool) bool {
-	if len(args) < len(s.Params) || (len(args) > len(s.Params) && s.Variadic == nil) {
-		return false
-	}
-	for i, a := range args {
-		p := s.paramAt(i)
-		if a.Kind == types.KindNull {
-			continue
-		}
-		switch {
-		case p == AnyType:
-		case isPlaceholder(p):
-			if a.Kind != p.Kind {
-				return false
-			}
-		case exact:
-			if !a.Equal(p) {
-				return false
-			}
-		default:
-			if !types.CanWiden(a, p) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// Overloaded returns a Scalar that resolves to the first signature accepting the arguments exactly, else the
-// first accepting them after implicit widening.
-func Overloaded(name string, sigs ...Sig) *Scalar {
-	return &Scalar{Name: name, Sigs: sigs, Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
-		var chosen *Sig
-		for _, exact := range []bool{true, false} {
-			for i := range sigs {
-				if sigs[i].accepts(args, exact) {
-					chosen = &sigs[i]
-					break
-				}
-			}
-			if chosen != nil {
-				break
-			}
-		}
-		if chosen == nil {
-			return nil, nil, ErrArgs
-		}
-		allNull := len(args) > 0
-		for _, a := range args {
-			if a.Kind != types.KindNull {
-				allNull = false
-			}
-		}
-		if allNull && len(sigs) > 1 {
-			n := 0
-			for i := range sigs {
-				if sigs[i].accepts(args, false) {
-					n++
-				}
-			}
-			if n > 1 {
-				var parts []string
-				for range args {
-					parts = append(parts, "null")
-				}
-				return nil, nil, sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{},
-					"Function '%s' cannot be resolved due to ambiguous method parameters (%s).",
-					strings.ToLower(name), strings.Join(parts, ", "))
-			}
-		}
-		return chosen.resolve(args)
-	}}
-}
-
-func (s *Sig) resolve(args []*types.Type) (*types.Type, Impl, error) {
-	ret := s.Ret
-	if s.RetFn != nil {
-		r, err := s.RetFn(args)
-		if err != nil {
-			return nil, nil, err
-		}
-		ret = r
-	}
-	impl := s.Impl
-	if s.Build != nil {
-		b, err := s.Build(args)
-		if err != nil {
-			return nil, nil, err
-		}
-		impl = b
-	}
-	convs := make([]types.Converter, len(args))
-	any := false
-	for i, a := range args {
-		p := s.paramAt(i)
-		if !isPlaceholder(p) && a.Kind != types.KindNull {
-			convs[i] = types.Widener(a, p)
-			any = any || convs[i] != nil
-		}
-	}
-	nullSafe := s.NullSafe
-	return ret, func(vals []Value) (Value, error) {
-		if !nullSafe {
-			for _, v := range vals {
-				if v == nil {
-					return nil, nil
-				}
-			}
-		}
-		if any {
-			conv := make([]Value, len(vals))
-			for i, v := range vals {
-				if convs[i] != nil && v != nil {
-					c, err := convs[i](v)
-					if err != nil {
-						return nil, err
-					}
-					v = c
-				}
-				conv[i] = v
-			}
-			vals = conv
-		}
-		return impl(vals)
-	}, nil
-}
-
-// def registers an overloaded built-in.
-func def(name string, sigs ...Sig) { builtins.AddScalar(Overloaded(name, sigs...)) }
 
 // p is shorthand for a parameter list.
 func p(ts ...*types.Type) []*types.Type { return ts }
-
-// sortedKeys is a helper for deterministic output.
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -219,7 +219,7 @@ func init() {
 		}
 		return out, nil
 	}})
-	def("JSON_ARRAY_CONTAINS", Sig{Params: p(tS, AnyType), Ret: types.Boolean, NullSafe: true, Impl: func(a []Value) (Value, error) {
+	def("JSON_ARRAY_CONTAINS", Sig{Params: p(tS, T), Names: []string{"jsonArray", "val"}, Ret: types.Boolean, NullSafe: true, Impl: func(a []Value) (Value, error) {
 		if a[0] == nil {
 			return false, nil
 		}
@@ -310,12 +310,9 @@ func init() {
 		}
 		return encodeJSON(arr), nil
 	}})
-	generic("TO_JSON_STRING", func(args []*types.Type) (*types.Type, Impl, error) {
-		if len(args) != 1 {
-			return nil, nil, ErrArgs
-		}
+	def("TO_JSON_STRING", Sig{Params: p(T), Names: []string{"input"}, Ret: tS, NullSafe: true, Build: func(args []*types.Type) (Impl, error) {
 		t := args[0]
-		return types.String, func(a []Value) (Value, error) {
+		return func(a []Value) (Value, error) {
 			if a[0] == nil {
 				return "null", nil
 			}
@@ -324,7 +321,7 @@ func init() {
 			}
 			return encodeJSON(toJSONValue(t, a[0])), nil
 		}, nil
-	})
+	}})
 
 	urlPart := func(name string, ret *types.Type, fn func(u *url.URL) Value) {
 		def(name, Sig{Params: p(tS), Ret: ret, Impl: func(a []Value) (Value, error) {

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
-	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -175,48 +174,35 @@ func init() {
 			t := args[0]
 			return types.DecimalOf(max(t.Precision-t.Scale, 1), 0), nil
 		}, Impl: func(a []Value) (Value, error) { return decimalRound(a[0].(*apd.Decimal), 0, apd.RoundDown), nil }})
+	// GREATEST and LEAST have one overload per comparable type, all arguments of it (ksqlDB's Greatest and
+	// Least UDFs); NULL arguments are ignored. The DECIMAL overload's result holds every argument.
 	for _, name := range []string{"GREATEST", "LEAST"} {
 		greatest := name == "GREATEST"
-		builtins.AddScalar(&Scalar{Name: name, Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
-			t, err := extremumType(name, args)
-			if err != nil {
-				return nil, nil, err
-			}
-			convs := make([]types.Converter, len(args))
-			for i, a := range args {
-				if a.Kind == types.KindString && t.Kind != types.KindString {
-					// A string literal among temporal arguments is read as a value of their type.
-					if convs[i], err = types.Caster(a, t); err != nil {
-						return nil, nil, err
+		impl := func(vals []Value) (Value, error) { return extreme(vals, greatest), nil }
+		var sigs []Sig
+		for _, t := range []*types.Type{tI, tB, tD, AnyDecimal, tS, types.Bytes, types.Date, types.Time, types.Timestamp} {
+			sig := Sig{Params: p(t), Variadic: t, Names: []string{"val", "vals"}, Ret: t, NullSafe: true, Impl: impl}
+			if t == AnyDecimal {
+				sig.Ret, sig.RetFn, sig.Impl = nil, commonDecimal, nil
+				sig.Build = func(args []*types.Type) (Impl, error) {
+					// Every argument is brought to the result's scale, so the result is at its type's.
+					t, _ := commonDecimal(args)
+					convs := make([]types.Converter, len(args))
+					for i, a := range args {
+						convs[i] = types.Widener(a, t)
 					}
-					continue
-				}
-				convs[i] = types.Widener(a, t)
-			}
-			return t, func(vals []Value) (Value, error) {
-				var best Value
-				for i, v := range vals {
-					if v == nil {
-						continue
-					}
-					if convs[i] != nil {
-						var err error
-						if v, err = convs[i](v); err != nil {
+					return func(vals []Value) (Value, error) {
+						vals, err := convert(convs, vals)
+						if err != nil {
 							return nil, err
 						}
-					}
-					if best == nil {
-						best = v
-						continue
-					}
-					c, _ := types.Compare(v, best)
-					if (greatest && c > 0) || (!greatest && c < 0) {
-						best = v
-					}
+						return impl(vals)
+					}, nil
 				}
-				return best, nil
-			}, nil
-		}})
+			}
+			sigs = append(sigs, sig)
+		}
+		def(name, sigs...)
 	}
 
 	// GEO_DISTANCE(lat1, lon1, lat2, lon2 [, unit]): the great-circle (haversine) distance in kilometres, or
@@ -250,62 +236,13 @@ func init() {
 		Sig{Params: p(tD, tD, tD, tD, tS), Ret: tD, Impl: geo})
 }
 
-// extremumType resolves GREATEST/LEAST like ksqlDB's overloads (one per type, all arguments of it):
-// arguments of one type (any DECIMALs: their common DECIMAL), numbers including a DOUBLE (DOUBLE), or one
-// temporal type with string literals. Other mixes of numbers match several overloads and are ambiguous.
-func extremumType(name string, args []*types.Type) (*types.Type, error) {
-	var t *types.Type
-	mixed, hasDouble, allNumeric, hasString := false, false, true, false
+// commonDecimal is the DECIMAL that holds every DECIMAL argument.
+func commonDecimal(args []*types.Type) (*types.Type, error) {
+	t := types.Null
 	for _, a := range args {
-		switch a.Kind {
-		case types.KindNull:
-			continue
-		case types.KindString:
-			hasString = true
-		case types.KindDouble:
-			hasDouble = true
-		}
-		allNumeric = allNumeric && a.IsNumeric()
-		switch {
-		case t == nil:
-			t = a
-		case a.Kind == types.KindDecimal && t.Kind == types.KindDecimal:
-			t = types.CommonType(t, a)
-		case a.Kind != t.Kind:
-			mixed = true
-		}
+		t = types.CommonType(t, a)
 	}
-	switch {
-	case len(args) == 0:
-		return nil, ErrArgs
-	case t == nil:
-		return nil, ambiguous(name, len(args))
-	case !t.IsPrimitive() || t.Kind == types.KindBoolean:
-		return nil, ErrArgs
-	case !mixed:
-		return t, nil
-	case allNumeric && hasDouble:
-		return types.Double, nil
-	case allNumeric:
-		return nil, sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{},
-			"Function '%s' cannot be resolved due to ambiguous method parameters (%s).", strings.ToLower(name), typeList(args))
-	case hasString:
-		var temporal *types.Type
-		for _, a := range args {
-			switch a.Kind {
-			case types.KindNull, types.KindString:
-			case types.KindDate, types.KindTime, types.KindTimestamp:
-				if temporal != nil && temporal.Kind != a.Kind {
-					return nil, ErrArgs
-				}
-				temporal = a
-			default:
-				return nil, ErrArgs
-			}
-		}
-		return temporal, nil
-	}
-	return nil, ErrArgs
+	return t, nil
 }
 
 func sign(f float64) float64 {

@@ -10,92 +10,35 @@ import (
 	"math"
 	"strings"
 
-	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
 )
 
-func ambiguous(name string, n int) error {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = "null"
-	}
-	return sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "Function '%s' cannot be resolved due to ambiguous method parameters (%s).",
-		strings.ToLower(name), strings.Join(parts, ", "))
-}
-
-// commonOf resolves a function whose arguments share one type (COALESCE, IFNULL, NULLIF).
-func commonOf(args []*types.Type) (*types.Type, []types.Converter, bool) {
-	var t *types.Type = types.Null
-	for _, a := range args {
-		if t = types.CommonType(t, a); t == nil {
-			return nil, nil, false
-		}
-	}
-	convs := make([]types.Converter, len(args))
-	for i, a := range args {
-		convs[i] = types.Widener(a, t)
-	}
-	return t, convs, true
-}
-
-func conv(c types.Converter, v Value) (Value, error) {
-	if c == nil || v == nil {
-		return v, nil
-	}
-	return c(v)
-}
-
 func init() {
-	builtins.AddScalar(&Scalar{Name: "COALESCE", Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
-		if len(args) == 0 {
-			// ksqlDB names COALESCE upper-case in this one message.
-			return nil, nil, sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "Function 'COALESCE' does not accept parameters ().")
-		}
-		t, convs, ok := commonOf(args)
-		if !ok {
-			return nil, nil, ErrArgs
-		}
-		return t, func(vals []Value) (Value, error) {
-			for i, v := range vals {
+	// COALESCE is the one function ksqlDB declares in upper case, and its errors quote it so.
+	builtins.AddScalar(&Scalar{Signatures{Name: "COALESCE", Sigs: []Sig{{Params: p(T), Variadic: T, Names: []string{"first", "others"},
+		Ret: T, NullSafe: true, Impl: func(vals []Value) (Value, error) {
+			for _, v := range vals {
 				if v != nil {
-					return conv(convs[i], v)
+					return v, nil
 				}
 			}
 			return nil, nil
-		}, nil
-	}})
-	builtins.AddScalar(&Scalar{Name: "IFNULL", Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
-		if len(args) != 2 {
-			return nil, nil, ErrArgs
-		}
-		t, convs, ok := commonOf(args)
-		if !ok {
-			return nil, nil, ErrArgs
-		}
-		return t, func(vals []Value) (Value, error) {
-			if vals[0] != nil {
-				return conv(convs[0], vals[0])
-			}
-			return conv(convs[1], vals[1])
-		}, nil
-	}})
-	builtins.AddScalar(&Scalar{Name: "NULLIF", Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
-		if len(args) != 2 || types.CommonType(args[0], args[1]) == nil {
-			return nil, nil, ErrArgs
-		}
-		return args[0], func(vals []Value) (Value, error) {
-			if vals[0] != nil && vals[1] != nil && types.Equal(vals[0], vals[1]) {
-				return nil, nil
-			}
+		}}}}})
+	def("IFNULL", Sig{Params: p(T, T), Names: []string{"expression", "altValue"}, Ret: T, NullSafe: true, Impl: func(vals []Value) (Value, error) {
+		if vals[0] != nil {
 			return vals[0], nil
-		}, nil
+		}
+		return vals[1], nil
+	}})
+	def("NULLIF", Sig{Params: p(T, T), Names: []string{"expr1", "expr2"}, Ret: T, NullSafe: true, Impl: func(vals []Value) (Value, error) {
+		if vals[0] != nil && vals[1] != nil && types.Equal(vals[0], vals[1]) {
+			return nil, nil
+		}
+		return vals[0], nil
 	}})
 	// AS_VALUE(col) copies a key column into the value; it is the identity.
-	builtins.AddScalar(&Scalar{Name: "AS_VALUE", Resolve: func(args []*types.Type) (*types.Type, Impl, error) {
-		if len(args) != 1 {
-			return nil, nil, ErrArgs
-		}
-		return args[0], func(vals []Value) (Value, error) { return vals[0], nil }, nil
+	def("AS_VALUE", Sig{Params: p(T), Names: []string{"keyColumn"}, Ret: T, NullSafe: true, Impl: func(vals []Value) (Value, error) {
+		return vals[0], nil
 	}})
 	def("UUID", Sig{Params: p(), Ret: tS, Impl: func([]Value) (Value, error) {
 		var b [16]byte

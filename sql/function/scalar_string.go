@@ -1,6 +1,8 @@
 package function
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -21,7 +23,10 @@ var (
 )
 
 func str(v Value) string { return v.(string) }
-func i32(v Value) int32  { return v.(int32) }
+
+var errConcatWS = errors.New("function: Function Concat_WS expects at least two input arguments.")
+
+func i32(v Value) int32 { return v.(int32) }
 
 // substr implements ksqlDB's SUBSTRING on runes: 1-based positions, negative positions count from the end.
 func substr(s string, pos int, length int, hasLen bool) string {
@@ -166,18 +171,39 @@ func init() {
 			}
 			return out, nil
 		}})
-	def("CONCAT_WS", Sig{Params: p(tS), Variadic: tS, Ret: tS, NullSafe: true, Impl: func(a []Value) (Value, error) {
-		if a[0] == nil {
-			return nil, nil
-		}
-		var parts []string
-		for _, v := range a[1:] {
-			if v != nil {
-				parts = append(parts, str(v))
+	// CONCAT_WS(separator, values...): the non-NULL values joined by the separator; NULL when the separator
+	// is NULL. ksqlDB declares one variadic parameter and fails a call with fewer than two arguments.
+	def("CONCAT_WS",
+		Sig{Variadic: tS, Names: []string{"inputs"}, Ret: tS, NullSafe: true, Impl: func(a []Value) (Value, error) {
+			if len(a) < 2 {
+				return nil, errConcatWS
 			}
-		}
-		return strings.Join(parts, str(a[0])), nil
-	}})
+			if a[0] == nil {
+				return nil, nil
+			}
+			var parts []string
+			for _, v := range a[1:] {
+				if v != nil {
+					parts = append(parts, str(v))
+				}
+			}
+			return strings.Join(parts, str(a[0])), nil
+		}},
+		Sig{Variadic: types.Bytes, Names: []string{"inputs"}, Ret: types.Bytes, NullSafe: true, Impl: func(a []Value) (Value, error) {
+			if len(a) < 2 {
+				return nil, errConcatWS
+			}
+			if a[0] == nil {
+				return nil, nil
+			}
+			var parts [][]byte
+			for _, v := range a[1:] {
+				if v != nil {
+					parts = append(parts, v.([]byte))
+				}
+			}
+			return bytes.Join(parts, a[0].([]byte)), nil
+		}})
 	def("REPLACE", Sig{Params: p(tS, tS, tS), Ret: tS, Impl: func(a []Value) (Value, error) {
 		return strings.ReplaceAll(str(a[0]), str(a[1]), str(a[2])), nil
 	}})
@@ -199,22 +225,48 @@ func init() {
 		Sig{Params: p(types.Bytes, tI, types.Bytes), Ret: types.Bytes, Impl: func(a []Value) (Value, error) {
 			return padBytes(a[0].([]byte), int(i32(a[1])), a[2].([]byte), false), nil
 		}})
-	def("SPLIT", Sig{Params: p(tS, tS), Ret: types.ArrayOf(tS), Impl: func(a []Value) (Value, error) {
-		s, sep := str(a[0]), str(a[1])
-		var parts []string
-		if sep == "" {
-			for _, r := range s {
-				parts = append(parts, string(r))
+	// SPLIT(s, delimiter): the parts between delimiters, empty parts included; an empty delimiter splits
+	// every character (every byte of BYTES).
+	def("SPLIT",
+		Sig{Params: p(tS, tS), Names: []string{"string", "delimiter"}, Ret: types.ArrayOf(tS), Impl: func(a []Value) (Value, error) {
+			s, sep := str(a[0]), str(a[1])
+			var parts []string
+			switch {
+			case s == "":
+				parts = []string{""}
+			case sep == "":
+				for _, r := range s {
+					parts = append(parts, string(r))
+				}
+			default:
+				parts = strings.Split(s, sep)
 			}
-		} else {
-			parts = strings.Split(s, sep)
-		}
-		out := make([]Value, len(parts))
-		for i, x := range parts {
-			out[i] = x
-		}
-		return out, nil
-	}})
+			out := make([]Value, len(parts))
+			for i, x := range parts {
+				out[i] = x
+			}
+			return out, nil
+		}},
+		Sig{Params: p(types.Bytes, types.Bytes), Names: []string{"bytes", "delimiter"}, Ret: types.ArrayOf(types.Bytes),
+			Impl: func(a []Value) (Value, error) {
+				b, sep := a[0].([]byte), a[1].([]byte)
+				var parts [][]byte
+				switch {
+				case len(b) == 0:
+					parts = [][]byte{{}}
+				case len(sep) == 0:
+					for i := range b {
+						parts = append(parts, b[i:i+1])
+					}
+				default:
+					parts = bytes.Split(b, sep)
+				}
+				out := make([]Value, len(parts))
+				for i, x := range parts {
+					out[i] = append([]byte{}, x...)
+				}
+				return out, nil
+			}})
 	def("SPLIT_TO_MAP", Sig{Params: p(tS, tS, tS), Ret: types.MapOf(tS, tS), Impl: func(a []Value) (Value, error) {
 		entryDelim, kvDelim := str(a[1]), str(a[2])
 		if entryDelim == "" || kvDelim == "" {

@@ -3,7 +3,6 @@ package function
 import (
 	"strings"
 
-	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
 )
 
@@ -11,46 +10,50 @@ import (
 // more output values, each of which becomes an output row.
 type TableImpl func(args []Value) ([]Value, error)
 
-// TableFunction is a table function.
+// TableFunction is a table function: its overloads (each implemented by Sig.Table) and the resolver over
+// them.
 type TableFunction struct {
-	Name string
-	// Resolve returns the type of each produced value and the implementation.
-	Resolve func(args []*types.Type) (*types.Type, TableImpl, error)
+	Signatures
+}
+
+// Resolve picks the overload for the argument types and returns the type of each produced value and the
+// implementation. Unless the overload is NullSafe, a NULL argument produces no rows.
+func (f *TableFunction) Resolve(args []*types.Type) (*types.Type, TableImpl, error) {
+	m, err := f.resolve(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	ret, _, convs, err := m.instantiate(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	impl, nullSafe := m.sig.Table, m.sig.NullSafe
+	return ret, func(vals []Value) ([]Value, error) {
+		args, ok, err := prepare(convs, nullSafe, vals)
+		if !ok {
+			return nil, err
+		}
+		return impl(args)
+	}, nil
+}
+
+func defTable(name string, sigs ...Sig) {
+	builtins.AddTable(&TableFunction{Signatures{Name: strings.ToLower(name), Sigs: sigs}})
 }
 
 func init() {
-	// EXPLODE(array): one row per element; a NULL or empty array produces no rows.
-	builtins.AddTable(&TableFunction{Name: "EXPLODE", Resolve: func(args []*types.Type) (*types.Type, TableImpl, error) {
-		if len(args) != 1 || args[0].Kind != types.KindArray {
-			return nil, nil, argsErrorWithAlternatives("EXPLODE", args, "explode(ARRAY<DECIMAL> input)", "explode(ARRAY<T> list)")
-		}
-		return args[0].Elem, func(vals []Value) ([]Value, error) {
-			if vals[0] == nil {
-				return nil, nil
-			}
-			return vals[0].([]Value), nil
-		}, nil
-	}})
+	// EXPLODE(array): one row per element; a NULL or empty array produces no rows. ksqlDB declares the
+	// DECIMAL overload apart so that the elements keep their precision.
+	explode := func(vals []Value) ([]Value, error) { return vals[0].([]Value), nil }
+	defTable("EXPLODE",
+		Sig{Params: p(types.ArrayOf(AnyDecimal)), Names: []string{"input"}, RetFn: func(args []*types.Type) (*types.Type, error) {
+			return args[0].Elem, nil
+		}, Table: explode},
+		Sig{Params: p(types.ArrayOf(T)), Names: []string{"list"}, Ret: T, Table: explode})
 
 	// CUBE_EXPLODE(array): every combination of the elements and NULL (2^n rows), in ksqlDB's order.
-	builtins.AddTable(&TableFunction{Name: "CUBE_EXPLODE", Resolve: func(args []*types.Type) (*types.Type, TableImpl, error) {
-		if len(args) != 1 || args[0].Kind != types.KindArray {
-			return nil, nil, ArgsError("CUBE_EXPLODE", args)
-		}
-		return args[0], func(vals []Value) ([]Value, error) {
-			if vals[0] == nil {
-				return nil, nil
-			}
-			return Cube(vals[0].([]Value)), nil
-		}, nil
-	}})
-}
-
-// argsErrorWithAlternatives is ArgsError followed by the signatures the function does accept, as ksqlDB
-// lists them for table functions.
-func argsErrorWithAlternatives(name string, args []*types.Type, alternatives ...string) error {
-	return sqlerr.New(sqlerr.InvalidArguments, sqlerr.Pos{}, "Function '%s' does not accept parameters (%s).\nValid alternatives are:\n%s",
-		strings.ToLower(name), typeList(args), strings.Join(alternatives, "\n"))
+	defTable("CUBE_EXPLODE", Sig{Params: p(types.ArrayOf(T)), Names: []string{"list"}, Ret: types.ArrayOf(T),
+		Table: func(vals []Value) ([]Value, error) { return Cube(vals[0].([]Value)), nil }})
 }
 
 // Cube returns the combinations of CUBE_EXPLODE: for n columns, 2^n arrays where each position holds either

@@ -13,8 +13,8 @@ func decimalOfIntegral(t *Type) *Type {
 	return t
 }
 
-// numericRank orders the numeric kinds by widening: INT < BIGINT < DECIMAL < DOUBLE.
-func numericRank(k Kind) int {
+// NumericRank orders the numeric kinds by widening: INT < BIGINT < DECIMAL < DOUBLE; 0 for other kinds.
+func NumericRank(k Kind) int {
 	switch k {
 	case KindInt:
 		return 1
@@ -46,7 +46,7 @@ func CanWiden(from, to *Type) bool {
 			d := decimalOfIntegral(from)
 			return d.Kind == KindDecimal && d.Precision <= to.Precision-to.Scale+d.Scale
 		}
-		return numericRank(from.Kind) <= numericRank(to.Kind)
+		return NumericRank(from.Kind) <= NumericRank(to.Kind)
 	}
 	switch {
 	case from.Kind == KindArray && to.Kind == KindArray:
@@ -87,7 +87,7 @@ func CommonType(a, b *Type) *Type {
 			ip := max(da.Precision-da.Scale, db.Precision-db.Scale)
 			return DecimalOf(min(ip+s, MaxDecimalPrecision), s)
 		}
-		if numericRank(a.Kind) > numericRank(b.Kind) {
+		if NumericRank(a.Kind) > NumericRank(b.Kind) {
 			return a
 		}
 		return b
