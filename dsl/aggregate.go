@@ -85,10 +85,11 @@ func (p *streamAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
 		runtime.RecordDropped(p.ctx)
 		return nil
 	}
-	old, oldTS, ok, err := p.kv.Get(rec.Key)
+	cur, ok, err := p.kv.Get(rec.Key)
 	if err != nil {
 		return err
 	}
+	old, oldTS := cur.Value, cur.Timestamp
 	var next VA
 	ts := rec.Timestamp
 	switch {

@@ -69,8 +69,8 @@ func TestStreamCountReduceAggregate(t *testing.T) {
 		rec[string, string]{"a", "|1ns", 10}, rec[string, string]{"b", "|2ns", 5}, rec[string, string]{"a", "|1ns|3ns", 10}, rec[string, string]{"a", "|1ns|3ns|4ns", 30})
 
 	counts := dsltest.TimestampedKeyValueStore(d, "counts", serde.String(), serde.Int64())
-	if n, ts, ok, err := counts.Get("a"); err != nil || !ok || n != 3 || ts != 30 {
-		t.Errorf("store counts[a] = %d@%d %v %v, want 3@30", n, ts, ok, err)
+	if n, ok, err := counts.Get("a"); err != nil || !ok || n.Value != 3 || n.Timestamp != 30 {
+		t.Errorf("store counts[a] = %d@%d %v %v, want 3@30", n.Value, n.Timestamp, ok, err)
 	}
 	if got := dsltest.DroppedRecords(d); got != 1 {
 		t.Errorf("dropped records = %v, want 1 (the null value, dropped by count; MapValues panics are not drops)", got)

@@ -173,10 +173,10 @@ func TestTables(t *testing.T) {
 		t.Errorf("rich-names = %v, want %v", got, want)
 	}
 	store := dsltest.TimestampedKeyValueStore(d, "users-store", serde.String(), serde.JSON[*order]())
-	if v, _, ok, err := store.Get("u1"); err != nil || !ok || v.Amount != 1 {
+	if v, ok, err := store.Get("u1"); err != nil || !ok || v.Value.Amount != 1 {
 		t.Errorf("users-store u1 = %+v, %v, %v", v, ok, err)
 	}
-	if _, _, ok, _ := store.Get("u2"); ok {
+	if _, ok, _ := store.Get("u2"); ok {
 		t.Errorf("users-store still has deleted u2")
 	}
 
@@ -184,7 +184,7 @@ func TestTables(t *testing.T) {
 	up.Pipe("a", 1)
 	up.Pipe("a", 2)
 	latest := dsltest.TimestampedKeyValueStore(d, "latest", serde.String(), serde.Int64())
-	if v, _, ok, _ := latest.Get("a"); !ok || v != 2 {
+	if v, ok, _ := latest.Get("a"); !ok || v.Value != 2 {
 		t.Errorf("latest a = %v, %v", v, ok)
 	}
 	if got := dsltest.Output(d, "latest-out", serde.String(), serde.Int64()).ReadValues(); !slices.Equal(got, []int64{1, 2}) {
@@ -417,10 +417,10 @@ func TestValueTypeTombstones(t *testing.T) {
 		t.Errorf("positive = %v, want %v", got, want)
 	}
 	store := dsltest.TimestampedKeyValueStore(d, "scores-store", serde.String(), serde.Int64())
-	if _, _, ok, _ := store.Get("b"); ok {
+	if _, ok, _ := store.Get("b"); ok {
 		t.Errorf("scores-store still has b after its tombstone")
 	}
-	if v, _, ok, _ := store.Get("a"); !ok || v != 0 {
+	if v, ok, _ := store.Get("a"); !ok || v.Value != 0 {
 		t.Errorf("scores-store a = %v, %v; want 0 (a value, not a delete)", v, ok)
 	}
 }

@@ -298,10 +298,11 @@ func (p *fkSubscriptionReceive[K, KO, VO]) Process(rec runtime.Record[KO, subscr
 		// No right value; the hash is the left row's current one (none when the row was deleted).
 		return out(response[VO]{hasHash: sub.hasHash, hash: sub.hash})
 	}
-	v, _, ok, err := p.right.Get(rec.Key)
+	cur, ok, err := p.right.Get(rec.Key)
 	if err != nil {
 		return err
 	}
+	v := cur.Value
 	if !ok && sub.instruction == propagateOnlyIfFKValue {
 		return nil
 	}

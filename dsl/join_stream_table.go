@@ -81,15 +81,15 @@ func (p *streamTableJoinProc[K, V, VT, VR]) Process(rec runtime.Record[K, V]) er
 		runtime.RecordDropped(p.ctx)
 		return nil
 	}
-	var vt VT
+	var cur state.ValueAndTimestamp[VT]
 	var ok bool
 	if !serde.IsNil(rec.Key) {
 		var err error
-		if vt, _, ok, err = p.kv.Get(rec.Key); err != nil {
+		if cur, ok, err = p.kv.Get(rec.Key); err != nil {
 			return err
 		}
 	}
-	r, emit, err := p.join(rec.Key, rec.Value, vt, ok)
+	r, emit, err := p.join(rec.Key, rec.Value, cur.Value, ok)
 	if err != nil || !emit {
 		return err
 	}

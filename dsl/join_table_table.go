@@ -98,10 +98,11 @@ func (p *tableJoinProc[K, V, VO, VR]) Process(rec runtime.Record[K, Change[V]]) 
 		runtime.RecordDropped(p.ctx)
 		return nil
 	}
-	ov, ots, hasOther, err := p.other.Get(rec.Key)
+	other, hasOther, err := p.other.Get(rec.Key)
 	if err != nil {
 		return err
 	}
+	ov, ots := other.Value, other.Timestamp
 	if !hasOther && !p.otherOptional {
 		return nil // the other side is required and absent: no row before, none now
 	}

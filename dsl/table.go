@@ -78,11 +78,11 @@ func (p *materializeProc[K, V]) Process(rec runtime.Record[K, V]) error {
 		p.ctx.Logger().Warn("dsl: skipping table record with a nil key")
 		return nil
 	}
-	old, _, hadOld, err := p.kv.Get(rec.Key)
+	old, hadOld, err := p.kv.Get(rec.Key)
 	if err != nil {
 		return err
 	}
-	ch := Change[V]{Old: old, HasOld: hadOld}
+	ch := Change[V]{Old: old.Value, HasOld: hadOld}
 	if isNull(rec) {
 		err = p.kv.Delete(rec.Key)
 	} else {

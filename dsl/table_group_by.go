@@ -199,10 +199,11 @@ func (p *tableAggregate[K, V, VA]) Process(rec runtime.Record[K, Change[V]]) err
 		return nil
 	}
 	ch := rec.Value
-	oldAgg, oldTS, hadOld, err := p.kv.Get(rec.Key)
+	cur, hadOld, err := p.kv.Get(rec.Key)
 	if err != nil {
 		return err
 	}
+	oldAgg, oldTS := cur.Value, cur.Timestamp
 	agg, has := oldAgg, hadOld
 	ts := rec.Timestamp
 	if ch.HasOld && hadOld {
