@@ -46,11 +46,11 @@ func TestStreamCountReduceAggregate(t *testing.T) {
 	in := dsl.Source(b, "in", serde.String(), serde.JSON[*int64]())
 	g := in.GroupByKey()
 	g.Count(dsl.Materialized("counts")).ToStream().To("count")
-	ints := dsl.MapValues(in, func(_ string, v *int64) (int64, error) { return *v, nil }, dsl.WithValueSerde(serde.Int64()))
+	ints := dsl.MapValues(in, func(_ string, v *int64) (int64, error) { return *v, nil }).WithValueSerde(serde.Int64())
 	ints.GroupByKey().Reduce(func(a, v int64) (int64, error) { return a + v, nil }).ToStream().To("sum")
 	dsl.Aggregate(ints.GroupByKey(), func() (string, error) { return "", nil },
 		func(_ string, v int64, agg string) (string, error) { return agg + "|" + time.Duration(v).String(), nil },
-		dsl.WithValueSerde(serde.String())).ToStream().To("agg")
+		serde.String()).ToStream().To("agg")
 
 	d := dsltest.New(t, b)
 	input := dsltest.Input(d, "in", serde.String(), serde.JSON[*int64]())
@@ -82,8 +82,8 @@ func TestStreamCountReduceAggregate(t *testing.T) {
 func TestGroupByRepartitionWordCount(t *testing.T) {
 	b := dsl.NewBuilder()
 	lines := dsl.Source(b, "lines", serde.String(), serde.String())
-	words := dsl.FlatMapValues(lines, func(_ string, l string) ([]string, error) { return strings.Fields(strings.ToLower(l)), nil }, dsl.WithValueSerde(serde.String()))
-	dsl.GroupBy(words, func(_ string, w string) (string, error) { return w, nil }, dsl.WithKeySerde(serde.String())).
+	words := dsl.FlatMapValues(lines, func(_ string, l string) ([]string, error) { return strings.Fields(strings.ToLower(l)), nil }).WithValueSerde(serde.String())
+	dsl.GroupBy(words, func(_ string, w string) (string, error) { return w, nil }).WithKeySerde(serde.String()).
 		Count(dsl.Materialized("word-counts")).ToStream().To("counts")
 
 	d := dsltest.New(t, b)

@@ -24,12 +24,12 @@ func TestTableTableJoinSemantics(t *testing.T) {
 	l := dsl.TableSource(b, "left", serde.String(), serde.JSON[*string]())
 	r := dsl.TableSource(b, "right", serde.String(), serde.JSON[*string]())
 	res := func(s string) (*string, error) { return &s, nil }
-	vs := dsl.WithValueSerde(serde.JSON[*string]())
-	dsl.TableTableJoin(l, r, func(_ string, a, b *string) (*string, error) { return res(*a + "+" + *b) }, vs).ToStream().To("inner")
-	dsl.TableTableLeftJoin(l, r, func(_ string, a, b *string, ok bool) (*string, error) { return res(*a + "+" + strOr(b, ok)) }, vs).ToStream().To("leftjoin")
+	vs := serde.JSON[*string]()
+	dsl.TableTableJoin(l, r, func(_ string, a, b *string) (*string, error) { return res(*a + "+" + *b) }).WithValueSerde(vs).ToStream().To("inner")
+	dsl.TableTableLeftJoin(l, r, func(_ string, a, b *string, ok bool) (*string, error) { return res(*a + "+" + strOr(b, ok)) }).WithValueSerde(vs).ToStream().To("leftjoin")
 	dsl.TableTableOuterJoin(l, r, func(_ string, a *string, okA bool, b *string, okB bool) (*string, error) {
 		return res(strOr(a, okA) + "+" + strOr(b, okB))
-	}, vs, dsl.Materialized("outer-result")).ToStream().To("outer")
+	}).WithValueSerde(vs).Materialize(dsl.Materialized("outer-result")).ToStream().To("outer")
 
 	d := dsltest.New(t, b)
 	left := dsltest.Input(d, "left", serde.String(), serde.JSON[*string]())

@@ -18,8 +18,7 @@ import (
 func TestSlidingWindowCount(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	dsl.SlidingWindowedBy(in.GroupByKey(), dsl.SlidingWindows{TimeDifference: 10 * time.Millisecond, Grace: 100 * time.Millisecond}).
-		Count().ToStream().To("out")
+	dsl.WindowedCount(in.GroupByKey().SlidingWindowedBy(dsl.SlidingWindows{TimeDifference: 10 * time.Millisecond, Grace: 100 * time.Millisecond})).ToStream().To("out")
 
 	d := dsltest.New(t, b)
 	input := dsltest.Input(d, "in", serde.String(), serde.String())

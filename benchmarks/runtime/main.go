@@ -237,7 +237,7 @@ func pipeline() *dsl.Builder {
 	b := dsl.NewBuilder()
 	events := dsl.Source(b, "input", serde.String(), serde.String())
 	clicks := events.Filter(func(_, v string) (bool, error) { return keep(v), nil })
-	dsl.MapValues(clicks, func(_, v string) (string, error) { return transform(v), nil }, dsl.WithValueSerde(serde.String())).To("output")
+	dsl.MapValues(clicks, func(_, v string) (string, error) { return transform(v), nil }).WithValueSerde(serde.String()).To("output")
 	return b
 }
 
@@ -245,7 +245,7 @@ func runSeiche(ctx context.Context, addr string, adm *kadm.Client, cfg config, n
 	b := dsl.NewBuilder()
 	events := dsl.Source(b, input, serde.String(), serde.String())
 	clicks := events.Filter(func(_, v string) (bool, error) { return keep(v), nil })
-	dsl.MapValues(clicks, func(_, v string) (string, error) { return transform(v), nil }, dsl.WithValueSerde(serde.String())).To(output)
+	dsl.MapValues(clicks, func(_, v string) (string, error) { return transform(v), nil }).WithValueSerde(serde.String()).To(output)
 	topo, err := b.Build()
 	if err != nil {
 		return 0, err

@@ -271,12 +271,11 @@ func runSeiche(ctx context.Context, addr string, adm *kadm.Client, cfg config, w
 	case "count":
 		in.GroupByKey().Count(dsl.Materialized("counts"), dsl.CacheBytes(cacheBytes)).ToStream().To(out)
 	case "window-count":
-		dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(cfg.window, 0)).Count(dsl.Materialized("counts"), dsl.CacheBytes(cacheBytes),
+		dsl.WindowedCount(in.GroupByKey().WindowedBy(dsl.TumblingWindows(cfg.window, 0)), dsl.Materialized("counts"), dsl.CacheBytes(cacheBytes),
 			dsl.Retention(retention)).ToStream().To(out)
 	case "join":
 		table := dsl.TableSource(b, profiles, serde.String(), serde.String(), dsl.Materialized("profiles"))
-		dsl.StreamTableJoin(in, table, func(_ string, v []byte, region string) (string, error) { return region, nil },
-			dsl.WithValueSerde(serde.String())).To(out)
+		dsl.StreamTableJoin(in, table, func(_ string, v []byte, region string) (string, error) { return region, nil }).WithValueSerde(serde.String()).To(out)
 	default:
 		return 0, fmt.Errorf("unknown workload %q", wl)
 	}
