@@ -45,7 +45,8 @@ func TestStreamCountReduceAggregate(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.JSON[*int64]())
 	g := in.GroupByKey()
-	g.Count(dsl.Materialized("counts")).ToStream().To("count")
+	counted := g.Count(dsl.Materialized("counts"))
+	counted.ToStream().To("count")
 	ints := dsl.MapValues(in, func(_ string, v *int64) (int64, error) { return *v, nil }).WithValueSerde(serde.Int64())
 	ints.GroupByKey().Reduce(func(a, v int64) (int64, error) { return a + v, nil }).ToStream().To("sum")
 	dsl.Aggregate(ints.GroupByKey(), func() (string, error) { return "", nil },
@@ -68,7 +69,7 @@ func TestStreamCountReduceAggregate(t *testing.T) {
 	checkRecs(t, "agg", dsltest.Output(d, "agg", serde.String(), serde.String()),
 		rec[string, string]{"a", "|1ns", 10}, rec[string, string]{"b", "|2ns", 5}, rec[string, string]{"a", "|1ns|3ns", 10}, rec[string, string]{"a", "|1ns|3ns|4ns", 30})
 
-	counts := dsltest.TimestampedKeyValueStore(d, "counts", serde.String(), serde.Int64())
+	counts := dsltest.TableStore(d, counted)
 	if n, ok, err := counts.Get("a"); err != nil || !ok || n.Value != 3 || n.Timestamp != 30 {
 		t.Errorf("store counts[a] = %d@%d %v %v, want 3@30", n.Value, n.Timestamp, ok, err)
 	}
