@@ -9,37 +9,34 @@ import (
 // Count counts the records per key into a table (KGroupedStream.count). Records with a nil key or
 // value are dropped (counted in the dropped-records metric). Options: Named, Materialized,
 // CacheBytes, WithoutChangelog.
-func (g *GroupedStream[K, V]) Count(opts ...Opt) *Table[K, int64] {
+func (g *GroupedStream[K, V]) Count(opts ...AggregateOpt) *Table[K, int64] {
 	return aggregate(g, "count", func() (int64, error) { return 0, nil },
 		func(_ K, _ V, n int64) (int64, error) { return n + 1, nil }, serde.Int64(), opts)
 }
 
 // Reduce combines the values of each key into a table (KGroupedStream.reduce): the first value of a
-// key is its result as is, each later one is reduce(result, value).
-func (g *GroupedStream[K, V]) Reduce(reduce func(agg, value V) (V, error), opts ...Opt) *Table[K, V] {
-	c := newOpConfig(opts)
-	values := serdeOr(g.s.b, "reduce", c.valueSerde, g.values)
-	p := &streamAggregate[K, V, V]{reduce: reduce}
-	return addStreamAggregate(g, "reduce", p, values, opts)
+// key is its result as is, each later one is reduce(result, value). The result is stored with the
+// grouping's value serde.
+func (g *GroupedStream[K, V]) Reduce(reduce func(agg, value V) (V, error), opts ...AggregateOpt) *Table[K, V] {
+	return addStreamAggregate(g, "reduce", &streamAggregate[K, V, V]{reduce: reduce}, g.values, opts)
 }
 
 // Aggregate folds the values of each key into a table of VA (KGroupedStream.aggregate): init gives
-// a new key's starting aggregate, agg the next one. The aggregate's serde comes from WithValueSerde.
-func Aggregate[K, V, VA any](g *GroupedStream[K, V], init func() (VA, error), agg func(key K, value V, agg VA) (VA, error), opts ...Opt) *Table[K, VA] {
-	c := newOpConfig(opts)
-	return aggregate(g, "aggregate", init, agg, serdeOr(g.s.b, "aggregate", c.valueSerde, nilSerde[VA]()), opts)
+// a new key's starting aggregate, agg the next one; aggs stores it (Kafka Streams'
+// Materialized.withValueSerde).
+func Aggregate[K, V, VA any](g *GroupedStream[K, V], init func() (VA, error), agg func(key K, value V, agg VA) (VA, error), aggs serde.Serde[VA], opts ...AggregateOpt) *Table[K, VA] {
+	return aggregate(g, "aggregate", init, agg, aggs, opts)
 }
 
-func aggregate[K, V, VA any](g *GroupedStream[K, V], op string, init func() (VA, error), agg func(K, V, VA) (VA, error), aggs serde.Serde[VA], opts []Opt) *Table[K, VA] {
+func aggregate[K, V, VA any](g *GroupedStream[K, V], op string, init func() (VA, error), agg func(K, V, VA) (VA, error), aggs serde.Serde[VA], opts []AggregateOpt) *Table[K, VA] {
 	return addStreamAggregate(g, op, &streamAggregate[K, V, VA]{init: init, agg: agg}, aggs, opts)
 }
 
 // addStreamAggregate adds the KSTREAM-AGGREGATE (or KSTREAM-REDUCE) node and its timestamped
 // key-value store, after a repartition if the key changed.
-func addStreamAggregate[K, V, VA any](g *GroupedStream[K, V], op string, proto *streamAggregate[K, V, VA], aggs serde.Serde[VA], opts []Opt) *Table[K, VA] {
+func addStreamAggregate[K, V, VA any](g *GroupedStream[K, V], op string, proto *streamAggregate[K, V, VA], aggs serde.Serde[VA], opts []AggregateOpt) *Table[K, VA] {
 	b := g.s.b
 	c := newOpConfig(opts)
-	sc := newStatefulConfig(opts)
 	prefix, store, in, ok := g.aggregateInput(c, op, "", proto.reduce != nil, aggs != nil, typeName[VA]())
 	if !ok {
 		return &Table[K, VA]{b: b, node: g.s.node}
@@ -51,7 +48,7 @@ func addStreamAggregate[K, V, VA any](g *GroupedStream[K, V], op string, proto *
 		p.store, p.keys, p.aggs = store, keys, aggs
 		return &p
 	}, in.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: tsKVKind, listen: true, cache: sc.cacheBytes, unlogged: sc.withoutLog}, name)
+	b.topo.AddStateStore(dslStore{name: store, kind: tsKVKind, listen: true, cache: c.cacheBytes, unlogged: c.withoutLog}, name)
 	return &Table[K, VA]{b: b, node: name, keys: keys, values: aggs, store: store}
 }
 
@@ -85,10 +82,11 @@ func (p *streamAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
 		runtime.RecordDropped(p.ctx)
 		return nil
 	}
-	old, oldTS, ok, err := p.kv.Get(rec.Key)
+	cur, ok, err := p.kv.Get(rec.Key)
 	if err != nil {
 		return err
 	}
+	old, oldTS := cur.Value, cur.Timestamp
 	var next VA
 	ts := rec.Timestamp
 	switch {

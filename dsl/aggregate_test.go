@@ -45,12 +45,13 @@ func TestStreamCountReduceAggregate(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.JSON[*int64]())
 	g := in.GroupByKey()
-	g.Count(dsl.Materialized("counts")).ToStream().To("count")
-	ints := dsl.MapValues(in, func(_ string, v *int64) (int64, error) { return *v, nil }, dsl.WithValueSerde(serde.Int64()))
+	counted := g.Count(dsl.Materialized("counts"))
+	counted.ToStream().To("count")
+	ints := dsl.MapValues(in, func(_ string, v *int64) (int64, error) { return *v, nil }).WithValueSerde(serde.Int64())
 	ints.GroupByKey().Reduce(func(a, v int64) (int64, error) { return a + v, nil }).ToStream().To("sum")
 	dsl.Aggregate(ints.GroupByKey(), func() (string, error) { return "", nil },
 		func(_ string, v int64, agg string) (string, error) { return agg + "|" + time.Duration(v).String(), nil },
-		dsl.WithValueSerde(serde.String())).ToStream().To("agg")
+		serde.String()).ToStream().To("agg")
 
 	d := dsltest.New(t, b)
 	input := dsltest.Input(d, "in", serde.String(), serde.JSON[*int64]())
@@ -68,9 +69,9 @@ func TestStreamCountReduceAggregate(t *testing.T) {
 	checkRecs(t, "agg", dsltest.Output(d, "agg", serde.String(), serde.String()),
 		rec[string, string]{"a", "|1ns", 10}, rec[string, string]{"b", "|2ns", 5}, rec[string, string]{"a", "|1ns|3ns", 10}, rec[string, string]{"a", "|1ns|3ns|4ns", 30})
 
-	counts := dsltest.TimestampedKeyValueStore(d, "counts", serde.String(), serde.Int64())
-	if n, ts, ok, err := counts.Get("a"); err != nil || !ok || n != 3 || ts != 30 {
-		t.Errorf("store counts[a] = %d@%d %v %v, want 3@30", n, ts, ok, err)
+	counts := dsltest.TableStore(d, counted)
+	if n, ok, err := counts.Get("a"); err != nil || !ok || n.Value != 3 || n.Timestamp != 30 {
+		t.Errorf("store counts[a] = %d@%d %v %v, want 3@30", n.Value, n.Timestamp, ok, err)
 	}
 	if got := dsltest.DroppedRecords(d); got != 1 {
 		t.Errorf("dropped records = %v, want 1 (the null value, dropped by count; MapValues panics are not drops)", got)
@@ -82,8 +83,8 @@ func TestStreamCountReduceAggregate(t *testing.T) {
 func TestGroupByRepartitionWordCount(t *testing.T) {
 	b := dsl.NewBuilder()
 	lines := dsl.Source(b, "lines", serde.String(), serde.String())
-	words := dsl.FlatMapValues(lines, func(_ string, l string) ([]string, error) { return strings.Fields(strings.ToLower(l)), nil }, dsl.WithValueSerde(serde.String()))
-	dsl.GroupBy(words, func(_ string, w string) (string, error) { return w, nil }, dsl.WithKeySerde(serde.String())).
+	words := dsl.FlatMapValues(lines, func(_ string, l string) ([]string, error) { return strings.Fields(strings.ToLower(l)), nil }).WithValueSerde(serde.String())
+	dsl.GroupBy(words, func(_ string, w string) (string, error) { return w, nil }).WithKeySerde(serde.String()).
 		Count(dsl.Materialized("word-counts")).ToStream().To("counts")
 
 	d := dsltest.New(t, b)

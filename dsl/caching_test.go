@@ -26,8 +26,7 @@ func TestRecordCacheCoalescesBetweenCommits(t *testing.T) {
 			b := dsl.NewBuilder()
 			lines := dsl.Source(b, "lines", serde.String(), serde.String())
 			// FlatMapValues keeps the key: the three updates happen in one task, in one commit.
-			words := dsl.FlatMapValues(lines, func(_ string, l string) ([]string, error) { return strings.Fields(l), nil },
-				dsl.WithValueSerde(serde.String()))
+			words := dsl.FlatMapValues(lines, func(_ string, l string) ([]string, error) { return strings.Fields(l), nil }).WithValueSerde(serde.String())
 			words.GroupByKey().Count(dsl.CacheBytes(tc.cache)).ToStream().To("counts")
 			d := dsltest.New(t, b)
 			in := dsltest.Input(d, "lines", serde.String(), serde.String())

@@ -22,10 +22,8 @@ func TestDescribeGolden(t *testing.T) {
 		"repartition": func(b *dsl.Builder) {
 			orders := dsl.Source(b, "orders", serde.String(), serde.JSON[order]())
 			big := orders.Filter(func(_ string, o order) (bool, error) { return o.Amount > 100, nil })
-			byCustomer := dsl.SelectKey(big, func(_ string, o order) (string, error) { return o.Customer, nil },
-				dsl.WithKeySerde(serde.String()))
-			amounts := dsl.MapValues(byCustomer.Repartition(), func(_ string, o order) (int64, error) { return o.Amount, nil },
-				dsl.WithValueSerde(serde.Int64()))
+			byCustomer := dsl.SelectKey(big, func(_ string, o order) (string, error) { return o.Customer, nil }).WithKeySerde(serde.String())
+			amounts := dsl.MapValues(byCustomer.Repartition(), func(_ string, o order) (int64, error) { return o.Amount, nil }).WithValueSerde(serde.Int64())
 			amounts.To("amounts-by-customer")
 		},
 		// A named repartition with a split before it and a merge after: node order within a
@@ -37,7 +35,7 @@ func TestDescribeGolden(t *testing.T) {
 			views := sp.Branch(func(_, v string) (bool, error) { return strings.HasPrefix(v, "view"), nil }, dsl.Named("views"))
 			sp.Default().To("other-events")
 			merged := clicks.Merge(views)
-			rekeyed := dsl.SelectKey(merged, func(_, v string) (string, error) { return v, nil }, dsl.WithKeySerde(serde.String()))
+			rekeyed := dsl.SelectKey(merged, func(_, v string) (string, error) { return v, nil }).WithKeySerde(serde.String())
 			rekeyed.Repartition(dsl.Named("by-page"), dsl.Partitions(6)).Peek(func(string, string) error { return nil }).To("interactions")
 		},
 		// A stream joined with a global table: the global store is listed after the sub-topologies,
@@ -46,7 +44,7 @@ func TestDescribeGolden(t *testing.T) {
 			orders := dsl.Source(b, "orders", serde.String(), serde.JSON[order]())
 			customers := dsl.GlobalTable(b, "customers", serde.String(), serde.String())
 			dsl.StreamGlobalTableJoin(orders, customers, func(_ string, o order) (string, error) { return o.Customer, nil },
-				func(o order, name string) (string, error) { return name, nil }, dsl.WithValueSerde(serde.String())).To("orders-by-name")
+				func(o order, name string) (string, error) { return name, nil }).WithValueSerde(serde.String()).To("orders-by-name")
 		},
 		// A table from a topic, filtered, and its changes as a stream.
 		"table": func(b *dsl.Builder) {

@@ -32,22 +32,21 @@ func TestStatelessOperators(t *testing.T) {
 	b := dsl.NewBuilder()
 	orders := dsl.Source(b, "orders", serde.String(), serde.JSON[order]())
 	big := orders.Filter(func(_ string, o order) (bool, error) { return o.Amount >= 100, nil })
-	byCustomer := dsl.SelectKey(big, func(_ string, o order) (string, error) { return o.Customer, nil }, dsl.WithKeySerde(serde.String()))
-	amounts := dsl.MapValues(byCustomer, func(_ string, o order) (int64, error) { return o.Amount, nil }, dsl.WithValueSerde(serde.Int64()))
+	byCustomer := dsl.SelectKey(big, func(_ string, o order) (string, error) { return o.Customer, nil }).WithKeySerde(serde.String())
+	amounts := dsl.MapValues(byCustomer, func(_ string, o order) (int64, error) { return o.Amount, nil }).WithValueSerde(serde.Int64())
 	amounts.To("big-amounts")
 	small := orders.FilterNot(func(_ string, o order) (bool, error) { return o.Amount >= 100, nil })
 	words := dsl.FlatMapValues(small, func(_ string, o order) ([]string, error) {
 		return strings.Fields(o.Customer), nil
-	}, dsl.WithValueSerde(serde.String()))
+	}).WithValueSerde(serde.String())
 	words.To("small-words")
 	pairs := dsl.FlatMap(small, func(k string, o order) ([]dsl.KeyValue[string, int64], error) {
 		return []dsl.KeyValue[string, int64]{{Key: k + "-a", Value: o.Amount}, {Key: k + "-b", Value: -o.Amount}}, nil
-	}, dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(serde.Int64()))
+	}).WithKeySerde(serde.String()).WithValueSerde(serde.Int64())
 	pairs.To("pairs")
 	var peeked []string
 	dsl.Map(orders.Peek(func(k string, _ order) error { peeked = append(peeked, k); return nil }),
-		func(k string, o order) (string, string, error) { return o.ID, k, nil },
-		dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(serde.String())).To("ids")
+		func(k string, o order) (string, string, error) { return o.ID, k, nil }).WithKeySerde(serde.String()).WithValueSerde(serde.String()).To("ids")
 
 	d := dsltest.New(t, b)
 	in := dsltest.Input(d, "orders", serde.String(), serde.JSON[order]())
@@ -132,7 +131,7 @@ func TestEventTimeExtractor(t *testing.T) {
 func TestRepartitionThroughDriver(t *testing.T) {
 	b := dsl.NewBuilder()
 	s := dsl.Source(b, "in", serde.String(), serde.String())
-	rekeyed := dsl.SelectKey(s, func(_, v string) (string, error) { return v, nil }, dsl.WithKeySerde(serde.String()))
+	rekeyed := dsl.SelectKey(s, func(_, v string) (string, error) { return v, nil }).WithKeySerde(serde.String())
 	rekeyed.Repartition(dsl.Named("by-value")).To("out")
 	d := dsltest.New(t, b, runtime.ApplicationID("app"))
 	dsltest.Input(d, "in", serde.String(), serde.String()).Pipe("k", "v")
@@ -148,7 +147,7 @@ func TestTables(t *testing.T) {
 	b := dsl.NewBuilder()
 	users := dsl.TableSource(b, "users", serde.String(), serde.JSON[*order](), dsl.Materialized("users-store"))
 	rich := users.Filter(func(_ string, o *order) (bool, error) { return o.Amount > 10, nil })
-	names := dsl.MapTableValues(rich, func(_ string, o *order) (*string, error) { return &o.Customer, nil }, dsl.WithValueSerde(serde.JSON[*string]()))
+	names := dsl.MapTableValues(rich, func(_ string, o *order) (*string, error) { return &o.Customer, nil }).WithValueSerde(serde.JSON[*string]())
 	names.ToStream().To("rich-names")
 	dsl.Source(b, "updates", serde.String(), serde.Int64()).ToTable(dsl.Materialized("latest")).ToStream().To("latest-out")
 
@@ -173,10 +172,10 @@ func TestTables(t *testing.T) {
 		t.Errorf("rich-names = %v, want %v", got, want)
 	}
 	store := dsltest.TimestampedKeyValueStore(d, "users-store", serde.String(), serde.JSON[*order]())
-	if v, _, ok, err := store.Get("u1"); err != nil || !ok || v.Amount != 1 {
+	if v, ok, err := store.Get("u1"); err != nil || !ok || v.Value.Amount != 1 {
 		t.Errorf("users-store u1 = %+v, %v, %v", v, ok, err)
 	}
-	if _, _, ok, _ := store.Get("u2"); ok {
+	if _, ok, _ := store.Get("u2"); ok {
 		t.Errorf("users-store still has deleted u2")
 	}
 
@@ -184,7 +183,7 @@ func TestTables(t *testing.T) {
 	up.Pipe("a", 1)
 	up.Pipe("a", 2)
 	latest := dsltest.TimestampedKeyValueStore(d, "latest", serde.String(), serde.Int64())
-	if v, _, ok, _ := latest.Get("a"); !ok || v != 2 {
+	if v, ok, _ := latest.Get("a"); !ok || v.Value != 2 {
 		t.Errorf("latest a = %v, %v", v, ok)
 	}
 	if got := dsltest.Output(d, "latest-out", serde.String(), serde.Int64()).ReadValues(); !slices.Equal(got, []int64{1, 2}) {
@@ -246,7 +245,7 @@ func TestProcessorAPIWithStoreAndPunctuation(t *testing.T) {
 	b.AddStateStore(runtime.KeyValueStore("counts"))
 	s := dsl.Source(b, "in", serde.String(), serde.String())
 	dsl.Process(s, func() runtime.Processor[string, string, string, int64] { return &counter{store: "counts"} },
-		dsl.WithStores("counts"), dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(serde.Int64())).To("counts-out")
+		dsl.WithStores("counts")).WithKeySerde(serde.String()).WithValueSerde(serde.Int64()).To("counts-out")
 
 	d := dsltest.New(t, b)
 	in := dsltest.Input(d, "in", serde.String(), serde.String())
@@ -317,7 +316,7 @@ func TestErrorsAndPanics(t *testing.T) {
 				m["x"] = 1 // nil map write
 			}
 			return v * 2, nil
-		}, dsl.WithValueSerde(serde.Int64())).To("out")
+		}).WithValueSerde(serde.Int64()).To("out")
 		return b
 	}
 	t.Run("continue", func(t *testing.T) {
@@ -417,10 +416,10 @@ func TestValueTypeTombstones(t *testing.T) {
 		t.Errorf("positive = %v, want %v", got, want)
 	}
 	store := dsltest.TimestampedKeyValueStore(d, "scores-store", serde.String(), serde.Int64())
-	if _, _, ok, _ := store.Get("b"); ok {
+	if _, ok, _ := store.Get("b"); ok {
 		t.Errorf("scores-store still has b after its tombstone")
 	}
-	if v, _, ok, _ := store.Get("a"); !ok || v != 0 {
+	if v, ok, _ := store.Get("a"); !ok || v.Value != 0 {
 		t.Errorf("scores-store a = %v, %v; want 0 (a value, not a delete)", v, ok)
 	}
 }

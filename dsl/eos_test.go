@@ -33,8 +33,8 @@ func TestExactlyOnceChild(t *testing.T) {
 	}
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(eosWindow, time.Hour)).
-		Count(dsl.Materialized("counts"), dsl.CacheBytes(0)).ToStream().To("out")
+	dsl.WindowedCount(in.GroupByKey().WindowedBy(dsl.TumblingWindows(eosWindow, time.Hour)),
+		dsl.Materialized("counts"), dsl.CacheBytes(0)).ToStream().To("out")
 	topo, err := b.Build()
 	if err != nil {
 		t.Fatal(err)

@@ -3,16 +3,16 @@ package dsl
 import "github.com/seichedb/seiche/runtime"
 
 // Filter keeps the records for which pred is true (KSTREAM-FILTER).
-func (s *Stream[K, V]) Filter(pred func(key K, value V) (bool, error), opts ...Opt) *Stream[K, V] {
+func (s *Stream[K, V]) Filter(pred func(key K, value V) (bool, error), opts ...NodeOpt) *Stream[K, V] {
 	return s.filter(pred, false, opts)
 }
 
 // FilterNot keeps the records for which pred is false (KSTREAM-FILTER).
-func (s *Stream[K, V]) FilterNot(pred func(key K, value V) (bool, error), opts ...Opt) *Stream[K, V] {
+func (s *Stream[K, V]) FilterNot(pred func(key K, value V) (bool, error), opts ...NodeOpt) *Stream[K, V] {
 	return s.filter(pred, true, opts)
 }
 
-func (s *Stream[K, V]) filter(pred func(K, V) (bool, error), not bool, opts []Opt) *Stream[K, V] {
+func (s *Stream[K, V]) filter(pred func(K, V) (bool, error), not bool, opts []NodeOpt) *Stream[K, V] {
 	c := newOpConfig(opts)
 	name := s.b.nameOr(c, "KSTREAM-FILTER-")
 	addProcessor(s.b, name, func() runtime.Processor[K, V, K, V] {

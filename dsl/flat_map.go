@@ -3,18 +3,18 @@ package dsl
 import "github.com/seichedb/seiche/runtime"
 
 // FlatMap turns each record into zero or more records (KSTREAM-FLATMAP), each with the input's
-// timestamp and headers. The key may change, as with Map.
-func FlatMap[K, V, KR, VR any](s *Stream[K, V], fn func(key K, value V) ([]KeyValue[KR, VR], error), opts ...Opt) *Stream[KR, VR] {
+// timestamp and headers. The key may change, as with Map; the result has no serdes.
+func FlatMap[K, V, KR, VR any](s *Stream[K, V], fn func(key K, value V) ([]KeyValue[KR, VR], error), opts ...MapOpt) *Stream[KR, VR] {
 	c := newOpConfig(opts)
 	name := s.b.nameOr(c, "KSTREAM-FLATMAP-")
 	addProcessor(s.b, name, func() runtime.Processor[K, V, KR, VR] { return &flatMapProc[K, V, KR, VR]{fn: fn} }, s.node)
-	return &Stream[KR, VR]{
-		b:          s.b,
-		node:       name,
-		keys:       serdeOr(s.b, name, c.keySerde, nilSerde[KR]()),
-		values:     serdeOr(s.b, name, c.valueSerde, nilSerde[VR]()),
-		keyChanged: true,
-	}
+	return &Stream[KR, VR]{b: s.b, node: name, keyChanged: s.keyChanged || !c.preservesKey}
+}
+
+// FlatMap turns each record into zero or more records of the same types, keeping the serdes: the
+// package function FlatMap with KR = K and VR = V.
+func (s *Stream[K, V]) FlatMap(fn func(key K, value V) ([]KeyValue[K, V], error), opts ...MapOpt) *Stream[K, V] {
+	return FlatMap(s, fn, opts...).WithKeySerde(s.keys).WithValueSerde(s.values)
 }
 
 type flatMapProc[K, V, KR, VR any] struct {

@@ -29,7 +29,7 @@ func (g *GlobalKTable[K, V]) StoreName() string { return g.store }
 // changelog (it is its own) and may not also be read as a stream or a table. Describe shows it
 // as Kafka Streams does: a source node KSTREAM-SOURCE-<n> and a processor node KTABLE-SOURCE-<n>
 // writing the store. Options: Materialized.
-func GlobalTable[K, V any](b *Builder, topic string, keys serde.Serde[K], values serde.Serde[V], opts ...Opt) *GlobalKTable[K, V] {
+func GlobalTable[K, V any](b *Builder, topic string, keys serde.Serde[K], values serde.Serde[V], opts ...TableOpt) *GlobalKTable[K, V] {
 	c := newOpConfig(opts)
 	store := c.store
 	if store == "" {
@@ -49,19 +49,19 @@ func GlobalTable[K, V any](b *Builder, topic string, keys serde.Serde[K], values
 // ValueJoiner). Only the stream side triggers; a record whose mapped key is nil or not in the
 // table produces nothing, and so does a record with a nil value. The result keeps the stream
 // record's key and timestamp. Nothing is repartitioned: every instance holds the whole table.
-// Options: Named, WithValueSerde (for VR).
-func StreamGlobalTableJoin[K, V, GK, GV, VR any](s *Stream[K, V], gt *GlobalKTable[GK, GV], keySelector func(key K, value V) (GK, error), joiner func(value V, tableValue GV) (VR, error), opts ...Opt) *Stream[K, VR] {
+// Options: Named. The result has no value serde: give it with WithValueSerde.
+func StreamGlobalTableJoin[K, V, GK, GV, VR any](s *Stream[K, V], gt *GlobalKTable[GK, GV], keySelector func(key K, value V) (GK, error), joiner func(value V, tableValue GV) (VR, error), opts ...NodeOpt) *Stream[K, VR] {
 	return streamGlobalTableJoin(s, gt, keySelector, joiner, false, opts)
 }
 
 // StreamGlobalTableLeftJoin is StreamGlobalTableJoin where a stream record whose mapped key is nil
 // or not in the table is still joined, with the zero GV (nil for pointer types): KStream#leftJoin
 // with a GlobalKTable.
-func StreamGlobalTableLeftJoin[K, V, GK, GV, VR any](s *Stream[K, V], gt *GlobalKTable[GK, GV], keySelector func(key K, value V) (GK, error), joiner func(value V, tableValue GV) (VR, error), opts ...Opt) *Stream[K, VR] {
+func StreamGlobalTableLeftJoin[K, V, GK, GV, VR any](s *Stream[K, V], gt *GlobalKTable[GK, GV], keySelector func(key K, value V) (GK, error), joiner func(value V, tableValue GV) (VR, error), opts ...NodeOpt) *Stream[K, VR] {
 	return streamGlobalTableJoin(s, gt, keySelector, joiner, true, opts)
 }
 
-func streamGlobalTableJoin[K, V, GK, GV, VR any](s *Stream[K, V], gt *GlobalKTable[GK, GV], keySelector func(K, V) (GK, error), joiner func(V, GV) (VR, error), left bool, opts []Opt) *Stream[K, VR] {
+func streamGlobalTableJoin[K, V, GK, GV, VR any](s *Stream[K, V], gt *GlobalKTable[GK, GV], keySelector func(K, V) (GK, error), joiner func(V, GV) (VR, error), left bool, opts []NodeOpt) *Stream[K, VR] {
 	b := s.b
 	c := newOpConfig(opts)
 	name := b.nameOr(c, "KSTREAM-JOIN-")
@@ -74,7 +74,7 @@ func streamGlobalTableJoin[K, V, GK, GV, VR any](s *Stream[K, V], gt *GlobalKTab
 		return &streamGlobalTableJoinProc[K, V, GK, GV, VR]{store: store, keys: keys, values: values, keySelector: keySelector, joiner: joiner, left: left}
 	}, s.node)
 	// The stream keeps its key and partitioning: a changed key stays marked for a later operation.
-	return &Stream[K, VR]{b: b, node: name, keys: s.keys, values: serdeOr(b, name, c.valueSerde, nilSerde[VR]()), keyChanged: s.keyChanged}
+	return &Stream[K, VR]{b: b, node: name, keys: s.keys, keyChanged: s.keyChanged}
 }
 
 // streamGlobalTableJoinProc is Kafka Streams' KStreamKTableJoinProcessor over a global store

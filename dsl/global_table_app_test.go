@@ -58,7 +58,7 @@ func TestStreamGlobalTableJoinApp(t *testing.T) {
 	orders := dsl.Source(b, "gt-orders", serde.String(), serde.String())
 	items := dsl.GlobalTable(b, "gt-items", serde.String(), serde.String())
 	dsl.StreamGlobalTableJoin(orders, items, func(_ string, item string) (string, error) { return item, nil },
-		func(item, name string) (string, error) { return item + "=" + name, nil }, dsl.WithValueSerde(serde.String())).To("gt-out")
+		func(item, name string) (string, error) { return item + "=" + name, nil }).WithValueSerde(serde.String()).To("gt-out")
 	topo, err := b.Build()
 	if err != nil {
 		t.Fatal(err)

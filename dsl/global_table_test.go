@@ -36,10 +36,9 @@ func TestStreamGlobalTableJoinSemantics(t *testing.T) {
 		return o.Item + "/" + *name, nil
 	}
 	itemsByPtr := dsl.GlobalTable(b, "items-by-ptr", serde.JSON[*string](), serde.JSON[*string]())
-	dsl.StreamGlobalTableJoin(orders, itemsByPtr, byItem, show, dsl.WithValueSerde(serde.String())).To("inner")
-	dsl.StreamGlobalTableLeftJoin(orders, itemsByPtr, byItem, show, dsl.WithValueSerde(serde.String())).To("left")
-	dsl.StreamGlobalTableJoin(orders, items, func(k string, _ *gtOrder) (string, error) { return k, nil }, show,
-		dsl.WithValueSerde(serde.String())).To("by-key")
+	dsl.StreamGlobalTableJoin(orders, itemsByPtr, byItem, show).WithValueSerde(serde.String()).To("inner")
+	dsl.StreamGlobalTableLeftJoin(orders, itemsByPtr, byItem, show).WithValueSerde(serde.String()).To("left")
+	dsl.StreamGlobalTableJoin(orders, items, func(k string, _ *gtOrder) (string, error) { return k, nil }, show).WithValueSerde(serde.String()).To("by-key")
 
 	d := dsltest.New(t, b)
 	or := dsltest.Input(d, "orders", serde.String(), serde.JSON[*gtOrder]())

@@ -18,15 +18,16 @@ import (
 // foreign key and co-partitioned with right, and "<name>-subscription-response-topic", keyed by
 // left's key and co-partitioned with left. Out-of-order responses for a left row that changed
 // since are discarded by comparing a hash of the row's value (KIP-213's "hash check").
-// Options: Named, WithValueSerde (for VR), Materialized (to store the result), Partitions (of the
-// subscription topic: right's partition count, when it differs from left's).
-func ForeignKeyJoin[K, V, KO, VO, VR any](left *Table[K, V], right *Table[KO, VO], fk func(value V) (KO, error), joiner func(left V, right VO) (VR, error), opts ...Opt) *Table[K, VR] {
+// Options: Named, Partitions (of the subscription topic: right's partition count, when it differs
+// from left's). The result has no value serde (give it with WithValueSerde) and no store of its own
+// (Materialize gives it one).
+func ForeignKeyJoin[K, V, KO, VO, VR any](left *Table[K, V], right *Table[KO, VO], fk func(value V) (KO, error), joiner func(left V, right VO) (VR, error), opts ...JoinOpt) *Table[K, VR] {
 	return foreignKeyJoin(left, right, fk, func(l V, r VO, _ bool) (VR, error) { return joiner(l, r) }, false, opts)
 }
 
 // ForeignKeyLeftJoin keeps every row of left, joined with the right row when there is one
 // (KTable#leftJoin with a foreign-key extractor); a left row whose foreign key is nil joins nothing.
-func ForeignKeyLeftJoin[K, V, KO, VO, VR any](left *Table[K, V], right *Table[KO, VO], fk func(value V) (KO, error), joiner func(left V, right VO, hasRight bool) (VR, error), opts ...Opt) *Table[K, VR] {
+func ForeignKeyLeftJoin[K, V, KO, VO, VR any](left *Table[K, V], right *Table[KO, VO], fk func(value V) (KO, error), joiner func(left V, right VO, hasRight bool) (VR, error), opts ...JoinOpt) *Table[K, VR] {
 	return foreignKeyJoin(left, right, fk, joiner, true, opts)
 }
 
@@ -52,7 +53,7 @@ type response[VO any] struct {
 	value    VO
 }
 
-func foreignKeyJoin[K, V, KO, VO, VR any](left *Table[K, V], right *Table[KO, VO], fk func(V) (KO, error), joiner func(V, VO, bool) (VR, error), leftJoin bool, opts []Opt) *Table[K, VR] {
+func foreignKeyJoin[K, V, KO, VO, VR any](left *Table[K, V], right *Table[KO, VO], fk func(V) (KO, error), joiner func(V, VO, bool) (VR, error), leftJoin bool, opts []JoinOpt) *Table[K, VR] {
 	b := left.b
 	c := newOpConfig(opts)
 	base := b.nameOr(c, "KTABLE-FK-JOIN-")
@@ -114,21 +115,7 @@ func foreignKeyJoin[K, V, KO, VO, VR any](left *Table[K, V], right *Table[KO, VO
 	b.copartition(subSrc, right.node)
 	b.copartition(respSrc, left.node)
 
-	out := &Table[K, VR]{b: b, node: resolve, keys: lkeys, values: serdeOr(b, base, c.valueSerde, nilSerde[VR]())}
-	if c.store != "" {
-		if out.values == nil {
-			b.fail("%s: Materialized needs the result's value serde: pass dsl.WithValueSerde", base)
-			return out
-		}
-		store, vals := c.store, out.values
-		mat := base + "-materialize"
-		addProcessor(b, mat, func() runtime.Processor[K, Change[VR], K, Change[VR]] {
-			return &materializeChangeProc[K, VR]{store: store, keys: lkeys, values: vals}
-		}, resolve)
-		b.topo.AddStateStore(dslStore{name: store, kind: tsKVKind}, mat)
-		out = &Table[K, VR]{b: b, node: mat, keys: lkeys, values: vals, store: store}
-	}
-	return out
+	return &Table[K, VR]{b: b, node: resolve, keys: lkeys}
 }
 
 func valueHash(b []byte) uint64 {
@@ -298,10 +285,11 @@ func (p *fkSubscriptionReceive[K, KO, VO]) Process(rec runtime.Record[KO, subscr
 		// No right value; the hash is the left row's current one (none when the row was deleted).
 		return out(response[VO]{hasHash: sub.hasHash, hash: sub.hash})
 	}
-	v, _, ok, err := p.right.Get(rec.Key)
+	cur, ok, err := p.right.Get(rec.Key)
 	if err != nil {
 		return err
 	}
+	v := cur.Value
 	if !ok && sub.instruction == propagateOnlyIfFKValue {
 		return nil
 	}

@@ -18,15 +18,15 @@ func TestForeignKeyJoinSemantics(t *testing.T) {
 	orders := dsl.TableSource(b, "orders", serde.String(), serde.JSON[*string]()) // order → product id
 	products := dsl.TableSource(b, "products", serde.String(), serde.JSON[*string]())
 	fk := func(p *string) (string, error) { return *p, nil }
-	vs := dsl.WithValueSerde(serde.JSON[*string]())
+	vs := serde.JSON[*string]()
 	dsl.ForeignKeyJoin(orders, products, fk, func(o, p *string) (*string, error) {
 		s := *o + ":" + *p
 		return &s, nil
-	}, vs, dsl.Named("fk-inner")).ToStream().To("inner")
+	}, dsl.Named("fk-inner")).WithValueSerde(vs).ToStream().To("inner")
 	dsl.ForeignKeyLeftJoin(orders, products, fk, func(o, p *string, ok bool) (*string, error) {
 		s := *o + ":" + strOr(p, ok)
 		return &s, nil
-	}, vs, dsl.Named("fk-left")).ToStream().To("leftjoin")
+	}, dsl.Named("fk-left")).WithValueSerde(vs).ToStream().To("leftjoin")
 
 	d := dsltest.New(t, b)
 	o := dsltest.Input(d, "orders", serde.String(), serde.JSON[*string]())
@@ -68,13 +68,13 @@ func TestForeignKeyJoinDeleteThroughTableJoin(t *testing.T) {
 	orders := dsl.TableSource(b, "orders", serde.String(), serde.JSON[*string]()) // order → product id
 	products := dsl.TableSource(b, "products", serde.String(), serde.JSON[*string]())
 	notes := dsl.TableSource(b, "notes", serde.String(), serde.JSON[*string]()) // order → note
-	vs := dsl.WithValueSerde(serde.JSON[*string]())
+	vs := serde.JSON[*string]()
 	cat := func(a, b *string) (*string, error) {
 		s := *a + ":" + *b
 		return &s, nil
 	}
-	fj := dsl.ForeignKeyJoin(orders, products, func(p *string) (string, error) { return *p, nil }, cat, vs)
-	dsl.TableTableJoin(fj, notes, func(_ string, a, b *string) (*string, error) { return cat(a, b) }, vs).ToStream().To("out")
+	fj := dsl.ForeignKeyJoin(orders, products, func(p *string) (string, error) { return *p, nil }, cat).WithValueSerde(vs)
+	dsl.TableTableJoin(fj, notes, func(_ string, a, b *string) (*string, error) { return cat(a, b) }).WithValueSerde(vs).ToStream().To("out")
 
 	d := dsltest.New(t, b)
 	o := dsltest.Input(d, "orders", serde.String(), serde.JSON[*string]())
@@ -109,15 +109,15 @@ func TestForeignKeyJoinNullForeignKey(t *testing.T) {
 	// The right table's key type must be able to hold a null: a pointer.
 	products := dsl.TableSource(b, "products", serde.JSON[*string](), serde.JSON[*string]())
 	fk := func(o *order) (*string, error) { return o.Product, nil }
-	vs := dsl.WithValueSerde(serde.JSON[*string]())
+	vs := serde.JSON[*string]()
 	dsl.ForeignKeyJoin(orders, products, fk, func(o *order, p *string) (*string, error) {
 		s := o.Note + ":" + *p
 		return &s, nil
-	}, vs, dsl.Named("fk-inner")).ToStream().To("inner")
+	}, dsl.Named("fk-inner")).WithValueSerde(vs).ToStream().To("inner")
 	dsl.ForeignKeyLeftJoin(orders, products, fk, func(o *order, p *string, ok bool) (*string, error) {
 		s := o.Note + ":" + strOr(p, ok)
 		return &s, nil
-	}, vs, dsl.Named("fk-left")).ToStream().To("leftjoin")
+	}, dsl.Named("fk-left")).WithValueSerde(vs).ToStream().To("leftjoin")
 
 	d := dsltest.New(t, b)
 	o := dsltest.Input(d, "orders", serde.String(), serde.JSON[*order]())

@@ -20,7 +20,7 @@ import (
 // Before+After+Grace. Both streams are repartitioned first if their key changed, and must be
 // co-partitioned. Records with a nil key or value are dropped. The value serde of the result comes
 // from WithValueSerde.
-func StreamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO], joiner func(key K, left V, right VO) (VR, error), w JoinWindows, opts ...Opt) *Stream[K, VR] {
+func StreamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO], joiner func(key K, left V, right VO) (VR, error), w JoinWindows, opts ...WindowJoinOpt) *Stream[K, VR] {
 	return streamStreamJoin(left, right, func(k K, l V, hasL bool, r VO, hasR bool) (VR, error) { return joiner(k, l, r) }, w, false, false, opts)
 }
 
@@ -29,20 +29,19 @@ func StreamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO]
 // (KIP-633: no spurious left-join results for records that later find a partner). A left record
 // that arrives after its window already closed is emitted at once. With w.Eager, a left record
 // that finds no partner on arrival is emitted at once, and again joined with each later partner.
-func StreamStreamLeftJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO], joiner func(key K, left V, right VO, hasRight bool) (VR, error), w JoinWindows, opts ...Opt) *Stream[K, VR] {
+func StreamStreamLeftJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO], joiner func(key K, left V, right VO, hasRight bool) (VR, error), w JoinWindows, opts ...WindowJoinOpt) *Stream[K, VR] {
 	return streamStreamJoin(left, right, func(k K, l V, hasL bool, r VO, hasR bool) (VR, error) { return joiner(k, l, r, hasR) }, w, true, false, opts)
 }
 
 // StreamStreamOuterJoin is StreamStreamLeftJoin for both sides: unmatched records of either side
 // are emitted when their window closes, with the other side absent.
-func StreamStreamOuterJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO], joiner func(key K, left V, hasLeft bool, right VO, hasRight bool) (VR, error), w JoinWindows, opts ...Opt) *Stream[K, VR] {
+func StreamStreamOuterJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO], joiner func(key K, left V, hasLeft bool, right VO, hasRight bool) (VR, error), w JoinWindows, opts ...WindowJoinOpt) *Stream[K, VR] {
 	return streamStreamJoin(left, right, joiner, w, true, true, opts)
 }
 
-func streamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO], joiner func(K, V, bool, VO, bool) (VR, error), w JoinWindows, leftOuter, rightOuter bool, opts []Opt) *Stream[K, VR] {
+func streamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO], joiner func(K, V, bool, VO, bool) (VR, error), w JoinWindows, leftOuter, rightOuter bool, opts []WindowJoinOpt) *Stream[K, VR] {
 	b := left.b
 	c := newOpConfig(opts)
-	sc := newStatefulConfig(opts)
 	if w.Before < 0 || w.After < 0 || w.Grace < 0 || w.Before+w.After < 0 {
 		b.fail("join windows need before (%v), after (%v) and grace (%v) >= 0", w.Before, w.After, w.Grace)
 		return &Stream[K, VR]{b: b, node: left.node}
@@ -55,15 +54,11 @@ func streamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO]
 	if right, ok = repartitionForJoin(right, base+"-right", c.partitions); !ok {
 		return &Stream[K, VR]{b: b, node: left.node}
 	}
-	lkeys, lvals, ok := left.sinkSerdes("join "+base, opConfig{})
-	if !ok {
+	if !left.hasSerdes("join "+base) || !right.hasSerdes("join "+base) {
 		return &Stream[K, VR]{b: b, node: left.node}
 	}
-	_, rvals, ok := right.sinkSerdes("join "+base, opConfig{})
-	if !ok {
-		return &Stream[K, VR]{b: b, node: left.node}
-	}
-	thisStore, otherStore := sc.leftStore, sc.rightStore
+	lkeys, lvals, rvals := left.keys, left.values, right.values
+	thisStore, otherStore := c.leftStore, c.rightStore
 	if thisStore == "" {
 		thisStore = base + "-this-store"
 	}
@@ -85,8 +80,8 @@ func streamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO]
 	addProcessor(b, otherWin, func() runtime.Processor[K, VO, K, VO] {
 		return &joinWindowProc[K, VO]{store: otherStore, keys: lkeys, values: rvals}
 	}, right.node)
-	b.topo.AddStateStore(dslStore{name: thisStore, kind: windowKind, size: size, retention: retention, dups: true, unlogged: sc.withoutLog}, thisWin)
-	b.topo.AddStateStore(dslStore{name: otherStore, kind: windowKind, size: size, retention: retention, dups: true, unlogged: sc.withoutLog}, otherWin)
+	b.topo.AddStateStore(dslStore{name: thisStore, kind: windowKind, size: size, retention: retention, dups: true, unlogged: c.withoutLog}, thisWin)
+	b.topo.AddStateStore(dslStore{name: otherStore, kind: windowKind, size: size, retention: retention, dups: true, unlogged: c.withoutLog}, otherWin)
 
 	trackers := &timeTrackers{m: map[runtime.TaskID]*timeTracker{}}
 	bms, ams, gms := w.Before.Milliseconds(), w.After.Milliseconds(), w.Grace.Milliseconds()
@@ -111,12 +106,12 @@ func streamStreamJoin[K, V, VO, VR any](left *Stream[K, V], right *Stream[K, VO]
 	b.topo.ConnectStores(thisJoin, otherStore)
 	b.topo.ConnectStores(otherJoin, thisStore)
 	if outerStore != "" {
-		b.topo.AddStateStore(dslStore{name: outerStore, kind: kvKind, unlogged: sc.withoutLog}, thisJoin, otherJoin)
+		b.topo.AddStateStore(dslStore{name: outerStore, kind: kvKind, unlogged: c.withoutLog}, thisJoin, otherJoin)
 	}
 	merge := base + "-merge"
 	addProcessor(b, merge, func() runtime.Processor[K, VR, K, VR] { return &passThrough[K, VR]{} }, thisJoin, otherJoin)
 	b.copartition(left.node, right.node)
-	return &Stream[K, VR]{b: b, node: merge, keys: lkeys, values: serdeOr(b, base, c.valueSerde, nilSerde[VR]())}
+	return &Stream[K, VR]{b: b, node: merge, keys: lkeys}
 }
 
 // repartitionForJoin repartitions s through "<base>-repartition" if its key changed.
@@ -124,11 +119,10 @@ func repartitionForJoin[K, V any](s *Stream[K, V], base string, partitions int32
 	if !s.keyChanged {
 		return s, true
 	}
-	keys, values, ok := s.sinkSerdes("join "+base, opConfig{})
-	if !ok {
+	if !s.hasSerdes("join " + base) {
 		return s, false
 	}
-	return repartitionThrough(s, base, keys, values, partitions, base+"-repartition-filter", base+"-repartition-sink", base+"-repartition-source"), true
+	return repartitionThrough(s, base, s.keys, s.values, partitions, base+"-repartition-filter", base+"-repartition-sink", base+"-repartition-source"), true
 }
 
 // joinWindowProc is Kafka Streams' KStreamJoinWindow: it buffers each record of its side in the

@@ -21,14 +21,14 @@ func TestStreamStreamJoinSemantics(t *testing.T) {
 	l := dsl.Source(b, "left", serde.String(), serde.String())
 	r := dsl.Source(b, "right", serde.String(), serde.String())
 	w := dsl.JoinTimeDifference(10*time.Millisecond, 5*time.Millisecond)
-	str := dsl.WithValueSerde(serde.String())
-	dsl.StreamStreamJoin(l, r, func(_ string, a, b string) (string, error) { return a + "+" + b, nil }, w, str).To("inner")
+	str := serde.String()
+	dsl.StreamStreamJoin(l, r, func(_ string, a, b string) (string, error) { return a + "+" + b, nil }, w).WithValueSerde(str).To("inner")
 	dsl.StreamStreamLeftJoin(l, r, func(_ string, a, b string, ok bool) (string, error) {
 		if !ok {
 			b = "null"
 		}
 		return a + "+" + b, nil
-	}, w, str).To("leftjoin")
+	}, w).WithValueSerde(str).To("leftjoin")
 	dsl.StreamStreamOuterJoin(l, r, func(_ string, a string, okA bool, b string, okB bool) (string, error) {
 		if !okA {
 			a = "null"
@@ -37,7 +37,7 @@ func TestStreamStreamJoinSemantics(t *testing.T) {
 			b = "null"
 		}
 		return a + "+" + b, nil
-	}, w, str).To("outer")
+	}, w).WithValueSerde(str).To("outer")
 
 	d := dsltest.New(t, b)
 	left := dsltest.Input(d, "left", serde.String(), serde.String())
@@ -76,20 +76,20 @@ func TestStreamStreamJoinEagerSemantics(t *testing.T) {
 	l := dsl.Source(b, "left", serde.String(), serde.String())
 	r := dsl.Source(b, "right", serde.String(), serde.String())
 	w := dsl.LegacyJoinTimeDifference(10 * time.Millisecond)
-	str := dsl.WithValueSerde(serde.String())
+	str := serde.String()
 	orNull := func(v string, ok bool) string {
 		if !ok {
 			return "null"
 		}
 		return v
 	}
-	dsl.StreamStreamJoin(l, r, func(_ string, a, b string) (string, error) { return a + "+" + b, nil }, w, str).To("inner")
+	dsl.StreamStreamJoin(l, r, func(_ string, a, b string) (string, error) { return a + "+" + b, nil }, w).WithValueSerde(str).To("inner")
 	dsl.StreamStreamLeftJoin(l, r, func(_ string, a, b string, ok bool) (string, error) {
 		return a + "+" + orNull(b, ok), nil
-	}, w, str).To("leftjoin")
+	}, w).WithValueSerde(str).To("leftjoin")
 	dsl.StreamStreamOuterJoin(l, r, func(_ string, a string, okA bool, b string, okB bool) (string, error) {
 		return orNull(a, okA) + "+" + orNull(b, okB), nil
-	}, w, str).To("outer")
+	}, w).WithValueSerde(str).To("outer")
 
 	d := dsltest.New(t, b)
 	left := dsltest.Input(d, "left", serde.String(), serde.String())

@@ -11,8 +11,9 @@ import (
 // produce nothing (only the stream side triggers; docs "KStream-KTable Join"). The result keeps the
 // stream record's timestamp. s and t must be co-partitioned: s is repartitioned first if its key
 // changed, and the runtime checks at start that the topics have equal partition counts. Records
-// with a nil key or value are dropped. Options: Named, WithValueSerde (for VR).
-func StreamTableJoin[K, V, VT, VR any](s *Stream[K, V], t *Table[K, VT], joiner func(key K, value V, tableValue VT) (VR, error), opts ...Opt) *Stream[K, VR] {
+// with a nil key or value are dropped. Options: Named, Partitions (of the repartition topic). The
+// result has no value serde: give it with WithValueSerde.
+func StreamTableJoin[K, V, VT, VR any](s *Stream[K, V], t *Table[K, VT], joiner func(key K, value V, tableValue VT) (VR, error), opts ...JoinOpt) *Stream[K, VR] {
 	return streamTableJoin(s, t, func(k K, v V, vt VT, ok bool) (VR, bool, error) {
 		if !ok {
 			var zero VR
@@ -26,24 +27,23 @@ func StreamTableJoin[K, V, VT, VR any](s *Stream[K, V], t *Table[K, VT], joiner 
 // StreamTableLeftJoin is StreamTableJoin where a stream record whose key is not in the table is
 // still joined, with found false (KStream#leftJoin with a KTable). Since KIP-962 a stream record
 // with a nil key is joined with found false too, rather than dropped.
-func StreamTableLeftJoin[K, V, VT, VR any](s *Stream[K, V], t *Table[K, VT], joiner func(key K, value V, tableValue VT, found bool) (VR, error), opts ...Opt) *Stream[K, VR] {
+func StreamTableLeftJoin[K, V, VT, VR any](s *Stream[K, V], t *Table[K, VT], joiner func(key K, value V, tableValue VT, found bool) (VR, error), opts ...JoinOpt) *Stream[K, VR] {
 	return streamTableJoin(s, t, func(k K, v V, vt VT, ok bool) (VR, bool, error) {
 		r, err := joiner(k, v, vt, ok)
 		return r, true, err
 	}, true, opts)
 }
 
-func streamTableJoin[K, V, VT, VR any](s *Stream[K, V], t *Table[K, VT], join func(K, V, VT, bool) (VR, bool, error), left bool, opts []Opt) *Stream[K, VR] {
+func streamTableJoin[K, V, VT, VR any](s *Stream[K, V], t *Table[K, VT], join func(K, V, VT, bool) (VR, bool, error), left bool, opts []JoinOpt) *Stream[K, VR] {
 	b := s.b
 	c := newOpConfig(opts)
 	name := b.nameOr(c, "KSTREAM-JOIN-")
 	if s.keyChanged {
-		keys, values, ok := s.sinkSerdes("join "+name, opConfig{})
-		if !ok {
+		if !s.hasSerdes("join " + name) {
 			return &Stream[K, VR]{b: b, node: s.node}
 		}
 		base := name + "-left"
-		s = repartitionThrough(s, base, keys, values, c.partitions, base+"-repartition-filter", base+"-repartition-sink", base+"-repartition-source")
+		s = repartitionThrough(s, base, s.keys, s.values, c.partitions, base+"-repartition-filter", base+"-repartition-sink", base+"-repartition-source")
 	}
 	t = t.materialized()
 	if t.store == "" {
@@ -55,7 +55,7 @@ func streamTableJoin[K, V, VT, VR any](s *Stream[K, V], t *Table[K, VT], join fu
 	}, s.node)
 	b.topo.ConnectStores(name, store)
 	b.copartition(s.node, t.node)
-	return &Stream[K, VR]{b: b, node: name, keys: s.keys, values: serdeOr(b, name, c.valueSerde, nilSerde[VR]())}
+	return &Stream[K, VR]{b: b, node: name, keys: s.keys}
 }
 
 // streamTableJoinProc is Kafka Streams' KStreamKTableJoinProcessor.
@@ -81,15 +81,15 @@ func (p *streamTableJoinProc[K, V, VT, VR]) Process(rec runtime.Record[K, V]) er
 		runtime.RecordDropped(p.ctx)
 		return nil
 	}
-	var vt VT
+	var cur state.ValueAndTimestamp[VT]
 	var ok bool
 	if !serde.IsNil(rec.Key) {
 		var err error
-		if vt, _, ok, err = p.kv.Get(rec.Key); err != nil {
+		if cur, ok, err = p.kv.Get(rec.Key); err != nil {
 			return err
 		}
 	}
-	r, emit, err := p.join(rec.Key, rec.Value, vt, ok)
+	r, emit, err := p.join(rec.Key, rec.Value, cur.Value, ok)
 	if err != nil || !emit {
 		return err
 	}
@@ -102,19 +102,7 @@ func (t *Table[K, V]) materialized() *Table[K, V] {
 	if t.store != "" {
 		return t
 	}
-	b := t.b
-	if t.keys == nil || t.values == nil {
-		b.fail("table %s is not materialized and has no serdes: pass dsl.WithKeySerde and dsl.WithValueSerde where its types changed", t.node)
-		return t
-	}
-	name := b.newName("KTABLE-MATERIALIZE-")
-	store := b.newName("KTABLE-MATERIALIZE-STATE-STORE-")
-	keys, values := t.keys, t.values
-	addProcessor(b, name, func() runtime.Processor[K, Change[V], K, Change[V]] {
-		return &materializeChangeProc[K, V]{store: store, keys: keys, values: values}
-	}, t.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: tsKVKind}, name)
-	return &Table[K, V]{b: b, node: name, keys: keys, values: values, store: store}
+	return t.Materialize()
 }
 
 type materializeChangeProc[K, V any] struct {

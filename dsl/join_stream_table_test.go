@@ -21,13 +21,13 @@ func TestStreamTableJoinSemantics(t *testing.T) {
 	users := dsl.TableSource(b, "users", serde.String(), serde.JSON[*string]())
 	dsl.StreamTableJoin(clicks, users, func(_ string, c *string, u *string) (string, error) {
 		return *c + "/" + *u, nil
-	}, dsl.WithValueSerde(serde.String())).To("inner")
+	}).WithValueSerde(serde.String()).To("inner")
 	dsl.StreamTableLeftJoin(clicks, users, func(_ string, c *string, u *string, ok bool) (string, error) {
 		if !ok {
 			return *c + "/null", nil
 		}
 		return *c + "/" + *u, nil
-	}, dsl.WithValueSerde(serde.String())).To("left")
+	}).WithValueSerde(serde.String()).To("left")
 
 	d := dsltest.New(t, b)
 	cl := dsltest.Input(d, "clicks", serde.String(), serde.JSON[*string]())
@@ -54,10 +54,9 @@ func TestStreamTableJoinSemantics(t *testing.T) {
 func TestStreamTableJoinRepartitionsChangedKey(t *testing.T) {
 	b := dsl.NewBuilder()
 	orders := dsl.Source(b, "orders", serde.String(), serde.String())
-	byUser := dsl.SelectKey(orders, func(_ string, v string) (string, error) { return v, nil }, dsl.WithKeySerde(serde.String()))
+	byUser := dsl.SelectKey(orders, func(_ string, v string) (string, error) { return v, nil }).WithKeySerde(serde.String())
 	users := dsl.TableSource(b, "users", serde.String(), serde.String())
-	dsl.StreamTableJoin(byUser, users, func(k, o, u string) (string, error) { return fmt.Sprintf("%s:%s", k, u), nil },
-		dsl.WithValueSerde(serde.String())).To("out")
+	dsl.StreamTableJoin(byUser, users, func(k, o, u string) (string, error) { return fmt.Sprintf("%s:%s", k, u), nil }).WithValueSerde(serde.String()).To("out")
 	d := dsltest.New(t, b)
 	dsltest.Input(d, "users", serde.String(), serde.String()).PipeAt("u1", "ann", at(1))
 	dsltest.Input(d, "orders", serde.String(), serde.String()).PipeAt("o1", "u1", at(2))

@@ -10,24 +10,25 @@ import (
 // both tables have, updated whenever either side changes, and deleted when either side's row is
 // (docs "KTable-KTable Equi-Join"). The result's timestamp is the larger of the two rows'. Both
 // tables are materialized (a KTABLE-MATERIALIZE store is added where needed) and must be
-// co-partitioned. Options: Named, WithValueSerde (for VR), Materialized (to store the result).
-func TableTableJoin[K, V, VO, VR any](left *Table[K, V], right *Table[K, VO], joiner func(key K, left V, right VO) (VR, error), opts ...Opt) *Table[K, VR] {
+// co-partitioned. Options: Named. The result has no value serde (give it with WithValueSerde) and
+// no store of its own (Materialize gives it one).
+func TableTableJoin[K, V, VO, VR any](left *Table[K, V], right *Table[K, VO], joiner func(key K, left V, right VO) (VR, error), opts ...JoinOpt) *Table[K, VR] {
 	return tableTableJoin(left, right, func(k K, l V, _ bool, r VO, _ bool) (VR, error) { return joiner(k, l, r) }, false, false, opts)
 }
 
 // TableTableLeftJoin keeps every row of left, joined with right's row when there is one
 // (hasRight) (KTable#leftJoin).
-func TableTableLeftJoin[K, V, VO, VR any](left *Table[K, V], right *Table[K, VO], joiner func(key K, left V, right VO, hasRight bool) (VR, error), opts ...Opt) *Table[K, VR] {
+func TableTableLeftJoin[K, V, VO, VR any](left *Table[K, V], right *Table[K, VO], joiner func(key K, left V, right VO, hasRight bool) (VR, error), opts ...JoinOpt) *Table[K, VR] {
 	return tableTableJoin(left, right, func(k K, l V, _ bool, r VO, hasR bool) (VR, error) { return joiner(k, l, r, hasR) }, true, false, opts)
 }
 
 // TableTableOuterJoin has a row for each key either table has (KTable#outerJoin); the joiner is
 // never called with both sides absent.
-func TableTableOuterJoin[K, V, VO, VR any](left *Table[K, V], right *Table[K, VO], joiner func(key K, left V, hasLeft bool, right VO, hasRight bool) (VR, error), opts ...Opt) *Table[K, VR] {
+func TableTableOuterJoin[K, V, VO, VR any](left *Table[K, V], right *Table[K, VO], joiner func(key K, left V, hasLeft bool, right VO, hasRight bool) (VR, error), opts ...JoinOpt) *Table[K, VR] {
 	return tableTableJoin(left, right, joiner, true, true, opts)
 }
 
-func tableTableJoin[K, V, VO, VR any](left *Table[K, V], right *Table[K, VO], joiner func(K, V, bool, VO, bool) (VR, error), leftOuter, rightOuter bool, opts []Opt) *Table[K, VR] {
+func tableTableJoin[K, V, VO, VR any](left *Table[K, V], right *Table[K, VO], joiner func(K, V, bool, VO, bool) (VR, error), leftOuter, rightOuter bool, opts []JoinOpt) *Table[K, VR] {
 	b := left.b
 	c := newOpConfig(opts)
 	name := b.nameOr(c, "KTABLE-JOIN-")
@@ -53,21 +54,7 @@ func tableTableJoin[K, V, VO, VR any](left *Table[K, V], right *Table[K, VO], jo
 	merge := name + "-merge"
 	addProcessor(b, merge, func() runtime.Processor[K, Change[VR], K, Change[VR]] { return &passThrough[K, Change[VR]]{} }, thisName, otherName)
 	b.copartition(left.node, right.node)
-	out := &Table[K, VR]{b: b, node: merge, keys: keys, values: serdeOr(b, name, c.valueSerde, nilSerde[VR]())}
-	if c.store != "" {
-		if out.values == nil {
-			b.fail("%s: Materialized needs the result's value serde: pass dsl.WithValueSerde", name)
-			return out
-		}
-		mat := b.newName("KTABLE-MATERIALIZE-")
-		store, vals := c.store, out.values
-		addProcessor(b, mat, func() runtime.Processor[K, Change[VR], K, Change[VR]] {
-			return &materializeChangeProc[K, VR]{store: store, keys: keys, values: vals}
-		}, merge)
-		b.topo.AddStateStore(dslStore{name: store, kind: tsKVKind}, mat)
-		out = &Table[K, VR]{b: b, node: mat, keys: keys, values: vals, store: store}
-	}
-	return out
+	return &Table[K, VR]{b: b, node: merge, keys: keys}
 }
 
 // tableJoinProc joins the changes of one table ("this") with the other table's current row: Kafka
@@ -98,10 +85,11 @@ func (p *tableJoinProc[K, V, VO, VR]) Process(rec runtime.Record[K, Change[V]]) 
 		runtime.RecordDropped(p.ctx)
 		return nil
 	}
-	ov, ots, hasOther, err := p.other.Get(rec.Key)
+	other, hasOther, err := p.other.Get(rec.Key)
 	if err != nil {
 		return err
 	}
+	ov, ots := other.Value, other.Timestamp
 	if !hasOther && !p.otherOptional {
 		return nil // the other side is required and absent: no row before, none now
 	}

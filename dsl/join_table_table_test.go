@@ -24,12 +24,12 @@ func TestTableTableJoinSemantics(t *testing.T) {
 	l := dsl.TableSource(b, "left", serde.String(), serde.JSON[*string]())
 	r := dsl.TableSource(b, "right", serde.String(), serde.JSON[*string]())
 	res := func(s string) (*string, error) { return &s, nil }
-	vs := dsl.WithValueSerde(serde.JSON[*string]())
-	dsl.TableTableJoin(l, r, func(_ string, a, b *string) (*string, error) { return res(*a + "+" + *b) }, vs).ToStream().To("inner")
-	dsl.TableTableLeftJoin(l, r, func(_ string, a, b *string, ok bool) (*string, error) { return res(*a + "+" + strOr(b, ok)) }, vs).ToStream().To("leftjoin")
+	vs := serde.JSON[*string]()
+	dsl.TableTableJoin(l, r, func(_ string, a, b *string) (*string, error) { return res(*a + "+" + *b) }).WithValueSerde(vs).ToStream().To("inner")
+	dsl.TableTableLeftJoin(l, r, func(_ string, a, b *string, ok bool) (*string, error) { return res(*a + "+" + strOr(b, ok)) }).WithValueSerde(vs).ToStream().To("leftjoin")
 	dsl.TableTableOuterJoin(l, r, func(_ string, a *string, okA bool, b *string, okB bool) (*string, error) {
 		return res(strOr(a, okA) + "+" + strOr(b, okB))
-	}, vs, dsl.Materialized("outer-result")).ToStream().To("outer")
+	}).WithValueSerde(vs).Materialize(dsl.Materialized("outer-result")).ToStream().To("outer")
 
 	d := dsltest.New(t, b)
 	left := dsltest.Input(d, "left", serde.String(), serde.JSON[*string]())
@@ -62,10 +62,10 @@ func TestTableTableJoinSemantics(t *testing.T) {
 	check("outer", r3{"a", "A1+null", 1}, r3{"a", "A1+a1", 2}, r3{"a", "A2+a1", 3}, r3{"a", "A2+null", 4}, r3{"a", "null", 5},
 		r3{"b", "null+b1", 6}, r3{"b", "B1+b1", 6})
 	store := dsltest.TimestampedKeyValueStore(d, "outer-result", serde.String(), serde.JSON[*string]())
-	if v, ts, ok, _ := store.Get("b"); !ok || *v != "B1+b1" || ts != 6 {
-		t.Errorf("outer-result[b] = %v@%d %v", strOr(v, ok), ts, ok)
+	if v, ok, _ := store.Get("b"); !ok || *v.Value != "B1+b1" || v.Timestamp != 6 {
+		t.Errorf("outer-result[b] = %v@%d %v", strOr(v.Value, ok), v.Timestamp, ok)
 	}
-	if _, _, ok, _ := store.Get("a"); ok {
+	if _, ok, _ := store.Get("a"); ok {
 		t.Errorf("outer-result still has a")
 	}
 }

@@ -1,23 +1,21 @@
 package dsl
 
-import (
-	"github.com/seichedb/seiche/runtime"
-	"github.com/seichedb/seiche/serde"
-)
+import "github.com/seichedb/seiche/runtime"
 
 // Map turns each record into a new key and value (KSTREAM-MAP). The key may change, so a stateful
-// operation after Map repartitions, unless PreservesKey says it does not. Serdes of the result come from WithKeySerde and WithValueSerde.
-func Map[K, V, KR, VR any](s *Stream[K, V], fn func(key K, value V) (KR, VR, error), opts ...Opt) *Stream[KR, VR] {
+// operation after Map repartitions, unless PreservesKey says it does not. The result has no
+// serdes: give them with WithKeySerde and WithValueSerde.
+func Map[K, V, KR, VR any](s *Stream[K, V], fn func(key K, value V) (KR, VR, error), opts ...MapOpt) *Stream[KR, VR] {
 	c := newOpConfig(opts)
 	name := s.b.nameOr(c, "KSTREAM-MAP-")
 	addProcessor(s.b, name, func() runtime.Processor[K, V, KR, VR] { return &mapProc[K, V, KR, VR]{fn: fn} }, s.node)
-	return &Stream[KR, VR]{
-		b:          s.b,
-		node:       name,
-		keys:       serdeOr(s.b, name, c.keySerde, nilSerde[KR]()),
-		values:     serdeOr(s.b, name, c.valueSerde, nilSerde[VR]()),
-		keyChanged: s.keyChanged || !c.preservesKey,
-	}
+	return &Stream[KR, VR]{b: s.b, node: name, keyChanged: s.keyChanged || !c.preservesKey}
+}
+
+// Map turns each record into a new key and value of the same types, keeping the serdes: the
+// package function Map with KR = K and VR = V.
+func (s *Stream[K, V]) Map(fn func(key K, value V) (K, V, error), opts ...MapOpt) *Stream[K, V] {
+	return Map(s, fn, opts...).WithKeySerde(s.keys).WithValueSerde(s.values)
 }
 
 type mapProc[K, V, KR, VR any] struct {
@@ -32,6 +30,3 @@ func (p *mapProc[K, V, KR, VR]) Process(rec runtime.Record[K, V]) error {
 	}
 	return p.ctx.Forward(runtime.WithKeyValue(rec, k, v))
 }
-
-// nilSerde is a typed nil serde, for serdeOr defaults.
-func nilSerde[T any]() serde.Serde[T] { return nil }

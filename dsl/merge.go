@@ -4,7 +4,7 @@ import "github.com/seichedb/seiche/runtime"
 
 // Merge returns a stream of the records of s and other, in the order they are processed
 // (KSTREAM-MERGE). Both must come from the same Builder.
-func (s *Stream[K, V]) Merge(other *Stream[K, V], opts ...Opt) *Stream[K, V] {
+func (s *Stream[K, V]) Merge(other *Stream[K, V], opts ...NodeOpt) *Stream[K, V] {
 	c := newOpConfig(opts)
 	name := s.b.nameOr(c, "KSTREAM-MERGE-")
 	if other.b != s.b {

@@ -3,7 +3,7 @@ package dsl
 import "github.com/seichedb/seiche/runtime"
 
 // Peek calls fn for each record and passes the record on unchanged (KSTREAM-PEEK).
-func (s *Stream[K, V]) Peek(fn func(key K, value V) error, opts ...Opt) *Stream[K, V] {
+func (s *Stream[K, V]) Peek(fn func(key K, value V) error, opts ...NodeOpt) *Stream[K, V] {
 	c := newOpConfig(opts)
 	name := s.b.nameOr(c, "KSTREAM-PEEK-")
 	addProcessor(s.b, name, func() runtime.Processor[K, V, K, V] { return &peekProc[K, V]{fn: fn, forward: true} }, s.node)
@@ -11,7 +11,7 @@ func (s *Stream[K, V]) Peek(fn func(key K, value V) error, opts ...Opt) *Stream[
 }
 
 // Foreach calls fn for each record; the stream ends there (KSTREAM-FOREACH).
-func (s *Stream[K, V]) Foreach(fn func(key K, value V) error, opts ...Opt) {
+func (s *Stream[K, V]) Foreach(fn func(key K, value V) error, opts ...NodeOpt) {
 	c := newOpConfig(opts)
 	name := s.b.nameOr(c, "KSTREAM-FOREACH-")
 	addProcessor(s.b, name, func() runtime.Processor[K, V, K, V] { return &peekProc[K, V]{fn: fn} }, s.node)

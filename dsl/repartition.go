@@ -9,15 +9,14 @@ import (
 // "<application.id>-<name>-repartition", and reads it back, so that records with the same key are
 // in the same partition again (Kafka Streams' KStream.repartition). Records with a nil key are
 // dropped on the way. Named sets <name> (default KSTREAM-REPARTITION-<n>); Partitions sets the
-// topic's partition count.
-func (s *Stream[K, V]) Repartition(opts ...Opt) *Stream[K, V] {
+// topic's partition count. The topic is written with the stream's serdes.
+func (s *Stream[K, V]) Repartition(opts ...RepartitionOpt) *Stream[K, V] {
 	c := newOpConfig(opts)
 	base := s.b.nameOr(c, "KSTREAM-REPARTITION-")
-	keys, values, ok := s.sinkSerdes("repartition "+base, c)
-	if !ok {
+	if !s.hasSerdes("repartition " + base) {
 		return s
 	}
-	return repartitionThrough(s, base, keys, values, c.partitions,
+	return repartitionThrough(s, base, s.keys, s.values, c.partitions,
 		base+"-repartition-filter", base+"-repartition-sink", base+"-repartition-source")
 }
 

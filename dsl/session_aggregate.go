@@ -17,53 +17,29 @@ type SessionWindowedStream[K, V any] struct {
 	w SessionWindows
 }
 
-// SessionWindowedBy cuts the grouped stream into sessions of activity (KGroupedStream.windowedBy
-// with SessionWindows). A package function for the reason WindowedBy is one.
-func SessionWindowedBy[K, V any](g *GroupedStream[K, V], w SessionWindows) *SessionWindowedStream[K, V] {
-	if w.Gap <= 0 || w.Grace < 0 {
-		g.s.b.fail("session windows need a positive gap (%v) and a grace period (%v) >= 0", w.Gap, w.Grace)
-	}
-	return &SessionWindowedStream[K, V]{g: g, w: w}
+func (w *SessionWindowedStream[K, V]) windowing() windowing[K, V] { return windowing[K, V]{session: w} }
+
+// SessionAggregate folds the values of each session into a VA, stored with aggs; merge combines
+// the aggregates of two sessions a record bridges (SessionWindowedKStream.aggregate with a
+// Merger). When a record merges sessions, the merged-away sessions are deleted downstream (a
+// Change without a new value, a tombstone once written to a topic) before the merged session's
+// aggregate is forwarded. The key serde of the result is SessionWindowedSerde; records carry the
+// session's end as timestamp.
+func SessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], init func() (VA, error), agg func(key K, value V, agg VA) (VA, error), merge func(key K, a, b VA) (VA, error), aggs serde.Serde[VA], opts ...WindowedAggregateOpt) *Table[Windowed[K], VA] {
+	return addSessionAggregate(w, "aggregate", &sessionAggregate[K, V, VA]{init: init, agg: agg, merge: merge}, aggs, opts)
 }
 
-// Count counts the records of each session. When a record merges sessions, the merged-away
-// sessions are deleted downstream (a Change without a new value, a tombstone once written to a
-// topic) before the merged session's count is forwarded. The key serde of the result is
-// SessionWindowedSerde; records carry the session's end as timestamp.
-func (w *SessionWindowedStream[K, V]) Count(opts ...Opt) *Table[Windowed[K], int64] {
-	return addSessionAggregate(w, "count", &sessionAggregate[K, V, int64]{
-		init:  func() (int64, error) { return 0, nil },
-		agg:   func(_ K, _ V, n int64) (int64, error) { return n + 1, nil },
-		merge: func(_ K, a, b int64) (int64, error) { return a + b, nil },
-	}, serde.Int64(), opts)
-}
-
-// Reduce combines the values of each session; merging sessions reduces their results.
-func (w *SessionWindowedStream[K, V]) Reduce(reduce func(agg, value V) (V, error), opts ...Opt) *Table[Windowed[K], V] {
-	c := newOpConfig(opts)
-	return addSessionAggregate(w, "reduce", &sessionAggregate[K, V, V]{reduce: reduce}, serdeOr(w.g.s.b, "reduce", c.valueSerde, w.g.values), opts)
-}
-
-// SessionAggregate folds the values of each session into a VA; merge combines the aggregates of two
-// sessions a record bridges (SessionWindowedKStream.aggregate with a Merger).
-func SessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], init func() (VA, error), agg func(key K, value V, agg VA) (VA, error), merge func(key K, a, b VA) (VA, error), opts ...Opt) *Table[Windowed[K], VA] {
-	c := newOpConfig(opts)
-	return addSessionAggregate(w, "aggregate", &sessionAggregate[K, V, VA]{init: init, agg: agg, merge: merge},
-		serdeOr(w.g.s.b, "aggregate", c.valueSerde, nilSerde[VA]()), opts)
-}
-
-func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string, proto *sessionAggregate[K, V, VA], aggs serde.Serde[VA], opts []Opt) *Table[Windowed[K], VA] {
+func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string, proto *sessionAggregate[K, V, VA], aggs serde.Serde[VA], opts []WindowedAggregateOpt) *Table[Windowed[K], VA] {
 	g := w.g
 	b := g.s.b
 	c := newOpConfig(opts)
-	sc := newStatefulConfig(opts)
 	prefix, store, in, ok := g.aggregateInput(c, op, "session ", proto.reduce != nil, aggs != nil, typeName[VA]())
 	if !ok {
 		return &Table[Windowed[K], VA]{b: b, node: g.s.node}
 	}
 	name := b.nameOr(c, prefix)
 	keys, win := g.keys, w.w
-	retention := max(sc.retention, sessionRetention(win))
+	retention := max(c.retention, sessionRetention(win))
 	addProcessor(b, name, func() runtime.Processor[K, V, Windowed[K], Change[VA]] {
 		p := *proto
 		p.store, p.keys, p.aggs, p.windows, p.retention = store, keys, aggs, win, retention.Milliseconds()
@@ -72,8 +48,8 @@ func addSessionAggregate[K, V, VA any](w *SessionWindowedStream[K, V], op string
 	// The state store expires a session ending at or before stream time - retention, but the
 	// aggregation accepts one ending exactly there (Kafka Streams' store keeps it too): the extra
 	// millisecond keeps it.
-	b.topo.AddStateStore(dslStore{name: store, kind: sessionKind, listen: true, cache: sc.cacheBytes,
-		retention: retention + time.Millisecond, unlogged: sc.withoutLog}, name)
+	b.topo.AddStateStore(dslStore{name: store, kind: sessionKind, listen: true, cache: c.cacheBytes,
+		retention: retention + time.Millisecond, unlogged: c.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name, keys: sessionWindowedSerde[K]{keys: keys, grace: win.Gap + win.Grace}, values: aggs}
 }
 

@@ -14,7 +14,7 @@ type srec = rec[dsl.Windowed[string], string]
 // nullable turns a table of counts into one of *int64 so that deletes reach the output topic as
 // nulls (tombstones).
 func nullable[K any](t *dsl.Table[K, int64]) *dsl.Table[K, *int64] {
-	return dsl.MapTableValues(t, func(_ K, n int64) (*int64, error) { return &n, nil }, dsl.WithValueSerde(serde.JSON[*int64]()))
+	return dsl.MapTableValues(t, func(_ K, n int64) (*int64, error) { return &n, nil }).WithValueSerde(serde.JSON[*int64]())
 }
 
 func show(p *int64) string {
@@ -32,7 +32,7 @@ func show(p *int64) string {
 func TestSessionWindowCountMerging(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	counts := dsl.SessionWindowedBy(in.GroupByKey(), dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 5 * time.Millisecond}).Count(dsl.Materialized("sessions"))
+	counts := dsl.WindowedCount(in.GroupByKey().SessionWindowedBy(dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 5 * time.Millisecond}), dsl.Materialized("sessions"))
 	nullable(counts).ToStream().To("out")
 
 	d := dsltest.New(t, b)
@@ -89,7 +89,7 @@ func TestSessionWindowCountMerging(t *testing.T) {
 func TestSessionWindowClosedSessionNotMerged(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	counts := dsl.SessionWindowedBy(in.GroupByKey(), dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 0}).Count(dsl.Materialized("sessions"))
+	counts := dsl.WindowedCount(in.GroupByKey().SessionWindowedBy(dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 0}), dsl.Materialized("sessions"))
 	nullable(counts).ToStream().To("out")
 
 	d := dsltest.New(t, b)
@@ -137,7 +137,7 @@ func equalRecs[T comparable](a, b []T) bool {
 func TestSessionWindowExtendedAtGap(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	counts := dsl.SessionWindowedBy(in.GroupByKey(), dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 0}).Count()
+	counts := dsl.WindowedCount(in.GroupByKey().SessionWindowedBy(dsl.SessionWindows{Gap: 5 * time.Millisecond, Grace: 0}))
 	nullable(counts).ToStream().To("out")
 
 	d := dsltest.New(t, b)

@@ -16,57 +16,37 @@ type SlidingWindowedStream[K, V any] struct {
 	w SlidingWindows
 }
 
-// SlidingWindowedBy cuts the grouped stream into sliding windows (KIP-450). A package function for
-// the reason WindowedBy is one.
-func SlidingWindowedBy[K, V any](g *GroupedStream[K, V], w SlidingWindows) *SlidingWindowedStream[K, V] {
-	if w.TimeDifference <= 0 || w.Grace < 0 {
-		g.s.b.fail("sliding windows need a positive time difference (%v) and a grace period (%v) >= 0", w.TimeDifference, w.Grace)
-	}
-	return &SlidingWindowedStream[K, V]{g: g, w: w}
+func (w *SlidingWindowedStream[K, V]) windowing() windowing[K, V] { return windowing[K, V]{sliding: w} }
+
+// SlidingAggregate folds the values of each sliding window into a VA, stored with aggs
+// (TimeWindowedKStream.aggregate over SlidingWindows). Windows are [start,
+// start+TimeDifference], both ends inclusive; the result's key serde is TimeWindowedSerde of
+// TimeDifference.
+func SlidingAggregate[K, V, VA any](w *SlidingWindowedStream[K, V], init func() (VA, error), agg func(key K, value V, agg VA) (VA, error), aggs serde.Serde[VA], opts ...WindowedAggregateOpt) *Table[Windowed[K], VA] {
+	return addSlidingAggregate(w, "aggregate", &slidingAggregate[K, V, VA]{init: init, agg: agg}, aggs, opts)
 }
 
-// Count counts the records of each sliding window. Windows are [start, start+TimeDifference], both
-// ends inclusive; the result's key serde is TimeWindowedSerde of TimeDifference.
-func (w *SlidingWindowedStream[K, V]) Count(opts ...Opt) *Table[Windowed[K], int64] {
-	return addSlidingAggregate(w, &slidingAggregate[K, V, int64]{
-		init: func() (int64, error) { return 0, nil },
-		agg:  func(_ K, _ V, n int64) (int64, error) { return n + 1, nil },
-	}, serde.Int64(), opts)
-}
-
-// SlidingAggregate folds the values of each sliding window into a VA; the serde of VA comes from
-// WithValueSerde.
-func SlidingAggregate[K, V, VA any](w *SlidingWindowedStream[K, V], init func() (VA, error), agg func(key K, value V, agg VA) (VA, error), opts ...Opt) *Table[Windowed[K], VA] {
-	c := newOpConfig(opts)
-	return addSlidingAggregate(w, &slidingAggregate[K, V, VA]{init: init, agg: agg}, serdeOr(w.g.s.b, "aggregate", c.valueSerde, nilSerde[VA]()), opts)
-}
-
-func addSlidingAggregate[K, V, VA any](w *SlidingWindowedStream[K, V], proto *slidingAggregate[K, V, VA], aggs serde.Serde[VA], opts []Opt) *Table[Windowed[K], VA] {
+func addSlidingAggregate[K, V, VA any](w *SlidingWindowedStream[K, V], op string, proto *slidingAggregate[K, V, VA], aggs serde.Serde[VA], opts []WindowedAggregateOpt) *Table[Windowed[K], VA] {
 	g := w.g
 	b := g.s.b
 	c := newOpConfig(opts)
-	sc := newStatefulConfig(opts)
-	store := b.storeName(c, "KSTREAM-AGGREGATE-")
-	in, ok := g.input("sliding aggregate", store)
-	if !ok || aggs == nil {
-		if aggs == nil {
-			b.fail("sliding aggregate: no serde for the aggregate %s: pass dsl.WithValueSerde", typeName[VA]())
-		}
+	prefix, store, in, ok := g.aggregateInput(c, op, "sliding ", proto.reduce != nil, aggs != nil, typeName[VA]())
+	if !ok {
 		return &Table[Windowed[K], VA]{b: b, node: g.s.node}
 	}
 	d := w.w.TimeDifference
 	// Windows are looked up back to 2*TimeDifference before a record; keep them that long past
 	// grace (Kafka Streams: retention = 2*timeDifference + grace).
-	retention := max(sc.retention, 2*d+w.w.Grace)
-	name := b.nameOr(c, "KSTREAM-AGGREGATE-")
+	retention := max(c.retention, 2*d+w.w.Grace)
+	name := b.nameOr(c, prefix)
 	keys, win := g.keys, w.w
 	addProcessor(b, name, func() runtime.Processor[K, V, Windowed[K], Change[VA]] {
 		p := *proto
 		p.store, p.keys, p.aggs, p.diff, p.grace = store, keys, aggs, win.TimeDifference.Milliseconds(), win.Grace.Milliseconds()
 		return &p
 	}, in.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, cache: sc.cacheBytes,
-		size: d, retention: retention, unlogged: sc.withoutLog}, name)
+	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, cache: c.cacheBytes,
+		size: d, retention: retention, unlogged: c.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name,
 		keys: timeWindowedSerde[K]{keys: keys, size: d.Milliseconds(), grace: win.Grace}, values: aggs}
 }
@@ -85,6 +65,7 @@ type slidingAggregate[K, V, VA any] struct {
 	grace    int64
 	init     func() (VA, error)
 	agg      func(K, V, VA) (VA, error)
+	reduce   func(VA, V) (VA, error) // set for WindowedReduce, where VA is V
 	ws       state.WindowStore
 	observed int64
 }
@@ -268,10 +249,21 @@ func (p *slidingAggregate[K, V, VA]) update(rec runtime.Record[K, V], kb []byte,
 			return err
 		}
 		ts = max(ts, oldTS)
-	} else if old, err = p.init(); err != nil {
-		return err
 	}
-	next, err := p.agg(rec.Key, rec.Value, old)
+	var next VA
+	switch {
+	case p.reduce != nil && !has:
+		next = any(rec.Value).(VA)
+	case p.reduce != nil:
+		next, err = p.reduce(old, rec.Value)
+	default:
+		if !has {
+			if old, err = p.init(); err != nil {
+				return err
+			}
+		}
+		next, err = p.agg(rec.Key, rec.Value, old)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package dsl_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -18,8 +19,7 @@ import (
 func TestSlidingWindowCount(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	dsl.SlidingWindowedBy(in.GroupByKey(), dsl.SlidingWindows{TimeDifference: 10 * time.Millisecond, Grace: 100 * time.Millisecond}).
-		Count().ToStream().To("out")
+	dsl.WindowedCount(in.GroupByKey().SlidingWindowedBy(dsl.SlidingWindows{TimeDifference: 10 * time.Millisecond, Grace: 100 * time.Millisecond})).ToStream().To("out")
 
 	d := dsltest.New(t, b)
 	input := dsltest.Input(d, "in", serde.String(), serde.String())
@@ -43,4 +43,30 @@ func TestSlidingWindowCount(t *testing.T) {
 		wrec{wk("b", 4, 14), 1, 5},
 		wrec{wk("b", 0, 10), 2, 5},
 	)
+}
+
+// WindowedReduce over sliding windows is the aggregate whose first value is the record's own
+// (SlidingWindowedKStream.reduce): summing with it gives what summing from zero with
+// SlidingAggregate gives, for records in and out of order, early ones included.
+func TestSlidingWindowReduceIsAggregate(t *testing.T) {
+	b := dsl.NewBuilder()
+	in := dsl.Source(b, "in", serde.String(), serde.Int64())
+	w := dsl.SlidingWindows{TimeDifference: 10 * time.Millisecond, Grace: 100 * time.Millisecond}
+	sum := func(a, v int64) (int64, error) { return a + v, nil }
+	dsl.WindowedReduce(in.GroupByKey().SlidingWindowedBy(w), sum, dsl.CacheBytes(0)).ToStream().To("reduced")
+	dsl.SlidingAggregate(in.GroupByKey().SlidingWindowedBy(w), func() (int64, error) { return 0, nil },
+		func(_ string, v, agg int64) (int64, error) { return sum(agg, v) }, serde.Int64(), dsl.CacheBytes(0)).
+		ToStream().To("aggregated")
+
+	d := dsltest.New(t, b)
+	input := dsltest.Input(d, "in", serde.String(), serde.Int64())
+	for i, ts := range []int64{10, 15, 12, 3, 5, 40, 31} {
+		input.PipeAt("a", int64(i+1), at(ts))
+	}
+	keys := dsl.TimeWindowedSerde(serde.String(), 10*time.Millisecond)
+	reduced := dsltest.Output(d, "reduced", keys, serde.Int64()).ReadKeyValues()
+	aggregated := dsltest.Output(d, "aggregated", keys, serde.Int64()).ReadKeyValues()
+	if len(reduced) == 0 || fmt.Sprint(reduced) != fmt.Sprint(aggregated) {
+		t.Errorf("reduce and aggregate differ:\n reduce    %v\n aggregate %v", reduced, aggregated)
+	}
 }

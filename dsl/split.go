@@ -19,7 +19,7 @@ type Split[K, V any] struct {
 
 // Split starts a split (KSTREAM-BRANCH). Named sets the splitter's name, which prefixes the
 // branches' names.
-func (s *Stream[K, V]) Split(opts ...Opt) *Split[K, V] {
+func (s *Stream[K, V]) Split(opts ...NodeOpt) *Split[K, V] {
 	c := newOpConfig(opts)
 	sp := &Split[K, V]{s: s, name: s.b.nameOr(c, "KSTREAM-BRANCH-")}
 	addProcessor(s.b, sp.name, func() runtime.Processor[K, V, K, V] {
@@ -30,7 +30,7 @@ func (s *Stream[K, V]) Split(opts ...Opt) *Split[K, V] {
 
 // Branch adds a branch taking the records pred matches and not matched by an earlier branch. Its
 // node is named after the splitter and Named (or the branch's number, from 1).
-func (sp *Split[K, V]) Branch(pred func(key K, value V) (bool, error), opts ...Opt) *Stream[K, V] {
+func (sp *Split[K, V]) Branch(pred func(key K, value V) (bool, error), opts ...NodeOpt) *Stream[K, V] {
 	c := newOpConfig(opts)
 	sp.preds = append(sp.preds, pred)
 	name := sp.branchName(c, len(sp.preds))
@@ -39,7 +39,7 @@ func (sp *Split[K, V]) Branch(pred func(key K, value V) (bool, error), opts ...O
 }
 
 // Default adds the branch taking records no predicate matched; it can be added once, last.
-func (sp *Split[K, V]) Default(opts ...Opt) *Stream[K, V] {
+func (sp *Split[K, V]) Default(opts ...NodeOpt) *Stream[K, V] {
 	c := newOpConfig(opts)
 	if sp.dflt != "" {
 		sp.s.b.fail("split %s: a second default branch", sp.name)

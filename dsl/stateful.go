@@ -13,60 +13,6 @@ import (
 // cache and reach downstream when the task commits (or the cache evicts), as in Kafka Streams.
 const DefaultCacheBytes = 10 << 20
 
-// statefulConfig holds the options only stateful operations use. They travel as Opt values whose
-// apply does nothing, so that every operation keeps taking ...Opt.
-type statefulConfig struct {
-	cacheBytes    int64
-	retention     time.Duration
-	grouped       string
-	leftStore     string
-	rightStore    string
-	withoutLog    bool
-	partitionsSet bool
-}
-
-type statefulOpt func(*statefulConfig)
-
-func (statefulOpt) apply(*opConfig) {}
-
-func newStatefulConfig(opts []Opt) statefulConfig {
-	c := statefulConfig{cacheBytes: DefaultCacheBytes}
-	for _, o := range opts {
-		if so, ok := o.(statefulOpt); ok {
-			so(&c)
-		}
-	}
-	return c
-}
-
-// CacheBytes sets the record cache of an aggregation's or table's store (Kafka Streams'
-// cache.max.bytes.buffering, per store here). Zero forwards every update downstream as it happens;
-// otherwise updates to the same key coalesce until the task commits or the cache is full. The
-// default is DefaultCacheBytes.
-func CacheBytes(n int64) Opt {
-	return statefulOpt(func(c *statefulConfig) { c.cacheBytes = max(n, 0) })
-}
-
-// Retention sets how long a windowed store keeps windows after stream time passes them
-// (Materialized.withRetention); it is raised to the window size plus grace if smaller, which is
-// also the default, as in Kafka Streams. Updates of windows that expire while they sit in the
-// record cache still reach downstream when the cache flushes; the store drops them.
-func Retention(d time.Duration) Opt { return statefulOpt(func(c *statefulConfig) { c.retention = d }) }
-
-// GroupedAs names the repartition topic of a grouping, "<name>-repartition" (Kafka Streams'
-// Grouped.as). Without it the topic is named after the aggregation's store.
-func GroupedAs(name string) Opt { return statefulOpt(func(c *statefulConfig) { c.grouped = name }) }
-
-// JoinStores names the two window stores of a stream-stream join (StreamJoined.withStoreName):
-// "<left>" and "<right>". Default KSTREAM-JOINTHIS-<n>-store and KSTREAM-JOINOTHER-<n>-store.
-func JoinStores(left, right string) Opt {
-	return statefulOpt(func(c *statefulConfig) { c.leftStore, c.rightStore = left, right })
-}
-
-// WithoutChangelog keeps the operation's stores local (Materialized.withLoggingDisabled): nothing
-// is produced to a changelog, and a task that moves starts empty.
-func WithoutChangelog() Opt { return statefulOpt(func(c *statefulConfig) { c.withoutLog = true }) }
-
 // flushSlot is where a store's flush listener forwards to. The runtime opens stores before it
 // initializes processors, so the listener the store is opened with calls the slot, which the
 // processor owning the store fills in at Init.

@@ -19,8 +19,9 @@ import (
 // restart neither loses nor repeats final results that were committed.
 //
 // t must be the table of a windowed aggregation (or derived from one by Filter or MapTableValues):
-// the windows' grace period comes from it. It is a package function for the reason WindowedBy is.
-func SuppressUntilWindowCloses[K, V any](t *Table[Windowed[K], V], opts ...Opt) *Table[Windowed[K], V] {
+// the windows' grace period comes from it. It is a package function because only tables keyed by
+// Windowed[K] have windows (and for the reason given at WindowedStream).
+func SuppressUntilWindowCloses[K, V any](t *Table[Windowed[K], V], opts ...NodeOpt) *Table[Windowed[K], V] {
 	b := t.b
 	c := newOpConfig(opts)
 	wk, ok := t.keys.(windowedKeys)
@@ -29,7 +30,7 @@ func SuppressUntilWindowCloses[K, V any](t *Table[Windowed[K], V], opts ...Opt) 
 		return t
 	}
 	if t.values == nil {
-		b.fail("suppress: table %s has no value serde: pass dsl.WithValueSerde upstream", t.node)
+		b.fail("suppress: table %s has no value serde: call WithValueSerde upstream", t.node)
 		return t
 	}
 	name := b.nameOr(c, "KTABLE-SUPPRESS-")

@@ -37,7 +37,7 @@ func TestSuppressStreamTimeIsPerPartition(t *testing.T) {
 
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	counts := dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(10*time.Millisecond, 0)).Count()
+	counts := dsl.WindowedCount(in.GroupByKey().WindowedBy(dsl.TumblingWindows(10*time.Millisecond, 0)))
 	dsl.SuppressUntilWindowCloses(counts).ToStream().To("final")
 	topo, err := b.Build()
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 func TestSuppressUntilWindowCloses(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	counts := dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(10*time.Millisecond, 5*time.Millisecond)).Count()
+	counts := dsl.WindowedCount(in.GroupByKey().WindowedBy(dsl.TumblingWindows(10*time.Millisecond, 5*time.Millisecond)))
 	dsl.SuppressUntilWindowCloses(counts).ToStream().To("final")
 
 	d := dsltest.New(t, b)
@@ -43,7 +43,7 @@ func TestSuppressUntilWindowCloses(t *testing.T) {
 func TestSuppressClosesWindowsLeftAfterEviction(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	counts := dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(10*time.Millisecond, 5*time.Millisecond)).Count()
+	counts := dsl.WindowedCount(in.GroupByKey().WindowedBy(dsl.TumblingWindows(10*time.Millisecond, 5*time.Millisecond)))
 	dsl.SuppressUntilWindowCloses(counts).ToStream().To("final")
 
 	d := dsltest.New(t, b)

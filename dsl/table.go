@@ -33,10 +33,35 @@ func (t *Table[K, V]) Node() string { return t.node }
 // (Filter and MapTableValues results are not materialized).
 func (t *Table[K, V]) StoreName() string { return t.store }
 
+// KeySerde returns the serde of the table's keys, nil if none is known.
+func (t *Table[K, V]) KeySerde() serde.Serde[K] { return t.keys }
+
+// ValueSerde returns the serde of the table's values, nil if none is known.
+func (t *Table[K, V]) ValueSerde() serde.Serde[V] { return t.values }
+
+// WithKeySerde returns the table with keys serialized by keys from here on, where it is written to
+// a topic or a store (Kafka Streams' Materialized.withKeySerde). It adds no node. A materialized
+// table keeps its store with the serdes it was written with: the result is not materialized
+// (StoreName is ""), and a join looking it up materializes it again.
+func (t *Table[K, V]) WithKeySerde(keys serde.Serde[K]) *Table[K, V] {
+	c := *t
+	c.keys, c.store = keys, ""
+	return &c
+}
+
+// WithValueSerde returns the table with values serialized by values from here on, like
+// WithKeySerde.
+func (t *Table[K, V]) WithValueSerde(values serde.Serde[V]) *Table[K, V] {
+	c := *t
+	c.values, c.store = values, ""
+	return &c
+}
+
 // TableSource reads topic as a table (Kafka Streams' builder.table): a source node
 // (KSTREAM-SOURCE) and a table source (KTABLE-SOURCE) materializing it in a timestamped key-value
 // store, named by Materialized or "<topic>-STATE-STORE-<n>", logged to its changelog topic.
-func TableSource[K, V any](b *Builder, topic string, keys serde.Serde[K], values serde.Serde[V], opts ...Opt) *Table[K, V] {
+// Options: Named, Materialized, EventTime, WallClockTime.
+func TableSource[K, V any](b *Builder, topic string, keys serde.Serde[K], values serde.Serde[V], opts ...TableSourceOpt) *Table[K, V] {
 	c := newOpConfig(opts)
 	store := c.store
 	if store == "" {
@@ -46,6 +71,29 @@ func TableSource[K, V any](b *Builder, topic string, keys serde.Serde[K], values
 	addSource(b, src, []string{topic}, nil, keys, values, c)
 	name := b.nameOr(opConfig{name: c.name}, "KTABLE-SOURCE-")
 	return materialize(b, name, src, store, keys, values)
+}
+
+// Materialize keeps the table in a timestamped key-value store of its own (KTABLE-MATERIALIZE),
+// named by Materialized or "KTABLE-MATERIALIZE-STATE-STORE-<n>", written with the table's serdes:
+// Kafka Streams' Materialized.as given to a join, filter or mapValues, which makes a table that
+// has no store of its own queryable (StoreName, interactive queries, dsltest).
+func (t *Table[K, V]) Materialize(opts ...TableOpt) *Table[K, V] {
+	c := newOpConfig(opts)
+	b := t.b
+	name := b.nameOr(c, "KTABLE-MATERIALIZE-")
+	store := c.store
+	if store == "" {
+		store = b.newName("KTABLE-MATERIALIZE-STATE-STORE-")
+	}
+	if !hasSerdes(b, "materialize "+name, t.keys, t.values) {
+		return t
+	}
+	keys, values := t.keys, t.values
+	addProcessor(b, name, func() runtime.Processor[K, Change[V], K, Change[V]] {
+		return &materializeChangeProc[K, V]{store: store, keys: keys, values: values}
+	}, t.node)
+	b.topo.AddStateStore(dslStore{name: store, kind: tsKVKind}, name)
+	return &Table[K, V]{b: b, node: name, keys: keys, values: values, store: store}
 }
 
 // materialize adds a processor that applies records (a nil value deleting) to a timestamped
@@ -78,11 +126,11 @@ func (p *materializeProc[K, V]) Process(rec runtime.Record[K, V]) error {
 		p.ctx.Logger().Warn("dsl: skipping table record with a nil key")
 		return nil
 	}
-	old, _, hadOld, err := p.kv.Get(rec.Key)
+	old, hadOld, err := p.kv.Get(rec.Key)
 	if err != nil {
 		return err
 	}
-	ch := Change[V]{Old: old, HasOld: hadOld}
+	ch := Change[V]{Old: old.Value, HasOld: hadOld}
 	if isNull(rec) {
 		err = p.kv.Delete(rec.Key)
 	} else {

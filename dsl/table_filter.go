@@ -4,16 +4,16 @@ import "github.com/seichedb/seiche/runtime"
 
 // Filter keeps the keys whose value pred accepts (KTABLE-FILTER): a value it rejects deletes the
 // key downstream. pred also sees old values, to tell downstream what a key held.
-func (t *Table[K, V]) Filter(pred func(key K, value V) (bool, error), opts ...Opt) *Table[K, V] {
+func (t *Table[K, V]) Filter(pred func(key K, value V) (bool, error), opts ...NodeOpt) *Table[K, V] {
 	return t.filter(pred, false, opts)
 }
 
 // FilterNot keeps the keys whose value pred rejects.
-func (t *Table[K, V]) FilterNot(pred func(key K, value V) (bool, error), opts ...Opt) *Table[K, V] {
+func (t *Table[K, V]) FilterNot(pred func(key K, value V) (bool, error), opts ...NodeOpt) *Table[K, V] {
 	return t.filter(pred, true, opts)
 }
 
-func (t *Table[K, V]) filter(pred func(K, V) (bool, error), not bool, opts []Opt) *Table[K, V] {
+func (t *Table[K, V]) filter(pred func(K, V) (bool, error), not bool, opts []NodeOpt) *Table[K, V] {
 	c := newOpConfig(opts)
 	name := t.b.nameOr(c, "KTABLE-FILTER-")
 	addProcessor(t.b, name, func() runtime.Processor[K, Change[V], K, Change[V]] {

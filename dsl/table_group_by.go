@@ -26,24 +26,39 @@ type GroupedTable[K, V any] struct {
 // KTABLE-SELECT). When an update moves a row from one group to another, the retraction from the
 // old group and the addition to the new one are sent as two records, retraction first; when the
 // group stays the same they travel as one record and the aggregation applies the subtractor, then
-// the adder, and emits once (KIP-904). Serdes of the new key and value come from WithKeySerde and
-// WithValueSerde.
-func TableGroupBy[K, V, KR, VR any](t *Table[K, V], fn func(key K, value V) (KR, VR, error), opts ...Opt) *GroupedTable[KR, VR] {
+// the adder, and emits once (KIP-904). The grouping has no serdes for the new key and value: give
+// them with WithKeySerde and WithValueSerde. Options: Named (of the KTABLE-SELECT node, and of the
+// repartition topic, "<name>-repartition"), Partitions.
+func TableGroupBy[K, V, KR, VR any](t *Table[K, V], fn func(key K, value V) (KR, VR, error), opts ...RepartitionOpt) *GroupedTable[KR, VR] {
 	b := t.b
 	c := newOpConfig(opts)
-	sc := newStatefulConfig(opts)
 	name := b.nameOr(c, "KTABLE-SELECT-")
 	addProcessor(b, name, func() runtime.Processor[K, Change[V], KR, Change[VR]] {
 		return &tableRepartitionMap[K, V, KR, VR]{fn: fn}
 	}, t.node)
-	return &GroupedTable[KR, VR]{
-		b:       b,
-		node:    name,
-		keys:    serdeOr(b, name, c.keySerde, nilSerde[KR]()),
-		values:  serdeOr(b, name, c.valueSerde, nilSerde[VR]()),
-		grouped: sc.grouped,
-		parts:   c.partitions,
-	}
+	return &GroupedTable[KR, VR]{b: b, node: name, grouped: c.name, parts: c.partitions}
+}
+
+// GroupBy re-groups the table by a key and value of the same types, keeping the serdes: the
+// package function TableGroupBy with KR = K and VR = V.
+func (t *Table[K, V]) GroupBy(fn func(key K, value V) (K, V, error), opts ...RepartitionOpt) *GroupedTable[K, V] {
+	return TableGroupBy(t, fn, opts...).WithKeySerde(t.keys).WithValueSerde(t.values)
+}
+
+// WithKeySerde returns the grouping with keys serialized by keys in its repartition topic and
+// store (Kafka Streams' Grouped.with).
+func (g *GroupedTable[K, V]) WithKeySerde(keys serde.Serde[K]) *GroupedTable[K, V] {
+	c := *g
+	c.keys = keys
+	return &c
+}
+
+// WithValueSerde returns the grouping with values serialized by values in its repartition topic,
+// like WithKeySerde.
+func (g *GroupedTable[K, V]) WithValueSerde(values serde.Serde[V]) *GroupedTable[K, V] {
+	c := *g
+	c.values = values
+	return &c
 }
 
 // tableRepartitionMap is Kafka Streams' KTableRepartitionMap.
@@ -93,11 +108,11 @@ func sameKey[K any](a, b K) (eq bool) {
 }
 
 // input writes the grouped updates through the repartition topic named after store (or
-// GroupedAs) and returns the source reading them back.
+// the grouping's Named) and returns the source reading them back.
 func (g *GroupedTable[K, V]) input(op, store string) (string, bool) {
 	b := g.b
 	if g.keys == nil || g.values == nil {
-		b.fail("%s: table group by needs serdes for its new key and value: pass dsl.WithKeySerde and dsl.WithValueSerde", op)
+		b.fail("%s: table group by needs serdes for its new key and value: call WithKeySerde and WithValueSerde on the grouping", op)
 		return "", false
 	}
 	base := g.grouped
@@ -115,7 +130,7 @@ func (g *GroupedTable[K, V]) input(op, store string) (string, bool) {
 
 // Count counts the rows per group: the adder adds one, the subtractor removes one. A group whose
 // count drops to 0 keeps the count 0 (Kafka Streams does not delete it).
-func (g *GroupedTable[K, V]) Count(opts ...Opt) *Table[K, int64] {
+func (g *GroupedTable[K, V]) Count(opts ...AggregateOpt) *Table[K, int64] {
 	return addTableAggregate(g, "count", &tableAggregate[K, V, int64]{
 		init: func() (int64, error) { return 0, nil },
 		add:  func(_ K, _ V, n int64) (int64, error) { return n + 1, nil },
@@ -124,27 +139,22 @@ func (g *GroupedTable[K, V]) Count(opts ...Opt) *Table[K, int64] {
 }
 
 // Reduce combines the values of each group with adder, retracting replaced or deleted rows with
-// subtractor (KGroupedTable.reduce). The first value of a group is its result as is.
-func (g *GroupedTable[K, V]) Reduce(adder, subtractor func(agg, value V) (V, error), opts ...Opt) *Table[K, V] {
-	c := newOpConfig(opts)
-	return addTableAggregate(g, "reduce", &tableAggregate[K, V, V]{
-		reduceAdd: adder, reduceSub: subtractor,
-	}, serdeOr(g.b, "reduce", c.valueSerde, g.values), opts)
+// subtractor (KGroupedTable.reduce). The first value of a group is its result as is. The result is
+// stored with the grouping's value serde.
+func (g *GroupedTable[K, V]) Reduce(adder, subtractor func(agg, value V) (V, error), opts ...AggregateOpt) *Table[K, V] {
+	return addTableAggregate(g, "reduce", &tableAggregate[K, V, V]{reduceAdd: adder, reduceSub: subtractor}, g.values, opts)
 }
 
 // TableAggregate folds each group's rows into a VA with adder and retracts replaced or deleted
 // rows with subtractor (KGroupedTable.aggregate). A nil aggregate (of a pointer, slice or map
-// type) deletes the group's row. The serde of VA comes from WithValueSerde.
-func TableAggregate[K, V, VA any](g *GroupedTable[K, V], init func() (VA, error), adder, subtractor func(key K, value V, agg VA) (VA, error), opts ...Opt) *Table[K, VA] {
-	c := newOpConfig(opts)
-	return addTableAggregate(g, "aggregate", &tableAggregate[K, V, VA]{init: init, add: adder, sub: subtractor},
-		serdeOr(g.b, "aggregate", c.valueSerde, nilSerde[VA]()), opts)
+// type) deletes the group's row. aggs stores the aggregate.
+func TableAggregate[K, V, VA any](g *GroupedTable[K, V], init func() (VA, error), adder, subtractor func(key K, value V, agg VA) (VA, error), aggs serde.Serde[VA], opts ...AggregateOpt) *Table[K, VA] {
+	return addTableAggregate(g, "aggregate", &tableAggregate[K, V, VA]{init: init, add: adder, sub: subtractor}, aggs, opts)
 }
 
-func addTableAggregate[K, V, VA any](g *GroupedTable[K, V], op string, proto *tableAggregate[K, V, VA], aggs serde.Serde[VA], opts []Opt) *Table[K, VA] {
+func addTableAggregate[K, V, VA any](g *GroupedTable[K, V], op string, proto *tableAggregate[K, V, VA], aggs serde.Serde[VA], opts []AggregateOpt) *Table[K, VA] {
 	b := g.b
 	c := newOpConfig(opts)
-	sc := newStatefulConfig(opts)
 	prefix := "KTABLE-AGGREGATE-"
 	if proto.reduceAdd != nil {
 		prefix = "KTABLE-REDUCE-"
@@ -153,7 +163,7 @@ func addTableAggregate[K, V, VA any](g *GroupedTable[K, V], op string, proto *ta
 	src, ok := g.input(op, store)
 	if !ok || aggs == nil {
 		if aggs == nil {
-			b.fail("table %s: no serde for the aggregate %s: pass dsl.WithValueSerde", op, typeName[VA]())
+			b.fail("table %s: the aggregate's serde (%s) is nil", op, typeName[VA]())
 		}
 		return &Table[K, VA]{b: b, node: g.node}
 	}
@@ -164,7 +174,7 @@ func addTableAggregate[K, V, VA any](g *GroupedTable[K, V], op string, proto *ta
 		p.store, p.keys, p.aggs = store, keys, aggs
 		return &p
 	}, src)
-	b.topo.AddStateStore(dslStore{name: store, kind: tsKVKind, listen: true, cache: sc.cacheBytes, unlogged: sc.withoutLog}, name)
+	b.topo.AddStateStore(dslStore{name: store, kind: tsKVKind, listen: true, cache: c.cacheBytes, unlogged: c.withoutLog}, name)
 	return &Table[K, VA]{b: b, node: name, keys: keys, values: aggs, store: store}
 }
 
@@ -199,10 +209,11 @@ func (p *tableAggregate[K, V, VA]) Process(rec runtime.Record[K, Change[V]]) err
 		return nil
 	}
 	ch := rec.Value
-	oldAgg, oldTS, hadOld, err := p.kv.Get(rec.Key)
+	cur, hadOld, err := p.kv.Get(rec.Key)
 	if err != nil {
 		return err
 	}
+	oldAgg, oldTS := cur.Value, cur.Timestamp
 	agg, has := oldAgg, hadOld
 	ts := rec.Timestamp
 	if ch.HasOld && hadOld {

@@ -16,13 +16,11 @@ import (
 func TestTableGroupByCountAndReduce(t *testing.T) {
 	b := dsl.NewBuilder()
 	users := dsl.TableSource(b, "users", serde.String(), serde.JSON[*string]())
-	byRegion := dsl.TableGroupBy(users, func(_ string, region *string) (string, string, error) { return *region, *region, nil },
-		dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(serde.String()))
+	byRegion := dsl.TableGroupBy(users, func(_ string, region *string) (string, string, error) { return *region, *region, nil }).WithKeySerde(serde.String()).WithValueSerde(serde.String())
 	byRegion.Count(dsl.Materialized("region-counts")).ToStream().To("counts")
 
 	scores := dsl.TableSource(b, "scores", serde.String(), serde.JSON[*int64]())
-	dsl.TableGroupBy(scores, func(user string, s *int64) (string, int64, error) { return user[:1], *s, nil },
-		dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(serde.Int64())).
+	dsl.TableGroupBy(scores, func(user string, s *int64) (string, int64, error) { return user[:1], *s, nil }).WithKeySerde(serde.String()).WithValueSerde(serde.Int64()).
 		Reduce(func(a, v int64) (int64, error) { return a + v, nil }, func(a, v int64) (int64, error) { return a - v, nil }).
 		ToStream().To("sums")
 

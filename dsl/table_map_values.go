@@ -2,16 +2,24 @@ package dsl
 
 import "github.com/seichedb/seiche/runtime"
 
-// MapTableValues maps every value of a table (Kafka Streams' KTable.mapValues, KTABLE-MAPVALUES):
-// a package function because it changes the value type. Deletes stay deletes; fn also sees old
-// values. The value serde of the result comes from WithValueSerde.
-func MapTableValues[K, V, VR any](t *Table[K, V], fn func(key K, value V) (VR, error), opts ...Opt) *Table[K, VR] {
+// MapTableValues maps every value of a table to a VR (Kafka Streams' KTable.mapValues,
+// KTABLE-MAPVALUES): a package function because it changes the value type. Deletes stay deletes;
+// fn also sees old values. The result has no value serde: give it with WithValueSerde.
+func MapTableValues[K, V, VR any](t *Table[K, V], fn func(key K, value V) (VR, error), opts ...NodeOpt) *Table[K, VR] {
 	c := newOpConfig(opts)
 	name := t.b.nameOr(c, "KTABLE-MAPVALUES-")
 	addProcessor(t.b, name, func() runtime.Processor[K, Change[V], K, Change[VR]] {
 		return &tableMapValuesProc[K, V, VR]{fn: fn}
 	}, t.node)
-	return &Table[K, VR]{b: t.b, node: name, keys: t.keys, values: serdeOr(t.b, name, c.valueSerde, nilSerde[VR]())}
+	return &Table[K, VR]{b: t.b, node: name, keys: t.keys}
+}
+
+// MapValues maps every value of the table to one of the same type, keeping the serdes: the
+// package function MapTableValues with VR = V. The result is not materialized.
+func (t *Table[K, V]) MapValues(fn func(key K, value V) (V, error), opts ...NodeOpt) *Table[K, V] {
+	out := MapTableValues(t, fn, opts...)
+	out.values = t.values
+	return out
 }
 
 type tableMapValuesProc[K, V, VR any] struct {

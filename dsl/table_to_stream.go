@@ -5,7 +5,7 @@ import "github.com/seichedb/seiche/runtime"
 // ToStream returns the table's changes as a stream (KTABLE-TOSTREAM): one record per update, a
 // delete being a null record (runtime.Record.Null, with the zero value) that sinks write as a
 // tombstone.
-func (t *Table[K, V]) ToStream(opts ...Opt) *Stream[K, V] {
+func (t *Table[K, V]) ToStream(opts ...NodeOpt) *Stream[K, V] {
 	c := newOpConfig(opts)
 	name := t.b.nameOr(c, "KTABLE-TOSTREAM-")
 	addProcessor(t.b, name, func() runtime.Processor[K, Change[V], K, V] { return &toStreamProc[K, V]{} }, t.node)

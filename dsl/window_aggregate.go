@@ -15,49 +15,74 @@ type TimeWindowedStream[K, V any] struct {
 	w TimeWindows
 }
 
-// WindowedBy cuts the grouped stream into tumbling or hopping windows (KGroupedStream.windowedBy).
-// It is a package function, not a method, because a method would make Go's generic instantiation
-// cyclic (a windowed table's stream could be windowed again, with key Windowed[Windowed[K]]).
-func WindowedBy[K, V any](g *GroupedStream[K, V], w TimeWindows) *TimeWindowedStream[K, V] {
-	if err := w.validate(); err != nil {
-		g.s.b.fail("windowed by: %v", err)
+func (w *TimeWindowedStream[K, V]) windowing() windowing[K, V] { return windowing[K, V]{time: w} }
+
+// WindowedStream is a grouped stream cut into windows: a *TimeWindowedStream (WindowedBy), a
+// *SessionWindowedStream (SessionWindowedBy) or a *SlidingWindowedStream (SlidingWindowedBy).
+//
+// The aggregations of windows are package functions, not methods, because their result is keyed
+// by Windowed[K]: Go rejects a generic type whose methods lead back to itself with a larger type
+// argument (a windowed count's table could be turned into a stream, grouped and windowed again,
+// keyed by Windowed[Windowed[K]], and so on), an "instantiation cycle".
+type WindowedStream[K, V any] interface {
+	windowing() windowing[K, V]
+}
+
+// windowing is the one window kind a WindowedStream holds.
+type windowing[K, V any] struct {
+	time    *TimeWindowedStream[K, V]
+	session *SessionWindowedStream[K, V]
+	sliding *SlidingWindowedStream[K, V]
+}
+
+// WindowedCount counts the records per key and window (TimeWindowedKStream.count,
+// SessionWindowedKStream.count). The result is a table keyed by Windowed[K], whose key serde is
+// TimeWindowedSerde (SessionWindowedSerde for sessions); every update of a window is forwarded
+// (subject to CacheBytes) with the largest timestamp of the window's records (a session's end for
+// sessions). When a record merges sessions, the merged-away sessions are deleted downstream.
+func WindowedCount[K, V any](w WindowedStream[K, V], opts ...WindowedAggregateOpt) *Table[Windowed[K], int64] {
+	init := func() (int64, error) { return 0, nil }
+	count := func(_ K, _ V, n int64) (int64, error) { return n + 1, nil }
+	switch win := w.windowing(); {
+	case win.time != nil:
+		return addWindowAggregate(win.time, "count", &windowAggregate[K, V, int64]{init: init, agg: count}, serde.Int64(), opts)
+	case win.session != nil:
+		return addSessionAggregate(win.session, "count", &sessionAggregate[K, V, int64]{init: init, agg: count,
+			merge: func(_ K, a, b int64) (int64, error) { return a + b, nil }}, serde.Int64(), opts)
+	default:
+		return addSlidingAggregate(win.sliding, "count", &slidingAggregate[K, V, int64]{init: init, agg: count}, serde.Int64(), opts)
 	}
-	return &TimeWindowedStream[K, V]{g: g, w: w}
 }
 
-// Count counts the records per key and window. The result is a table keyed by Windowed[K], whose
-// key serde is TimeWindowedSerde; every update of a window is forwarded (subject to CacheBytes)
-// with the largest timestamp of the window's records.
-func (w *TimeWindowedStream[K, V]) Count(opts ...Opt) *Table[Windowed[K], int64] {
-	return addWindowAggregate(w, "count", &windowAggregate[K, V, int64]{
-		init: func() (int64, error) { return 0, nil },
-		agg:  func(_ K, _ V, n int64) (int64, error) { return n + 1, nil },
-	}, serde.Int64(), opts)
+// WindowedReduce combines the values of each key and window (the windowed streams' reduce): the
+// first value of a window is its result as is, each later one is reduce(result, value); merging
+// sessions reduces their results. The result is stored with the grouping's value serde.
+func WindowedReduce[K, V any](w WindowedStream[K, V], reduce func(agg, value V) (V, error), opts ...WindowedAggregateOpt) *Table[Windowed[K], V] {
+	switch win := w.windowing(); {
+	case win.time != nil:
+		return addWindowAggregate(win.time, "reduce", &windowAggregate[K, V, V]{reduce: reduce}, win.time.g.values, opts)
+	case win.session != nil:
+		return addSessionAggregate(win.session, "reduce", &sessionAggregate[K, V, V]{reduce: reduce}, win.session.g.values, opts)
+	default:
+		return addSlidingAggregate(win.sliding, "reduce", &slidingAggregate[K, V, V]{reduce: reduce}, win.sliding.g.values, opts)
+	}
 }
 
-// Reduce combines the values of each key and window.
-func (w *TimeWindowedStream[K, V]) Reduce(reduce func(agg, value V) (V, error), opts ...Opt) *Table[Windowed[K], V] {
-	c := newOpConfig(opts)
-	return addWindowAggregate(w, "reduce", &windowAggregate[K, V, V]{reduce: reduce}, serdeOr(w.g.s.b, "reduce", c.valueSerde, w.g.values), opts)
+// WindowedAggregate folds the values of each key and tumbling or hopping window into a VA, stored
+// with aggs (TimeWindowedKStream.aggregate).
+func WindowedAggregate[K, V, VA any](w *TimeWindowedStream[K, V], init func() (VA, error), agg func(key K, value V, agg VA) (VA, error), aggs serde.Serde[VA], opts ...WindowedAggregateOpt) *Table[Windowed[K], VA] {
+	return addWindowAggregate(w, "aggregate", &windowAggregate[K, V, VA]{init: init, agg: agg}, aggs, opts)
 }
 
-// WindowedAggregate folds the values of each key and window into a VA (TimeWindowedKStream.
-// aggregate); the serde of VA comes from WithValueSerde.
-func WindowedAggregate[K, V, VA any](w *TimeWindowedStream[K, V], init func() (VA, error), agg func(key K, value V, agg VA) (VA, error), opts ...Opt) *Table[Windowed[K], VA] {
-	c := newOpConfig(opts)
-	return addWindowAggregate(w, "aggregate", &windowAggregate[K, V, VA]{init: init, agg: agg}, serdeOr(w.g.s.b, "aggregate", c.valueSerde, nilSerde[VA]()), opts)
-}
-
-func addWindowAggregate[K, V, VA any](w *TimeWindowedStream[K, V], op string, proto *windowAggregate[K, V, VA], aggs serde.Serde[VA], opts []Opt) *Table[Windowed[K], VA] {
+func addWindowAggregate[K, V, VA any](w *TimeWindowedStream[K, V], op string, proto *windowAggregate[K, V, VA], aggs serde.Serde[VA], opts []WindowedAggregateOpt) *Table[Windowed[K], VA] {
 	g := w.g
 	b := g.s.b
 	c := newOpConfig(opts)
-	sc := newStatefulConfig(opts)
 	prefix, store, in, ok := g.aggregateInput(c, op, "windowed ", proto.reduce != nil, aggs != nil, typeName[VA]())
 	if !ok {
 		return &Table[Windowed[K], VA]{b: b, node: g.s.node}
 	}
-	retention := max(sc.retention, w.w.Size+w.w.Grace)
+	retention := max(c.retention, w.w.Size+w.w.Grace)
 	name := b.nameOr(c, prefix)
 	keys := g.keys
 	win := w.w
@@ -66,8 +91,8 @@ func addWindowAggregate[K, V, VA any](w *TimeWindowedStream[K, V], op string, pr
 		p.store, p.keys, p.aggs, p.windows = store, keys, aggs, win
 		return &p
 	}, in.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, cache: sc.cacheBytes,
-		size: win.Size, retention: retention, unlogged: sc.withoutLog}, name)
+	b.topo.AddStateStore(dslStore{name: store, kind: windowKind, listen: true, cache: c.cacheBytes,
+		size: win.Size, retention: retention, unlogged: c.withoutLog}, name)
 	return &Table[Windowed[K], VA]{b: b, node: name, keys: timeWindowedSerde[K]{keys: keys, size: win.Size.Milliseconds(), grace: win.Grace}, values: aggs}
 }
 

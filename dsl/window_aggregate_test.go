@@ -22,8 +22,7 @@ func wk(k string, start, end int64) dsl.Windowed[string] {
 func TestTumblingWindowCountGrace(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(10*time.Millisecond, 5*time.Millisecond)).
-		Count(dsl.Materialized("win-counts")).ToStream().To("out")
+	dsl.WindowedCount(in.GroupByKey().WindowedBy(dsl.TumblingWindows(10*time.Millisecond, 5*time.Millisecond)), dsl.Materialized("win-counts")).ToStream().To("out")
 
 	d := dsltest.New(t, b)
 	input := dsltest.Input(d, "in", serde.String(), serde.String())
@@ -56,8 +55,7 @@ func TestTumblingWindowCountGrace(t *testing.T) {
 func TestHoppingWindowCount(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	dsl.WindowedBy(in.GroupByKey(), dsl.HoppingWindows(10*time.Millisecond, 5*time.Millisecond, 0)).
-		Count().ToStream().To("out")
+	dsl.WindowedCount(in.GroupByKey().WindowedBy(dsl.HoppingWindows(10*time.Millisecond, 5*time.Millisecond, 0))).ToStream().To("out")
 
 	d := dsltest.New(t, b)
 	input := dsltest.Input(d, "in", serde.String(), serde.String())
@@ -79,8 +77,7 @@ func TestHoppingWindowCount(t *testing.T) {
 func TestWindowStoreRetention(t *testing.T) {
 	b := dsl.NewBuilder()
 	in := dsl.Source(b, "in", serde.String(), serde.String())
-	dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(10*time.Millisecond, 0)).
-		Count(dsl.Materialized("counts"), dsl.Retention(30*time.Millisecond), dsl.CacheBytes(0)).ToStream().To("out")
+	dsl.WindowedCount(in.GroupByKey().WindowedBy(dsl.TumblingWindows(10*time.Millisecond, 0)), dsl.Materialized("counts"), dsl.Retention(30*time.Millisecond), dsl.CacheBytes(0)).ToStream().To("out")
 	d := dsltest.New(t, b)
 	input := dsltest.Input(d, "in", serde.String(), serde.String())
 	input.PipeAt("a", "x", at(5))

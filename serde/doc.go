@@ -2,7 +2,14 @@
 //
 // It is a top-level package because three layers share it: the runtime deserializes source records
 // and serializes sink records with it, the dsl carries a key and a value Serde on every stream and
-// table, and the state package's typed store views accept it (a Serde[T] satisfies state.Serde[T]).
+// table, and the state package's typed store views take it. It is Seiche's one serde abstraction for
+// typed Go values.
+//
+// sql/format has serdes of its own, format.Serde, for a different job: they convert between bytes
+// and untyped SQL rows ([]types.Value) of a list of columns, in the formats ksqlDB names (KAFKA,
+// JSON, DELIMITED, NONE), chosen at run time from a statement's WITH clause. They are not generic
+// because a row's Go type is the same whatever its columns; the SQL planner wraps one in a
+// Serde[types.Row] where it hands rows to the dsl.
 //
 // # Null
 //

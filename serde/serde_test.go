@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/seichedb/seiche/serde"
-	"github.com/seichedb/seiche/state"
 )
 
 func roundTrip[T comparable](t *testing.T, s serde.Serde[T], v T) {
@@ -75,6 +74,3 @@ func TestMalformedIsAnError(t *testing.T) {
 		t.Errorf("malformed JSON deserialized")
 	}
 }
-
-// A Serde is a state.Serde, so typed store views take the same serdes as streams.
-var _ state.Serde[string] = serde.String()

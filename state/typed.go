@@ -1,22 +1,21 @@
 package state
 
-// Serde converts values of T to and from bytes. The runtime's serde package satisfies it. Typed
-// ranges rely on the key serde preserving order (big-endian integers, strings); with one that does
-// not, key ranges of the typed stores select by byte order of the serialized keys.
-type Serde[T any] interface {
-	Serialize(T) ([]byte, error)
-	Deserialize([]byte) (T, error)
-}
+import "github.com/seichedb/seiche/serde"
+
+// The typed views below convert keys and values with serde.Serde, the one serde abstraction of
+// Seiche's typed Go API: streams, tables and stores take the same serdes. Typed ranges rely on the
+// key serde preserving order (big-endian integers, strings); with one that does not, key ranges of
+// the typed stores select by byte order of the serialized keys.
 
 // KV is a typed view of a KeyValueStore.
 type KV[K, V any] struct {
 	Store  KeyValueStore
-	Keys   Serde[K]
-	Values Serde[V]
+	Keys   serde.Serde[K]
+	Values serde.Serde[V]
 }
 
 // NewKV returns a typed view of s.
-func NewKV[K, V any](s KeyValueStore, keys Serde[K], values Serde[V]) KV[K, V] {
+func NewKV[K, V any](s KeyValueStore, keys serde.Serde[K], values serde.Serde[V]) KV[K, V] {
 	return KV[K, V]{Store: s, Keys: keys, Values: values}
 }
 
@@ -94,26 +93,37 @@ func (s KV[K, V]) All() (*Iterator[K, V], error) {
 // TimestampedKV is a typed view of a TimestampedKeyValueStore.
 type TimestampedKV[K, V any] struct {
 	Store  TimestampedKeyValueStore
-	Keys   Serde[K]
-	Values Serde[V]
+	Keys   serde.Serde[K]
+	Values serde.Serde[V]
 }
 
 // NewTimestampedKV returns a typed view of s.
-func NewTimestampedKV[K, V any](s TimestampedKeyValueStore, keys Serde[K], values Serde[V]) TimestampedKV[K, V] {
+func NewTimestampedKV[K, V any](s TimestampedKeyValueStore, keys serde.Serde[K], values serde.Serde[V]) TimestampedKV[K, V] {
 	return TimestampedKV[K, V]{Store: s, Keys: keys, Values: values}
 }
 
-func (s TimestampedKV[K, V]) Get(key K) (v V, ts int64, ok bool, err error) {
+// ValueAndTimestamp is a value of a timestamped store with the timestamp of the record that last
+// changed it (Kafka Streams' ValueAndTimestamp).
+type ValueAndTimestamp[V any] struct {
+	Value     V
+	Timestamp int64
+}
+
+// Get returns the key's value and timestamp; ok is false if the key is absent.
+func (s TimestampedKV[K, V]) Get(key K) (vt ValueAndTimestamp[V], ok bool, err error) {
 	kb, err := s.Keys.Serialize(key)
 	if err != nil {
-		return v, 0, false, err
+		return vt, false, err
 	}
 	vb, ts, ok, err := s.Store.Get(kb)
 	if err != nil || !ok {
-		return v, 0, ok, err
+		return vt, ok, err
 	}
-	v, err = s.Values.Deserialize(vb)
-	return v, ts, err == nil, err
+	v, err := s.Values.Deserialize(vb)
+	if err != nil {
+		return vt, false, err
+	}
+	return ValueAndTimestamp[V]{Value: v, Timestamp: ts}, true, nil
 }
 
 func (s TimestampedKV[K, V]) Put(key K, value V, ts int64) error {
@@ -153,12 +163,12 @@ func (s TimestampedKV[K, V]) All() (*Iterator[K, V], error) {
 // Windowed is a typed view of a WindowStore.
 type Windowed[K, V any] struct {
 	Store  WindowStore
-	Keys   Serde[K]
-	Values Serde[V]
+	Keys   serde.Serde[K]
+	Values serde.Serde[V]
 }
 
 // NewWindowed returns a typed view of s.
-func NewWindowed[K, V any](s WindowStore, keys Serde[K], values Serde[V]) Windowed[K, V] {
+func NewWindowed[K, V any](s WindowStore, keys serde.Serde[K], values serde.Serde[V]) Windowed[K, V] {
 	return Windowed[K, V]{Store: s, Keys: keys, Values: values}
 }
 
@@ -213,12 +223,12 @@ func (s Windowed[K, V]) FetchAll(from, to int64) (*Iterator[K, V], error) {
 // Sessions is a typed view of a SessionStore.
 type Sessions[K, V any] struct {
 	Store  SessionStore
-	Keys   Serde[K]
-	Values Serde[V]
+	Keys   serde.Serde[K]
+	Values serde.Serde[V]
 }
 
 // NewSessions returns a typed view of s.
-func NewSessions[K, V any](s SessionStore, keys Serde[K], values Serde[V]) Sessions[K, V] {
+func NewSessions[K, V any](s SessionStore, keys serde.Serde[K], values serde.Serde[V]) Sessions[K, V] {
 	return Sessions[K, V]{Store: s, Keys: keys, Values: values}
 }
 
@@ -264,14 +274,14 @@ func (s Sessions[K, V]) Fetch(key K) (*Iterator[K, V], error) {
 // error ends the iteration and is returned by Err.
 type Iterator[K, V any] struct {
 	raw    KeyValueIterator
-	keys   Serde[K]
-	values Serde[V]
+	keys   serde.Serde[K]
+	values serde.Serde[V]
 	k      K
 	v      V
 	err    error
 }
 
-func wrapIter[K, V any, I KeyValueIterator](keys Serde[K], values Serde[V], raw I, err error) (*Iterator[K, V], error) {
+func wrapIter[K, V any, I KeyValueIterator](keys serde.Serde[K], values serde.Serde[V], raw I, err error) (*Iterator[K, V], error) {
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +329,7 @@ func (it *Iterator[K, V]) Err() error {
 
 func (it *Iterator[K, V]) Close() error { return it.raw.Close() }
 
-func serializeBounds[K any](keys Serde[K], from, to *K) (lo, hi []byte, err error) {
+func serializeBounds[K any](keys serde.Serde[K], from, to *K) (lo, hi []byte, err error) {
 	if from != nil {
 		if lo, err = keys.Serialize(*from); err != nil {
 			return nil, nil, err

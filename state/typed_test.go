@@ -68,8 +68,8 @@ func TestTyped(t *testing.T) {
 	rawTS, _ := tk.TimestampedKeyValueStore(ctx, "ts")
 	ts := NewTimestampedKV[string, string](rawTS, stringSerde{}, stringSerde{})
 	ts.Put("a", "x", 42)
-	if v, at, ok, err := ts.Get("a"); err != nil || !ok || v != "x" || at != 42 {
-		t.Fatalf("timestamped get: %q %d %v %v", v, at, ok, err)
+	if vt, ok, err := ts.Get("a"); err != nil || !ok || vt.Value != "x" || vt.Timestamp != 42 {
+		t.Fatalf("timestamped get: %+v %v %v", vt, ok, err)
 	}
 	tit, _ := ts.All()
 	if !tit.Next() || tit.Timestamp() != 42 {

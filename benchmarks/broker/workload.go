@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime/metrics"
 	"slices"
 	"sync/atomic"
@@ -16,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/seichedb/seiche/benchmarks/internal/progress"
 )
 
 // A record's value starts with its sequence number and the time it was handed to the producer (both
@@ -130,6 +133,7 @@ type producer struct {
 	wire   *wireStats
 	failed atomic.Int64
 	first  atomic.Pointer[error]
+	acked  atomic.Pointer[progress.Meter] // of the produce call running, if any
 }
 
 func newProducer(cfg config, addr, topic string) (*producer, error) {
@@ -142,6 +146,7 @@ func newProducer(cfg config, addr, topic string) (*producer, error) {
 }
 
 func (p *producer) promise(_ *kgo.Record, err error) {
+	p.acked.Load().Add(1)
 	if err != nil {
 		p.failed.Add(1)
 		p.first.CompareAndSwap(nil, &err)
@@ -150,6 +155,10 @@ func (p *producer) promise(_ *kgo.Record, err error) {
 
 // produce sends the records numbered [from, to) and waits until every one is acknowledged.
 func (p *producer) produce(ctx context.Context, from, to int) error {
+	acked := progress.Start(os.Stderr, "broker benchmark: produced", int64(to-from), progress.Every)
+	defer acked.Stop()
+	p.acked.Store(acked)
+	defer p.acked.Store(nil)
 	for i := from; i < to; i++ {
 		p.cl.Produce(ctx, p.src.next(uint64(i), 0), p.promise)
 	}
@@ -196,7 +205,9 @@ func consumeThroughput(ctx context.Context, cfg config, addr, topic string, n in
 	}
 	defer cl.Close()
 	seen := newSeqSet(n)
-	err = consume(ctx, cl, seen, cfg.valueBytes, nil)
+	polled := progress.Start(os.Stderr, "broker benchmark: consumed", int64(n), progress.Every)
+	defer polled.Stop()
+	err = consume(ctx, cl, seen, cfg.valueBytes, func(uint64, int64, int64) { polled.Add(1) })
 	return throughput{records: n, elapsed: time.Since(start), cpu: cpuTime() - cpu, gc: gcTime() - gc, wire: wire}, err
 }
 

@@ -30,6 +30,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/seichedb/seiche/benchmarks/internal/progress"
 	"github.com/seichedb/seiche/benchmarks/nexmark/gen"
 	"github.com/seichedb/seiche/engine"
 	"github.com/seichedb/seiche/runtime"
@@ -228,11 +229,14 @@ func measure(ctx context.Context, q query, impl string, recs []runtime.RawRecord
 		return r, fmt.Errorf("unknown implementation %q", impl)
 	}
 	goruntime.GC()
+	piped := progress.Start(os.Stderr, "nexmark: "+q.name+" "+impl, int64(len(recs)), progress.Every)
+	defer piped.Stop()
 	cpu0, t0 := cpuTime(), time.Now()
 	for _, rec := range recs {
 		if err := pipe(rec); err != nil {
 			return r, err
 		}
+		piped.Add(1)
 	}
 	r.wall, r.cpu = time.Since(t0), cpuTime()-cpu0
 	r.outputs = outputs()

@@ -111,7 +111,7 @@ func q0DSL() *dsl.Builder {
 	out := dsl.MapValues(bids(b), func(_ []byte, v gen.Bid) (q0Row, error) {
 		return q0Row{Auction: v.Auction, Bidder: v.Bidder, Price: v.Price, DateTime: v.DateTime, Extra: v.Extra}, nil
 	})
-	out.To("Q0", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[q0Row]()))
+	out.WithKeySerde(serde.Bytes()).WithValueSerde(serde.JSON[q0Row]()).To("Q0")
 	return b
 }
 
@@ -120,7 +120,7 @@ func q1DSL() *dsl.Builder {
 	out := dsl.MapValues(bids(b), func(_ []byte, v gen.Bid) (q1Row, error) {
 		return q1Row{Auction: v.Auction, Bidder: v.Bidder, Price: decimalThou(v.Price * 908), DateTime: v.DateTime, Extra: v.Extra}, nil
 	})
-	out.To("Q1", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[q1Row]()))
+	out.WithKeySerde(serde.Bytes()).WithValueSerde(serde.JSON[q1Row]()).To("Q1")
 	return b
 }
 
@@ -130,7 +130,7 @@ func q2DSL() *dsl.Builder {
 	out := dsl.MapValues(sel, func(_ []byte, v gen.Bid) (q2Row, error) {
 		return q2Row{Auction: v.Auction, Price: v.Price}, nil
 	})
-	out.To("Q2", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[q2Row]()))
+	out.WithKeySerde(serde.Bytes()).WithValueSerde(serde.JSON[q2Row]()).To("Q2")
 	return b
 }
 

@@ -39,6 +39,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/seichedb/seiche/benchmarks/internal/progress"
 	"github.com/seichedb/seiche/broker"
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
@@ -227,6 +228,8 @@ func produceInput(ctx context.Context, cl *kgo.Client, topic string, cfg config)
 	pad := strings.Repeat("x", max(cfg.valueBytes-24, 0))
 	var perr error
 	var kept int64
+	produced := progress.Start(os.Stderr, "runtime benchmark: producing input", int64(cfg.records), progress.Every)
+	defer produced.Stop()
 	for i := range cfg.records {
 		kind := "view"
 		if i%2 == 0 {
@@ -236,6 +239,7 @@ func produceInput(ctx context.Context, cl *kgo.Client, topic string, cfg config)
 		v := fmt.Sprintf("%s|user-%04d|%s", kind, i%1000, pad)
 		v = v[:min(len(v), cfg.valueBytes)]
 		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: fmt.Appendf(nil, "user-%04d", i%1000), Value: []byte(v)}, func(_ *kgo.Record, err error) {
+			produced.Add(1)
 			if err != nil && perr == nil {
 				perr = err
 			}
@@ -254,7 +258,7 @@ func pipeline() *dsl.Builder {
 	b := dsl.NewBuilder()
 	events := dsl.Source(b, "input", serde.String(), serde.String())
 	clicks := events.Filter(func(_, v string) (bool, error) { return keep(v), nil })
-	dsl.MapValues(clicks, func(_, v string) (string, error) { return transform(v), nil }, dsl.WithValueSerde(serde.String())).To("output")
+	dsl.MapValues(clicks, func(_, v string) (string, error) { return transform(v), nil }).WithValueSerde(serde.String()).To("output")
 	return b
 }
 
@@ -262,7 +266,7 @@ func runSeiche(ctx context.Context, addr string, adm *kadm.Client, cfg config, n
 	b := dsl.NewBuilder()
 	events := dsl.Source(b, input, serde.String(), serde.String())
 	clicks := events.Filter(func(_, v string) (bool, error) { return keep(v), nil })
-	dsl.MapValues(clicks, func(_, v string) (string, error) { return transform(v), nil }, dsl.WithValueSerde(serde.String())).To(output)
+	dsl.MapValues(clicks, func(_, v string) (string, error) { return transform(v), nil }).WithValueSerde(serde.String()).To(output)
 	topo, err := b.Build()
 	if err != nil {
 		return 0, err
@@ -429,6 +433,8 @@ func handwrittenLoop(ctx context.Context, cl *kgo.Client, output string, interva
 // first output appeared (firstOutput), to tell start-up from throughput.
 func waitOutput(ctx context.Context, adm *kadm.Client, topic string, want int64, start time.Time, failed <-chan error) (time.Duration, error) {
 	var first time.Duration
+	written := progress.Start(os.Stderr, "runtime benchmark: output "+topic, want, progress.Every)
+	defer written.Stop()
 	for {
 		select {
 		case err := <-failed:
@@ -441,6 +447,7 @@ func waitOutput(ctx context.Context, adm *kadm.Client, topic string, want int64,
 		}
 		var n int64
 		ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+		written.Set(n)
 		if n > 0 && first == 0 {
 			first = time.Since(start)
 			lastFirstOutput = first

@@ -52,8 +52,7 @@ func dslTopology(output string) (*runtime.Topology, error) {
 	b := dsl.NewBuilder()
 	orders := dsl.Source(b, persistInput, serde.Bytes(), serde.JSON[order]())
 	big := orders.Filter(func(_ []byte, o order) (bool, error) { return o.AMOUNT > 10, nil })
-	dsl.MapValues(big, func(_ []byte, o order) (doubled, error) { return doubled{ID: o.ID, A: o.AMOUNT * 2}, nil },
-		dsl.WithValueSerde(serde.JSON[doubled]())).To(output)
+	dsl.MapValues(big, func(_ []byte, o order) (doubled, error) { return doubled{ID: o.ID, A: o.AMOUNT * 2}, nil }).WithValueSerde(serde.JSON[doubled]()).To(output)
 	return b.Build()
 }
 

@@ -120,7 +120,7 @@ func filterProjectDSL(b testing.TB) *runtime.Topology {
 	s := dsl.Source(bl, "orders", serde.Int64(), serde.JSON[order]())
 	big := dsl.MapValues(s.Filter(func(_ int64, o order) (bool, error) { return o.Amount > 50, nil }),
 		func(_ int64, o order) (bigOrder, error) { return bigOrder{Customer: o.Customer, Amount: o.Amount}, nil })
-	big.To("BIG", dsl.WithKeySerde(serde.Int64()), dsl.WithValueSerde(serde.JSON[bigOrder]()))
+	big.WithKeySerde(serde.Int64()).WithValueSerde(serde.JSON[bigOrder]()).To("BIG")
 	topo, err := bl.Build()
 	if err != nil {
 		b.Fatal(err)
@@ -133,12 +133,10 @@ func filterProjectDSL(b testing.TB) *runtime.Topology {
 func windowedCountDSL(b testing.TB) *runtime.Topology {
 	bl := dsl.NewBuilder()
 	s := dsl.Source(bl, "orders", serde.Int64(), serde.JSON[order]())
-	g := dsl.GroupBy(s, func(_ int64, o order) (string, error) { return o.Region, nil },
-		dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(serde.JSON[order]()))
-	counts := dsl.WindowedBy(g, dsl.TumblingWindows(time.Second, 0)).Count(dsl.CacheBytes(0))
+	g := dsl.GroupBy(s, func(_ int64, o order) (string, error) { return o.Region, nil }).WithKeySerde(serde.String()).WithValueSerde(serde.JSON[order]())
+	counts := dsl.WindowedCount(g.WindowedBy(dsl.TumblingWindows(time.Second, 0)), dsl.CacheBytes(0))
 	out := dsl.MapValues(counts.ToStream(), func(_ dsl.Windowed[string], n int64) (count, error) { return count{N: n}, nil })
-	out.To("COUNTS", dsl.WithKeySerde(dsl.TimeWindowedSerde(serde.String(), time.Second)),
-		dsl.WithValueSerde(serde.JSON[count]()))
+	out.WithKeySerde(dsl.TimeWindowedSerde(serde.String(), time.Second)).WithValueSerde(serde.JSON[count]()).To("COUNTS")
 	topo, err := bl.Build()
 	if err != nil {
 		b.Fatal(err)

@@ -42,6 +42,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/seichedb/seiche/benchmarks/internal/progress"
 	"github.com/seichedb/seiche/broker"
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
@@ -229,7 +230,10 @@ func splitComma(s string) []string {
 func produceInput(ctx context.Context, cl *kgo.Client, input, profiles string, cfg config) error {
 	base := time.Now().Add(-time.Duration(cfg.records) * time.Millisecond).Truncate(time.Second)
 	errs := make(chan error, 1)
+	produced := progress.Start(os.Stderr, "streams: producing input", int64(cfg.records+cfg.keys), progress.Every)
+	defer produced.Stop()
 	promise := func(_ *kgo.Record, err error) {
+		produced.Add(1)
 		if err != nil {
 			select {
 			case errs <- err:
@@ -271,12 +275,11 @@ func runSeiche(ctx context.Context, addr string, adm *kadm.Client, cfg config, w
 	case "count":
 		in.GroupByKey().Count(dsl.Materialized("counts"), dsl.CacheBytes(cacheBytes)).ToStream().To(out)
 	case "window-count":
-		dsl.WindowedBy(in.GroupByKey(), dsl.TumblingWindows(cfg.window, 0)).Count(dsl.Materialized("counts"), dsl.CacheBytes(cacheBytes),
+		dsl.WindowedCount(in.GroupByKey().WindowedBy(dsl.TumblingWindows(cfg.window, 0)), dsl.Materialized("counts"), dsl.CacheBytes(cacheBytes),
 			dsl.Retention(retention)).ToStream().To(out)
 	case "join":
 		table := dsl.TableSource(b, profiles, serde.String(), serde.String(), dsl.Materialized("profiles"))
-		dsl.StreamTableJoin(in, table, func(_ string, v []byte, region string) (string, error) { return region, nil },
-			dsl.WithValueSerde(serde.String())).To(out)
+		dsl.StreamTableJoin(in, table, func(_ string, v []byte, region string) (string, error) { return region, nil }).WithValueSerde(serde.String()).To(out)
 	default:
 		return 0, fmt.Errorf("unknown workload %q", wl)
 	}
@@ -420,6 +423,14 @@ func waitCommitted(ctx context.Context, adm *kadm.Client, group string, topics [
 		}
 		want[o.Topic][o.Partition] = o.Offset
 	})
+	var total int64
+	for _, parts := range want {
+		for _, end := range parts {
+			total += end
+		}
+	}
+	committed := progress.Start(os.Stderr, "streams: "+group+" committed", total, progress.Every)
+	defer committed.Stop()
 	deadline := time.Now().Add(10 * time.Minute)
 	for {
 		select {
@@ -433,14 +444,19 @@ func waitCommitted(ctx context.Context, adm *kadm.Client, group string, topics [
 		offs, err := adm.FetchOffsets(ctx, group)
 		if err == nil {
 			ok := true
+			var done int64
 			for t, parts := range want {
 				for p, end := range parts {
 					o, found := offs.Lookup(t, p)
 					if end > 0 && (!found || o.At < end) {
 						ok = false
 					}
+					if found {
+						done += min(max(o.At, 0), end)
+					}
 				}
 			}
+			committed.Set(done)
 			if ok {
 				return time.Since(start), nil
 			}

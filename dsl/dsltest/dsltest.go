@@ -205,6 +205,17 @@ func KeyValueStore[K, V any](d *Driver, name string, keys serde.Serde[K], values
 	return state.NewKV(kv, keys, values)
 }
 
+// TableStore returns a typed view of the store holding table t, with the table's own serdes, so
+// that its key and value types cannot be mistaken. A table with no store of its own (a Filter or
+// MapTableValues result: see Table.Materialize) or without serdes fails the test.
+func TableStore[K, V any](d *Driver, t *dsl.Table[K, V]) state.TimestampedKV[K, V] {
+	d.t.Helper()
+	if t.StoreName() == "" || t.KeySerde() == nil || t.ValueSerde() == nil {
+		d.t.Fatalf("dsltest: table %s has no store of its own with serdes: materialize it", t.Node())
+	}
+	return TimestampedKeyValueStore(d, t.StoreName(), t.KeySerde(), t.ValueSerde())
+}
+
 // TimestampedKeyValueStore returns a typed view of a timestamped key-value store, such as the
 // store of a table; a missing store fails the test.
 func TimestampedKeyValueStore[K, V any](d *Driver, name string, keys serde.Serde[K], values serde.Serde[V]) state.TimestampedKV[K, V] {

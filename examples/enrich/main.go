@@ -66,10 +66,10 @@ func Topology() *dsl.Builder {
 	views := dsl.Source(b, ViewsTopic, serde.String(), serde.JSON[PageView](),
 		dsl.EventTime(func(_ string, v PageView) (int64, error) { return v.Time, nil }))
 	humans := views.FilterNot(func(_ string, v PageView) (bool, error) { return device(v.UserAgent) == "bot", nil })
-	enriched := dsl.MapValues(humans, enrich, dsl.WithValueSerde(serde.JSON[EnrichedView]()))
-	bySite := dsl.SelectKey(enriched, func(_ string, v EnrichedView) (string, error) { return v.Site, nil },
-		dsl.WithKeySerde(serde.String()))
-	bySite.To(OutputTopic)
+	enriched := dsl.MapValues(humans, enrich).WithValueSerde(serde.JSON[EnrichedView]())
+	enriched.
+		SelectKey(func(_ string, v EnrichedView) (string, error) { return v.Site, nil }).
+		To(OutputTopic)
 	return b
 }
 

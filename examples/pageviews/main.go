@@ -60,12 +60,11 @@ func Topology(views, profiles, out string) *dsl.Builder {
 	users := dsl.TableSource(b, profiles, serde.String(), serde.JSON[*Profile](), dsl.Materialized("user-profiles"))
 	regions := dsl.StreamTableJoin(pv, users, func(_ string, _ PageView, p *Profile) (string, error) {
 		return p.Region, nil
-	}, dsl.WithValueSerde(serde.String()))
-	byRegion := dsl.GroupBy(regions, func(_ string, region string) (string, error) { return region, nil },
-		dsl.WithKeySerde(serde.String()), dsl.GroupedAs("views-by-region"))
-	dsl.WindowedBy(byRegion, dsl.TumblingWindows(Window, Grace)).
-		Count(dsl.Materialized("views-per-region")).
-		ToStream().To(out)
+	}).WithValueSerde(serde.String())
+	byRegion := regions.
+		GroupBy(func(_, region string) (string, error) { return region, nil }, dsl.Named("views-by-region")).
+		WindowedBy(dsl.TumblingWindows(Window, Grace))
+	dsl.WindowedCount(byRegion, dsl.Materialized("views-per-region")).ToStream().To(out)
 	return b
 }
 

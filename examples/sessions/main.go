@@ -44,12 +44,15 @@ const (
 // Topology counts the events of each session of each user (records of in are keyed by user).
 func Topology(in, out string) *dsl.Builder {
 	b := dsl.NewBuilder()
-	events := dsl.Source(b, in, serde.String(), serde.String())
-	counts := dsl.SessionWindowedBy(events.GroupByKey(), dsl.SessionWindows{Gap: Gap, Grace: Grace}).
-		Count(dsl.Materialized("user-sessions"))
+	sessions := dsl.Source(b, in, serde.String(), serde.String()).
+		GroupByKey().
+		SessionWindowedBy(dsl.SessionWindows{Gap: Gap, Grace: Grace})
+	counts := dsl.WindowedCount(sessions, dsl.Materialized("user-sessions"))
 	// *int64 so that a merged-away session is written as a null.
-	dsl.MapTableValues(counts, func(_ dsl.Windowed[string], n int64) (*int64, error) { return &n, nil },
-		dsl.WithValueSerde(serde.JSON[*int64]())).ToStream().To(out)
+	dsl.MapTableValues(counts, func(_ dsl.Windowed[string], n int64) (*int64, error) { return &n, nil }).
+		WithValueSerde(serde.JSON[*int64]()).
+		ToStream().
+		To(out)
 	return b
 }
 

@@ -40,17 +40,22 @@ import (
 )
 
 // Topology reads lines from in and writes (word, count) to out, every time a word's count changes
-// (coalesced per commit by the record cache).
+// (coalesced per commit by the record cache). Every step keeps the string keys and values, so the
+// chain needs no serdes beyond the source's; Count's are its own.
 func Topology(in, out string) *dsl.Builder {
 	b := dsl.NewBuilder()
-	lines := dsl.Source(b, in, serde.String(), serde.String())
-	words := dsl.FlatMapValues(lines, func(_ string, line string) ([]string, error) {
-		return strings.FieldsFunc(strings.ToLower(line), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }), nil
-	}, dsl.WithValueSerde(serde.String()))
-	counts := dsl.GroupBy(words, func(_ string, word string) (string, error) { return word, nil }, dsl.WithKeySerde(serde.String())).
-		Count(dsl.Materialized("word-counts"))
-	counts.ToStream().To(out)
+	dsl.Source(b, in, serde.String(), serde.String()).
+		FlatMapValues(words).
+		GroupBy(func(_, word string) (string, error) { return word, nil }).
+		Count(dsl.Materialized("word-counts")).
+		ToStream().
+		To(out)
 	return b
+}
+
+// words splits a line into its lower-cased words.
+func words(_, line string) ([]string, error) {
+	return strings.FieldsFunc(strings.ToLower(line), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }), nil
 }
 
 func main() {

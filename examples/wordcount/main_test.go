@@ -29,8 +29,8 @@ func TestWordCount(t *testing.T) {
 		t.Errorf("counts:\n got  %v\n want %v", got, want)
 	}
 	store := dsltest.TimestampedKeyValueStore(d, "word-counts", serde.String(), serde.Int64())
-	if n, _, _, _ := store.Get("kafka"); n != 3 {
-		t.Errorf("store word-counts[kafka] = %d, want 3", n)
+	if n, ok, err := store.Get("kafka"); err != nil || !ok || n.Value != 3 {
+		t.Errorf("store word-counts[kafka] = %+v %v %v, want 3", n, ok, err)
 	}
 }
 

@@ -3,6 +3,15 @@
 // will plug in behind the same Serde interface.
 //
 // A Serde is immutable after New and safe for concurrent use.
+//
+// # Why not serde.Serde
+//
+// Seiche's serde abstraction for typed Go values is serde.Serde[T], which the runtime, the dsl and
+// the state stores share. A format Serde is the SQL side of it: its values are untyped rows
+// ([]types.Value) whose columns and format are known only when a statement runs, so one Go type
+// serves every schema and a generic parameter would say nothing. The planner adapts a format Serde
+// to serde.Serde[types.Row] (sql/planner's rowSerde) where rows enter the dsl; nothing else converts
+// between the two.
 package format
 
 import (

@@ -218,7 +218,7 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 	if q.Window != nil {
 		rowTypes = append(rowTypes, types.Bigint, types.Bigint)
 	}
-	rowSerde := dsl.WithValueSerde(internalSerde(typeColumns(rowTypes)))
+	rowSerde := internalSerde(typeColumns(rowTypes))
 	out := flow{keyCols: keyTypes, window: q.Window, valCols: typeColumns(rowTypes)}
 	if in.table != nil {
 		if q.Window != nil {
@@ -233,9 +233,9 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 			}
 			b, err := keys.Serialize(k)
 			return string(b), args, err
-		}, dsl.WithKeySerde(serde.String()), dsl.WithValueSerde(vals))
+		}).WithKeySerde(serde.String()).WithValueSerde(vals)
 		t := dsl.TableAggregate(g, n.init, func(_ string, row, acc Row) (Row, error) { return n.add(nil, row, acc) },
-			func(_ string, row, acc Row) (Row, error) { return n.undo(nil, row, acc) }, append(stateful(), dsl.WithValueSerde(accs))...)
+			func(_ string, row, acc Row) (Row, error) { return n.undo(nil, row, acc) }, accs, stateful()...)
 		rows := dsl.Map(t.ToStream(), func(k string, acc Row) (Row, Row, error) {
 			key, err := keys.Deserialize([]byte(k))
 			if err != nil || acc == nil {
@@ -243,43 +243,46 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 			}
 			row, err := n.result(key, acc, nil)
 			return key, row, err
-		}, dsl.WithKeySerde(keys), rowSerde)
-		out.table = rows.ToTable(stateful()...)
+		}).WithKeySerde(keys).WithValueSerde(rowSerde)
+		out.table = rows.ToTable()
 		return out, nil
 	}
-	prepareOpts := []dsl.Opt{dsl.Named(e.name("KSQL-AGGREGATE-PREPARE"))}
+	prepareOpts := []dsl.MapOpt{dsl.Named(e.name("KSQL-AGGREGATE-PREPARE"))}
 	if n.groupsByKey() {
 		// The group key is the record's key: no repartition, as ksqlDB's groupByKey.
 		prepareOpts = append(prepareOpts, dsl.PreservesKey())
 	}
 	prepared := dsl.Map(in.stream, func(_ Row, row Row) (Row, Row, error) { return n.prepare(row) }, prepareOpts...)
-	g := prepared.GroupByKey(dsl.WithKeySerde(keys), dsl.WithValueSerde(vals))
+	g := prepared.GroupByKey().WithKeySerde(keys).WithValueSerde(vals)
 	w := q.Window
 	if w == nil {
-		t := dsl.Aggregate(g, n.init, n.add, append(stateful(), dsl.WithValueSerde(accs))...)
-		out.table = dsl.MapTableValues(t, func(k Row, acc Row) (Row, error) { return n.result(k, acc, nil) }, rowSerde)
+		t := dsl.Aggregate(g, n.init, n.add, accs, stateful()...)
+		out.table = dsl.MapTableValues(t, func(k Row, acc Row) (Row, error) { return n.result(k, acc, nil) }).WithValueSerde(rowSerde)
 		return out, nil
 	}
 	grace := defaultGrace(w.Size)
 	if w.HasGrace {
 		grace = w.Grace
 	}
-	opts := append(stateful(), dsl.WithValueSerde(accs))
+	var opts []dsl.WindowedAggregateOpt
+	for _, o := range stateful() {
+		opts = append(opts, o)
+	}
 	if w.HasRetention {
 		opts = append(opts, dsl.Retention(w.Retention))
 	}
 	var t *dsl.Table[dsl.Windowed[Row], Row]
 	switch w.Kind {
 	case ir.Session:
-		t = dsl.SessionAggregate(dsl.SessionWindowedBy(g, dsl.SessionWindows{Gap: w.Size, Grace: grace}), n.init, n.add, n.merge, opts...)
+		t = dsl.SessionAggregate(g.SessionWindowedBy(dsl.SessionWindows{Gap: w.Size, Grace: grace}), n.init, n.add, n.merge, accs, opts...)
 	case ir.Hopping:
-		t = dsl.WindowedAggregate(dsl.WindowedBy(g, dsl.HoppingWindows(w.Size, w.Advance, grace)), n.init, n.add, opts...)
+		t = dsl.WindowedAggregate(g.WindowedBy(dsl.HoppingWindows(w.Size, w.Advance, grace)), n.init, n.add, accs, opts...)
 	default:
-		t = dsl.WindowedAggregate(dsl.WindowedBy(g, dsl.TumblingWindows(w.Size, grace)), n.init, n.add, opts...)
+		t = dsl.WindowedAggregate(g.WindowedBy(dsl.TumblingWindows(w.Size, grace)), n.init, n.add, accs, opts...)
 	}
 	out.wtable = dsl.MapTableValues(t, func(k dsl.Windowed[Row], acc Row) (Row, error) {
 		win := k.Window
 		return n.result(k.Key, acc, &win)
-	}, rowSerde)
+	}).WithValueSerde(rowSerde)
 	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/seichedb/seiche/dsl"
-	"github.com/seichedb/seiche/serde"
 	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
 )
@@ -65,8 +64,8 @@ func (n *JoinNode) rightKey(row Row, to *types.Type) (Row, error) {
 // rekeyOpts are the options of the SelectKey that keys source i's side of the join by e: that side
 // keeps its partitions (no repartition topic, as in ksqlDB's plans) when the left side is still
 // source 0 as read and e is the source's only key column, of the join key's type.
-func (n *JoinNode) rekeyOpts(e *ir.Expr, i int, t *types.Type, keys serde.Serde[Row]) []dsl.Opt {
-	opts := []dsl.Opt{dsl.WithKeySerde(keys)}
+func (n *JoinNode) rekeyOpts(e *ir.Expr, i int, t *types.Type) []dsl.MapOpt {
+	var opts []dsl.MapOpt
 	if n.Index != 0 {
 		return opts
 	}
@@ -109,7 +108,7 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		keyType = st.LeftKey.Type
 	}
 	valCols := append(append([]types.Column{}, in.valCols...), right.valCols...)
-	vals := dsl.WithValueSerde(internalSerde(valCols))
+	vals := internalSerde(valCols)
 	keyTypes := []*types.Type{keyType}
 	keys := internalSerde(typeColumns(keyTypes))
 	out := flow{keyCols: keyTypes, valCols: valCols}
@@ -147,18 +146,17 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 				return append(k, row[rw], row[rw+1]), nil
 			}
 		}
-		l := dsl.SelectKey(in.stream, leftKey, n.rekeyOpts(st.LeftKey, 0, keyType, keys)...)
-		r := dsl.SelectKey(right.stream, rightKey, n.rekeyOpts(st.RightKey, n.Index+1, keyType, keys)...)
-		opts := append(stateful(), vals)
+		l := dsl.SelectKey(in.stream, leftKey, n.rekeyOpts(st.LeftKey, 0, keyType)...).WithKeySerde(keys)
+		r := dsl.SelectKey(right.stream, rightKey, n.rekeyOpts(st.RightKey, n.Index+1, keyType)...).WithKeySerde(keys)
 		switch st.Type {
 		case ir.InnerJoin:
-			out.stream = dsl.StreamStreamJoin(l, r, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
+			out.stream = dsl.StreamStreamJoin(l, r, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, w).WithValueSerde(vals)
 		case ir.LeftJoin:
-			out.stream = dsl.StreamStreamLeftJoin(l, r, func(_ Row, lv, rv Row, has bool) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
+			out.stream = dsl.StreamStreamLeftJoin(l, r, func(_ Row, lv, rv Row, has bool) (Row, error) { return n.concat(lv, rv), nil }, w).WithValueSerde(vals)
 		case ir.RightJoin:
-			out.stream = dsl.StreamStreamLeftJoin(r, l, func(_ Row, rv, lv Row, has bool) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
+			out.stream = dsl.StreamStreamLeftJoin(r, l, func(_ Row, rv, lv Row, has bool) (Row, error) { return n.concat(lv, rv), nil }, w).WithValueSerde(vals)
 		default:
-			out.stream = dsl.StreamStreamOuterJoin(l, r, func(_ Row, lv Row, _ bool, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, w, opts...)
+			out.stream = dsl.StreamStreamOuterJoin(l, r, func(_ Row, lv Row, _ bool, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, w).WithValueSerde(vals)
 		}
 		return out, nil
 	case in.stream != nil && right.table != nil:
@@ -168,13 +166,13 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 		}
 		kt := tkey[0].Type
 		l := dsl.SelectKey(in.stream, func(_ Row, row Row) (Row, error) { return castKey(st.LeftKey, kt, row) },
-			n.rekeyOpts(st.LeftKey, 0, kt, internalSerde(typeColumns([]*types.Type{kt})))...)
+			n.rekeyOpts(st.LeftKey, 0, kt)...).WithKeySerde(internalSerde(typeColumns([]*types.Type{kt})))
 		out.keyCols = []*types.Type{kt}
 		switch st.Type {
 		case ir.InnerJoin:
-			out.stream = dsl.StreamTableJoin(l, right.table, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, vals)
+			out.stream = dsl.StreamTableJoin(l, right.table, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }).WithValueSerde(vals)
 		case ir.LeftJoin:
-			out.stream = dsl.StreamTableLeftJoin(l, right.table, func(_ Row, lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, vals)
+			out.stream = dsl.StreamTableLeftJoin(l, right.table, func(_ Row, lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }).WithValueSerde(vals)
 		default:
 			return flow{}, fmt.Errorf("planner: %s stream-table join is not supported", st.Type)
 		}
@@ -190,9 +188,9 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 			fk := func(row Row) (Row, error) { return castKey(st.LeftKey, kt, row) }
 			switch st.Type {
 			case ir.InnerJoin:
-				out.table = dsl.ForeignKeyJoin(in.table, right.table, fk, func(lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, append(stateful(), vals)...)
+				out.table = dsl.ForeignKeyJoin(in.table, right.table, fk, func(lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }).WithValueSerde(vals)
 			case ir.LeftJoin:
-				out.table = dsl.ForeignKeyLeftJoin(in.table, right.table, fk, func(lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, append(stateful(), vals)...)
+				out.table = dsl.ForeignKeyLeftJoin(in.table, right.table, fk, func(lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }).WithValueSerde(vals)
 			default:
 				return flow{}, fmt.Errorf("planner: %s foreign-key join is not supported", st.Type)
 			}
@@ -205,19 +203,17 @@ func (n *JoinNode) lower(e *Env, in flow) (flow, error) {
 			if err != nil {
 				return flow{}, err
 			}
-			right.table = right.table.ToStream().ToTable(append(stateful(), dsl.WithKeySerde(ks),
-				dsl.Named(e.name("KSQL-TABLE-"+rs.Source.Name+"-REKEYED")))...)
+			right.table = right.table.ToStream().WithKeySerde(ks).ToTable(dsl.Named(e.name("KSQL-TABLE-" + rs.Source.Name + "-REKEYED")))
 		}
-		opts := append(stateful(), vals)
 		switch st.Type {
 		case ir.InnerJoin:
-			out.table = dsl.TableTableJoin(in.table, right.table, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }, opts...)
+			out.table = dsl.TableTableJoin(in.table, right.table, func(_ Row, lv, rv Row) (Row, error) { return n.concat(lv, rv), nil }).WithValueSerde(vals)
 		case ir.LeftJoin:
-			out.table = dsl.TableTableLeftJoin(in.table, right.table, func(_ Row, lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, opts...)
+			out.table = dsl.TableTableLeftJoin(in.table, right.table, func(_ Row, lv, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }).WithValueSerde(vals)
 		case ir.RightJoin:
-			out.table = dsl.TableTableLeftJoin(right.table, in.table, func(_ Row, rv, lv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, opts...)
+			out.table = dsl.TableTableLeftJoin(right.table, in.table, func(_ Row, rv, lv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }).WithValueSerde(vals)
 		default:
-			out.table = dsl.TableTableOuterJoin(in.table, right.table, func(_ Row, lv Row, _ bool, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }, opts...)
+			out.table = dsl.TableTableOuterJoin(in.table, right.table, func(_ Row, lv Row, _ bool, rv Row, _ bool) (Row, error) { return n.concat(lv, rv), nil }).WithValueSerde(vals)
 		}
 		return out, nil
 	}

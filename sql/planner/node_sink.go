@@ -41,7 +41,7 @@ func (n *SinkNode) lower(e *Env, in flow) (flow, error) {
 				return in, nil
 			}
 		}
-		in.stream.To(n.Sink.Topic, dsl.WithKeySerde(keys), dsl.WithValueSerde(vals))
+		in.stream.WithKeySerde(keys).WithValueSerde(vals).To(n.Sink.Topic)
 		return in, nil
 	}
 	var wkeys serde.Serde[dsl.Windowed[Row]]
@@ -60,7 +60,7 @@ func (n *SinkNode) lower(e *Env, in flow) (flow, error) {
 			return in, nil
 		}
 	}
-	in.wstream.To(n.Sink.Topic, dsl.WithKeySerde(wkeys), dsl.WithValueSerde(vals))
+	in.wstream.WithKeySerde(wkeys).WithValueSerde(vals).To(n.Sink.Topic)
 	return in, nil
 }
 
@@ -71,8 +71,7 @@ func materialize[K any](e *Env, s *dsl.Stream[K, Row], keys serde.Serde[K], vals
 	e.B.AddStateStore(runtime.TimestampedKeyValueStore(store))
 	return dsl.Process(s, func() runtime.Processor[K, Row, K, Row] {
 		return &materializeProc[K]{store: store, keys: keys, vals: vals}
-	}, dsl.Named(e.name("KSQL-MATERIALIZE")), dsl.WithStores(store), dsl.PreservesKey(),
-		dsl.WithKeySerde(keys), dsl.WithValueSerde(vals))
+	}, dsl.Named(e.name("KSQL-MATERIALIZE")), dsl.WithStores(store), dsl.PreservesKey()).WithKeySerde(keys).WithValueSerde(vals)
 }
 
 type materializeProc[K any] struct {

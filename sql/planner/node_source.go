@@ -64,11 +64,10 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	rows := dsl.Process(e.Raw(src.Topic), func() runtime.Processor[[]byte, []byte, Row, Row] { return &deserializeProc{d: d} },
 		dsl.Named(e.name("KSQL-SOURCE-"+src.Name)),
 		dsl.PreservesKey(), // the key decoded: records stay on the partition their key chose
-		dsl.WithKeySerde(keys),
-		dsl.WithValueSerde(internalSerde(inputColumns(src))))
+	).WithKeySerde(keys).WithValueSerde(internalSerde(inputColumns(src)))
 	f := flow{keyCols: keyTypes, valCols: inputColumns(src)}
 	if src.Kind == ir.Table {
-		f.table = rows.ToTable(append(stateful(), dsl.Named(e.name("KSQL-TABLE-"+src.Name)))...)
+		f.table = rows.ToTable(dsl.Named(e.name("KSQL-TABLE-" + src.Name)))
 		return f, nil
 	}
 	f.stream = rows

@@ -10,6 +10,6 @@ func (n *SuppressNode) Describe() string { return "Suppress(FINAL)" }
 
 func (n *SuppressNode) lower(e *Env, in flow) (flow, error) {
 	out := in
-	out.wtable = dsl.SuppressUntilWindowCloses(in.wtable, stateful()...)
+	out.wtable = dsl.SuppressUntilWindowCloses(in.wtable)
 	return out, nil
 }

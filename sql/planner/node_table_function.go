@@ -57,6 +57,6 @@ func (n *TableFunctionNode) lower(e *Env, in flow) (flow, error) {
 			rows[r] = nr
 		}
 		return rows, nil
-	}, dsl.WithValueSerde(internalSerde(out.valCols)))
+	}).WithValueSerde(internalSerde(out.valCols))
 	return out, nil
 }

@@ -146,5 +146,5 @@ type flow struct {
 	valCols []types.Column
 }
 
-// stateful are the options of every stateful operation: ksqlDB's tests run with caching off.
-func stateful() []dsl.Opt { return []dsl.Opt{dsl.CacheBytes(0)} }
+// stateful are the options of every aggregation: ksqlDB's tests run with caching off.
+func stateful() []dsl.AggregateOpt { return []dsl.AggregateOpt{dsl.CacheBytes(0)} }
