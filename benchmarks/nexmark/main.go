@@ -30,7 +30,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/seichedb/seiche/benchmarks/nexmark/gen"
+	"github.com/seichedb/seiche/internal/nexmark/gen"
 	"github.com/seichedb/seiche/engine"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/sql/analyzer"

@@ -9,7 +9,7 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/seichedb/seiche/benchmarks/nexmark/gen"
+	"github.com/seichedb/seiche/internal/nexmark/gen"
 	"github.com/seichedb/seiche/dsl/dsltest"
 	"github.com/seichedb/seiche/engine"
 	"github.com/seichedb/seiche/runtime"

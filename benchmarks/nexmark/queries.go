@@ -3,7 +3,7 @@ package main
 import (
 	"strconv"
 
-	"github.com/seichedb/seiche/benchmarks/nexmark/gen"
+	"github.com/seichedb/seiche/internal/nexmark/gen"
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
