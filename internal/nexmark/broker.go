@@ -19,9 +19,9 @@ import (
 	"github.com/seichedb/seiche/runtime"
 )
 
-// commitInterval is every implementation's commit interval through a broker: how often a query's
+// CommitInterval is every implementation's commit interval through a broker: how often a query's
 // aggregations reach their output, and so part of the end-to-end latency.
-const commitInterval = 100 * time.Millisecond
+const CommitInterval = 100 * time.Millisecond
 
 // measureBroker measures q on impl through a Seiche broker of its own in this process: the
 // implementation starts and joins its group, the events are produced to the input topics as fast
@@ -72,7 +72,7 @@ func measureBroker(ctx context.Context, cfg Config, q Query, impl string, in []r
 			return r, err
 		}
 		app, err := runtime.New(topo, runtime.ApplicationID(group), runtime.Bootstrap(addr),
-			runtime.CommitInterval(commitInterval), runtime.StateDir(dir+"/state"),
+			runtime.CommitInterval(CommitInterval), runtime.StateDir(dir+"/state"),
 			runtime.Logger(slog.New(slog.DiscardHandler)))
 		if err != nil {
 			stopImpl()

@@ -8,9 +8,12 @@ import (
 	"github.com/seichedb/seiche/serde"
 )
 
-// The DSL programs' rows: the SQL sinks' columns, upper-cased as ksqlDB names unquoted columns.
+// The queries' rows as Go programs write them: the SQL sinks' columns, upper-cased as ksqlDB names
+// unquoted columns. Q0, Q1 and Q2 compute them; the DSL programs and the hand-written baseline share
+// them, so that they differ only in how records get to and from the computation.
 
-type q0Row struct {
+// Q0Row is q0's output row.
+type Q0Row struct {
 	Auction  int64  `json:"AUCTION"`
 	Bidder   int64  `json:"BIDDER"`
 	Price    int64  `json:"PRICE"`
@@ -18,24 +21,26 @@ type q0Row struct {
 	Extra    string `json:"EXTRA"`
 }
 
-type q1Row struct {
+// Q1Row is q1's output row.
+type Q1Row struct {
 	Auction  int64       `json:"AUCTION"`
 	Bidder   int64       `json:"BIDDER"`
-	Price    decimalThou `json:"PRICE"`
+	Price    DecimalThou `json:"PRICE"`
 	DateTime int64       `json:"DATETIME"`
 	Extra    string      `json:"EXTRA"`
 }
 
-type q2Row struct {
+// Q2Row is q2's output row.
+type Q2Row struct {
 	Auction int64 `json:"AUCTION"`
 	Price   int64 `json:"PRICE"`
 }
 
-// decimalThou is an exact decimal in thousandths, written as a JSON number with up to three
+// DecimalThou is an exact decimal in thousandths, written as a JSON number with up to three
 // decimals: q1's euro price without float rounding, as the SQL's DECIMAL has it.
-type decimalThou int64
+type DecimalThou int64
 
-func (d decimalThou) MarshalJSON() ([]byte, error) {
+func (d DecimalThou) MarshalJSON() ([]byte, error) {
 	v := int64(d)
 	var b []byte
 	if v < 0 {
@@ -51,34 +56,47 @@ func (d decimalThou) MarshalJSON() ([]byte, error) {
 	return b, nil
 }
 
+// Q0 is q0's row for bid v.
+func Q0(v gen.Bid) Q0Row {
+	return Q0Row{Auction: v.Auction, Bidder: v.Bidder, Price: v.Price, DateTime: v.DateTime, Extra: v.Extra}
+}
+
+// Q1 is q1's row for bid v.
+func Q1(v gen.Bid) Q1Row {
+	return Q1Row{Auction: v.Auction, Bidder: v.Bidder, Price: DecimalThou(v.Price * 908), DateTime: v.DateTime, Extra: v.Extra}
+}
+
+// Q2 is q2's row for bid v, and whether q2 selects it.
+func Q2(v gen.Bid) (Q2Row, bool) {
+	return Q2Row{Auction: v.Auction, Price: v.Price}, v.Auction%123 == 0
+}
+
 func bids(b *dsl.Builder) *dsl.Stream[[]byte, gen.Bid] {
 	return dsl.Source(b, "bid", serde.Bytes(), serde.JSON[gen.Bid]())
 }
 
 func q0DSL() *dsl.Builder {
 	b := dsl.NewBuilder()
-	out := dsl.MapValues(bids(b), func(_ []byte, v gen.Bid) (q0Row, error) {
-		return q0Row{Auction: v.Auction, Bidder: v.Bidder, Price: v.Price, DateTime: v.DateTime, Extra: v.Extra}, nil
+	out := dsl.MapValues(bids(b), func(_ []byte, v gen.Bid) (Q0Row, error) {
+		return Q0(v), nil
 	})
-	out.To("Q0", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[q0Row]()))
+	out.To("Q0", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[Q0Row]()))
 	return b
 }
 
 func q1DSL() *dsl.Builder {
 	b := dsl.NewBuilder()
-	out := dsl.MapValues(bids(b), func(_ []byte, v gen.Bid) (q1Row, error) {
-		return q1Row{Auction: v.Auction, Bidder: v.Bidder, Price: decimalThou(v.Price * 908), DateTime: v.DateTime, Extra: v.Extra}, nil
+	out := dsl.MapValues(bids(b), func(_ []byte, v gen.Bid) (Q1Row, error) {
+		return Q1(v), nil
 	})
-	out.To("Q1", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[q1Row]()))
+	out.To("Q1", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[Q1Row]()))
 	return b
 }
 
 func q2DSL() *dsl.Builder {
 	b := dsl.NewBuilder()
-	sel := bids(b).Filter(func(_ []byte, v gen.Bid) (bool, error) { return v.Auction%123 == 0, nil })
-	out := dsl.MapValues(sel, func(_ []byte, v gen.Bid) (q2Row, error) {
-		return q2Row{Auction: v.Auction, Price: v.Price}, nil
-	})
-	out.To("Q2", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[q2Row]()))
+	sel := bids(b).Filter(func(_ []byte, v gen.Bid) (bool, error) { _, ok := Q2(v); return ok, nil })
+	out := dsl.MapValues(sel, func(_ []byte, v gen.Bid) (Q2Row, error) { row, _ := Q2(v); return row, nil })
+	out.To("Q2", dsl.WithKeySerde(serde.Bytes()), dsl.WithValueSerde(serde.JSON[Q2Row]()))
 	return b
 }
