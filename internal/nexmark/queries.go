@@ -54,7 +54,7 @@ var Queries = []Query{
 		// standard joins two unbounded streams; here people are a table (person_t) and each auction
 		// meets its seller as the table holds them when it arrives, ksqlDB's stream-table join. The
 		// join key, the seller, is the output's key.
-		Name: "q3", Reads: readAuctions, Sinks: []string{"Q3"},
+		Name: "q3", Reads: readAuctions, Sinks: []string{"Q3"}, DSL: q3DSL,
 		SQL: `CREATE STREAM q3 AS SELECT A.seller AS seller, P.name AS name, P.city AS city, P.state AS state, A.id AS id
   FROM auction A JOIN person_t P ON A.seller = P.id
   WHERE A.category = 10 AND (P.state = 'OR' OR P.state = 'ID' OR P.state = 'CA');`,
@@ -64,7 +64,7 @@ var Queries = []Query{
 		// averaged per category. An auction lasts at most twice the time it takes to create
 		// NumInFlightAuctions (100) more, 334 ms of event time at the standard rate, so a join window
 		// of ten seconds after the auction holds every bid that can count down to 350 events/s.
-		Name: "q4", Reads: readBidsAuct, Sinks: []string{"Q4_MAX", "Q4"}, Table: true,
+		Name: "q4", Reads: readBidsAuct, Sinks: []string{"Q4_MAX", "Q4"}, Table: true, DSL: q4DSL,
 		SQL: `CREATE TABLE q4_max WITH (key_format='JSON') AS
   SELECT A.id AS id, A.category AS category, MAX(B.price) AS final
   FROM auction A JOIN bid B WITHIN (0 SECONDS, 10 SECONDS) GRACE PERIOD 0 SECONDS ON A.id = B.auction
@@ -77,7 +77,7 @@ CREATE TABLE q4 AS SELECT category, AVG(final) AS avg, AS_VALUE(category) AS cat
 		// counts with their maximum; Seiche SQL has neither an aggregate that returns another
 		// column of the row with the maximum nor a join of a windowed table with a table on a
 		// column, so the result is the maximum count per window.
-		Name: "q5", Reads: readBids, Sinks: []string{"Q5_COUNTS", "Q5"}, Table: true,
+		Name: "q5", Reads: readBids, Sinks: []string{"Q5_COUNTS", "Q5"}, Table: true, DSL: q5DSL,
 		SQL: `CREATE TABLE q5_counts AS SELECT auction, COUNT(*) AS num, WINDOWSTART AS starttime FROM bid
   WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 2 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY auction EMIT FINAL;
 CREATE STREAM q5_c (num BIGINT, starttime BIGINT) WITH (kafka_topic='Q5_COUNTS', value_format='JSON');
@@ -87,7 +87,7 @@ CREATE TABLE q5 AS SELECT starttime, MAX(num) AS maxn, AS_VALUE(starttime) AS st
 		// q7, highest bid: the bids with the highest price of each 10-second tumbling window. The
 		// window's maximum (an EMIT FINAL table, one row per window) is read back as a stream and
 		// joined with the bids on the price, within the window.
-		Name: "q7", Reads: readBids, Sinks: []string{"Q7_MAX", "Q7"},
+		Name: "q7", Reads: readBids, Sinks: []string{"Q7_MAX", "Q7"}, DSL: q7DSL,
 		SQL: `CREATE TABLE q7_max AS SELECT 1 AS k, MAX(price) AS maxprice, WINDOWSTART AS starttime FROM bid
   WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY 1 EMIT FINAL;
 CREATE STREAM q7_m (maxprice BIGINT, starttime BIGINT) WITH (kafka_topic='Q7_MAX', value_format='JSON');
@@ -100,7 +100,7 @@ CREATE STREAM q7 AS SELECT B.price AS price, B.auction AS auction, B.bidder AS b
 		// they registered in. The standard joins two windowed GROUP BYs; here a person and each of
 		// their auctions meet in a stream-stream join and are kept when both fall in the same
 		// window, and the table keeps one row per person and window.
-		Name: "q8", Reads: readAuctions, Sinks: []string{"Q8_PAIRS", "Q8"}, Table: true,
+		Name: "q8", Reads: readAuctions, Sinks: []string{"Q8_PAIRS", "Q8"}, Table: true, DSL: q8DSL,
 		SQL: `CREATE STREAM q8_pairs AS SELECT P.id AS id, P.name AS name, (P.dateTime / 10000) * 10000 AS starttime
   FROM person P JOIN auction A WITHIN 10 SECONDS GRACE PERIOD 0 SECONDS ON P.id = A.seller
   WHERE P.dateTime / 10000 = A.dateTime / 10000;
