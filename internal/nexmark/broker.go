@@ -95,30 +95,60 @@ func measureBroker(ctx context.Context, cfg Config, q Query, impl string, in []r
 	}
 	defer stop()
 
-	out, err := newOutputReader(addr, q.Output(), in)
+	r, err = drive(ctx, cfg, q, impl, in, drivenBy{
+		addr: addr, adm: adm, groups: func(context.Context) ([]string, error) { return []string{group}, nil },
+		failed: implDone, cpu: cpuTime, cpuOf: "this process: broker, producer, query, output reader",
+	})
+	if err != nil {
+		return r, err
+	}
+	return r, stop()
+}
+
+// drivenBy is what drive measures: the query running in groups against the broker at addr.
+type drivenBy struct {
+	addr   string
+	adm    *kadm.Client
+	groups func(context.Context) ([]string, error)
+	failed <-chan error
+	// cpu returns the CPU time used so far by every process involved, which cpuOf names.
+	cpu   func() time.Duration
+	cpuOf string
+}
+
+// drive produces in to the running query and times it until its groups have committed every input
+// record and the output topic has been read to its end.
+func drive(ctx context.Context, cfg Config, q Query, impl string, in []runtime.RawRecord, d drivenBy) (Result, error) {
+	var r Result
+	cl, err := kgo.NewClient(kgo.SeedBrokers(d.addr), kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(1<<16))
+	if err != nil {
+		return r, err
+	}
+	defer cl.Close()
+	out, err := newOutputReader(d.addr, q.Output(), in)
 	if err != nil {
 		return r, err
 	}
 	defer out.close()
 
 	goruntime.GC()
-	cpu0, t0 := cpuTime(), time.Now()
+	cpu0, t0 := d.cpu(), time.Now()
 	progress := startProgress(cfg, q, impl, t0, func() (int64, int64) { return out.produced.Load(), out.read.Load() })
 	defer progress()
 	if err := produce(ctx, cl, in, out); err != nil {
 		return r, err
 	}
-	if err := waitCommitted(ctx, adm, group, q.Reads, implDone); err != nil {
+	if err := waitCommitted(ctx, d.adm, d.groups, q.Reads, d.failed); err != nil {
 		return r, err
 	}
-	if err := out.waitEnd(ctx, adm); err != nil {
+	if err := out.waitEnd(ctx, d.adm); err != nil {
 		return r, err
 	}
-	r.Wall, r.CPU = time.Since(t0), cpuTime()-cpu0
-	r.CPUOf = "this process: broker, producer, query, output reader"
+	r.Wall, r.CPU = time.Since(t0), d.cpu()-cpu0
+	r.CPUOf = d.cpuOf
 	r.Outputs = out.read.Load()
 	r.P50, r.P99 = out.percentiles()
-	return r, stop()
+	return r, nil
 }
 
 // startProgress prints a progress line every second until the returned function is called.
@@ -165,9 +195,9 @@ func produce(ctx context.Context, cl *kgo.Client, in []runtime.RawRecord, out *o
 	return perr
 }
 
-// waitCommitted waits until group has committed the end of every partition of topics, and has no
-// lag on any other topic it reads (repartition topics).
-func waitCommitted(ctx context.Context, adm *kadm.Client, group string, topics []string, failed <-chan error) error {
+// waitCommitted waits until the groups have committed the end of every partition of topics, and
+// have no lag on any other topic they read (repartition and intermediate topics).
+func waitCommitted(ctx context.Context, adm *kadm.Client, groups func(context.Context) ([]string, error), topics []string, failed <-chan error) error {
 	for {
 		select {
 		case err := <-failed:
@@ -176,32 +206,43 @@ func waitCommitted(ctx context.Context, adm *kadm.Client, group string, topics [
 			return ctx.Err()
 		default:
 		}
-		lags, err := adm.Lag(ctx, group)
+		gs, err := groups(ctx)
 		if err != nil {
 			return err
 		}
-		if l, ok := lags[group]; ok && l.Error() == nil && caughtUp(l, topics) {
+		lags, err := adm.Lag(ctx, gs...)
+		if err != nil {
+			return err
+		}
+		if caughtUp(lags, gs, topics) {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-func caughtUp(l kadm.DescribedGroupLag, topics []string) bool {
-	by := l.Lag.TotalByTopic()
-	for _, t := range topics {
-		if _, ok := by[t]; !ok {
+func caughtUp(lags kadm.DescribedGroupLags, groups, topics []string) bool {
+	read := map[string]bool{}
+	for _, g := range groups {
+		l, ok := lags[g]
+		if !ok || l.Error() != nil {
 			return false
 		}
-	}
-	for _, parts := range l.Lag {
-		for _, p := range parts {
-			if p.Err != nil || p.Commit.At < 0 || p.Lag != 0 {
-				return false
+		for t, parts := range l.Lag {
+			read[t] = true
+			for _, p := range parts {
+				if p.Err != nil || p.Commit.At < 0 || p.Lag != 0 {
+					return false
+				}
 			}
 		}
 	}
-	return true
+	for _, t := range topics {
+		if !read[t] {
+			return false
+		}
+	}
+	return len(groups) > 0
 }
 
 // outputReader reads the output topic from its start and notes, for each record, how long after
