@@ -197,7 +197,11 @@ func produce(ctx context.Context, cl *kgo.Client, in []runtime.RawRecord, out *o
 
 // waitCommitted waits until the groups have committed the end of every partition of topics, and
 // have no lag on any other topic they read (repartition and intermediate topics).
+// A query whose lag has not moved for stallTimeout is reported as stalled.
 func waitCommitted(ctx context.Context, adm *kadm.Client, groups func(context.Context) ([]string, error), topics []string, failed <-chan error) error {
+	const stallTimeout = time.Minute
+	var lastLag int64 = -1
+	moved := time.Now()
 	for {
 		select {
 		case err := <-failed:
@@ -216,6 +220,15 @@ func waitCommitted(ctx context.Context, adm *kadm.Client, groups func(context.Co
 		}
 		if caughtUp(lags, gs, topics) {
 			return nil
+		}
+		var lag int64
+		for _, l := range lags {
+			lag += l.Lag.Total()
+		}
+		if lag != lastLag {
+			lastLag, moved = lag, time.Now()
+		} else if time.Since(moved) > stallTimeout {
+			return fmt.Errorf("stalled: the query's groups %v have had lag %d for %v", gs, lag, stallTimeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
