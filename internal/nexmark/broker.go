@@ -222,13 +222,17 @@ func waitCommitted(ctx context.Context, adm *kadm.Client, groups func(context.Co
 			return nil
 		}
 		var lag int64
+		byTopic := map[string]int64{}
 		for _, l := range lags {
 			lag += l.Lag.Total()
+			for t, tl := range l.Lag.TotalByTopic() {
+				byTopic[t] += tl.Lag
+			}
 		}
 		if lag != lastLag {
 			lastLag, moved = lag, time.Now()
 		} else if time.Since(moved) > stallTimeout {
-			return fmt.Errorf("stalled: the query's groups %v have had lag %d for %v", gs, lag, stallTimeout)
+			return fmt.Errorf("stalled: the query's groups %v have had lag %d for %v (by topic: %v)", gs, lag, stallTimeout, byTopic)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
