@@ -248,7 +248,8 @@ func caughtUp(lags kadm.DescribedGroupLags, groups, topics []string) bool {
 		for t, parts := range l.Lag {
 			read[t] = true
 			for _, p := range parts {
-				if p.Err != nil || p.Commit.At < 0 || p.Lag != 0 {
+				// A partition that never held a record has no commit, and nothing to wait for.
+				if p.Err != nil || p.Lag != 0 || (p.Commit.At < 0 && p.End.Offset > 0) {
 					return false
 				}
 			}
