@@ -1,0 +1,88 @@
+package nexmark
+
+import (
+	"context"
+	"fmt"
+	goruntime "runtime"
+	"time"
+
+	"github.com/seichedb/seiche/engine"
+	"github.com/seichedb/seiche/runtime"
+	seichesql "github.com/seichedb/seiche/sql"
+	"github.com/seichedb/seiche/sql/analyzer"
+)
+
+// Topology returns q's topology: the SQL's, compiled by the planner, or the DSL program's.
+func (q Query) Topology(impl string) (*runtime.Topology, error) {
+	if impl == ImplDSL {
+		if q.DSL == nil {
+			return nil, fmt.Errorf("%s has no DSL program", q.Name)
+		}
+		return q.DSL().Build()
+	}
+	return seichesql.Compile(analyzer.NewMetastore(), DDL+q.SQL)
+}
+
+// measureInProcess pipes in through q on impl, with no broker, and times the piping. The CPU time
+// is this process's.
+func measureInProcess(ctx context.Context, q Query, impl string, in []runtime.RawRecord) (Result, error) {
+	var r Result
+	var pipe func(runtime.RawRecord) error
+	var outputs func() int64
+	switch impl {
+	case ImplSQL:
+		s := engine.NewTestSession(nil)
+		defer s.Close()
+		for _, t := range Topics {
+			if err := s.CreateTopic(t, 1); err != nil {
+				return r, err
+			}
+		}
+		if _, err := s.Execute(ctx, DDL+q.SQL); err != nil {
+			return r, err
+		}
+		pipe = func(rec runtime.RawRecord) error { return s.Pipe(ctx, rec) }
+		outputs = func() int64 { return int64(len(s.Written(q.Output()))) }
+	case ImplSQLTopology, ImplDSL:
+		topo, err := q.Topology(impl)
+		if err != nil {
+			return r, err
+		}
+		d, err := runtime.NewTestDriver(topo)
+		if err != nil {
+			return r, err
+		}
+		defer d.Close()
+		var n int64
+		pipe = func(rec runtime.RawRecord) error {
+			if err := d.PipeInput(rec.Topic, rec.Key, rec.Value, rec.Timestamp); err != nil {
+				return err
+			}
+			for _, sink := range q.Sinks {
+				for {
+					if _, ok := d.ReadOutput(sink); !ok {
+						break
+					}
+					if sink == q.Output() {
+						n++
+					}
+				}
+			}
+			return nil
+		}
+		outputs = func() int64 { return n }
+	default:
+		return r, fmt.Errorf("unknown implementation %q", impl)
+	}
+	goruntime.GC()
+	cpu0, t0 := cpuTime(), time.Now()
+	for _, rec := range in {
+		if err := pipe(rec); err != nil {
+			return r, err
+		}
+	}
+	r.Wall, r.CPU = time.Since(t0), cpuTime()-cpu0
+	r.CPUOf = "this process"
+	r.Outputs = outputs()
+	return r, nil
+}
