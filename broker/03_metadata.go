@@ -38,6 +38,9 @@ func handleMetadata(r *request) result {
 			case rt.Topic != nil && isInternalTopic(*rt.Topic) && b.topics.get(*rt.Topic) == nil:
 				internal = append(internal, internalTopicMetadata(b, *rt.Topic))
 				continue
+			case rt.Topic == nil && rt.TopicID == internalTopicID(b.clusterID, consumerOffsetsTopic):
+				internal = append(internal, internalTopicMetadata(b, consumerOffsetsTopic))
+				continue
 			case rt.Topic != nil:
 				t = b.topics.get(*rt.Topic)
 				if t == nil && autoCreate {
@@ -87,7 +90,7 @@ func handleMetadata(r *request) result {
 // internalTopicMetadata describes an internal topic as Kafka lists it: IsInternal, led by this broker.
 func internalTopicMetadata(b *Broker, name string) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
-	mt.Topic, mt.IsInternal = &name, true
+	mt.Topic, mt.TopicID, mt.IsInternal = &name, internalTopicID(b.clusterID, name), true
 	mt.AuthorizedOperations = authorizedOperationsUnset
 	mp := kmsg.NewMetadataResponseTopicPartition()
 	mp.Partition, mp.Leader, mp.LeaderEpoch = 0, b.cfg.nodeID, leaderEpoch

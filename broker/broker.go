@@ -106,7 +106,7 @@ func New(opts ...Opt) (*Broker, error) {
 		Logger:                b.logger.With("component", "group"),
 		PartitionExists:       b.topics.partitionExists,
 		InitialRebalanceDelay: cfg.groupInitialDelay,
-		Topics:                b.topics.infos,
+		Topics:                b.groupTopics,
 
 		ConsumerSessionTimeout:    cfg.consumerSession,
 		ConsumerHeartbeatInterval: cfg.consumerHeartbeat,

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -23,6 +24,18 @@ const consumerOffsetsTopic = "__consumer_offsets"
 var internalTopics = []string{consumerOffsetsTopic}
 
 func isInternalTopic(name string) bool { return name == consumerOffsetsTopic }
+
+// internalTopicID is an internal topic's topic ID: derived from the cluster ID and the name, so that it
+// is non-zero, differs between clusters as Kafka's random IDs do, and stays the same across restarts
+// (KIP-848 assignments and share fetches name topics by ID only).
+func internalTopicID(clusterID, name string) [16]byte {
+	sum := sha256.Sum256([]byte(clusterID + "\x00" + name))
+	var id [16]byte
+	copy(id[:], sum[:16])
+	id[6] = id[6]&0x0f | 0x80 // a name-based UUID (RFC 9562 version 8), never all zeros
+	id[8] = id[8]&0x3f | 0x80
+	return id
+}
 
 // coordinatorEpoch is the epoch stamped on transaction markers: the coordinator never moves.
 const coordinatorEpoch = 0

@@ -654,8 +654,22 @@ func TestInternalTopics(t *testing.T) {
 	rt := kmsg.NewMetadataRequestTopic()
 	rt.Topic = kmsg.StringPtr("__consumer_offsets")
 	named.Topics = append(named.Topics, rt)
-	if resp, err := named.RequestWith(testContext(t), cl); err != nil || len(resp.Topics) != 1 || !resp.Topics[0].IsInternal || resp.Topics[0].ErrorCode != 0 {
-		t.Fatalf("__consumer_offsets by name: %v %+v", err, resp)
+	nresp, err := named.RequestWith(testContext(t), cl)
+	if err != nil || len(nresp.Topics) != 1 || !nresp.Topics[0].IsInternal || nresp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("__consumer_offsets by name: %v %+v", err, nresp)
+	}
+	// KIP-848 assignments name topics by ID only: the internal topic has a non-zero one that resolves.
+	id := nresp.Topics[0].TopicID
+	if id == ([16]byte{}) {
+		t.Fatal("__consumer_offsets has a zero topic ID")
+	}
+	byID := kmsg.NewPtrMetadataRequest()
+	rid := kmsg.NewMetadataRequestTopic()
+	rid.TopicID = id
+	byID.Topics = append(byID.Topics, rid)
+	if iresp, err := byID.RequestWith(testContext(t), cl); err != nil || len(iresp.Topics) != 1 || iresp.Topics[0].ErrorCode != 0 ||
+		iresp.Topics[0].Topic == nil || *iresp.Topics[0].Topic != "__consumer_offsets" {
+		t.Fatalf("__consumer_offsets by ID: %v %+v", err, iresp)
 	}
 	adm := kadm.NewClient(cl)
 	if cr, err := adm.CreateTopic(testContext(t), 1, 1, nil, "__consumer_offsets"); err == nil && cr.Err == nil {
