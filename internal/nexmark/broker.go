@@ -133,7 +133,9 @@ func drive(ctx context.Context, cfg Config, q Query, impl string, in []runtime.R
 
 	goruntime.GC()
 	cpu0, t0 := d.cpu(), time.Now()
-	progress := startProgress(cfg, q, impl, t0, func() (int64, int64) { return out.produced.Load(), out.read.Load() })
+	progress := startProgress(cfg, q, impl, t0, func() string {
+		return fmt.Sprintf("%d input records produced, %d outputs read", out.produced.Load(), out.read.Load())
+	})
 	defer progress()
 	if err := produce(ctx, cl, in, out); err != nil {
 		return r, err
@@ -151,8 +153,9 @@ func drive(ctx context.Context, cfg Config, q Query, impl string, in []runtime.R
 	return r, nil
 }
 
-// startProgress prints a progress line every second until the returned function is called.
-func startProgress(cfg Config, q Query, impl string, t0 time.Time, counts func() (in, out int64)) func() {
+// startProgress prints a progress line (the time so far and status()) to cfg.Log every second until
+// the returned function is called.
+func startProgress(cfg Config, q Query, impl string, t0 time.Time, status func() string) func() {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -163,9 +166,7 @@ func startProgress(cfg Config, q Query, impl string, t0 time.Time, counts func()
 			case <-done:
 				return
 			case <-tick.C:
-				in, out := counts()
-				fmt.Fprintf(cfg.Log, "  %s %s: %v, %d input records produced, %d outputs read\n", q.Name, impl,
-					time.Since(t0).Round(time.Second), in, out)
+				fmt.Fprintf(cfg.Log, "  %s %s: %v, %s\n", q.Name, impl, time.Since(t0).Round(time.Second), status())
 			}
 		}
 	})

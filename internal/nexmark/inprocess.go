@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	goruntime "runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/seichedb/seiche/engine"
@@ -25,7 +26,7 @@ func (q Query) Topology(impl string) (*runtime.Topology, error) {
 
 // measureInProcess pipes in through q on impl, with no broker, and times the piping. The CPU time
 // is this process's.
-func measureInProcess(ctx context.Context, q Query, impl string, in []runtime.RawRecord) (Result, error) {
+func measureInProcess(ctx context.Context, cfg Config, q Query, impl string, in []runtime.RawRecord) (Result, error) {
 	var r Result
 	var pipe func(runtime.RawRecord) error
 	var outputs func() int64
@@ -76,10 +77,16 @@ func measureInProcess(ctx context.Context, q Query, impl string, in []runtime.Ra
 	}
 	goruntime.GC()
 	cpu0, t0 := cpuTime(), time.Now()
+	var piped atomic.Int64
+	stop := startProgress(cfg, q, impl, t0, func() string {
+		return fmt.Sprintf("%d of %d input records processed", piped.Load(), len(in))
+	})
+	defer stop()
 	for _, rec := range in {
 		if err := pipe(rec); err != nil {
 			return r, err
 		}
+		piped.Add(1)
 	}
 	r.Wall, r.CPU = time.Since(t0), cpuTime()-cpu0
 	r.CPUOf = "this process"

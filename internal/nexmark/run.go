@@ -224,7 +224,7 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 					if impl == ImplDSL && q.DSL == nil {
 						continue
 					}
-					r, err = measureInProcess(ctx, q, impl, in)
+					r, err = measureInProcess(ctx, cfg, q, impl, in)
 				case ModeBroker:
 					x, ok := cfg.extra(impl)
 					if (impl == ImplDSL && q.DSL == nil) || (ok && !x.Supports(q)) {
