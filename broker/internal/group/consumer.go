@@ -684,10 +684,11 @@ func (c *Coordinator) topicsByName() map[string]TopicInfo {
 
 // validateConsumerCommitLocked is Kafka's ConsumerGroup.validateOffsetCommit with KIP-1251: anyone may
 // commit to a group without members with a negative epoch; otherwise the member must exist, commit
-// with OffsetCommit v9+ and an epoch no newer than its own. An older epoch still commits the
-// partitions the member has owned since that epoch; stale reports the others.
+// with OffsetCommit v9+ (any TxnOffsetCommit version: transactional is set for those) and an epoch no
+// newer than its own. An older epoch still commits the partitions the member has owned since that
+// epoch; stale reports the others.
 // REQUIRES: g.mu is held and g is a consumer group.
-func (g *group) validateConsumerCommitLocked(version int16, epoch int32, memberID string) (stale func(string, int32) bool, err *kerr.Error) {
+func (g *group) validateConsumerCommitLocked(version int16, epoch int32, memberID string, transactional bool) (stale func(string, int32) bool, err *kerr.Error) {
 	cg := g.mu.consumer
 	if epoch < 0 && len(cg.members) == 0 {
 		return nil, nil
@@ -696,7 +697,7 @@ func (g *group) validateConsumerCommitLocked(version int16, epoch int32, memberI
 	switch {
 	case m == nil:
 		return nil, kerr.UnknownMemberID
-	case version < 9:
+	case version < 9 && !transactional:
 		return nil, kerr.UnsupportedVersion
 	case epoch > m.epoch && m.epoch != -2:
 		return nil, kerr.FencedMemberEpoch

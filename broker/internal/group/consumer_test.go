@@ -528,3 +528,44 @@ func TestConsumerGroupOptionsValidated(t *testing.T) {
 		}
 	}
 }
+
+// TxnOffsetCommit to a KIP-848 group takes the member epoch as its generation, as OffsetCommit does,
+// at any version (Kafka's ConsumerGroup.validateOffsetCommit with isTransactional): an exactly-once
+// consumer of a consumer-protocol group commits its offsets in its transaction.
+func TestConsumerGroupTxnOffsetCommit(t *testing.T) {
+	h, ts := newConsumerHarness(t, map[string]int32{"t": 2}, Options{})
+	a := h.member(ts, "g", "member-a")
+	a.beat("t")
+	txnCommit := func(memberID string, epoch int32, partition int32) error {
+		r := kmsg.NewPtrTxnOffsetCommitRequest()
+		r.Version = 3
+		r.TransactionalID, r.Group, r.ProducerID, r.ProducerEpoch = "tx", "g", 7, 0
+		r.MemberID, r.Generation = memberID, epoch
+		rt := kmsg.NewTxnOffsetCommitRequestTopic()
+		rt.Topic = "t"
+		rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset = partition, 10
+		rt.Partitions = append(rt.Partitions, rp)
+		r.Topics = append(r.Topics, rt)
+		resp := h.c.TxnOffsetCommit(context.Background(), r)
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if p.ErrorCode != 0 {
+					return kerr.ErrorForCode(p.ErrorCode)
+				}
+			}
+		}
+		return nil
+	}
+	if err := txnCommit(a.id, a.epoch, a.owned["t"][0]); err != nil {
+		t.Fatalf("transactional commit at the member epoch: %v", err)
+	}
+	wantErr(t, "future epoch", errCode(txnCommit(a.id, a.epoch+1, 0)), kerr.FencedMemberEpoch)
+	wantErr(t, "unknown member", errCode(txnCommit("nobody", a.epoch, 0)), kerr.UnknownMemberID)
+	if err := h.c.CompleteTxnOffsets(7, []string{"g"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.fetched("g", "t", a.owned["t"][0]).Offset; got != 10 {
+		t.Fatalf("committed offset after the transaction committed: %d", got)
+	}
+}

@@ -63,7 +63,7 @@ func (c *Coordinator) commit(r *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommi
 	}
 	if g.mu.consumer != nil {
 		var err *kerr.Error
-		if stale, err = g.validateConsumerCommitLocked(r.Version, generation, memberID); err != nil {
+		if stale, err = g.validateConsumerCommitLocked(r.Version, generation, memberID, false); err != nil {
 			return err
 		}
 	} else if err := g.validateCommitLocked(generation, memberID, instanceID); err != nil {

@@ -119,16 +119,28 @@ func (c *Coordinator) txnCommit(r *kmsg.TxnOffsetCommitRequest, resp *kmsg.TxnOf
 	}
 	g := c.lockGroup(r.Group, true)
 	defer g.mu.Unlock()
-	if instanceID != nil {
-		if cur, ok := g.mu.static[*instanceID]; ok && cur != memberID {
-			return kerr.FencedInstanceID
+	var stale func(topic string, partition int32) bool // partitions a KIP-848 member may not commit
+	switch {
+	case g.mu.share != nil:
+		return kerr.GroupIDNotFound // share groups keep share-partition state, not offsets
+	case g.mu.consumer != nil:
+		// A KIP-848 group: the generation is the member epoch, validated as OffsetCommit's is.
+		var err *kerr.Error
+		if stale, err = g.validateConsumerCommitLocked(r.Version, generation, memberID, true); err != nil {
+			return err
 		}
-	}
-	if memberID != "" && g.mu.members[memberID] == nil {
-		return kerr.UnknownMemberID
-	}
-	if generation >= 0 && generation != g.mu.generation {
-		return kerr.IllegalGeneration
+	default:
+		if instanceID != nil {
+			if cur, ok := g.mu.static[*instanceID]; ok && cur != memberID {
+				return kerr.FencedInstanceID
+			}
+		}
+		if memberID != "" && g.mu.members[memberID] == nil {
+			return kerr.UnknownMemberID
+		}
+		if generation >= 0 && generation != g.mu.generation {
+			return kerr.IllegalGeneration
+		}
 	}
 
 	now := time.Now()
@@ -145,6 +157,8 @@ func (c *Coordinator) txnCommit(r *kmsg.TxnOffsetCommitRequest, resp *kmsg.TxnOf
 			switch {
 			case !c.partitionExists(t.Topic, p.Partition):
 				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case stale != nil && stale(t.Topic, p.Partition):
+				rp.ErrorCode = kerr.StaleMemberEpoch.Code
 			case p.Metadata != nil && len(*p.Metadata) > maxOffsetMetadata:
 				rp.ErrorCode = kerr.OffsetMetadataTooLarge.Code
 			default:
