@@ -34,24 +34,32 @@ own) holds no data directory lock; stop it with SIGTERM.`,
 			if _, err := os.Stat(dataDir); err != nil {
 				return fmt.Errorf("no server data directory %s: %w", dataDir, err)
 			}
-			pid, err := holder(dataDir)
-			if err != nil {
-				return err
+			pid, held, err := holder(dataDir)
+			// A holder writes its pid just after it locks the directory, and empties the file just
+			// before it unlocks it: a lock without a pid is a server starting or stopping.
+			for wait := time.Now().Add(2 * time.Second); err == nil && held && pid == 0 && time.Now().Before(wait); {
+				time.Sleep(50 * time.Millisecond)
+				pid, held, err = holder(dataDir)
 			}
-			if pid == 0 {
+			switch {
+			case err != nil:
+				return err
+			case !held:
 				fmt.Fprintf(cmd.OutOrStdout(), "No server is running on %s.\n", dataDir)
 				return nil
+			case pid == 0:
+				return fmt.Errorf("%s is locked by a process that did not write its pid into %s", dataDir, dirlock.FileName)
 			}
 			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 				return fmt.Errorf("stop server (pid %d): %w", pid, err)
 			}
 			deadline := time.Now().Add(timeout)
 			for {
-				p, err := holder(dataDir)
+				_, held, err := holder(dataDir)
 				if err != nil {
 					return err
 				}
-				if p == 0 {
+				if !held {
 					fmt.Fprintf(cmd.OutOrStdout(), "Stopped the server on %s (pid %d).\n", dataDir, pid)
 					return nil
 				}
@@ -67,19 +75,17 @@ own) holds no data directory lock; stop it with SIGTERM.`,
 	return cmd
 }
 
-// holder returns the pid of the process holding dir's lock, or 0 when none does.
-func holder(dir string) (int, error) {
+// holder reports whether a process holds dir's lock and, if so, the pid it wrote there (0 while it
+// is writing it or releasing the lock).
+func holder(dir string) (pid int, held bool, err error) {
 	l, err := dirlock.Acquire(dir)
 	if err == nil {
 		l.Release()
-		return 0, nil
+		return 0, false, nil
 	}
 	var le *dirlock.LockedError
 	if errors.As(err, &le) {
-		if le.PID == 0 {
-			return 0, fmt.Errorf("%s is locked by a process that did not write its pid into %s", dir, dirlock.FileName)
-		}
-		return le.PID, nil
+		return le.PID, true, nil
 	}
-	return 0, err
+	return 0, false, err
 }
