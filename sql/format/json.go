@@ -21,7 +21,17 @@ import (
 // base64 strings.
 type jsonSerde struct {
 	cols []types.Column
-	wrap bool
+	// upper holds the columns' names upper-cased, for matching field names without case.
+	upper []string
+	wrap  bool
+}
+
+func newJSONSerde(cols []types.Column, wrap bool) *jsonSerde {
+	upper := make([]string, len(cols))
+	for i, c := range cols {
+		upper[i] = strings.ToUpper(c.Name)
+	}
+	return &jsonSerde{cols: cols, upper: upper, wrap: wrap}
 }
 
 func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
@@ -142,11 +152,16 @@ func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {
 	if data == nil {
 		return nil, nil
 	}
-	if s.wrap {
-		if out, ok := s.deserializeFlat(data); ok {
-			return out, nil
-		}
+	if out, ok := s.deserializeFast(data); ok {
+		return out, nil
 	}
+	return s.deserializeGeneral(data)
+}
+
+// deserializeGeneral is Deserialize by decoding the whole record first (decodeJSON), then converting
+// each column's value (fromJSON). It decides every record deserializeFast leaves to it and words the
+// errors.
+func (s *jsonSerde) deserializeGeneral(data []byte) ([]types.Value, error) {
 	raw, err := decodeJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("format: invalid JSON: %v", err)
