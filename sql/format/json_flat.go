@@ -399,16 +399,6 @@ func numberValue(b []byte, t *types.Type) (types.Value, bool) {
 // false for invalid UTF-8, which encoding/json replaces and the general path handles.
 func unquoteJSON(q []byte) (string, bool) {
 	b := q[1 : len(q)-1]
-	plain := true
-	for _, c := range b {
-		if c == '\\' || c >= utf8.RuneSelf {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return string(b), true
-	}
 	if !utf8.Valid(b) {
 		return "", false
 	}
@@ -416,14 +406,14 @@ func unquoteJSON(q []byte) (string, bool) {
 		return string(b), true
 	}
 	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c != '\\' {
-			out = append(out, c)
-			i++
-			continue
+	for {
+		i := bytes.IndexByte(b, '\\')
+		if i < 0 {
+			return string(append(out, b...)), true
 		}
-		switch e := b[i+1]; e {
+		out = append(out, b[:i]...)
+		b = b[i:]
+		switch e := b[1]; e {
 		case 'b':
 			out = append(out, '\b')
 		case 'f':
@@ -436,13 +426,13 @@ func unquoteJSON(q []byte) (string, bool) {
 			out = append(out, '\t')
 		case 'u':
 			// A surrogate pair is one rune; a lone surrogate is U+FFFD, as encoding/json has it.
-			r, _ := hex4(b[i+2:])
-			i += 6
+			r, _ := hex4(b[2:])
+			b = b[6:]
 			if utf16.IsSurrogate(r) {
-				r2, ok := escapedRune(b[i:])
+				r2, ok := escapedRune(b)
 				if dec := utf16.DecodeRune(r, r2); ok && dec != unicode.ReplacementChar {
 					r = dec
-					i += 6
+					b = b[6:]
 				} else {
 					r = unicode.ReplacementChar
 				}
@@ -452,9 +442,8 @@ func unquoteJSON(q []byte) (string, bool) {
 		default: // '"', '\\', '/'
 			out = append(out, e)
 		}
-		i += 2
+		b = b[2:]
 	}
-	return string(out), true
 }
 
 // escapedRune reads a \uXXXX escape at the start of b.
