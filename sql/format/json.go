@@ -23,15 +23,21 @@ type jsonSerde struct {
 	cols []types.Column
 	// upper holds the columns' names upper-cased, for matching field names without case.
 	upper []string
-	wrap  bool
+	// fieldNames holds each column's name as the writer starts its field: quoted, then a colon.
+	fieldNames [][]byte
+	wrap       bool
 }
 
 func newJSONSerde(cols []types.Column, wrap bool) *jsonSerde {
-	upper := make([]string, len(cols))
-	for i, c := range cols {
-		upper[i] = strings.ToUpper(c.Name)
+	s := &jsonSerde{cols: cols, wrap: wrap}
+	for _, c := range cols {
+		s.upper = append(s.upper, strings.ToUpper(c.Name))
+		var b bytes.Buffer
+		writeJSONString(&b, c.Name)
+		b.WriteByte(':')
+		s.fieldNames = append(s.fieldNames, b.Bytes())
 	}
-	return &jsonSerde{cols: cols, upper: upper, wrap: wrap}
+	return s
 }
 
 func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
@@ -49,8 +55,8 @@ func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
 		return b.Bytes(), nil
 	}
 	size := 2
-	for i, c := range s.cols {
-		size += len(c.Name) + 4 + jsonSizeHint(vals[i])
+	for i, name := range s.fieldNames {
+		size += len(name) + 1 + jsonSizeHint(vals[i])
 	}
 	b := bytes.NewBuffer(make([]byte, 0, size))
 	b.WriteByte('{')
@@ -58,8 +64,7 @@ func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeJSONString(b, c.Name)
-		b.WriteByte(':')
+		b.Write(s.fieldNames[i])
 		if err := writeJSON(b, c.Type, vals[i]); err != nil {
 			return nil, err
 		}
