@@ -203,34 +203,50 @@ func skipValue(data []byte, i, depth int) (int, bool) {
 	return 0, false
 }
 
+// stringStop marks the bytes that end a run of plain string content: the quote, the backslash and the
+// control characters, which JSON allows only escaped.
+var stringStop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // skipString validates the string at data[i:], which starts with its quote, and returns the index
 // after its closing quote. Its escapes must be JSON's; its bytes are not checked as UTF-8, which the
 // general decoder does not require either.
 func skipString(data []byte, i int) (int, bool) {
-	for j := i + 1; j < len(data); j++ {
-		switch c := data[j]; {
-		case c == '"':
-			return j + 1, true
-		case c < 0x20:
-			return 0, false
-		case c == '\\':
+	j := i + 1
+	for {
+		for j < len(data) && !stringStop[data[j]] {
 			j++
-			if j >= len(data) {
+		}
+		if j >= len(data) {
+			return 0, false
+		}
+		switch data[j] {
+		case '"':
+			return j + 1, true
+		case '\\':
+			if j+1 >= len(data) {
 				return 0, false
 			}
-			switch data[j] {
+			switch data[j+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j += 2
 			case 'u':
-				if _, ok := hex4(data[j+1:]); !ok {
+				if _, ok := hex4(data[j+2:]); !ok {
 					return 0, false
 				}
-				j += 4
+				j += 6
 			default:
 				return 0, false
 			}
+		default: // a control character
+			return 0, false
 		}
 	}
-	return 0, false
 }
 
 // skipComposite validates the object or array at data[i:] and returns the index after it.
