@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -421,25 +422,28 @@ func unquoteJSON(q []byte) (string, bool) {
 	if bytes.IndexByte(b, '\\') < 0 {
 		return string(b), true
 	}
-	out := make([]byte, 0, len(b))
+	// The decoded string is never longer than its escaped form, so out grows once.
+	var out strings.Builder
+	out.Grow(len(b))
 	for {
 		i := bytes.IndexByte(b, '\\')
 		if i < 0 {
-			return string(append(out, b...)), true
+			out.Write(b)
+			return out.String(), true
 		}
-		out = append(out, b[:i]...)
+		out.Write(b[:i])
 		b = b[i:]
 		switch e := b[1]; e {
 		case 'b':
-			out = append(out, '\b')
+			out.WriteByte('\b')
 		case 'f':
-			out = append(out, '\f')
+			out.WriteByte('\f')
 		case 'n':
-			out = append(out, '\n')
+			out.WriteByte('\n')
 		case 'r':
-			out = append(out, '\r')
+			out.WriteByte('\r')
 		case 't':
-			out = append(out, '\t')
+			out.WriteByte('\t')
 		case 'u':
 			// A surrogate pair is one rune; a lone surrogate is U+FFFD, as encoding/json has it.
 			r, _ := hex4(b[2:])
@@ -453,10 +457,10 @@ func unquoteJSON(q []byte) (string, bool) {
 					r = unicode.ReplacementChar
 				}
 			}
-			out = utf8.AppendRune(out, r)
+			out.WriteRune(r)
 			continue
 		default: // '"', '\\', '/'
-			out = append(out, e)
+			out.WriteByte(e)
 		}
 		b = b[2:]
 	}
