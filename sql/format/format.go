@@ -198,7 +198,7 @@ func New(format string, cols []types.Column, opts Options) (Serde, error) {
 			}
 			wrap = *opts.Wrap
 		}
-		return &jsonSerde{cols: cols, wrap: wrap}, nil
+		return newJSONSerde(cols, wrap), nil
 	case "DELIMITED":
 		d := opts.Delimiter
 		switch strings.ToUpper(d) {

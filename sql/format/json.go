@@ -21,36 +21,70 @@ import (
 // base64 strings.
 type jsonSerde struct {
 	cols []types.Column
-	wrap bool
+	// upper holds the columns' names upper-cased, for matching field names without case.
+	upper []string
+	// fieldNames holds each column's name as the writer starts its field: quoted, then a colon.
+	fieldNames [][]byte
+	wrap       bool
+}
+
+func newJSONSerde(cols []types.Column, wrap bool) *jsonSerde {
+	s := &jsonSerde{cols: cols, wrap: wrap}
+	for _, c := range cols {
+		s.upper = append(s.upper, strings.ToUpper(c.Name))
+		var b bytes.Buffer
+		writeJSONString(&b, c.Name)
+		b.WriteByte(':')
+		s.fieldNames = append(s.fieldNames, b.Bytes())
+	}
+	return s
 }
 
 func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
 	if vals == nil {
 		return nil, nil
 	}
-	var b bytes.Buffer
 	if !s.wrap {
 		if vals[0] == nil {
 			return nil, nil
 		}
-		if err := writeJSON(&b, s.cols[0].Type, vals[0]); err != nil {
+		b := bytes.NewBuffer(make([]byte, 0, jsonSizeHint(vals[0])))
+		if err := writeJSON(b, s.cols[0].Type, vals[0]); err != nil {
 			return nil, err
 		}
 		return b.Bytes(), nil
 	}
+	size := 2
+	for i, name := range s.fieldNames {
+		size += len(name) + 1 + jsonSizeHint(vals[i])
+	}
+	b := bytes.NewBuffer(make([]byte, 0, size))
 	b.WriteByte('{')
 	for i, c := range s.cols {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeJSONString(&b, c.Name)
-		b.WriteByte(':')
-		if err := writeJSON(&b, c.Type, vals[i]); err != nil {
+		b.Write(s.fieldNames[i])
+		if err := writeJSON(b, c.Type, vals[i]); err != nil {
 			return nil, err
 		}
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// jsonSizeHint guesses how many bytes writeJSON writes for v, so that a record's buffer is allocated
+// once: exact for plain strings, enough for any number, a guess for the rest.
+func jsonSizeHint(v types.Value) int {
+	switch x := v.(type) {
+	case string:
+		return len(x) + 2
+	case []byte:
+		return base64.StdEncoding.EncodedLen(len(x)) + 2
+	case []types.Value, *types.Map, *types.Struct:
+		return 64
+	}
+	return 24
 }
 
 func writeJSONString(b *bytes.Buffer, s string) {
@@ -73,9 +107,9 @@ func writeJSON(b *bytes.Buffer, t *types.Type, v types.Value) error {
 	case bool:
 		b.WriteString(strconv.FormatBool(x))
 	case int32:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
 	case int64:
-		b.WriteString(strconv.FormatInt(x, 10))
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), x, 10))
 	case float64:
 		// Jackson writes a double with Double.toString, and NaN and the infinities as strings.
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -90,11 +124,11 @@ func writeJSON(b *bytes.Buffer, t *types.Type, v types.Value) error {
 	case []byte:
 		writeJSONString(b, base64.StdEncoding.EncodeToString(x))
 	case types.TimestampValue:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
 	case types.TimeValue:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
 	case types.DateValue:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
 	case []types.Value:
 		b.WriteByte('[')
 		for i, e := range x {
@@ -142,11 +176,16 @@ func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {
 	if data == nil {
 		return nil, nil
 	}
-	if s.wrap {
-		if out, ok := s.deserializeFlat(data); ok {
-			return out, nil
-		}
+	if out, ok := s.deserializeFast(data); ok {
+		return out, nil
 	}
+	return s.deserializeGeneral(data)
+}
+
+// deserializeGeneral is Deserialize by decoding the whole record first (decodeJSON), then converting
+// each column's value (fromJSON). It decides every record deserializeFast leaves to it and words the
+// errors.
+func (s *jsonSerde) deserializeGeneral(data []byte) ([]types.Value, error) {
 	raw, err := decodeJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("format: invalid JSON: %v", err)

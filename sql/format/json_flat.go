@@ -1,26 +1,59 @@
 package format
 
 import (
+	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/seichedb/seiche/sql/types"
 )
 
-// flatField is one field of a flat JSON object: its key's bytes and its decoded scalar value (string,
-// json.Number, bool or nil, as the general decoder gives them).
+// The JSON reader's fast path. A wrapped record's top-level object is scanned once into fields (a
+// key and where its value lies in the record) without decoding any value. Each column then finds its
+// field and decodes that value alone, straight from the record's bytes into the column's type. A
+// field that matches no column is validated as JSON and skipped: nothing is built for it.
+//
+// The common conversions are done here without an intermediate value: a number into INT, BIGINT,
+// DOUBLE, TIMESTAMP, TIME or DATE, a string into STRING, true or false into BOOLEAN, and null. Every
+// other value is built as the general decoder builds it (decodeJSON's raw values) and converted by
+// fromJSON, the one place ksqlDB's conversion rules live.
+//
+// The fast path never decides differently from the general path (decodeJSON, then fromJSON per
+// column). Where deciding would need the general path's rules, it returns ok=false and Deserialize
+// takes the general path, which also words the error: a key with escapes or non-ASCII bytes, a
+// repeated key, several keys matching a column without case and none with it, invalid UTF-8 in a
+// string that is read, invalid JSON, nesting deeper than maxFastDepth, or a value that does not
+// convert.
+
+// maxFastDepth bounds the nesting the fast path skips; deeper values go to the general path, whose
+// decoder has its own limit.
+const maxFastDepth = 1000
+
+// flatField is one field of a record's top-level object: its key's bytes and its value's extent in
+// the record, data[start:end], validated but not decoded.
 type flatField struct {
-	key []byte
-	raw any
+	key        []byte
+	start, end int
 }
 
-// deserializeFlat is the fast path of a wrapped Deserialize for the common record: one JSON object
-// whose fields are scalars, with plain ASCII keys, each column matched by at most one key. It returns
-// ok=false, and the caller takes the general path, for anything else (nested values, escaped keys,
-// repeated or ambiguous keys, trailing data, a value that does not convert, invalid JSON), so that
-// it never decides differently from the general path: it only skips building the decoded object.
-func (s *jsonSerde) deserializeFlat(data []byte) ([]types.Value, bool) {
+// deserializeFast decodes data as Deserialize does, or returns ok=false when the general path must.
+func (s *jsonSerde) deserializeFast(data []byte) ([]types.Value, bool) {
+	if !s.wrap {
+		start := skipJSONSpace(data, 0)
+		end, ok := skipValue(data, start, 0)
+		if !ok || skipJSONSpace(data, end) != len(data) {
+			return nil, false
+		}
+		v, ok := decodeFieldValue(data[start:end], s.cols[0].Type)
+		if !ok {
+			return nil, false
+		}
+		return []types.Value{v}, true
+	}
 	var buf [16]flatField
 	fields, ok := scanFlatObject(data, buf[:0])
 	if !ok {
@@ -28,12 +61,15 @@ func (s *jsonSerde) deserializeFlat(data []byte) ([]types.Value, bool) {
 	}
 	out := make([]types.Value, len(s.cols))
 	for i, c := range s.cols {
-		raw, ok := flatLookup(fields, c.Name)
+		f, ok := s.lookup(fields, i)
 		if !ok {
 			return nil, false
 		}
-		v, err := fromJSON(raw, c.Type)
-		if err != nil {
+		if f == nil {
+			continue // no field: NULL
+		}
+		v, ok := decodeFieldValue(data[f.start:f.end], c.Type)
+		if !ok {
 			return nil, false
 		}
 		out[i] = v
@@ -41,27 +77,25 @@ func (s *jsonSerde) deserializeFlat(data []byte) ([]types.Value, bool) {
 	return out, true
 }
 
-// flatLookup finds the value of column name: the field named exactly name, else the one field whose
+// lookup finds the field of column i: the one whose key is the column's name, else the one whose
 // upper-cased key is the upper-cased name (nil when there is none). ok is false when several fields
-// match without case and none exactly, which the general path resolves.
-func flatLookup(fields []flatField, name string) (any, bool) {
-	for i := range fields {
-		if string(fields[i].key) == name {
-			return fields[i].raw, true
+// match without case and none exactly, which the general path resolves. Keys are distinct and ASCII
+// (scanFlatObject), so at most one matches exactly and an upper-cased key keeps its length.
+func (s *jsonSerde) lookup(fields []flatField, i int) (*flatField, bool) {
+	name, upper := s.cols[i].Name, s.upper[i]
+	var match *flatField
+	ambiguous := false
+	for j := range fields {
+		key := fields[j].key
+		if string(key) == name {
+			return &fields[j], true
+		}
+		if upperASCIIEqual(key, upper) {
+			ambiguous = match != nil
+			match = &fields[j]
 		}
 	}
-	upper := strings.ToUpper(name)
-	var raw any
-	found := false
-	for i := range fields {
-		if upperASCIIEqual(fields[i].key, upper) {
-			if found {
-				return nil, false
-			}
-			raw, found = fields[i].raw, true
-		}
-	}
-	return raw, true
+	return match, !ambiguous
 }
 
 // upperASCIIEqual reports whether the ASCII key upper-cased equals upper.
@@ -89,7 +123,9 @@ func skipJSONSpace(data []byte, i int) int {
 	return i
 }
 
-// scanFlatObject parses data as one flat object followed by nothing but whitespace.
+// scanFlatObject parses data as one object followed by nothing but whitespace, appending its fields.
+// ok is false for invalid JSON, and for a key the fast path does not match (escaped, non-ASCII or
+// repeated).
 func scanFlatObject(data []byte, fields []flatField) ([]flatField, bool) {
 	i := skipJSONSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
@@ -124,13 +160,13 @@ func scanFlatObject(data []byte, fields []flatField) ([]flatField, bool) {
 		if i >= len(data) || data[i] != ':' {
 			return nil, false
 		}
-		i = skipJSONSpace(data, i+1)
-		raw, next, ok := scanScalar(data, i)
+		start := skipJSONSpace(data, i+1)
+		end, ok := skipValue(data, start, 0)
 		if !ok {
 			return nil, false
 		}
-		fields = append(fields, flatField{key: key, raw: raw})
-		i = skipJSONSpace(data, next)
+		fields = append(fields, flatField{key: key, start: start, end: end})
+		i = skipJSONSpace(data, end)
 		if i >= len(data) {
 			return nil, false
 		}
@@ -145,55 +181,121 @@ func scanFlatObject(data []byte, fields []flatField) ([]flatField, bool) {
 	}
 }
 
-// scanScalar decodes the string, number, true, false or null at data[i:] and returns the index after it.
-func scanScalar(data []byte, i int) (any, int, bool) {
+// skipValue validates the JSON value at data[i:], at the given nesting depth, and returns the index
+// after it.
+func skipValue(data []byte, i, depth int) (int, bool) {
 	if i >= len(data) {
-		return nil, 0, false
+		return 0, false
 	}
 	switch c := data[i]; {
 	case c == '"':
-		plain := true
-		end := i + 1
-		for end < len(data) && data[end] != '"' {
-			switch c := data[end]; {
-			case c < 0x20:
-				return nil, 0, false
-			case c == '\\':
-				plain = false
-				end++ // the escaped byte cannot end the string
-			case c >= 0x80:
-				plain = false
-			}
-			end++
-		}
-		if end >= len(data) {
-			return nil, 0, false
-		}
-		if plain {
-			return string(data[i+1 : end]), end + 1, true
-		}
-		if !utf8.Valid(data[i+1 : end]) {
-			return nil, 0, false
-		}
-		var s string
-		if err := json.Unmarshal(data[i:end+1], &s); err != nil {
-			return nil, 0, false
-		}
-		return s, end + 1, true
+		return skipString(data, i)
+	case c == '{' || c == '[':
+		return skipComposite(data, i, depth)
 	case c == '-' || ('0' <= c && c <= '9'):
-		end, ok := scanNumber(data, i)
-		if !ok {
-			return nil, 0, false
-		}
-		return json.Number(data[i:end]), end, true
+		return scanNumber(data, i)
 	case c == 't':
-		return true, i + 4, hasLiteral(data, i, "true")
+		return i + 4, hasLiteral(data, i, "true")
 	case c == 'f':
-		return false, i + 5, hasLiteral(data, i, "false")
+		return i + 5, hasLiteral(data, i, "false")
 	case c == 'n':
-		return nil, i + 4, hasLiteral(data, i, "null")
+		return i + 4, hasLiteral(data, i, "null")
 	}
-	return nil, 0, false
+	return 0, false
+}
+
+// stringStop marks the bytes that end a run of plain string content: the quote, the backslash and the
+// control characters, which JSON allows only escaped.
+var stringStop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// skipString validates the string at data[i:], which starts with its quote, and returns the index
+// after its closing quote. Its escapes must be JSON's; its bytes are not checked as UTF-8, which the
+// general decoder does not require either.
+func skipString(data []byte, i int) (int, bool) {
+	j := i + 1
+	for {
+		for j < len(data) && !stringStop[data[j]] {
+			j++
+		}
+		if j >= len(data) {
+			return 0, false
+		}
+		switch data[j] {
+		case '"':
+			return j + 1, true
+		case '\\':
+			if j+1 >= len(data) {
+				return 0, false
+			}
+			switch data[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j += 2
+			case 'u':
+				if _, ok := hex4(data[j+2:]); !ok {
+					return 0, false
+				}
+				j += 6
+			default:
+				return 0, false
+			}
+		default: // a control character
+			return 0, false
+		}
+	}
+}
+
+// skipComposite validates the object or array at data[i:] and returns the index after it.
+func skipComposite(data []byte, i, depth int) (int, bool) {
+	if depth >= maxFastDepth {
+		return 0, false
+	}
+	object := data[i] == '{'
+	closing := byte(']')
+	if object {
+		closing = '}'
+	}
+	i = skipJSONSpace(data, i+1)
+	if i < len(data) && data[i] == closing {
+		return i + 1, true
+	}
+	for {
+		if object {
+			if i >= len(data) || data[i] != '"' {
+				return 0, false
+			}
+			end, ok := skipString(data, i)
+			if !ok {
+				return 0, false
+			}
+			i = skipJSONSpace(data, end)
+			if i >= len(data) || data[i] != ':' {
+				return 0, false
+			}
+			i = skipJSONSpace(data, i+1)
+		}
+		end, ok := skipValue(data, i, depth+1)
+		if !ok {
+			return 0, false
+		}
+		i = skipJSONSpace(data, end)
+		if i >= len(data) {
+			return 0, false
+		}
+		switch data[i] {
+		case ',':
+			i = skipJSONSpace(data, i+1)
+		case closing:
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
 }
 
 func hasLiteral(data []byte, i int, lit string) bool {
@@ -238,6 +340,160 @@ func scanNumber(data []byte, i int) (int, bool) {
 		i = j
 	}
 	return i, true
+}
+
+// decodeFieldValue converts the validated JSON value b to a value of type t, as fromJSON converts the
+// general decoder's value of it; ok is false when the conversion fails.
+func decodeFieldValue(b []byte, t *types.Type) (types.Value, bool) {
+	var raw any
+	switch c := b[0]; {
+	case c == 'n':
+		return nil, true
+	case c == '"':
+		s, ok := unquoteJSON(b)
+		if !ok {
+			return nil, false
+		}
+		if t.Kind == types.KindString {
+			return s, true
+		}
+		raw = s
+	case c == 't' || c == 'f':
+		if t.Kind == types.KindBoolean {
+			return c == 't', true
+		}
+		raw = c == 't'
+	case c == '{' || c == '[':
+		v, err := decodeJSON(b)
+		if err != nil {
+			return nil, false
+		}
+		raw = v
+	default:
+		if v, ok := numberValue(b, t); ok {
+			return v, true
+		}
+		raw = json.Number(b)
+	}
+	v, err := fromJSON(raw, t)
+	return v, err == nil
+}
+
+// numberValue converts the JSON number b to t where strconv alone decides the result fromJSON gives.
+// ok is false otherwise (another type, or a number fromJSON reads another way or rejects). The string
+// conversions do not escape, so they need no allocation.
+func numberValue(b []byte, t *types.Type) (types.Value, bool) {
+	switch t.Kind {
+	case types.KindInt, types.KindBigint, types.KindTimestamp:
+		i, err := strconv.ParseInt(string(b), 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		switch t.Kind {
+		case types.KindInt:
+			return int32(i), true
+		case types.KindTimestamp:
+			return types.TimestampValue(i), true
+		}
+		return i, true
+	case types.KindDouble:
+		f, err := strconv.ParseFloat(string(b), 64)
+		return f, err == nil
+	case types.KindTime, types.KindDate:
+		i, err := strconv.ParseInt(string(b), 10, 32)
+		if err != nil {
+			return nil, false
+		}
+		if t.Kind == types.KindTime {
+			return types.TimeValue(i), true
+		}
+		return types.DateValue(i), true
+	}
+	return nil, false
+}
+
+// unquoteJSON decodes the validated JSON string q, quotes included, as encoding/json does. ok is
+// false for invalid UTF-8, which encoding/json replaces and the general path handles.
+func unquoteJSON(q []byte) (string, bool) {
+	b := q[1 : len(q)-1]
+	if !utf8.Valid(b) {
+		return "", false
+	}
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b), true
+	}
+	// The decoded string is never longer than its escaped form, so out grows once.
+	var out strings.Builder
+	out.Grow(len(b))
+	for {
+		i := bytes.IndexByte(b, '\\')
+		if i < 0 {
+			out.Write(b)
+			return out.String(), true
+		}
+		out.Write(b[:i])
+		b = b[i:]
+		switch e := b[1]; e {
+		case 'b':
+			out.WriteByte('\b')
+		case 'f':
+			out.WriteByte('\f')
+		case 'n':
+			out.WriteByte('\n')
+		case 'r':
+			out.WriteByte('\r')
+		case 't':
+			out.WriteByte('\t')
+		case 'u':
+			// A surrogate pair is one rune; a lone surrogate is U+FFFD, as encoding/json has it.
+			r, _ := hex4(b[2:])
+			b = b[6:]
+			if utf16.IsSurrogate(r) {
+				r2, ok := escapedRune(b)
+				if dec := utf16.DecodeRune(r, r2); ok && dec != unicode.ReplacementChar {
+					r = dec
+					b = b[6:]
+				} else {
+					r = unicode.ReplacementChar
+				}
+			}
+			out.WriteRune(r)
+			continue
+		default: // '"', '\\', '/'
+			out.WriteByte(e)
+		}
+		b = b[2:]
+	}
+}
+
+// escapedRune reads a \uXXXX escape at the start of b.
+func escapedRune(b []byte) (rune, bool) {
+	if len(b) < 2 || b[0] != '\\' || b[1] != 'u' {
+		return 0, false
+	}
+	return hex4(b[2:])
+}
+
+// hex4 reads four hex digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // plainJSONString reports whether s is written as JSON by quoting it alone: printable ASCII that

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/seichedb/seiche/sql/types"
@@ -19,46 +18,23 @@ var flatCols = []types.Column{
 	{Name: "N", Type: types.Int},
 	{Name: "D", Type: types.DecimalOf(6, 2)},
 	{Name: "ſ", Type: types.String}, // upper-cases to "S"
+	{Name: "TS", Type: types.Timestamp},
+	{Name: "ST", Type: types.StructOf(types.Field{Name: "X", Type: types.Int})},
+	{Name: "ARR", Type: types.ArrayOf(types.String)},
+	{Name: "M", Type: types.MapOf(types.String, types.Bigint)},
 }
 
-// flatReference decodes a flat object the way the general path does for one: a map with json.Number
-// numbers, each column taken by exact name, else by upper-cased name.
-func flatReference(t *testing.T, data []byte, cols []types.Column) ([]types.Value, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
-		t.Fatalf("reference decode of %q: %v", data, err)
-	}
-	out := make([]types.Value, len(cols))
-	for i, c := range cols {
-		raw, ok := obj[c.Name]
-		if !ok {
-			for k, v := range obj {
-				if strings.EqualFold(k, c.Name) {
-					raw = v
-				}
-			}
-		}
-		v, err := fromJSON(raw, c.Type)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-func checkFlat(t *testing.T, data []byte) {
-	s := &jsonSerde{cols: flatCols, wrap: true}
-	got, ok := s.deserializeFlat(data)
+// checkFast checks that when the fast path decodes data, the general path decodes it to the same
+// values.
+func checkFast(t *testing.T, s *jsonSerde, data []byte) {
+	got, ok := s.deserializeFast(data)
 	if !ok {
 		return
 	}
 	if !json.Valid(data) {
 		t.Fatalf("fast path accepted invalid JSON %q", data)
 	}
-	want, err := flatReference(t, data, flatCols)
+	want, err := s.deserializeGeneral(data)
 	if err != nil {
 		t.Fatalf("fast path accepted %q, which the general path rejects: %v", data, err)
 	}
@@ -79,11 +55,18 @@ func nanFree(vals []types.Value) []types.Value {
 }
 
 var flatSeeds = []string{
-	`{"ID":1,"NAME":"a","AMOUNT":50.5,"OK":true,"N":3,"D":1.25,"S":"x"}`,
+	`{"ID":1,"NAME":"a","AMOUNT":50.5,"OK":true,"N":3,"D":1.25,"S":"x","TS":1700000000000}`,
 	` { "id" : -0 , "name" : null , "amount" : 1e3 , "ok" : false , "n" : "7" } `,
-	`{"ID":"12","NAME":12.5,"AMOUNT":"NaN","OK":"true","d":"3.14159"}`,
+	`{"ID":"12","NAME":12.5,"AMOUNT":"NaN","OK":"true","d":"3.14159","ts":"2024-01-02T03:04:05"}`,
 	`{"NAME":"caf\u00e9 \"q\"","Name":"other","EXTRA":[1,2]}`,
 	`{"NAME":"héllo","AMOUNT":-1.5E-3}`,
+	`{"NAME":"\ud83d\ude00 \ud800 \udc00x \ud800\n \/\b\f\r\t\\"}`,
+	`{"NAME":{"b":1,"a":[true,null]},"ID":[1]}`,
+	`{"ST":{"x":"7"},"ARR":["a",1,null],"M":{"k":1,"j":"2"}}`,
+	`{"skip":{"a":[{"b":"\"}"}],"c":{}},"ID":5,"also":[[],[[]],"]"]}`,
+	`{"ID":true}`,
+	`{"OK":1}`,
+	`{"ID":1.5e3,"N":2147483648}`,
 	`{"name":"a","Name":"b"}`,
 	`{"ID":1,"ID":2}`,
 	`{"ID":01}`,
@@ -91,41 +74,139 @@ var flatSeeds = []string{
 	`{"ID":1}x`,
 	`{"ID":tru}`,
 	`{"ID":1,}`,
+	`{"x":[1,]}`,
+	`{"x":"\q"}`,
+	`{"x":"\u12g4"}`,
 	`{}`,
 	`{"ID":9223372036854775808}`,
-	`{"N":2147483648}`,
 	`{"NAME":"\ud800"}`,
+	"{\"NAME\":\"\xff\"}",
+	"{\"x\":\"\xff\",\"ID\":2}",
 	`[1]`,
 	`null`,
 }
 
-func TestDeserializeFlatMatchesGeneralPath(t *testing.T) {
+func TestDeserializeFastMatchesGeneralPath(t *testing.T) {
 	accepted := 0
-	s := &jsonSerde{cols: flatCols, wrap: true}
+	s := newJSONSerde(flatCols, true)
 	for _, in := range flatSeeds {
-		checkFlat(t, []byte(in))
-		if _, ok := s.deserializeFlat([]byte(in)); ok {
+		checkFast(t, s, []byte(in))
+		if _, ok := s.deserializeFast([]byte(in)); ok {
 			accepted++
 		}
 	}
-	if accepted < 5 {
-		t.Fatalf("fast path accepted only %d of the plain records", accepted)
+	if accepted < 10 {
+		t.Fatalf("fast path accepted only %d of the seeds", accepted)
 	}
 	// Through Deserialize, the record the fast path takes decodes as before.
 	got, err := s.Deserialize([]byte(flatSeeds[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0] != int64(1) || got[1] != "a" || got[2] != 50.5 || got[3] != true || got[4] != int32(3) || got[6] != "x" {
+	if got[0] != int64(1) || got[1] != "a" || got[2] != 50.5 || got[3] != true || got[4] != int32(3) || got[6] != "x" ||
+		got[7] != types.TimestampValue(1700000000000) {
 		t.Fatalf("Deserialize: %#v", got)
 	}
 }
 
-func FuzzDeserializeFlat(f *testing.F) {
+// TestDeserializeFast covers the records the fast path decodes itself: the wanted values are written
+// out, and the general path must agree.
+func TestDeserializeFast(t *testing.T) {
+	cols := []types.Column{{Name: "A", Type: types.Bigint}, {Name: "B", Type: types.String}}
+	s := newJSONSerde(cols, true)
+	for _, tc := range []struct {
+		name, in string
+		want     []types.Value
+	}{
+		{"in order", `{"A":1,"B":"x"}`, []types.Value{int64(1), "x"}},
+		{"out of order", `{"b":"x","a":1}`, []types.Value{int64(1), "x"}},
+		{"missing field", `{"b":"x"}`, []types.Value{nil, "x"}},
+		{"exact name wins", `{"a":2,"A":1}`, []types.Value{int64(1), nil}},
+		{"whitespace", " \t\r\n{ \"A\" :\n1 ,\t\"B\"\r: \"x\" } \n", []types.Value{int64(1), "x"}},
+		{"unknown scalar fields", `{"Z":true,"A":1,"Y":null,"B":"x","X":-2.5e-3}`, []types.Value{int64(1), "x"}},
+		{"unknown nested fields", `{"Z":{"A":9,"q":[1,{"B":"no"}]},"A":1,"Y":[[],{},[{}]],"B":"x"}`, []types.Value{int64(1), "x"}},
+		{"escapes in skipped fields", `{"Z":"\"}\\\u0041","A":1,"Y":{"k\"":"]\n"},"B":"x"}`, []types.Value{int64(1), "x"}},
+		{"escaped value", `{"A":1,"B":"a\u0026b\"c\u00e9\ud83d\ude00"}`, []types.Value{int64(1), "a&b\"cé😀"}},
+		{"string to number", `{"A":"12","B":3}`, []types.Value{int64(12), "3"}},
+		{"object to string", `{"A":null,"B":{"z":1,"a":[2]}}`, []types.Value{nil, `{"z":1,"a":[2]}`}},
+	} {
+		got, ok := s.deserializeFast([]byte(tc.in))
+		if !ok {
+			t.Errorf("%s: the fast path left %s to the general path", tc.name, tc.in)
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %#v, want %#v", tc.name, got, tc.want)
+		}
+		checkFast(t, s, []byte(tc.in))
+	}
+}
+
+// TestDeserializeFallsBack: records the fast path leaves to the general path still decode (or fail) as
+// the general path has it.
+func TestDeserializeFallsBack(t *testing.T) {
+	cols := []types.Column{{Name: "A", Type: types.Bigint}, {Name: "B", Type: types.String}}
+	s := newJSONSerde(cols, true)
+	for _, tc := range []struct {
+		name, in string
+		want     []types.Value // nil: an error
+	}{
+		{"duplicate field: the last value", `{"A":1,"B":"x","A":2}`, []types.Value{int64(2), "x"}},
+		{"escaped key", `{"\u0041":1}`, []types.Value{int64(1), nil}},
+		{"non-ASCII key", `{"é":1,"B":"x"}`, []types.Value{nil, "x"}},
+		{"malformed", `{"A":1,"B":"x"`, nil},
+		{"malformed skipped field", `{"A":1,"Z":[1,}`, nil},
+		{"bad escape in skipped field", `{"A":1,"Z":"\x"}`, nil},
+		{"trailing data", `{"A":1} {}`, nil},
+		{"unconvertible value", `{"A":"one"}`, nil},
+		{"array for a number", `{"A":[1]}`, nil},
+	} {
+		if _, ok := s.deserializeFast([]byte(tc.in)); ok {
+			t.Errorf("%s: the fast path decided %s", tc.name, tc.in)
+		}
+		got, err := s.Deserialize([]byte(tc.in))
+		if tc.want == nil {
+			if err == nil {
+				t.Errorf("%s: %s decoded to %#v, want an error", tc.name, tc.in, got)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %#v, %v; want %#v", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+func TestDeserializeFastUnwrapped(t *testing.T) {
+	for _, tc := range []struct {
+		t    *types.Type
+		in   string
+		want types.Value
+	}{
+		{types.Bigint, ` 42 `, int64(42)},
+		{types.String, `"k\u0026"`, "k&"},
+		{types.Int, `null`, nil},
+		{types.ArrayOf(types.Int), `[1,"2"]`, []types.Value{int32(1), int32(2)}},
+	} {
+		s := newJSONSerde([]types.Column{{Name: "K", Type: tc.t}}, false)
+		got, ok := s.deserializeFast([]byte(tc.in))
+		if !ok || !reflect.DeepEqual(got, []types.Value{tc.want}) {
+			t.Errorf("%s as %s: got %#v, %v; want %#v", tc.in, tc.t, got, ok, tc.want)
+		}
+		checkFast(t, s, []byte(tc.in))
+	}
+}
+
+func FuzzDeserializeFast(f *testing.F) {
 	for _, s := range flatSeeds {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) { checkFlat(t, data) })
+	wrapped := newJSONSerde(flatCols, true)
+	unwrapped := newJSONSerde(flatCols[:1], false)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFast(t, wrapped, data)
+		checkFast(t, unwrapped, data)
+	})
 }
 
 func TestWriteJSONStringMatchesEncodingJSON(t *testing.T) {

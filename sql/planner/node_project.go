@@ -32,12 +32,12 @@ func (n *ProjectNode) keySlot(name string) int {
 
 // split evaluates the projection over row; a failing expression is reported to warn and gives NULL.
 func (n *ProjectNode) split(row Row, warn func(error)) (Row, Row, error) {
-	var v Row
 	nk := len(n.Query.Output.Key())
 	var k Row
 	if nk > 0 {
 		k = make(Row, nk)
 	}
+	v := make(Row, 0, len(n.Query.Projection))
 	for _, p := range n.Query.Projection {
 		x, err := p.Expr.Eval(row)
 		if err != nil {
@@ -51,9 +51,6 @@ func (n *ProjectNode) split(row Row, warn func(error)) (Row, Row, error) {
 		} else {
 			v = append(v, x)
 		}
-	}
-	if v == nil {
-		v = Row{}
 	}
 	return k, v, nil
 }
