@@ -38,8 +38,8 @@ func handleMetadata(r *request) result {
 			case rt.Topic != nil && isInternalTopic(*rt.Topic) && b.topics.get(*rt.Topic) == nil:
 				internal = append(internal, internalTopicMetadata(b, *rt.Topic))
 				continue
-			case rt.Topic == nil && rt.TopicID == internalTopicID(b.clusterID, consumerOffsetsTopic):
-				internal = append(internal, internalTopicMetadata(b, consumerOffsetsTopic))
+			case rt.Topic == nil && b.internalTopicByID(rt.TopicID) != "":
+				internal = append(internal, internalTopicMetadata(b, b.internalTopicByID(rt.TopicID)))
 				continue
 			case rt.Topic != nil:
 				t = b.topics.get(*rt.Topic)
@@ -102,3 +102,13 @@ func internalTopicMetadata(b *Broker, name string) kmsg.MetadataResponseTopic {
 // leaderEpoch is the epoch of every partition's leadership: one node is always the leader, so it never
 // changes. Stored batches carry it as their partition leader epoch.
 const leaderEpoch = 0
+
+// internalTopicByID returns the name of the internal topic with the given ID, or "".
+func (b *Broker) internalTopicByID(id [16]byte) string {
+	for _, name := range internalTopics {
+		if internalTopicID(b.clusterID, name) == id {
+			return name
+		}
+	}
+	return ""
+}

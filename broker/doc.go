@@ -22,9 +22,9 @@
 // decides them, this package verifies each transactional produce against it and writes the commit or
 // abort markers (control batches) to the partitions, and the group coordinator holds transactional
 // offsets pending until the commit. Fetch with read_committed stops at the last stable offset and lists
-// the aborted transactions in what it returns. Kafka's internal topic __consumer_offsets is listed in
-// Metadata (IsInternal) but is not a log here: committed offsets, like the transaction coordinator's
-// state, live in the metadata store.
+// the aborted transactions in what it returns. Kafka's internal topics __consumer_offsets and
+// __transaction_state are listed in Metadata (IsInternal) but are not logs here: committed offsets and
+// the transaction coordinator's state live in the metadata store.
 //
 // # Metadata
 //

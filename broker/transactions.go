@@ -12,18 +12,23 @@ import (
 	"github.com/seichedb/seiche/broker/internal/txn"
 )
 
-// Internal topics: Kafka's consumer offsets topic. Seiche keeps committed offsets in its metadata store
-// rather than in a partition log, but lists the topic in Metadata as Kafka does (IsInternal, one
-// partition led by this broker), so that clients filtering internal topics see what they expect.
-// Clients cannot create it or produce to it (INVALID_TOPIC_EXCEPTION, as Kafka answers a produce to an
-// internal topic), nor read it (TOPIC_AUTHORIZATION_FAILED: it exists, but not as a log). The transaction coordinator's state is not a topic at
-// all (it lives in the metadata store too), so __transaction_state is not listed, as in a Kafka cluster
-// that has not used transactions yet.
-const consumerOffsetsTopic = "__consumer_offsets"
+// Internal topics: Kafka's consumer offsets topic and its transaction log. Seiche keeps committed
+// offsets and the transaction coordinator's state in its metadata store rather than in partition logs,
+// but lists both topics in Metadata as a Kafka cluster that has used groups and transactions does
+// (IsInternal, one partition led by this broker, a stable topic ID), so that clients and tools that
+// filter internal topics see what they expect. Clients cannot create them or produce to them
+// (INVALID_TOPIC_EXCEPTION, as Kafka answers a produce to an internal topic), nor read them
+// (TOPIC_AUTHORIZATION_FAILED: they exist, but not as logs).
+const (
+	consumerOffsetsTopic  = "__consumer_offsets"
+	transactionStateTopic = "__transaction_state"
+)
 
-var internalTopics = []string{consumerOffsetsTopic}
+var internalTopics = []string{consumerOffsetsTopic, transactionStateTopic}
 
-func isInternalTopic(name string) bool { return name == consumerOffsetsTopic }
+func isInternalTopic(name string) bool {
+	return name == consumerOffsetsTopic || name == transactionStateTopic
+}
 
 // internalTopicID is an internal topic's topic ID: derived from the cluster ID and the name, so that it
 // is non-zero, differs between clusters as Kafka's random IDs do, and stays the same across restarts

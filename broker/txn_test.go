@@ -632,7 +632,8 @@ func TestAddPartitionsToTxnBatchedAndVerifyOnly(t *testing.T) {
 	wantErr(t, "verify with an old epoch", got["batched-2"][0], kerr.ProducerFenced)
 }
 
-// Kafka's internal offsets topic is listed, marked internal, and cannot be created or produced to.
+// Kafka's internal topics (offsets, transaction log) are listed, marked internal, and cannot be created
+// or produced to.
 func TestInternalTopics(t *testing.T) {
 	b := brokertest.Start(t)
 	cl := newClient(t, b.Addr())
@@ -647,7 +648,7 @@ func TestInternalTopics(t *testing.T) {
 			internal[*mt.Topic] = true
 		}
 	}
-	if !internal["__consumer_offsets"] || len(internal) != 1 {
+	if !internal["__consumer_offsets"] || !internal["__transaction_state"] || len(internal) != 2 {
 		t.Fatalf("internal topics listed: %v", internal)
 	}
 	named := kmsg.NewPtrMetadataRequest()
