@@ -401,20 +401,24 @@ func aggregateName(funcs *function.Registry, e parser.Expr) string {
 	return name
 }
 
-// columnName is the output name of a projection: its alias, the column or struct field it reads, or
-// KSQL_COL_<i>.
-// colNames names the unnamed expressions of one projection as ksqlDB does: generated names KSQL_COL_0,
-// KSQL_COL_1, ... in order, skipping names the projection uses itself; a struct field read is named after
-// the field, suffixed _1, _2, ... when a source column or another projected name has it already.
+// colNames names the unnamed expressions of one projection as ksqlDB's ColumnNames does. A generated name
+// is KSQL_COL_<n>, n counting from 0 and skipping the numbers of source columns named KSQL_COL_<n> (and the
+// names the projection uses itself). A struct field read is named after the field with any _<digits>
+// suffix dropped, then suffixed _1, _2, ... past the numbers that source columns of that stem use (COL is
+// number 0, COL_3 number 3), and past the names the projection uses itself.
 type colNames struct {
 	next  int
 	taken map[string]bool
 	// fields are the names a struct field's name must not take.
 	fields map[string]bool
+	// used are, per stem, the numbers source columns' names give it.
+	used map[string]map[int]bool
+	// stems are the generators of struct field names, per stem.
+	stems map[string]int
 }
 
 func newColNames(items []parser.SelectItem, sources []ir.QuerySource) *colNames {
-	g := &colNames{taken: map[string]bool{}, fields: map[string]bool{}}
+	g := &colNames{taken: map[string]bool{}, fields: map[string]bool{}, used: map[string]map[int]bool{}, stems: map[string]int{}}
 	for _, it := range items {
 		if it.Alias != nil {
 			g.taken[it.Alias.Name] = true
@@ -426,27 +430,56 @@ func newColNames(items []parser.SelectItem, sources []ir.QuerySource) *colNames 
 	}
 	for _, s := range sources {
 		for _, c := range s.Source.Schema.Columns {
-			g.fields[c.Name] = true
+			stem, n := numberedName(c.Name)
+			if g.used[stem] == nil {
+				g.used[stem] = map[int]bool{}
+			}
+			g.used[stem][n] = true
 		}
 	}
 	return g
 }
 
+// numberedName splits a column name into its stem and number as ksqlDB does: NAME_12 is (NAME, 12) and
+// NAME is (NAME, 0).
+func numberedName(name string) (string, int) {
+	i := strings.LastIndexByte(name, '_')
+	if i < 0 || i == len(name)-1 {
+		return name, 0
+	}
+	n := 0
+	for _, r := range name[i+1:] {
+		if r < '0' || r > '9' || n > 1<<20 {
+			return name, 0
+		}
+		n = n*10 + int(r-'0')
+	}
+	return name[:i], n
+}
+
 // field returns the name of a read of struct field name.
 func (g *colNames) field(name string) string {
-	n := name
-	for i := 1; g.fields[n]; i++ {
-		n = name + "_" + itoa(i)
+	stem, _ := numberedName(name)
+	for {
+		i := g.stems[stem]
+		g.stems[stem]++
+		n := stem
+		if i > 0 {
+			n = stem + "_" + itoa(i)
+		}
+		if !g.used[stem][i] && !g.fields[n] {
+			g.fields[n] = true
+			return n
+		}
 	}
-	g.fields[n] = true
-	return n
 }
 
 func (g *colNames) generate() string {
 	for {
-		n := "KSQL_COL_" + itoa(g.next)
+		i := g.next
+		n := "KSQL_COL_" + itoa(i)
 		g.next++
-		if !g.taken[n] {
+		if !g.taken[n] && !g.used["KSQL_COL"][i] {
 			return n
 		}
 	}
