@@ -70,6 +70,9 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (_ *queryAnalysis
 		return nil, nil, err
 	}
 	q := qa.q
+	if err := qa.checkLambdas(pq); err != nil {
+		return nil, nil, err
+	}
 	if err := qa.sourceChecks(pq); err != nil {
 		return nil, nil, err
 	}
