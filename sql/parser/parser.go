@@ -735,14 +735,16 @@ func (p *parser) query() *Query {
 		q.Where = p.expr()
 	}
 	if p.isKw("GROUP") {
-		p.next()
+		at := p.next().pos
 		p.expectKw("BY")
 		q.GroupBy = p.exprList()
+		p.checkGrouping("GROUP BY", at, q.GroupBy)
 	}
 	if p.isKw("PARTITION") {
-		p.next()
+		at := p.next().pos
 		p.expectKw("BY")
 		q.PartitionBy = p.exprList()
+		p.checkGrouping("PARTITION BY", at, q.PartitionBy)
 	}
 	if p.acceptKw("HAVING") {
 		q.Having = p.expr()
@@ -764,6 +766,22 @@ func (p *parser) query() *Query {
 }
 
 // exprList parses "e, e, ..." or "(e, e, ...)" for GROUP BY and PARTITION BY.
+// checkGrouping applies the rules ksqlDB's GROUP BY and PARTITION BY nodes check as they are built: at
+// least one expression (an empty "()" is grammatical but refused), and no expression twice as written.
+func (p *parser) checkGrouping(clause string, at sqlerr.Pos, list []Expr) {
+	if len(list) == 0 {
+		p.fail(sqlerr.New(sqlerr.Semantic, at, "%s requires at least one expression", clause))
+	}
+	seen := map[string]bool{}
+	for _, e := range list {
+		f := FormatExpr(e)
+		if seen[f] {
+			p.fail(sqlerr.New(sqlerr.Semantic, e.Position(), "Duplicate %s expression: %s", clause, f))
+		}
+		seen[f] = true
+	}
+}
+
 func (p *parser) exprList() []Expr {
 	if p.isOp("(") {
 		save := p.i
