@@ -66,6 +66,9 @@ func (a *Analyzer) AnalyzeQuery(pq *parser.Query, sink string) (*ir.Query, error
 // with q complete), which a statement reports after its own.
 func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (_ *queryAnalysis, planErr error, err error) {
 	qa := &queryAnalysis{a: a, q: &ir.Query{Window: windowOf(pq.Window), Emit: emitOf(pq.Emit), Limit: pq.Limit}, sink: sink}
+	if err := checkQualifiers(pq); err != nil {
+		return nil, nil, err
+	}
 	if err := qa.from(pq.From); err != nil {
 		return nil, nil, err
 	}

@@ -770,13 +770,13 @@ func (p *parser) query() *Query {
 // least one expression (an empty "()" is grammatical but refused), and no expression twice as written.
 func (p *parser) checkGrouping(clause string, at sqlerr.Pos, list []Expr) {
 	if len(list) == 0 {
-		p.fail(sqlerr.New(sqlerr.Semantic, at, "%s requires at least one expression", clause))
+		p.fail(sqlerr.New(sqlerr.Semantic, at, "Failed to prepare statement: %s requires at least one expression", clause))
 	}
 	seen := map[string]bool{}
 	for _, e := range list {
 		f := FormatExpr(e)
 		if seen[f] {
-			p.fail(sqlerr.New(sqlerr.Semantic, e.Position(), "Duplicate %s expression: %s", clause, f))
+			p.fail(sqlerr.New(sqlerr.Semantic, e.Position(), "Failed to prepare statement: Duplicate %s expression: %s", clause, f))
 		}
 		seen[f] = true
 	}
