@@ -554,6 +554,11 @@ func comparable(a, b *types.Type) (*types.Type, error) {
 }
 
 func (c *Compiler) binary(e *parser.Binary) (*Compiled, error) {
+	if e.Op == parser.OpConcat {
+		// ksqlDB's parser turns a || b into CONCAT(a, b): the function's overloads (STRING or BYTES), its
+		// errors, and its NULL handling (a NULL operand is skipped).
+		return c.Compile(&parser.FuncCall{P: e.P, Name: parser.Ident{P: e.P, Name: "CONCAT"}, Args: []parser.Expr{e.L, e.R}})
+	}
 	l, err := c.Compile(e.L)
 	if err != nil {
 		return nil, err
@@ -574,22 +579,6 @@ func (c *Compiler) binary(e *parser.Binary) (*Compiled, error) {
 			}
 		}
 		return logical(e.Op == parser.OpAnd, l, r), nil
-	case parser.OpConcat:
-		if (l.Type.Kind != types.KindString && l.Type.Kind != types.KindNull) || (r.Type.Kind != types.KindString && r.Type.Kind != types.KindNull) {
-			return nil, errAt(sqlerr.Type, e, "Error processing expression: %s. Unsupported arithmetic types. %s %s",
-				parser.FormatExpr(e), l.Type, r.Type)
-		}
-		return &Compiled{Type: types.String, Const: l.Const && r.Const, Eval: func(row Row) (Value, error) {
-			a, err := l.Eval(row)
-			if a == nil || err != nil {
-				return nil, err
-			}
-			b, err := r.Eval(row)
-			if b == nil || err != nil {
-				return nil, err
-			}
-			return a.(string) + b.(string), nil
-		}}, nil
 	case parser.OpIsDistinct, parser.OpIsNotDistinct, parser.OpEq, parser.OpNeq, parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
 		return compare(e, l, r)
 	}
@@ -947,18 +936,23 @@ func (c *Compiler) between(e *parser.Between) (*Compiled, error) {
 	ct, _ := comparable(x.Type, lo.Type)
 	xe, le, he := coerceCmp(x, ct), coerceCmp(lo, ct), coerceCmp(hi, ct)
 	not := e.Not
+	// ksqlDB compiles x BETWEEN lo AND hi to (x >= lo AND x <= hi) with its two-valued comparisons: a NULL
+	// operand makes it false (and NOT BETWEEN, the negation of that, true).
 	return &Compiled{Type: types.Boolean, Eval: func(row Row) (Value, error) {
 		v, err := xe(row)
-		if v == nil || err != nil {
+		if err != nil {
 			return nil, err
 		}
 		l, err := le(row)
-		if l == nil || err != nil {
+		if err != nil {
 			return nil, err
 		}
 		h, err := he(row)
-		if h == nil || err != nil {
+		if err != nil {
 			return nil, err
+		}
+		if v == nil || l == nil || h == nil {
+			return not, nil
 		}
 		c1, _ := types.Compare(v, l)
 		c2, _ := types.Compare(v, h)
