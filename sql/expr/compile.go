@@ -988,27 +988,24 @@ func (c *Compiler) inList(e *parser.InList) (*Compiled, error) {
 	}
 	xe, items := evals[0], evals[1:]
 	not := e.Not
+	// ksqlDB's IN is two-valued (InListEvaluator): a NULL never matches anything, so a NULL value or a
+	// list of NULLs gives false, never NULL (and NOT IN true).
 	return &Compiled{Type: types.Boolean, Eval: func(row Row) (Value, error) {
 		v, err := xe(row)
-		if v == nil || err != nil {
+		if err != nil {
 			return nil, err
 		}
-		sawNull := false
+		if v == nil {
+			return not, nil
+		}
 		for _, it := range items {
 			iv, err := it(row)
 			if err != nil {
 				return nil, err
 			}
-			if iv == nil {
-				sawNull = true
-				continue
-			}
-			if types.Equal(v, iv) {
+			if iv != nil && types.Equal(v, iv) {
 				return !not, nil
 			}
-		}
-		if sawNull {
-			return nil, nil
 		}
 		return not, nil
 	}}, nil
