@@ -121,7 +121,7 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (_ *queryAnalysis
 		}
 		c, err := qa.compiler(qa.input, "PARTITION BY").Compile(pb)
 		if err != nil {
-			return nil, nil, partitionByAlias(err, pb, pq.Select)
+			return nil, nil, partitionByHint(err, pb, qa.input)
 		}
 		q.PartitionBy = append(q.PartitionBy, irExpr(c, pb, qa.input))
 	}
@@ -283,23 +283,20 @@ func isNullLiteral(e parser.Expr) bool {
 	return ok && l.Kind == parser.LitNull
 }
 
-// partitionByAlias adds to err, a PARTITION BY expression's unknown column, ksqlDB's hint when the
-// column is a name the projection gives: PARTITION BY reads the query's input, not its output.
-func partitionByAlias(err error, pb parser.Expr, items []parser.SelectItem) error {
+// partitionByHint adds to err, a PARTITION BY expression's unknown column, ksqlDB's hint that PARTITION
+// BY reads the query's input (so neither a name the projection gives nor anything else but a source
+// column will do).
+func partitionByHint(err error, pb parser.Expr, input *expr.Scope) error {
 	se, ok := err.(*sqlerr.Error)
 	if !ok || se.Code != sqlerr.UnknownColumn {
 		return err
 	}
-	aliases := map[string]bool{}
-	for _, it := range items {
-		if it.Alias != nil {
-			aliases[it.Alias.Name] = true
-		}
-	}
 	var name string
 	walk(pb, func(x parser.Expr) {
-		if cr, ok := x.(*parser.ColumnRef); ok && cr.Qualifier == nil && aliases[cr.Name.Name] && name == "" {
-			name = cr.Name.Name
+		if cr, ok := x.(*parser.ColumnRef); ok && name == "" {
+			if idx, rerr := input.Resolve(qualifierOf(cr), cr.Name.Name); rerr == nil && idx < 0 {
+				name = parser.FormatExpr(cr)
+			}
 		}
 	})
 	if name == "" {
@@ -912,7 +909,7 @@ func (qa *queryAnalysis) unqualified(f string) string {
 // aggregate analyzes an aggregating query.
 func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	q := qa.q
-	c := qa.compiler(qa.input, "")
+	c := qa.compiler(qa.input, "GROUP BY")
 	aggScope := &expr.Scope{}
 	groupKeys := map[string]int{}
 	for _, g := range pq.GroupBy {
@@ -948,7 +945,8 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	qa.items = items
 	aggSlots := map[string]int{}
 	var ferr error
-	collect := func(e parser.Expr) {
+	collect := func(e parser.Expr, clause string) {
+		c := qa.compiler(qa.input, clause)
 		walk(e, func(x parser.Expr) {
 			if ferr != nil || !isAggregateCall(qa.a.Funcs, x) {
 				return
@@ -1030,10 +1028,10 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 		}
 	}
 	for _, it := range items {
-		collect(it.Expr)
+		collect(it.Expr, "SELECT")
 	}
 	if pq.Having != nil {
-		collect(pq.Having)
+		collect(pq.Having, "HAVING")
 	}
 	if ferr != nil {
 		return ferr
@@ -1089,8 +1087,13 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 		h, err := ac.Compile(pq.Having)
 		if err != nil {
 			if sqlerr.CodeOf(err) == sqlerr.UnknownColumn {
-				if _, rerr := qa.compiler(qa.input, "").Compile(pq.Having); rerr == nil {
+				_, rerr := qa.compiler(qa.input, "HAVING").Compile(pq.Having)
+				if rerr == nil {
 					return sqlerr.New(sqlerr.Semantic, pq.Having.Position(), "Non-aggregate HAVING expression not part of GROUP BY: %s", parser.FormatExpr(pq.Having))
+				}
+				if sqlerr.CodeOf(rerr) == sqlerr.UnknownColumn {
+					// A column of no source: ksqlDB names the clause ("HAVING column 'X' cannot be resolved.").
+					return rerr
 				}
 			}
 			return inClause("HAVING", err)
