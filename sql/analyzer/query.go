@@ -79,6 +79,9 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (_ *queryAnalysis
 	if err := qa.sourceChecks(pq); err != nil {
 		return nil, nil, err
 	}
+	if err := qa.reservedNames(pq); err != nil {
+		return nil, nil, err
+	}
 	if pq.Where != nil {
 		rewritePseudoTimestamps(pq.Where)
 		var unknown string
@@ -506,6 +509,46 @@ func columnName(it parser.SelectItem, g *colNames, joined func(name string) bool
 	return g.generate()
 }
 
+// reservedNames applies ksqlDB's rule on the names of the projection's expressions (not the columns a *
+// stands for) that are system column names (ROWTIME, the window bounds, ...): an alias may not take one,
+// unless it is the name of the column it projects, and a persistent query may not project one under its
+// own name at all (a transient query may).
+func (qa *queryAnalysis) reservedNames(pq *parser.Query) error {
+	joined := qa.ambiguous()
+	for _, it := range pq.Select {
+		if it.Kind != parser.SelectExpr {
+			continue
+		}
+		var name string
+		switch e := it.Expr.(type) {
+		case *parser.ColumnRef:
+			name = e.Name.Name
+			if joined != nil && e.Qualifier != nil && joined(e.Name.Name) {
+				name = e.Qualifier.Name + "_" + e.Name.Name
+			}
+		case *parser.Dereference:
+			name, _ = numberedName(e.Field.Name)
+		}
+		if it.Alias != nil {
+			name = it.Alias.Name
+		}
+		if !reservedColumnNames[name] {
+			continue
+		}
+		text := parser.FormatExpr(it.Expr)
+		if i := strings.IndexByte(text, '.'); i >= 0 {
+			text = text[i+1:]
+		}
+		if it.Alias != nil && !strings.EqualFold(text, name) {
+			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
+		}
+		if qa.sink != "" {
+			return sqlerr.New(sqlerr.Semantic, it.P, "Reserved column name in select: `%s`. Please remove or alias the column.", name)
+		}
+	}
+	return nil
+}
+
 // sourceChecks rejects queries over sources whose format or windowing ksqlDB cannot process.
 func (qa *queryAnalysis) sourceChecks(pq *parser.Query) error {
 	q := qa.q
@@ -724,9 +767,6 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 	names := newColNames(items, q.Sources)
 	for _, it := range items {
 		name := columnName(it, names, qa.ambiguous())
-		if reservedColumnNames[name] && it.Alias != nil {
-			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
-		}
 		ce, err := jk.compile(qa, c, it.Expr)
 		if err != nil {
 			if se, ok := err.(*sqlerr.Error); ok && strings.HasPrefix(se.Msg, "Cast of ") {
@@ -1110,9 +1150,6 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	names := newColNames(items, q.Sources)
 	for _, it := range items {
 		name := columnName(it, names, qa.ambiguous())
-		if reservedColumnNames[name] && it.Alias != nil {
-			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
-		}
 		if q.Window != nil && len(q.Joins) > 0 {
 			// ksqlDB cannot select the window bounds of an aggregation over a join.
 			var bound *parser.ColumnRef
