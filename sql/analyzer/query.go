@@ -82,6 +82,9 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (_ *queryAnalysis
 	if err := qa.reservedNames(pq); err != nil {
 		return nil, nil, err
 	}
+	if err := qa.tableFunctionRules(pq); err != nil {
+		return nil, nil, err
+	}
 	if pq.Where != nil {
 		rewritePseudoTimestamps(pq.Where)
 		var unknown string
@@ -547,6 +550,48 @@ func (qa *queryAnalysis) reservedNames(pq *parser.Query) error {
 		}
 	}
 	return nil
+}
+
+// tableFunctionRules applies ksqlDB's rules on where a projection may call a table function: not inside
+// another one, not in a query that aggregates, and not in (or after, in the same expression) a searched
+// CASE.
+func (qa *queryAnalysis) tableFunctionRules(pq *parser.Query) error {
+	var err error
+	for _, it := range pq.Select {
+		if it.Kind != parser.SelectExpr || err != nil {
+			continue
+		}
+		var searched *parser.Case
+		var visit func(e parser.Expr, outer string)
+		visit = func(e parser.Expr, outer string) {
+			if e == nil || err != nil {
+				return
+			}
+			if c, ok := e.(*parser.Case); ok && c.Operand == nil {
+				searched = c
+			}
+			if f, ok := e.(*parser.FuncCall); ok {
+				if _, isTable := qa.a.Funcs.Table(f.Name.Name); isTable {
+					switch {
+					case outer != "":
+						err = sqlerr.New(sqlerr.Semantic, f.P, "Table functions cannot be nested: %s(%s())", outer, strings.ToUpper(f.Name.Name))
+					case len(pq.GroupBy) > 0:
+						err = sqlerr.New(sqlerr.Semantic, f.P, "Table functions cannot be used with aggregations.")
+					case searched != nil:
+						err = sqlerr.New(sqlerr.Semantic, f.P, "Table functions cannot be used in CASE: %s", parser.FormatExpr(searched))
+					}
+					if err != nil {
+						return
+					}
+					children(e, func(c parser.Expr) { visit(c, strings.ToUpper(f.Name.Name)) })
+					return
+				}
+			}
+			children(e, func(c parser.Expr) { visit(c, outer) })
+		}
+		visit(it.Expr, "")
+	}
+	return err
 }
 
 // sourceChecks rejects queries over sources whose format or windowing ksqlDB cannot process.
