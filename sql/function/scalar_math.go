@@ -127,10 +127,13 @@ func init() {
 			Sig{Params: p(tI), Ret: tI, Impl: func(a []Value) (Value, error) { return a[0], nil }},
 			Sig{Params: p(tB), Ret: tB, Impl: func(a []Value) (Value, error) { return a[0], nil }},
 			Sig{Params: p(tD), Ret: tD, Impl: func(a []Value) (Value, error) { return gof(a[0].(float64)), nil }},
-			Sig{Params: p(AnyDecimal), RetFn: func(args []*types.Type) (*types.Type, error) {
-				t := args[0]
-				return types.DecimalOf(t.Precision-t.Scale+1, 0), nil
-			}, Impl: func(a []Value) (Value, error) { return decimalRound(a[0].(*apd.Decimal), 0, mode), nil }})
+			// ksqlDB's Ceil and Floor keep a DECIMAL's type: the integral value at the argument's scale.
+			Sig{Params: p(AnyDecimal), RetFn: firstArg, Build: func(args []*types.Type) (Impl, error) {
+				scale := args[0].Scale
+				return func(a []Value) (Value, error) {
+					return decimalRound(decimalRound(a[0].(*apd.Decimal), 0, mode), int32(scale), mode), nil
+				}, nil
+			}})
 	}
 	// ROUND and TRUNC of an INT are BIGINTs, as ksqlDB's UDFs return a Long for an int.
 	def("ROUND",
