@@ -138,7 +138,10 @@ func (s *Sig) arity() int {
 }
 
 func (s *Sig) takes(n int) bool {
-	return n == len(s.Params) || (s.Variadic != nil && n >= len(s.Params)+len(s.After))
+	if s.Variadic != nil {
+		return n >= len(s.Params)+len(s.After)
+	}
+	return n == len(s.Params)
 }
 
 func (s *Sig) genericParams() int {
