@@ -254,8 +254,7 @@ func (c *Compiler) dereference(e *parser.Dereference) (*Compiled, error) {
 		return nil, err
 	}
 	if base.Type.Kind != types.KindStruct {
-		return nil, errAt(sqlerr.Type, e, "Expected STRUCT type for dereference of %s, got %s",
-			parser.FormatExpr(e.Base), base.Type)
+		return nil, errAt(sqlerr.Type, e, "Expected STRUCT type, got: %s", base.Type)
 	}
 	fi := base.Type.FieldIndex(e.Field.Name)
 	if fi < 0 {
@@ -334,8 +333,11 @@ func (c *Compiler) subscript(e *parser.Subscript) (*Compiled, error) {
 			return v, nil
 		}}, nil
 	}
-	return nil, errAt(sqlerr.Type, e, "Subscript expression %s requires an ARRAY or MAP, got %s",
-		parser.FormatExpr(e), base.Type)
+	hint := ""
+	if base.Type.Kind == types.KindStruct {
+		hint = " Use the dereference operator for STRUCTS: " + parser.FormatExpr(e.Base) + "->" + parser.FormatExpr(e.Index)
+	}
+	return nil, errAt(sqlerr.Type, e, "Subscript expression (%s) do not apply to %s.%s", parser.FormatExpr(e), base.Type, hint)
 }
 
 // ResolveType resolves a type expression, including custom types.
