@@ -466,7 +466,7 @@ func (c *Compiler) caseExpr(e *parser.Case) (*Compiled, error) {
 			return nil, err
 		}
 		if operand == nil && cond.Type.Kind != types.KindBoolean && cond.Type.Kind != types.KindNull {
-			return nil, errAt(sqlerr.Type, w.Cond, "WHEN operand type should be boolean. Type for '%s' is %s",
+			return nil, errAt(sqlerr.Type, w.Cond, "WHEN operand type should be boolean.\nType for '%s' is %s",
 				parser.FormatExpr(w.Cond), cond.Type)
 		}
 		if operand != nil {
@@ -480,8 +480,9 @@ func (c *Compiler) caseExpr(e *parser.Case) (*Compiled, error) {
 		}
 		nt := types.CommonType(rt, res.Type)
 		if nt == nil {
-			return nil, errAt(sqlerr.Type, w.Result, "Invalid Case expression. Type for all 'THEN' clauses should be the same.\nTHEN expression '%s' has type: %s. Previous THEN expression(s) type: %s.",
-				parser.FormatExpr(w.Result), res.Type, rt)
+			// ksqlDB quotes the whole WHEN clause, and puts each part of the message on its own line.
+			return nil, errAt(sqlerr.Type, w.Result, "Invalid Case expression. Type for all 'THEN' clauses should be the same.\nTHEN expression 'WHEN %s THEN %s' has type: %s.\nPrevious THEN expression(s) type: %s.",
+				parser.FormatExpr(w.Cond), parser.FormatExpr(w.Result), res.Type, rt)
 		}
 		rt = nt
 		conds[i], results[i] = cond, res
