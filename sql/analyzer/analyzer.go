@@ -381,7 +381,7 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 		return nil, sqlerr.New(sqlerr.SourceExists, s.P, "Cannot add %s '%s': A %s with the same name already exists",
 			strings.ToLower(s.Kind.String()), s.Name.Name, strings.ToLower(existing.Kind.String()))
 	}
-	if s.Query.Limit >= 0 {
+	if s.Query.Limit != parser.NoLimit {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "CREATE %s AS SELECT statements don't support LIMIT clause.", s.Kind)
 	}
 	qa, planErr, err := a.analyzeQuery(s.Query, s.Name.Name)

@@ -496,7 +496,7 @@ func (p *parser) describe() Statement {
 
 func (p *parser) print() Statement {
 	start := p.expectKw("PRINT").pos
-	pr := &Print{P: start, Limit: -1}
+	pr := &Print{P: start, Limit: NoLimit}
 	t := p.peek()
 	if t.kind == tString {
 		p.next()
@@ -719,7 +719,7 @@ func (p *parser) closeAngle() {
 
 func (p *parser) query() *Query {
 	start := p.expectKw("SELECT").pos
-	q := &Query{P: start, Limit: -1}
+	q := &Query{P: start, Limit: NoLimit}
 	for {
 		q.Select = append(q.Select, p.selectItem())
 		if !p.acceptOp(",") {
