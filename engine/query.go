@@ -374,7 +374,7 @@ func (e *Engine) pull(ctx context.Context, pq *parser.Query, q *ir.Query, props 
 		return nil, &StatementError{Code: codeBadStatement, Message: "Pull queries don't support GROUP BY clauses."}
 	}
 	src := q.Sources[0].Source
-	if pq.Limit >= 0 && !enabled(props, e.cfg.props, propLimit) {
+	if pq.Limit != parser.NoLimit && !enabled(props, e.cfg.props, propLimit) {
 		return nil, &StatementError{Code: codeBadStatement, Message: "LIMIT clause in pull queries is currently disabled. You can enable them by setting ksql.query.pull.limit.clause.enabled=true. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query."}
 	}
 	if src.Kind == ir.Table && !enabled(props, e.cfg.props, propTableScan) {
@@ -619,7 +619,7 @@ func checkPull(q *parser.Query) error {
 		return bad("Pull queries don't support PARTITION BY clauses." + pullHint)
 	case q.Having != nil:
 		return bad("Pull queries don't support HAVING clauses." + pullHint)
-	case q.Limit < -1:
+	case q.Limit < 0 && q.Limit != parser.NoLimit:
 		return bad("Pull queries don't support negative integers in the LIMIT clause. See https://cnfl.io/queries for more info.")
 	}
 	disallowed := func(e parser.Expr) []string {

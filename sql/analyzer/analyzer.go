@@ -381,7 +381,7 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 		return nil, sqlerr.New(sqlerr.SourceExists, s.P, "Cannot add %s '%s': A %s with the same name already exists",
 			strings.ToLower(s.Kind.String()), s.Name.Name, strings.ToLower(existing.Kind.String()))
 	}
-	if s.Query.Limit >= 0 {
+	if s.Query.Limit != parser.NoLimit {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "CREATE %s AS SELECT statements don't support LIMIT clause.", s.Kind)
 	}
 	qa, planErr, err := a.analyzeQuery(s.Query, s.Name.Name)
@@ -407,6 +407,9 @@ func (a *Analyzer) createAsSelect(s *parser.CreateAsSelect, text string) (Analyz
 	}
 	if s.Kind == parser.Stream && q.IsTable {
 		return nil, sqlerr.New(sqlerr.Semantic, s.P, "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.")
+	}
+	if err := tableRepartition(q, s.Query); err != nil {
+		return nil, err
 	}
 	first := q.Sources[0].Source
 	kf, vf := first.KeyFormat, first.ValueFormat
@@ -701,4 +704,35 @@ func titleWord(w string) string {
 		return w
 	}
 	return w[:1] + strings.ToLower(w[1:])
+}
+
+// tableRepartition is ksqlDB's refusal, when it builds the physical plan, to re-key a table: PARTITION BY
+// over a table source (without a join or GROUP BY) must name exactly the table's key column.
+func tableRepartition(q *ir.Query, pq *parser.Query) error {
+	if len(pq.PartitionBy) == 0 || len(q.Joins) > 0 || len(pq.GroupBy) > 0 || q.Sources[0].Source.Kind != ir.Table {
+		return nil
+	}
+	src := q.Sources[0]
+	keys := src.Source.Schema.Key()
+	same := len(keys) == len(pq.PartitionBy)
+	var exprs []string
+	for i, pb := range pq.PartitionBy {
+		cr, ok := pb.(*parser.ColumnRef)
+		if !ok || (cr.Qualifier != nil && cr.Qualifier.Name != src.Alias) || i >= len(keys) || cr.Name.Name != keys[i].Name {
+			same = false
+		}
+		e := parser.FormatExpr(pb)
+		e = strings.ReplaceAll(e, parser.FormatIdent(src.Alias)+".", "")
+		exprs = append(exprs, e)
+	}
+	switch {
+	case same:
+		return nil
+	case len(keys) > 1:
+		return sqlerr.New(sqlerr.Unsupported, pq.PartitionBy[0].Position(), "Cannot repartition a TABLE source. If this is a join, joins on tables with multiple columns is not yet supported.")
+	case len(keys) == 0:
+		return nil
+	}
+	return sqlerr.New(sqlerr.Unsupported, pq.PartitionBy[0].Position(), "Cannot repartition a TABLE source. If this is a join, make sure that the criteria uses the TABLE's key column %s instead of %s",
+		keys[0].Name, strings.Join(exprs, ", "))
 }

@@ -66,11 +66,23 @@ func (a *Analyzer) AnalyzeQuery(pq *parser.Query, sink string) (*ir.Query, error
 // with q complete), which a statement reports after its own.
 func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (_ *queryAnalysis, planErr error, err error) {
 	qa := &queryAnalysis{a: a, q: &ir.Query{Window: windowOf(pq.Window), Emit: emitOf(pq.Emit), Limit: pq.Limit}, sink: sink}
+	if err := checkQualifiers(pq); err != nil {
+		return nil, nil, err
+	}
 	if err := qa.from(pq.From); err != nil {
 		return nil, nil, err
 	}
 	q := qa.q
+	if err := qa.checkLambdas(pq); err != nil {
+		return nil, nil, err
+	}
 	if err := qa.sourceChecks(pq); err != nil {
+		return nil, nil, err
+	}
+	if err := qa.reservedNames(pq); err != nil {
+		return nil, nil, err
+	}
+	if err := qa.tableFunctionRules(pq); err != nil {
 		return nil, nil, err
 	}
 	if pq.Where != nil {
@@ -115,7 +127,7 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (_ *queryAnalysis
 		}
 		c, err := qa.compiler(qa.input, "PARTITION BY").Compile(pb)
 		if err != nil {
-			return nil, nil, partitionByAlias(err, pb, pq.Select)
+			return nil, nil, partitionByHint(err, pb, qa.input)
 		}
 		q.PartitionBy = append(q.PartitionBy, irExpr(c, pb, qa.input))
 	}
@@ -277,23 +289,20 @@ func isNullLiteral(e parser.Expr) bool {
 	return ok && l.Kind == parser.LitNull
 }
 
-// partitionByAlias adds to err, a PARTITION BY expression's unknown column, ksqlDB's hint when the
-// column is a name the projection gives: PARTITION BY reads the query's input, not its output.
-func partitionByAlias(err error, pb parser.Expr, items []parser.SelectItem) error {
+// partitionByHint adds to err, a PARTITION BY expression's unknown column, ksqlDB's hint that PARTITION
+// BY reads the query's input (so neither a name the projection gives nor anything else but a source
+// column will do).
+func partitionByHint(err error, pb parser.Expr, input *expr.Scope) error {
 	se, ok := err.(*sqlerr.Error)
 	if !ok || se.Code != sqlerr.UnknownColumn {
 		return err
 	}
-	aliases := map[string]bool{}
-	for _, it := range items {
-		if it.Alias != nil {
-			aliases[it.Alias.Name] = true
-		}
-	}
 	var name string
 	walk(pb, func(x parser.Expr) {
-		if cr, ok := x.(*parser.ColumnRef); ok && cr.Qualifier == nil && aliases[cr.Name.Name] && name == "" {
-			name = cr.Name.Name
+		if cr, ok := x.(*parser.ColumnRef); ok && name == "" {
+			if idx, rerr := input.Resolve(qualifierOf(cr), cr.Name.Name); rerr == nil && idx < 0 {
+				name = parser.FormatExpr(cr)
+			}
 		}
 	})
 	if name == "" {
@@ -401,20 +410,24 @@ func aggregateName(funcs *function.Registry, e parser.Expr) string {
 	return name
 }
 
-// columnName is the output name of a projection: its alias, the column or struct field it reads, or
-// KSQL_COL_<i>.
-// colNames names the unnamed expressions of one projection as ksqlDB does: generated names KSQL_COL_0,
-// KSQL_COL_1, ... in order, skipping names the projection uses itself; a struct field read is named after
-// the field, suffixed _1, _2, ... when a source column or another projected name has it already.
+// colNames names the unnamed expressions of one projection as ksqlDB's ColumnNames does. A generated name
+// is KSQL_COL_<n>, n counting from 0 and skipping the numbers of source columns named KSQL_COL_<n> (and the
+// names the projection uses itself). A struct field read is named after the field with any _<digits>
+// suffix dropped, then suffixed _1, _2, ... past the numbers that source columns of that stem use (COL is
+// number 0, COL_3 number 3), and past the names the projection uses itself.
 type colNames struct {
 	next  int
 	taken map[string]bool
 	// fields are the names a struct field's name must not take.
 	fields map[string]bool
+	// used are, per stem, the numbers source columns' names give it.
+	used map[string]map[int]bool
+	// stems are the generators of struct field names, per stem.
+	stems map[string]int
 }
 
 func newColNames(items []parser.SelectItem, sources []ir.QuerySource) *colNames {
-	g := &colNames{taken: map[string]bool{}, fields: map[string]bool{}}
+	g := &colNames{taken: map[string]bool{}, fields: map[string]bool{}, used: map[string]map[int]bool{}, stems: map[string]int{}}
 	for _, it := range items {
 		if it.Alias != nil {
 			g.taken[it.Alias.Name] = true
@@ -426,27 +439,56 @@ func newColNames(items []parser.SelectItem, sources []ir.QuerySource) *colNames 
 	}
 	for _, s := range sources {
 		for _, c := range s.Source.Schema.Columns {
-			g.fields[c.Name] = true
+			stem, n := numberedName(c.Name)
+			if g.used[stem] == nil {
+				g.used[stem] = map[int]bool{}
+			}
+			g.used[stem][n] = true
 		}
 	}
 	return g
 }
 
+// numberedName splits a column name into its stem and number as ksqlDB does: NAME_12 is (NAME, 12) and
+// NAME is (NAME, 0).
+func numberedName(name string) (string, int) {
+	i := strings.LastIndexByte(name, '_')
+	if i < 0 || i == len(name)-1 {
+		return name, 0
+	}
+	n := 0
+	for _, r := range name[i+1:] {
+		if r < '0' || r > '9' || n > 1<<20 {
+			return name, 0
+		}
+		n = n*10 + int(r-'0')
+	}
+	return name[:i], n
+}
+
 // field returns the name of a read of struct field name.
 func (g *colNames) field(name string) string {
-	n := name
-	for i := 1; g.fields[n]; i++ {
-		n = name + "_" + itoa(i)
+	stem, _ := numberedName(name)
+	for {
+		i := g.stems[stem]
+		g.stems[stem]++
+		n := stem
+		if i > 0 {
+			n = stem + "_" + itoa(i)
+		}
+		if !g.used[stem][i] && !g.fields[n] {
+			g.fields[n] = true
+			return n
+		}
 	}
-	g.fields[n] = true
-	return n
 }
 
 func (g *colNames) generate() string {
 	for {
-		n := "KSQL_COL_" + itoa(g.next)
+		i := g.next
+		n := "KSQL_COL_" + itoa(i)
 		g.next++
-		if !g.taken[n] {
+		if !g.taken[n] && !g.used["KSQL_COL"][i] {
 			return n
 		}
 	}
@@ -468,6 +510,88 @@ func columnName(it parser.SelectItem, g *colNames, joined func(name string) bool
 		return g.field(e.Field.Name)
 	}
 	return g.generate()
+}
+
+// reservedNames applies ksqlDB's rule on the names of the projection's expressions (not the columns a *
+// stands for) that are system column names (ROWTIME, the window bounds, ...): an alias may not take one,
+// unless it is the name of the column it projects, and a persistent query may not project one under its
+// own name at all (a transient query may).
+func (qa *queryAnalysis) reservedNames(pq *parser.Query) error {
+	joined := qa.ambiguous()
+	for _, it := range pq.Select {
+		if it.Kind != parser.SelectExpr {
+			continue
+		}
+		var name string
+		switch e := it.Expr.(type) {
+		case *parser.ColumnRef:
+			name = e.Name.Name
+			if joined != nil && e.Qualifier != nil && joined(e.Name.Name) {
+				name = e.Qualifier.Name + "_" + e.Name.Name
+			}
+		case *parser.Dereference:
+			name, _ = numberedName(e.Field.Name)
+		}
+		if it.Alias != nil {
+			name = it.Alias.Name
+		}
+		if !reservedColumnNames[name] {
+			continue
+		}
+		text := parser.FormatExpr(it.Expr)
+		if i := strings.IndexByte(text, '.'); i >= 0 {
+			text = text[i+1:]
+		}
+		if it.Alias != nil && !strings.EqualFold(text, name) {
+			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
+		}
+		if qa.sink != "" {
+			return sqlerr.New(sqlerr.Semantic, it.P, "Reserved column name in select: `%s`. Please remove or alias the column.", name)
+		}
+	}
+	return nil
+}
+
+// tableFunctionRules applies ksqlDB's rules on where a projection may call a table function: not inside
+// another one, not in a query that aggregates, and not in (or after, in the same expression) a searched
+// CASE.
+func (qa *queryAnalysis) tableFunctionRules(pq *parser.Query) error {
+	var err error
+	for _, it := range pq.Select {
+		if it.Kind != parser.SelectExpr || err != nil {
+			continue
+		}
+		var searched *parser.Case
+		var visit func(e parser.Expr, outer string)
+		visit = func(e parser.Expr, outer string) {
+			if e == nil || err != nil {
+				return
+			}
+			if c, ok := e.(*parser.Case); ok && c.Operand == nil {
+				searched = c
+			}
+			if f, ok := e.(*parser.FuncCall); ok {
+				if _, isTable := qa.a.Funcs.Table(f.Name.Name); isTable {
+					switch {
+					case outer != "":
+						err = sqlerr.New(sqlerr.Semantic, f.P, "Table functions cannot be nested: %s(%s())", outer, strings.ToUpper(f.Name.Name))
+					case len(pq.GroupBy) > 0:
+						err = sqlerr.New(sqlerr.Semantic, f.P, "Table functions cannot be used with aggregations.")
+					case searched != nil:
+						err = sqlerr.New(sqlerr.Semantic, f.P, "Table functions cannot be used in CASE: %s", parser.FormatExpr(searched))
+					}
+					if err != nil {
+						return
+					}
+					children(e, func(c parser.Expr) { visit(c, strings.ToUpper(f.Name.Name)) })
+					return
+				}
+			}
+			children(e, func(c parser.Expr) { visit(c, outer) })
+		}
+		visit(it.Expr, "")
+	}
+	return err
 }
 
 // sourceChecks rejects queries over sources whose format or windowing ksqlDB cannot process.
@@ -688,9 +812,6 @@ func (qa *queryAnalysis) project(pq *parser.Query) error {
 	names := newColNames(items, q.Sources)
 	for _, it := range items {
 		name := columnName(it, names, qa.ambiguous())
-		if reservedColumnNames[name] && it.Alias != nil {
-			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
-		}
 		ce, err := jk.compile(qa, c, it.Expr)
 		if err != nil {
 			if se, ok := err.(*sqlerr.Error); ok && strings.HasPrefix(se.Msg, "Cast of ") {
@@ -873,7 +994,7 @@ func (qa *queryAnalysis) unqualified(f string) string {
 // aggregate analyzes an aggregating query.
 func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	q := qa.q
-	c := qa.compiler(qa.input, "")
+	c := qa.compiler(qa.input, "GROUP BY")
 	aggScope := &expr.Scope{}
 	groupKeys := map[string]int{}
 	for _, g := range pq.GroupBy {
@@ -909,7 +1030,8 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	qa.items = items
 	aggSlots := map[string]int{}
 	var ferr error
-	collect := func(e parser.Expr) {
+	collect := func(e parser.Expr, clause string) {
+		c := qa.compiler(qa.input, clause)
 		walk(e, func(x parser.Expr) {
 			if ferr != nil || !isAggregateCall(qa.a.Funcs, x) {
 				return
@@ -991,10 +1113,10 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 		}
 	}
 	for _, it := range items {
-		collect(it.Expr)
+		collect(it.Expr, "SELECT")
 	}
 	if pq.Having != nil {
-		collect(pq.Having)
+		collect(pq.Having, "HAVING")
 	}
 	if ferr != nil {
 		return ferr
@@ -1050,8 +1172,13 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 		h, err := ac.Compile(pq.Having)
 		if err != nil {
 			if sqlerr.CodeOf(err) == sqlerr.UnknownColumn {
-				if _, rerr := qa.compiler(qa.input, "").Compile(pq.Having); rerr == nil {
+				_, rerr := qa.compiler(qa.input, "HAVING").Compile(pq.Having)
+				if rerr == nil {
 					return sqlerr.New(sqlerr.Semantic, pq.Having.Position(), "Non-aggregate HAVING expression not part of GROUP BY: %s", parser.FormatExpr(pq.Having))
+				}
+				if sqlerr.CodeOf(rerr) == sqlerr.UnknownColumn {
+					// A column of no source: ksqlDB names the clause ("HAVING column 'X' cannot be resolved.").
+					return rerr
 				}
 			}
 			return inClause("HAVING", err)
@@ -1068,9 +1195,6 @@ func (qa *queryAnalysis) aggregate(pq *parser.Query) error {
 	names := newColNames(items, q.Sources)
 	for _, it := range items {
 		name := columnName(it, names, qa.ambiguous())
-		if reservedColumnNames[name] && it.Alias != nil {
-			return sqlerr.New(sqlerr.Semantic, it.P, "`%s` is a reserved column name. You cannot use it as an alias for a column.", name)
-		}
 		if q.Window != nil && len(q.Joins) > 0 {
 			// ksqlDB cannot select the window bounds of an aggregation over a join.
 			var bound *parser.ColumnRef

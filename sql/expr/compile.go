@@ -254,8 +254,7 @@ func (c *Compiler) dereference(e *parser.Dereference) (*Compiled, error) {
 		return nil, err
 	}
 	if base.Type.Kind != types.KindStruct {
-		return nil, errAt(sqlerr.Type, e, "Expected STRUCT type for dereference of %s, got %s",
-			parser.FormatExpr(e.Base), base.Type)
+		return nil, errAt(sqlerr.Type, e, "Expected STRUCT type, got: %s", base.Type)
 	}
 	fi := base.Type.FieldIndex(e.Field.Name)
 	if fi < 0 {
@@ -334,8 +333,11 @@ func (c *Compiler) subscript(e *parser.Subscript) (*Compiled, error) {
 			return v, nil
 		}}, nil
 	}
-	return nil, errAt(sqlerr.Type, e, "Subscript expression %s requires an ARRAY or MAP, got %s",
-		parser.FormatExpr(e), base.Type)
+	hint := ""
+	if base.Type.Kind == types.KindStruct {
+		hint = " Use the dereference operator for STRUCTS: " + parser.FormatExpr(e.Base) + "->" + parser.FormatExpr(e.Index)
+	}
+	return nil, errAt(sqlerr.Type, e, "Subscript expression (%s) do not apply to %s.%s", parser.FormatExpr(e), base.Type, hint)
 }
 
 // ResolveType resolves a type expression, including custom types.
@@ -464,7 +466,7 @@ func (c *Compiler) caseExpr(e *parser.Case) (*Compiled, error) {
 			return nil, err
 		}
 		if operand == nil && cond.Type.Kind != types.KindBoolean && cond.Type.Kind != types.KindNull {
-			return nil, errAt(sqlerr.Type, w.Cond, "WHEN operand type should be boolean. Type for '%s' is %s",
+			return nil, errAt(sqlerr.Type, w.Cond, "WHEN operand type should be boolean.\nType for '%s' is %s",
 				parser.FormatExpr(w.Cond), cond.Type)
 		}
 		if operand != nil {
@@ -478,8 +480,9 @@ func (c *Compiler) caseExpr(e *parser.Case) (*Compiled, error) {
 		}
 		nt := types.CommonType(rt, res.Type)
 		if nt == nil {
-			return nil, errAt(sqlerr.Type, w.Result, "Invalid Case expression. Type for all 'THEN' clauses should be the same.\nTHEN expression '%s' has type: %s. Previous THEN expression(s) type: %s.",
-				parser.FormatExpr(w.Result), res.Type, rt)
+			// ksqlDB quotes the whole WHEN clause, and puts each part of the message on its own line.
+			return nil, errAt(sqlerr.Type, w.Result, "Invalid Case expression. Type for all 'THEN' clauses should be the same.\nTHEN expression 'WHEN %s THEN %s' has type: %s.\nPrevious THEN expression(s) type: %s.",
+				parser.FormatExpr(w.Cond), parser.FormatExpr(w.Result), res.Type, rt)
 		}
 		rt = nt
 		conds[i], results[i] = cond, res
@@ -554,6 +557,11 @@ func comparable(a, b *types.Type) (*types.Type, error) {
 }
 
 func (c *Compiler) binary(e *parser.Binary) (*Compiled, error) {
+	if e.Op == parser.OpConcat {
+		// ksqlDB's parser turns a || b into CONCAT(a, b): the function's overloads (STRING or BYTES), its
+		// errors, and its NULL handling (a NULL operand is skipped).
+		return c.Compile(&parser.FuncCall{P: e.P, Name: parser.Ident{P: e.P, Name: "CONCAT"}, Args: []parser.Expr{e.L, e.R}})
+	}
 	l, err := c.Compile(e.L)
 	if err != nil {
 		return nil, err
@@ -574,22 +582,6 @@ func (c *Compiler) binary(e *parser.Binary) (*Compiled, error) {
 			}
 		}
 		return logical(e.Op == parser.OpAnd, l, r), nil
-	case parser.OpConcat:
-		if (l.Type.Kind != types.KindString && l.Type.Kind != types.KindNull) || (r.Type.Kind != types.KindString && r.Type.Kind != types.KindNull) {
-			return nil, errAt(sqlerr.Type, e, "Error processing expression: %s. Unsupported arithmetic types. %s %s",
-				parser.FormatExpr(e), l.Type, r.Type)
-		}
-		return &Compiled{Type: types.String, Const: l.Const && r.Const, Eval: func(row Row) (Value, error) {
-			a, err := l.Eval(row)
-			if a == nil || err != nil {
-				return nil, err
-			}
-			b, err := r.Eval(row)
-			if b == nil || err != nil {
-				return nil, err
-			}
-			return a.(string) + b.(string), nil
-		}}, nil
 	case parser.OpIsDistinct, parser.OpIsNotDistinct, parser.OpEq, parser.OpNeq, parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
 		return compare(e, l, r)
 	}
@@ -947,18 +939,23 @@ func (c *Compiler) between(e *parser.Between) (*Compiled, error) {
 	ct, _ := comparable(x.Type, lo.Type)
 	xe, le, he := coerceCmp(x, ct), coerceCmp(lo, ct), coerceCmp(hi, ct)
 	not := e.Not
+	// ksqlDB compiles x BETWEEN lo AND hi to (x >= lo AND x <= hi) with its two-valued comparisons: a NULL
+	// operand makes it false (and NOT BETWEEN, the negation of that, true).
 	return &Compiled{Type: types.Boolean, Eval: func(row Row) (Value, error) {
 		v, err := xe(row)
-		if v == nil || err != nil {
+		if err != nil {
 			return nil, err
 		}
 		l, err := le(row)
-		if l == nil || err != nil {
+		if err != nil {
 			return nil, err
 		}
 		h, err := he(row)
-		if h == nil || err != nil {
+		if err != nil {
 			return nil, err
+		}
+		if v == nil || l == nil || h == nil {
+			return not, nil
 		}
 		c1, _ := types.Compare(v, l)
 		c2, _ := types.Compare(v, h)
@@ -994,27 +991,24 @@ func (c *Compiler) inList(e *parser.InList) (*Compiled, error) {
 	}
 	xe, items := evals[0], evals[1:]
 	not := e.Not
+	// ksqlDB's IN is two-valued (InListEvaluator): a NULL never matches anything, so a NULL value or a
+	// list of NULLs gives false, never NULL (and NOT IN true).
 	return &Compiled{Type: types.Boolean, Eval: func(row Row) (Value, error) {
 		v, err := xe(row)
-		if v == nil || err != nil {
+		if err != nil {
 			return nil, err
 		}
-		sawNull := false
+		if v == nil {
+			return not, nil
+		}
 		for _, it := range items {
 			iv, err := it(row)
 			if err != nil {
 				return nil, err
 			}
-			if iv == nil {
-				sawNull = true
-				continue
-			}
-			if types.Equal(v, iv) {
+			if iv != nil && types.Equal(v, iv) {
 				return !not, nil
 			}
-		}
-		if sawNull {
-			return nil, nil
 		}
 		return not, nil
 	}}, nil

@@ -437,15 +437,30 @@ func init() {
 		})
 	}
 
-	// TOPK(col, k): the k largest values, descending.
-	agg("TOPK", overloads(comparableTypes, types.ArrayOf, tI), func(n int) int { return 1 }, func(args []*types.Type, init []Value) (*Resolved, error) {
+	// TOPK(col, k): the k largest values, descending. TOPK(col, other..., k) keeps, with each of the k largest
+	// values of col, the values of the other arguments in the same row: an ARRAY of STRUCT<sort_col, col0,
+	// col1, ...>, ordered by sort_col only (a later row that ties goes after the earlier ones).
+	sigs := overloads(comparableTypes, types.ArrayOf, tI)
+	for _, t := range comparableTypes {
+		sigs = append(sigs, Sig{Params: p(t), Variadic: Any, After: p(tI), Ret: types.ArrayOf(AnyStruct)})
+	}
+	agg("TOPK", sigs, func(n int) int { return max(1, n-1) }, func(args []*types.Type, init []Value) (*Resolved, error) {
 		k, _ := initInt(init[0])
 		t := types.ArrayOf(args[0])
+		sortKey := func(v Value) Value { return v }
+		if len(args) > 1 {
+			fs := []types.Field{{Name: "sort_col", Type: args[0]}}
+			for i, a := range args[1:] {
+				fs = append(fs, types.Field{Name: "col" + strconv.Itoa(i), Type: a})
+			}
+			t = types.ArrayOf(types.StructOf(fs...))
+			sortKey = func(v Value) Value { return v.(*types.Struct).Vals[0] }
+		}
 		insert := func(l []Value, v Value) []Value {
 			out := make([]Value, 0, len(l)+1)
 			placed := false
 			for _, e := range l {
-				if c, _ := types.Compare(v, e); !placed && c > 0 {
+				if c, _ := types.Compare(sortKey(v), sortKey(e)); !placed && c > 0 {
 					out = append(out, v)
 					placed = true
 				}
@@ -459,7 +474,18 @@ func init() {
 			}
 			return out
 		}
-		return topKResolved(t, insert), nil
+		r := topKResolved(t, insert)
+		if len(args) > 1 {
+			// The row's values travel as one STRUCT; a NULL sort value drops the row.
+			fa := r.Agg.(*funcAgg)
+			fa.add = func(acc Value, vals []Value) (Value, error) {
+				if vals[0] == nil {
+					return acc, nil
+				}
+				return insert(acc.([]Value), &types.Struct{Vals: append([]Value{}, vals...)}), nil
+			}
+		}
+		return r, nil
 	})
 }
 

@@ -139,3 +139,27 @@ func TestMoreAggregatesRejectArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestTopKOtherColumns checks TOPK(col, other..., k): each kept value carries the other arguments of its
+// row in a STRUCT<sort_col, col0, ...>, ordered by the sort value only (ties keep arrival order), NULL sort
+// values skipped, and merging keeps the k largest.
+func TestTopKOtherColumns(t *testing.T) {
+	r, acc, res := foldAgg(t, "TOPK", p(types.Int, types.String), []Value{int32(2)},
+		col2([]Value{int32(5), "a"}, []Value{nil, "n"}, []Value{int32(9), "b"}, []Value{int32(9), "c"}, []Value{int32(1), "d"}))
+	if got := r.Return.String(); got != "ARRAY<STRUCT<`sort_col` INTEGER, `col0` STRING>>" {
+		t.Fatalf("return type %s", got)
+	}
+	if s := types.Format(res); s != "[Struct{9,b}, Struct{9,c}]" {
+		t.Fatalf("TOPK: %s", s)
+	}
+	_, other, _ := foldAgg(t, "TOPK", p(types.Int, types.String), []Value{int32(2)}, col2([]Value{int32(10), "z"}))
+	merged, err := r.Agg.Merge(acc, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := types.Format(merged); s != "[Struct{10,z}, Struct{9,b}]" {
+		t.Fatalf("TOPK merge: %s", s)
+	}
+}
+
+func col2(rows ...[]Value) [][]Value { return rows }

@@ -150,6 +150,10 @@ func TestAggregateSignatures(t *testing.T) {
 	}{
 		{"SUM", p(types.String), nil, "Function 'sum' does not accept parameters (STRING).\nValid alternatives are:\nsum(INTEGER)\nsum(BIGINT)"},
 		{"TOPK", p(types.Int), []Value{int64(3)}, "Function 'topk' does not accept parameters (INTEGER, BIGINT)."},
+		// The variadic TOPK needs its k too: one argument matches no overload.
+		{"TOPK", p(types.Int), nil, "Function 'topk' does not accept parameters (INTEGER)."},
+		{"TOPK", p(types.Int, types.String, types.Boolean), []Value{int32(2)}, ""},
+		{"TOPK", p(types.Int, types.String), []Value{int64(2)}, "Function 'topk' does not accept parameters (INTEGER, STRING, BIGINT)."},
 		{"COUNT", p(types.Int, types.Int), nil, "Function 'count' does not accept parameters (INTEGER, INTEGER)."},
 		{"AVG", p(types.Null), nil, "Function 'avg' cannot be resolved due to ambiguous method parameters (null)."},
 		{"CORRELATION", p(types.Int, types.DecimalOf(4, 2)), nil, ""},

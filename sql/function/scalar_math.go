@@ -127,13 +127,17 @@ func init() {
 			Sig{Params: p(tI), Ret: tI, Impl: func(a []Value) (Value, error) { return a[0], nil }},
 			Sig{Params: p(tB), Ret: tB, Impl: func(a []Value) (Value, error) { return a[0], nil }},
 			Sig{Params: p(tD), Ret: tD, Impl: func(a []Value) (Value, error) { return gof(a[0].(float64)), nil }},
-			Sig{Params: p(AnyDecimal), RetFn: func(args []*types.Type) (*types.Type, error) {
-				t := args[0]
-				return types.DecimalOf(t.Precision-t.Scale+1, 0), nil
-			}, Impl: func(a []Value) (Value, error) { return decimalRound(a[0].(*apd.Decimal), 0, mode), nil }})
+			// ksqlDB's Ceil and Floor keep a DECIMAL's type: the integral value at the argument's scale.
+			Sig{Params: p(AnyDecimal), RetFn: firstArg, Build: func(args []*types.Type) (Impl, error) {
+				scale := args[0].Scale
+				return func(a []Value) (Value, error) {
+					return decimalRound(decimalRound(a[0].(*apd.Decimal), 0, mode), int32(scale), mode), nil
+				}, nil
+			}})
 	}
+	// ROUND and TRUNC of an INT are BIGINTs, as ksqlDB's UDFs return a Long for an int.
 	def("ROUND",
-		Sig{Params: p(tI), Ret: tI, Impl: func(a []Value) (Value, error) { return a[0], nil }},
+		Sig{Params: p(tI), Ret: tB, Impl: func(a []Value) (Value, error) { return int64(a[0].(int32)), nil }},
 		Sig{Params: p(tB), Ret: tB, Impl: func(a []Value) (Value, error) { return a[0], nil }},
 		Sig{Params: p(tD), Ret: tB, Impl: func(a []Value) (Value, error) { return int64(javaRound(a[0].(float64))), nil }},
 		Sig{Params: p(tD, tI), Ret: tD, Impl: func(a []Value) (Value, error) {
@@ -159,7 +163,7 @@ func init() {
 			}, nil
 		}})
 	def("TRUNC",
-		Sig{Params: p(tI), Ret: tI, Impl: func(a []Value) (Value, error) { return a[0], nil }},
+		Sig{Params: p(tI), Ret: tB, Impl: func(a []Value) (Value, error) { return int64(a[0].(int32)), nil }},
 		Sig{Params: p(tB), Ret: tB, Impl: func(a []Value) (Value, error) { return a[0], nil }},
 		Sig{Params: p(tD), Ret: tB, Impl: func(a []Value) (Value, error) { return int64(math.Trunc(a[0].(float64))), nil }},
 		Sig{Params: p(tD, tI), Ret: tD, Impl: func(a []Value) (Value, error) {
@@ -173,7 +177,15 @@ func init() {
 		Sig{Params: p(AnyDecimal), RetFn: func(args []*types.Type) (*types.Type, error) {
 			t := args[0]
 			return types.DecimalOf(max(t.Precision-t.Scale, 1), 0), nil
-		}, Impl: func(a []Value) (Value, error) { return decimalRound(a[0].(*apd.Decimal), 0, apd.RoundDown), nil }})
+		}, Impl: func(a []Value) (Value, error) { return decimalRound(a[0].(*apd.Decimal), 0, apd.RoundDown), nil }},
+		// TRUNC(DECIMAL, places) keeps the argument's type: digits past places become zeros.
+		Sig{Params: p(AnyDecimal, tI), RetFn: firstArg, Build: func(args []*types.Type) (Impl, error) {
+			scale := args[0].Scale
+			return func(a []Value) (Value, error) {
+				r := decimalRound(a[0].(*apd.Decimal), i32(a[1]), apd.RoundDown)
+				return decimalRound(r, int32(scale), apd.RoundDown), nil
+			}, nil
+		}})
 	// GREATEST and LEAST have one overload per comparable type, all arguments of it (ksqlDB's Greatest and
 	// Least UDFs); NULL arguments are ignored. The DECIMAL overload's result holds every argument.
 	for _, name := range []string{"GREATEST", "LEAST"} {

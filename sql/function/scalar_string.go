@@ -207,14 +207,28 @@ func init() {
 	def("REPLACE", Sig{Params: p(tS, tS, tS), Ret: tS, Impl: func(a []Value) (Value, error) {
 		return strings.ReplaceAll(str(a[0]), str(a[1]), str(a[2])), nil
 	}})
-	def("INSTR",
-		Sig{Params: p(tS, tS), Ret: tI, Impl: func(a []Value) (Value, error) { return instr(str(a[0]), str(a[1]), 1, 1), nil }},
-		Sig{Params: p(tS, tS, tI), Ret: tI, Impl: func(a []Value) (Value, error) {
-			return instr(str(a[0]), str(a[1]), int(i32(a[2])), 1), nil
-		}},
-		Sig{Params: p(tS, tS, tI, tI), Ret: tI, Impl: func(a []Value) (Value, error) {
-			return instr(str(a[0]), str(a[1]), int(i32(a[2])), int(i32(a[3]))), nil
-		}})
+	// INSTR of a NULL string or substring is 0, not NULL (ksqlDB's Instr returns an int); a NULL position
+	// or occurrence gives NULL.
+	instrSig := func(params ...*types.Type) Sig {
+		return Sig{Params: params, Ret: tI, NullSafe: true, Impl: func(a []Value) (Value, error) {
+			pos, occ := 1, 1
+			for i, v := range a[2:] {
+				if v == nil {
+					return nil, nil
+				}
+				if i == 0 {
+					pos = int(i32(v))
+				} else {
+					occ = int(i32(v))
+				}
+			}
+			if a[0] == nil || a[1] == nil {
+				return int32(0), nil
+			}
+			return instr(str(a[0]), str(a[1]), pos, occ), nil
+		}}
+	}
+	def("INSTR", instrSig(tS, tS), instrSig(tS, tS, tI), instrSig(tS, tS, tI, tI))
 	def("LPAD",
 		Sig{Params: p(tS, tI, tS), Ret: tS, Impl: func(a []Value) (Value, error) { return pad(str(a[0]), int(i32(a[1])), str(a[2]), true), nil }},
 		Sig{Params: p(types.Bytes, tI, types.Bytes), Ret: types.Bytes, Impl: func(a []Value) (Value, error) {

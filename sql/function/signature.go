@@ -43,6 +43,10 @@ var AnyDecimal = &types.Type{Kind: types.KindDecimal, Name: "DECIMAL"}
 // AnyStruct is STRUCT<>, which accepts any STRUCT.
 var AnyStruct = &types.Type{Kind: types.KindStruct, Name: "STRUCT"}
 
+// Any is ksqlDB's ANY parameter type (a Java Object parameter): it accepts an argument of any type but a
+// lambda, which is passed as it is. Unlike a generic, two Any parameters need not have the same type.
+var Any = &types.Type{Kind: types.KindNull, Name: "ANY"}
+
 var generics = map[*types.Type]bool{}
 
 func genericParam(name string) *types.Type {
@@ -97,6 +101,9 @@ type Sig struct {
 	Names []string
 	// Variadic, when set, is the type of any further arguments.
 	Variadic *types.Type
+	// After are fixed parameters that follow the variadic ones (ksqlDB allows a variadic parameter before
+	// others, as in TOPK(sort, other..., k)); only with Variadic.
+	After []*types.Type
 	// Ret is the result type, in which generics stand for what the arguments bound them to. RetFn, when set,
 	// computes it instead from the argument types as the implementation receives them (after implicit
 	// casts; an INT given for a DECIMAL parameter is a DECIMAL(10, 0)).
@@ -112,22 +119,29 @@ type Sig struct {
 	Table TableImpl
 }
 
-func (s *Sig) paramAt(i int) *types.Type {
+// paramAt is the declared type of argument i of a call with n arguments.
+func (s *Sig) paramAt(i, n int) *types.Type {
 	if i < len(s.Params) {
 		return s.Params[i]
+	}
+	if j := i - (n - len(s.After)); j >= 0 {
+		return s.After[j]
 	}
 	return s.Variadic
 }
 
 func (s *Sig) arity() int {
 	if s.Variadic != nil {
-		return len(s.Params) + 1
+		return len(s.Params) + 1 + len(s.After)
 	}
 	return len(s.Params)
 }
 
 func (s *Sig) takes(n int) bool {
-	return n == len(s.Params) || (s.Variadic != nil && n > len(s.Params))
+	if s.Variadic != nil {
+		return n >= len(s.Params)+len(s.After)
+	}
+	return n == len(s.Params)
 }
 
 func (s *Sig) genericParams() int {
@@ -139,6 +153,11 @@ func (s *Sig) genericParams() int {
 	}
 	if hasGenerics(s.Variadic) {
 		n++
+	}
+	for _, p := range s.After {
+		if hasGenerics(p) {
+			n++
+		}
 	}
 	return n
 }
@@ -167,6 +186,9 @@ func (s *Sig) ParamNames() (params []string, result string) {
 	if s.Variadic != nil {
 		params = append(params, paramString(s.Variadic)+"...")
 	}
+	for _, p := range s.After {
+		params = append(params, paramString(p))
+	}
 	result = "T"
 	if s.Ret != nil {
 		result = paramString(s.Ret)
@@ -194,6 +216,8 @@ func paramString(t *types.Type) string {
 		return "DECIMAL"
 	case t == AnyStruct:
 		return "STRUCT<>"
+	case t == Any:
+		return "ANY"
 	}
 	switch t.Kind {
 	case types.KindArray:
@@ -224,6 +248,9 @@ type bindings map[*types.Type]*types.Type
 func accepts(p, a *types.Type, b bindings, cast bool) bool {
 	if a.Kind == types.KindNull {
 		return true
+	}
+	if p == Any {
+		return a.Kind != types.KindLambda
 	}
 	if hasGenerics(p) {
 		return bind(p, a, b)
@@ -354,6 +381,9 @@ func apply(t *types.Type, b bindings) *types.Type {
 // it: p's generics bound, any DECIMAL kept as it is, an integral number given for DECIMAL at the precision
 // that holds it.
 func target(p, a *types.Type, b bindings) *types.Type {
+	if p == Any {
+		return a
+	}
 	if hasGenerics(p) || a.Kind == types.KindLambda {
 		if a.Kind == types.KindNull {
 			return apply(p, b)
@@ -397,7 +427,7 @@ func (s *Sig) match(args []*types.Type, cast bool) *match {
 	}
 	b := bindings{}
 	for i, a := range args {
-		if !accepts(s.paramAt(i), a, b, cast) {
+		if !accepts(s.paramAt(i, len(args)), a, b, cast) {
 			return nil
 		}
 	}
@@ -478,13 +508,13 @@ func (f *Signatures) lambdaInputs(before []*types.Type, i, n int) ([][]*types.Ty
 	var out [][]*types.Type
 	for s := range f.Sigs {
 		sig := &f.Sigs[s]
-		if !sig.takes(n) || sig.paramAt(i).Kind != types.KindLambda {
+		if !sig.takes(n) || sig.paramAt(i, n).Kind != types.KindLambda {
 			continue
 		}
 		b := bindings{}
 		ok := true
 		for j, a := range before {
-			if !accepts(sig.paramAt(j), a, b, true) {
+			if !accepts(sig.paramAt(j, n), a, b, true) {
 				ok = false
 				break
 			}
@@ -492,7 +522,7 @@ func (f *Signatures) lambdaInputs(before []*types.Type, i, n int) ([][]*types.Ty
 		if !ok {
 			continue
 		}
-		lt := sig.paramAt(i)
+		lt := sig.paramAt(i, n)
 		in := make([]*types.Type, len(lt.Fields))
 		for k, fld := range lt.Fields {
 			in[k] = apply(fld.Type, b)
@@ -513,7 +543,7 @@ func (m *match) instantiate(args []*types.Type) (*types.Type, []*types.Type, []t
 	targets := make([]*types.Type, len(args))
 	convs := make([]types.Converter, len(args))
 	for i, a := range args {
-		targets[i] = target(s.paramAt(i), a, m.b)
+		targets[i] = target(s.paramAt(i, len(args)), a, m.b)
 		if a.Kind == types.KindNull || a.Kind == types.KindLambda || a.Kind == types.KindInterval || a.Equal(targets[i]) {
 			continue
 		}

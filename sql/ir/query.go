@@ -142,7 +142,7 @@ type Query struct {
 	// IsTable is whether the result is a table (aggregation, or a non-aggregating query over a table).
 	IsTable bool
 	Emit    EmitKind
-	// Limit is the LIMIT, -1 when absent.
+	// Limit is the LIMIT, parser.NoLimit (negative) when absent.
 	Limit int64
 }
 

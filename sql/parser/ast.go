@@ -168,7 +168,7 @@ type Print struct {
 	Topic         string
 	FromBeginning bool
 	Interval      int64
-	Limit         int64 // -1 when absent
+	Limit         int64 // NoLimit when absent
 }
 
 // QueryStatement is a bare SELECT: a push query (EMIT CHANGES) or a pull query.
@@ -323,6 +323,10 @@ const (
 )
 
 // Query is a SELECT.
+// NoLimit is the Limit of a query or PRINT without a LIMIT clause. It is not -1, so that a LIMIT -1 that a
+// statement writes stays visible (ksqlDB refuses a negative LIMIT with its own message).
+const NoLimit int64 = -1 << 63
+
 type Query struct {
 	P           Pos
 	Select      []SelectItem
@@ -333,7 +337,7 @@ type Query struct {
 	PartitionBy []Expr
 	Having      Expr
 	Emit        EmitKind
-	Limit       int64 // -1 when absent
+	Limit       int64 // NoLimit when absent (a written LIMIT may be negative)
 }
 
 // SelectKind distinguishes select items.

@@ -15,6 +15,8 @@ package parser
 //	postfix: a[i], s->f
 //	primary
 
+import "github.com/seichedb/seiche/sql/sqlerr"
+
 func (p *parser) expr() Expr { return p.orExpr() }
 
 func (p *parser) orExpr() Expr {
@@ -90,7 +92,8 @@ func (p *parser) predicated() Expr {
 			p.next()
 			l.Escape = e.val
 			if len([]rune(l.Escape)) != 1 {
-				p.fail(syntaxErr(e.pos, "Escape string must be a single character, got '%s'", e.val))
+				// ksqlDB's AstBuilder refuses it while building the statement, not as a syntax error.
+				p.fail(sqlerr.New(sqlerr.Semantic, e.pos, "Failed to prepare statement: Expected single character escape but got: %s", e.val))
 			}
 		}
 		return l

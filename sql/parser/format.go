@@ -359,7 +359,7 @@ func FormatQuery(q *Query) string {
 	case EmitFinal:
 		w(" EMIT FINAL")
 	}
-	if q.Limit >= 0 {
+	if q.Limit != NoLimit {
 		w(fmt.Sprintf(" LIMIT %d", q.Limit))
 	}
 	return b.String()
@@ -515,7 +515,7 @@ func Format(s Statement) string {
 		if s.Interval > 0 {
 			w(fmt.Sprintf(" INTERVAL %d", s.Interval))
 		}
-		if s.Limit >= 0 {
+		if s.Limit != NoLimit {
 			w(fmt.Sprintf(" LIMIT %d", s.Limit))
 		}
 	case *QueryStatement:

@@ -241,7 +241,7 @@ func (p *parser) create() Statement {
 		p.expectKw("EXISTS")
 		ifNotExists = true
 	}
-	name := p.identifier()
+	name := p.sourceName()
 	var elems []TableElement
 	if p.isOp("(") {
 		elems = p.tableElements()
@@ -370,7 +370,7 @@ func numberKind(k tokKind) LiteralKind {
 func (p *parser) insert() Statement {
 	start := p.expectKw("INSERT").pos
 	p.expectKw("INTO")
-	target := p.identifier()
+	target := p.sourceName()
 	if p.isKw("VALUES") || p.isOp("(") {
 		iv := &InsertValues{P: start, Target: target}
 		if p.acceptOp("(") {
@@ -433,7 +433,7 @@ func (p *parser) drop() Statement {
 		p.expectKw("EXISTS")
 		ds.IfExists = true
 	}
-	ds.Name = p.identifier()
+	ds.Name = p.sourceName()
 	if p.acceptKw("DELETE") {
 		p.expectKw("TOPIC")
 		ds.DeleteTopic = true
@@ -496,7 +496,7 @@ func (p *parser) describe() Statement {
 
 func (p *parser) print() Statement {
 	start := p.expectKw("PRINT").pos
-	pr := &Print{P: start, Limit: -1}
+	pr := &Print{P: start, Limit: NoLimit}
 	t := p.peek()
 	if t.kind == tString {
 		p.next()
@@ -719,7 +719,7 @@ func (p *parser) closeAngle() {
 
 func (p *parser) query() *Query {
 	start := p.expectKw("SELECT").pos
-	q := &Query{P: start, Limit: -1}
+	q := &Query{P: start, Limit: NoLimit}
 	for {
 		q.Select = append(q.Select, p.selectItem())
 		if !p.acceptOp(",") {
@@ -735,14 +735,16 @@ func (p *parser) query() *Query {
 		q.Where = p.expr()
 	}
 	if p.isKw("GROUP") {
-		p.next()
+		at := p.next().pos
 		p.expectKw("BY")
 		q.GroupBy = p.exprList()
+		p.checkGrouping("GROUP BY", at, q.GroupBy)
 	}
 	if p.isKw("PARTITION") {
-		p.next()
+		at := p.next().pos
 		p.expectKw("BY")
 		q.PartitionBy = p.exprList()
+		p.checkGrouping("PARTITION BY", at, q.PartitionBy)
 	}
 	if p.acceptKw("HAVING") {
 		q.Having = p.expr()
@@ -758,9 +760,28 @@ func (p *parser) query() *Query {
 		}
 	}
 	if p.acceptKw("LIMIT") {
+		if t := p.peek(); t.kind == tDecimal || t.kind == tFloat {
+			p.fail(sqlerr.New(sqlerr.Semantic, t.pos, "Failed to prepare statement: Value must be integer for command: LIMIT"))
+		}
 		q.Limit = p.integer()
 	}
 	return q
+}
+
+// checkGrouping applies the rules ksqlDB's GROUP BY and PARTITION BY nodes check as they are built: at
+// least one expression (an empty "()" is grammatical but refused), and no expression twice as written.
+func (p *parser) checkGrouping(clause string, at sqlerr.Pos, list []Expr) {
+	if len(list) == 0 {
+		p.fail(sqlerr.New(sqlerr.Semantic, at, "Failed to prepare statement: %s requires at least one expression", clause))
+	}
+	seen := map[string]bool{}
+	for _, e := range list {
+		f := FormatExpr(e)
+		if seen[f] {
+			p.fail(sqlerr.New(sqlerr.Semantic, e.Position(), "Failed to prepare statement: Duplicate %s expression: %s", clause, f))
+		}
+		seen[f] = true
+	}
 }
 
 // exprList parses "e, e, ..." or "(e, e, ...)" for GROUP BY and PARTITION BY.
@@ -893,15 +914,28 @@ func (p *parser) from() *From {
 }
 
 func (p *parser) aliasedSource() AliasedSource {
-	a := AliasedSource{Name: p.identifier()}
+	a := AliasedSource{Name: p.sourceName()}
 	if p.acceptKw("AS") {
-		id := p.identifier()
+		id := p.sourceName()
 		a.Alias = &id
 	} else if p.isAliasStart() {
-		id := p.identifier()
+		id := p.sourceName()
 		a.Alias = &id
 	}
 	return a
+}
+
+// sourceName parses the name of a stream or table (or an alias of one). As in ksqlDB, it may only hold
+// the characters of a Kafka topic name, even quoted: letters, digits, '_' and '-'.
+func (p *parser) sourceName() Ident {
+	id := p.identifier()
+	for _, r := range id.Name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			p.fail(syntaxErr(id.P, "Illegal argument at Line: %d, Col: %d. Source names may only contain alphanumeric values, '_' or '-'. Got: '%s'",
+				id.P.Line, id.P.Col, id.Name))
+		}
+	}
+	return id
 }
 
 func (p *parser) duration() Duration {
