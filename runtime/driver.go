@@ -132,7 +132,9 @@ func (d *TestDriver) taskFor(topic string) *task {
 }
 
 // PipeInput processes one record of an input topic: its key and value bytes, its timestamp (ms)
-// and headers. It returns a *TaskError when an error handler decided to fail (the driver stays
+// and headers. key and value become the record's bytes, as a fetched record's are: they may be
+// retained (by a deserializer that does not copy, or an error handler), so the caller must not
+// modify them after the call. It returns a *TaskError when an error handler decided to fail (the driver stays
 // usable), and an error for a topic no source reads.
 func (d *TestDriver) PipeInput(topic string, key, value []byte, timestamp int64, headers ...Header) error {
 	return d.PipeInputContext(context.Background(), topic, key, value, timestamp, headers...)

@@ -60,6 +60,14 @@ type cacheLayer struct {
 	flushBuf   []pendingFlush
 	flushOrder []*pendingFlush
 	changeBuf  Change
+	// lastRead is, without a cache, the last key read through get and what it read, for the write
+	// of the same key that usually follows (an aggregation reads its old value, then writes the
+	// new one): writeThrough needs the old value for the listener and would read it from the
+	// layers below again (a Pebble batch and memtable lookup). Any write forgets it.
+	lastRead struct {
+		ok, found  bool
+		key, value []byte
+	}
 }
 
 type entryList struct{ head, tail *cacheEntry }
@@ -125,7 +133,17 @@ func newCacheLayer(lower layer, s *storeBase, maxBytes int64, listener FlushList
 
 func (c *cacheLayer) get(k []byte) ([]byte, bool, error) {
 	if c.entries == nil {
-		return c.lower.get(k)
+		v, ok, err := c.lower.get(k)
+		if err == nil && c.sendOld && c.listener != nil {
+			r := &c.lastRead
+			r.ok, r.found = true, ok
+			r.key = append(r.key[:0], k...)
+			r.value = append(r.value[:0], v...)
+			if ok && r.value == nil {
+				r.value = []byte{} // found empty, as lower.get gives it
+			}
+		}
+		return v, ok, err
 	}
 	e, h := c.lookup(k)
 	if e != nil {
@@ -352,12 +370,21 @@ func (c *cacheLayer) prepare(p *pendingFlush) error {
 func (c *cacheLayer) writeThrough(k, v []byte, deleted bool) error {
 	var old []byte
 	var hadOld bool
-	if c.sendOld && c.listener != nil {
+	r := &c.lastRead
+	switch {
+	case !c.sendOld || c.listener == nil:
+	case r.ok && bytes.Equal(r.key, k):
+		// The value read just before: nothing wrote k since (every write clears lastRead). The
+		// listener may keep old (and read this store again), so the buffer is handed over.
+		old, hadOld = r.value, r.found
+		r.value = nil
+	default:
 		var err error
 		if old, hadOld, err = c.lower.get(k); err != nil {
 			return err
 		}
 	}
+	r.ok = false
 	var err error
 	if deleted {
 		err = c.lower.del(k)
@@ -392,6 +419,7 @@ func (c *cacheLayer) tell(e *cacheEntry, old []byte, hadOld bool) error {
 
 // reset forgets everything, dirty or not (the task aborted).
 func (c *cacheLayer) reset() {
+	c.lastRead.ok = false
 	if c.entries == nil {
 		return
 	}
@@ -407,6 +435,7 @@ func (c *cacheLayer) reset() {
 // listener alone, see pendingFlush.expired), and clean ones age out like any other. Reads never
 // see them: window and session stores check retention before they read.
 func (c *cacheLayer) deleteRange(lo, hi []byte) error {
+	c.lastRead.ok = false
 	return c.lower.deleteRange(lo, hi)
 }
 

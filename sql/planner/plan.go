@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/seichedb/seiche/dsl"
-	"github.com/seichedb/seiche/serde"
 	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/sqlerr"
 	"github.com/seichedb/seiche/sql/types"
@@ -107,10 +106,21 @@ func (e *Env) Raw(topic string) *dsl.Stream[[]byte, []byte] {
 	if s, ok := e.raw[topic]; ok {
 		return s
 	}
-	s := dsl.Source(e.B, topic, serde.Bytes(), serde.Bytes())
+	s := dsl.Source(e.B, topic, recordBytes{}, recordBytes{})
 	e.raw[topic] = s
 	return s
 }
+
+// recordBytes is the raw sources' serde: serde.Bytes without the copy. serde.Deserializer only
+// promises data for the duration of the call, but a source's data is the input record's own bytes,
+// which the runtime never reuses (it hands them to the deserialization error handler to retain, see
+// runtime.DeserializationError; the test driver's PipeInput says the same of its arguments), and
+// deserializeProc decodes them as soon as they arrive. Copying every record's key and value cost
+// about a tenth of q0's CPU in process (benchmarks/README.md, Nexmark).
+type recordBytes struct{}
+
+func (recordBytes) Serialize(v []byte) ([]byte, error)   { return v, nil }
+func (recordBytes) Deserialize(b []byte) ([]byte, error) { return b, nil }
 
 func (e *Env) name(prefix string) string {
 	e.seq++
