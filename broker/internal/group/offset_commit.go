@@ -57,16 +57,8 @@ func (c *Coordinator) commit(r *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommi
 		return kerr.IllegalGeneration // a member of a generation the coordinator does not know
 	}
 	defer g.mu.Unlock()
-	var stale func(topic string, partition int32) bool // partitions a KIP-848 member may not commit
-	if g.mu.share != nil {
-		return kerr.GroupIDNotFound // share groups keep share-partition state, not offsets
-	}
-	if g.mu.consumer != nil {
-		var err *kerr.Error
-		if stale, err = g.validateConsumerCommitLocked(r.Version, generation, memberID, false); err != nil {
-			return err
-		}
-	} else if err := g.validateCommitLocked(generation, memberID, instanceID); err != nil {
+	stale, err := g.validateAnyCommitLocked(r.Version, generation, memberID, instanceID, false)
+	if err != nil {
 		return err
 	}
 	switch g.mu.state {
@@ -90,24 +82,19 @@ func (c *Coordinator) commit(r *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommi
 	for i, t := range r.Topics {
 		for j, p := range t.Partitions {
 			rp := &resp.Topics[i].Partitions[j]
-			switch {
-			case !c.partitionExists(t.Topic, p.Partition):
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case stale != nil && stale(t.Topic, p.Partition):
-				rp.ErrorCode = kerr.StaleMemberEpoch.Code
-			case p.Metadata != nil && len(*p.Metadata) > maxOffsetMetadata:
-				rp.ErrorCode = kerr.OffsetMetadataTooLarge.Code
-			default:
-				o := committed{offset: p.Offset, leaderEpoch: -1, at: now}
-				if r.Version >= 6 {
-					o.leaderEpoch = p.LeaderEpoch
-				}
-				if p.Metadata != nil {
-					o.metadata = *p.Metadata
-				}
-				b.Set(offsetKey(g.name, t.Topic, p.Partition), encodeOffset(o), nil)
-				writes = append(writes, staged{topicPartition{t.Topic, p.Partition}, o})
+			if perr := c.partitionCommitErr(t.Topic, p.Partition, p.Metadata, stale); perr != nil {
+				rp.ErrorCode = perr.Code
+				continue
 			}
+			o := committed{offset: p.Offset, leaderEpoch: -1, at: now}
+			if r.Version >= 6 {
+				o.leaderEpoch = p.LeaderEpoch
+			}
+			if p.Metadata != nil {
+				o.metadata = *p.Metadata
+			}
+			b.Set(offsetKey(g.name, t.Topic, p.Partition), encodeOffset(o), nil)
+			writes = append(writes, staged{topicPartition{t.Topic, p.Partition}, o})
 		}
 	}
 	if len(writes) == 0 {
@@ -130,6 +117,39 @@ func (c *Coordinator) commit(r *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommi
 	}
 	for _, w := range writes {
 		g.setOffsetLocked(w.tp.topic, w.tp.partition, w.o)
+	}
+	return nil
+}
+
+// validateAnyCommitLocked validates an OffsetCommit (transactional false) or TxnOffsetCommit (true)
+// by the group's type: share groups keep no offsets, a KIP-848 group takes the generation as the
+// member epoch (stale reports the partitions an older epoch may not commit), a classic group checks
+// membership and generation as Kafka's ClassicGroup does for each kind of commit.
+// REQUIRES: g.mu is held.
+func (g *group) validateAnyCommitLocked(version int16, generation int32, memberID string, instanceID *string, transactional bool) (stale func(topic string, partition int32) bool, err *kerr.Error) {
+	switch {
+	case g.mu.share != nil:
+		return nil, kerr.GroupIDNotFound // share groups keep share-partition state, not offsets
+	case g.mu.consumer != nil:
+		return g.validateConsumerCommitLocked(version, generation, memberID, transactional)
+	case transactional:
+		return nil, g.validateTxnCommitLocked(generation, memberID, instanceID)
+	default:
+		return nil, g.validateCommitLocked(generation, memberID, instanceID)
+	}
+}
+
+// partitionCommitErr is the error a commit of topic-partition gets before anything is stored, or nil:
+// the partition must exist, be one the member may commit (stale, if not nil, names the others), and
+// carry at most maxOffsetMetadata bytes of metadata.
+func (c *Coordinator) partitionCommitErr(topic string, partition int32, metadata *string, stale func(string, int32) bool) *kerr.Error {
+	switch {
+	case !c.partitionExists(topic, partition):
+		return kerr.UnknownTopicOrPartition
+	case stale != nil && stale(topic, partition):
+		return kerr.StaleMemberEpoch
+	case metadata != nil && len(*metadata) > maxOffsetMetadata:
+		return kerr.OffsetMetadataTooLarge
 	}
 	return nil
 }

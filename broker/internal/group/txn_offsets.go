@@ -80,9 +80,10 @@ func (c *Coordinator) loadPending(k, v []byte) error {
 }
 
 // TxnOffsetCommit stores offsets pending in the producer's transaction, durably, before answering.
-// The group's membership is checked as Kafka does for transactional commits (v3+, KIP-447): a named
-// member must be in the group (FENCED_INSTANCE_ID for a replaced static member) and a generation, if
-// given, must be the current one. The group is created if it does not exist.
+// The group's membership is checked as Kafka does for transactional commits (v3+, KIP-447; see
+// validateAnyCommitLocked): in a classic group a named member must be in the group and a generation,
+// if given, the current one; in a KIP-848 group the generation is the member epoch. The group is
+// created if it does not exist.
 func (c *Coordinator) TxnOffsetCommit(_ context.Context, r *kmsg.TxnOffsetCommitRequest) *kmsg.TxnOffsetCommitResponse {
 	resp := r.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
 	for _, t := range r.Topics {
@@ -119,28 +120,9 @@ func (c *Coordinator) txnCommit(r *kmsg.TxnOffsetCommitRequest, resp *kmsg.TxnOf
 	}
 	g := c.lockGroup(r.Group, true)
 	defer g.mu.Unlock()
-	var stale func(topic string, partition int32) bool // partitions a KIP-848 member may not commit
-	switch {
-	case g.mu.share != nil:
-		return kerr.GroupIDNotFound // share groups keep share-partition state, not offsets
-	case g.mu.consumer != nil:
-		// A KIP-848 group: the generation is the member epoch, validated as OffsetCommit's is.
-		var err *kerr.Error
-		if stale, err = g.validateConsumerCommitLocked(r.Version, generation, memberID, true); err != nil {
-			return err
-		}
-	default:
-		if instanceID != nil {
-			if cur, ok := g.mu.static[*instanceID]; ok && cur != memberID {
-				return kerr.FencedInstanceID
-			}
-		}
-		if memberID != "" && g.mu.members[memberID] == nil {
-			return kerr.UnknownMemberID
-		}
-		if generation >= 0 && generation != g.mu.generation {
-			return kerr.IllegalGeneration
-		}
+	stale, err := g.validateAnyCommitLocked(r.Version, generation, memberID, instanceID, true)
+	if err != nil {
+		return err
 	}
 
 	now := time.Now()
@@ -154,24 +136,19 @@ func (c *Coordinator) txnCommit(r *kmsg.TxnOffsetCommitRequest, resp *kmsg.TxnOf
 	for i, t := range r.Topics {
 		for j, p := range t.Partitions {
 			rp := &resp.Topics[i].Partitions[j]
-			switch {
-			case !c.partitionExists(t.Topic, p.Partition):
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case stale != nil && stale(t.Topic, p.Partition):
-				rp.ErrorCode = kerr.StaleMemberEpoch.Code
-			case p.Metadata != nil && len(*p.Metadata) > maxOffsetMetadata:
-				rp.ErrorCode = kerr.OffsetMetadataTooLarge.Code
-			default:
-				o := committed{offset: p.Offset, leaderEpoch: -1, at: now}
-				if r.Version >= 2 {
-					o.leaderEpoch = p.LeaderEpoch
-				}
-				if p.Metadata != nil {
-					o.metadata = *p.Metadata
-				}
-				b.Set(pendingKey(g.name, r.ProducerID, t.Topic, p.Partition), encodeOffset(o), nil)
-				writes = append(writes, staged{topicPartition{t.Topic, p.Partition}, o})
+			if perr := c.partitionCommitErr(t.Topic, p.Partition, p.Metadata, stale); perr != nil {
+				rp.ErrorCode = perr.Code
+				continue
 			}
+			o := committed{offset: p.Offset, leaderEpoch: -1, at: now}
+			if r.Version >= 2 {
+				o.leaderEpoch = p.LeaderEpoch
+			}
+			if p.Metadata != nil {
+				o.metadata = *p.Metadata
+			}
+			b.Set(pendingKey(g.name, r.ProducerID, t.Topic, p.Partition), encodeOffset(o), nil)
+			writes = append(writes, staged{topicPartition{t.Topic, p.Partition}, o})
 		}
 	}
 	if len(writes) == 0 {
@@ -186,6 +163,25 @@ func (c *Coordinator) txnCommit(r *kmsg.TxnOffsetCommitRequest, resp *kmsg.TxnOf
 		c.addPendingLocked(g.name, r.ProducerID, w.tp, w.o)
 	}
 	c.txnPending.Unlock()
+	return nil
+}
+
+// validateTxnCommitLocked is Kafka's ClassicGroup.validateOffsetCommit for a transactional commit: a
+// named member must be in the group (FENCED_INSTANCE_ID for a replaced static member) and a
+// generation, if given, must be the current one.
+// REQUIRES: g.mu is held.
+func (g *group) validateTxnCommitLocked(generation int32, memberID string, instanceID *string) *kerr.Error {
+	if instanceID != nil {
+		if cur, ok := g.mu.static[*instanceID]; ok && cur != memberID {
+			return kerr.FencedInstanceID
+		}
+	}
+	if memberID != "" && g.mu.members[memberID] == nil {
+		return kerr.UnknownMemberID
+	}
+	if generation >= 0 && generation != g.mu.generation {
+		return kerr.IllegalGeneration
+	}
 	return nil
 }
 
