@@ -28,19 +28,19 @@ func handleMetadata(r *request) result {
 	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
 		topics = b.topics.all()
 		for _, name := range internalTopics {
-			internal = append(internal, internalTopicMetadata(b, name))
+			if b.topics.get(name) == nil { // not already listed as a log from an older data directory
+				internal = append(internal, internalTopicMetadata(b, name))
+			}
 		}
 	} else {
 		autoCreate := b.cfg.autoCreateTopics && (req.Version < 4 || req.AllowAutoTopicCreation)
 		for _, rt := range req.Topics {
+			if name := b.internalTopicRequested(rt); name != "" {
+				internal = append(internal, internalTopicMetadata(b, name))
+				continue
+			}
 			var t *topic
 			switch {
-			case rt.Topic != nil && isInternalTopic(*rt.Topic) && b.topics.get(*rt.Topic) == nil:
-				internal = append(internal, internalTopicMetadata(b, *rt.Topic))
-				continue
-			case rt.Topic == nil && b.internalTopicByID(rt.TopicID) != "":
-				internal = append(internal, internalTopicMetadata(b, b.internalTopicByID(rt.TopicID)))
-				continue
 			case rt.Topic != nil:
 				t = b.topics.get(*rt.Topic)
 				if t == nil && autoCreate {
@@ -103,10 +103,17 @@ func internalTopicMetadata(b *Broker, name string) kmsg.MetadataResponseTopic {
 // changes. Stored batches carry it as their partition leader epoch.
 const leaderEpoch = 0
 
-// internalTopicByID returns the name of the internal topic with the given ID, or "".
-func (b *Broker) internalTopicByID(id [16]byte) string {
+// internalTopicRequested returns the name of the internal topic rt asks for, by name or by topic ID,
+// or "". A log of the same name (from a data directory older than the internal topics) wins.
+func (b *Broker) internalTopicRequested(rt kmsg.MetadataRequestTopic) string {
+	if rt.Topic != nil {
+		if isInternalTopic(*rt.Topic) && b.topics.get(*rt.Topic) == nil {
+			return *rt.Topic
+		}
+		return ""
+	}
 	for _, name := range internalTopics {
-		if internalTopicID(b.clusterID, name) == id {
+		if internalTopicID(b.clusterID, name) == rt.TopicID {
 			return name
 		}
 	}
