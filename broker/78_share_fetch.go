@@ -86,7 +86,7 @@ func handleShareFetch(r *request) result {
 		sf.part(tp).AcknowledgeErrorCode = code
 	}
 	if req.ShareSessionEpoch == -1 {
-		b.releaseShareSession(group, member, sess.parts, lim)
+		b.releaseShareSession(group, member, sess.parts)
 		return respond(resp)
 	}
 	parts, fresh := b.shareSess.snapshot(sess)
@@ -303,10 +303,10 @@ func (b *Broker) acknowledge(group, member string, acks []ackPart, renew bool) m
 }
 
 // releaseShareSession makes the records member holds in parts available again: its session closed.
-func (b *Broker) releaseShareSession(group, member string, parts []shareTP, lim share.Limits) {
+func (b *Broker) releaseShareSession(group, member string, parts []shareTP) {
 	for _, tp := range parts {
 		if sp := b.shares.Get(share.Key{Group: group, TopicID: tp.id, Partition: tp.p}); sp != nil {
-			if err := sp.ReleaseMember(member, lim); err != nil {
+			if err := sp.ReleaseMember(member); err != nil {
 				b.logger.Error("releasing share records", "group", group, "member", member, "err", err)
 			}
 		}

@@ -56,7 +56,7 @@ func handleShareAcknowledge(r *request) result {
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if req.ShareSessionEpoch == -1 {
-		b.releaseShareSession(group, member, sess.parts, lim)
+		b.releaseShareSession(group, member, sess.parts)
 	}
 	return respond(resp)
 }

@@ -68,16 +68,20 @@ func (s *shareSessions) open(k shareSessionKey, epoch int32, add, forget []share
 	case epoch != cur.epoch:
 		return nil, kerr.InvalidShareSessionEpoch
 	}
-	for _, tp := range forget {
-		if i := slices.Index(cur.parts, tp); i >= 0 {
-			cur.parts = slices.Delete(cur.parts, i, i+1)
-			delete(cur.fresh, tp)
-		}
-	}
+	// Add, then forget, as Kafka's ShareSession.update does: a request that carries a partition's
+	// last acknowledgements and forgets it in the same breath leaves it out of the session. Clients
+	// mirror the session by this order; a partition kept here that the client thinks forgotten would
+	// have records acquired for a member that drops them, to come back only when their locks expire.
 	for _, tp := range add {
 		if !slices.Contains(cur.parts, tp) {
 			cur.parts = append(cur.parts, tp)
 			cur.fresh[tp] = true
+		}
+	}
+	for _, tp := range forget {
+		if i := slices.Index(cur.parts, tp); i >= 0 {
+			cur.parts = slices.Delete(cur.parts, i, i+1)
+			delete(cur.fresh, tp)
 		}
 	}
 	cur.epoch = max(1, cur.epoch+1) // MaxInt32 wraps to 1, as in Kafka
@@ -194,9 +198,8 @@ func parseInt(s string, def int) int {
 // shareMemberGone releases what a member that left its share group holds and forgets its sessions.
 func (b *Broker) shareMemberGone(group, member string) {
 	b.shareSess.removeMember(group, member)
-	lim := b.shareLimits(group)
 	for _, sp := range b.shares.Group(group) {
-		if err := sp.ReleaseMember(member, lim); err != nil {
+		if err := sp.ReleaseMember(member); err != nil {
 			b.logger.Error("releasing share records", "group", group, "member", member, "err", err)
 		}
 	}

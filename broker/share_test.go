@@ -278,3 +278,80 @@ func TestConsumerGroupProtocolWithKgo(t *testing.T) {
 		t.Fatalf("list consumer groups: %v %+v", err, lg)
 	}
 }
+
+// A ShareFetch that carries a partition's last acknowledgements and forgets it leaves the partition out
+// of the share session (Kafka adds, then forgets), so nothing more is acquired from it for the member;
+// and records a member holds when its session closes go back with that delivery undone.
+func TestShareSessionForgetAndClose(t *testing.T) {
+	b := brokertest.Start(t)
+	cl := newClient(t, b.Addr())
+	adm := kadm.NewClient(cl)
+	createTopic(t, adm, "tasks", 1, nil)
+	produceN(t, newClient(t, b.Addr(), kgo.DefaultProduceTopic("tasks")), "tasks", 10)
+	td, err := adm.ListTopics(testContext(t), "tasks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := td["tasks"].ID
+	ia := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	ia.Resources = []kmsg.IncrementalAlterConfigsRequestResource{{
+		ResourceType: kmsg.ConfigResourceTypeGroupConfig, ResourceName: "crew",
+		Configs: []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: "share.auto.offset.reset", Value: kmsg.StringPtr("earliest")}},
+	}}
+	if resp, err := ia.RequestWith(testContext(t), cl); err != nil || resp.Resources[0].ErrorCode != 0 {
+		t.Fatalf("set group config: %v %+v", err, resp)
+	}
+
+	a := &shareClient{t: t, cl: cl, group: "crew", member: "member-a-uuid-00000000000000000000"}
+	a.heartbeat(0, "tasks")
+	if got := acquiredOf(t, a.fetch(id)); len(got) != 1 || got[0].FirstOffset != 0 || got[0].LastOffset != 9 {
+		t.Fatalf("first fetch acquired %+v, want 0-9", got)
+	}
+
+	// Accept 0-4 and release 5-9 in the request that forgets the partition: 5-9 must not come back
+	// to a, whose session no longer has the partition.
+	r := kmsg.NewPtrShareFetchRequest()
+	r.GroupID, r.MemberID, r.ShareSessionEpoch = &a.group, &a.member, a.epoch
+	r.MaxWaitMillis, r.MaxBytes, r.MaxRecords = 100, 1<<20, 100
+	rt := kmsg.NewShareFetchRequestTopic()
+	rt.TopicID = id
+	rp := kmsg.NewShareFetchRequestTopicPartition()
+	rp.AcknowledgementBatches = []kmsg.ShareFetchRequestTopicPartitionAcknowledgementBatch{
+		{FirstOffset: 0, LastOffset: 4, AcknowledgeTypes: []int8{1}}, // accept,
+		{FirstOffset: 5, LastOffset: 9, AcknowledgeTypes: []int8{2}}, // release,
+	}
+	rt.Partitions = append(rt.Partitions, rp)
+	r.Topics = append(r.Topics, rt)
+	r.ForgottenTopicsData = []kmsg.ShareFetchRequestForgottenTopicsData{{TopicID: id, Partitions: []int32{0}}}
+	resp, err := r.RequestWith(testContext(t), cl)
+	if err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("fetch that forgets: %v %v", err, resp)
+	}
+	a.epoch++
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			if rp.AcknowledgeErrorCode != 0 || len(rp.AcquiredRecords) > 0 {
+				t.Fatalf("partition %d after forgetting it: acknowledge %v, acquired %+v", rp.Partition,
+					kerr.ErrorForCode(rp.AcknowledgeErrorCode), rp.AcquiredRecords)
+			}
+		}
+	}
+
+	// Another member gets 5-9, a second delivery; when its session closes, they go back with that
+	// delivery undone, and a third member gets them as a second delivery again.
+	c := &shareClient{t: t, cl: cl, group: "crew", member: "member-c-uuid-00000000000000000000"}
+	c.heartbeat(0, "tasks")
+	if got := acquiredOf(t, c.fetch(id)); len(got) != 1 || got[0].FirstOffset != 5 || got[0].LastOffset != 9 || got[0].DeliveryCount != 2 {
+		t.Fatalf("c acquired %+v, want 5-9 delivered a second time", got)
+	}
+	closeReq := kmsg.NewPtrShareAcknowledgeRequest()
+	closeReq.GroupID, closeReq.MemberID, closeReq.ShareSessionEpoch = &c.group, &c.member, -1
+	if resp, err := closeReq.RequestWith(testContext(t), cl); err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("close c's session: %v %+v", err, resp)
+	}
+	d := &shareClient{t: t, cl: cl, group: "crew", member: "member-d-uuid-00000000000000000000"}
+	d.heartbeat(0, "tasks")
+	if got := acquiredOf(t, d.fetch(id)); len(got) != 1 || got[0].FirstOffset != 5 || got[0].LastOffset != 9 || got[0].DeliveryCount != 2 {
+		t.Fatalf("d acquired %+v, want 5-9 with the closed session's delivery undone", got)
+	}
+}

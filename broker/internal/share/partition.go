@@ -235,14 +235,17 @@ func renewOnly(types []int8) bool {
 }
 
 // ReleaseMember makes every record member holds available again (its share session closed or it left
-// the group), and stores the state.
-func (p *Partition) ReleaseMember(member string, lim Limits) error {
+// the group), and stores the state. As in Kafka, such records count as never delivered: their
+// delivery count goes back down and they are never archived for it, since a member that closes
+// returns what it fetched but did not hand to its application.
+func (p *Partition) ReleaseMember(member string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
 	for i := range p.mu.recs {
 		if r := &p.mu.recs[i]; r.state == acquired && r.member == member {
-			p.releaseLocked(r, lim)
+			r.state, r.member = available, ""
+			r.count = max(r.count-1, 0)
 			n++
 		}
 	}

@@ -151,3 +151,27 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Fatalf("after restart acquired %v, want %v", got, want)
 	}
 }
+
+// Records a member holds when it leaves go back as never delivered: their delivery count goes down and
+// the delivery limit does not archive them.
+func TestReleaseMemberUndoesTheDelivery(t *testing.T) {
+	p, _, _ := newPartition(t)
+	now := time.Now()
+	one := []Batch{{First: 0, Last: 0}}
+	for delivery := int16(1); delivery <= lim.DeliveryLimit; delivery++ {
+		if got, _ := p.Acquire("a", one, 10, false, now, lim); len(got) != 1 || got[0].Deliveries != delivery {
+			t.Fatalf("delivery %d: %v", delivery, got)
+		}
+		if delivery < lim.DeliveryLimit {
+			now = now.Add(lim.Lock) // the lock expires unacknowledged
+			p.NextCandidate(now, 0, lim)
+		}
+	}
+	if err := p.ReleaseMember("a"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := p.Acquire("b", one, 10, false, now, lim)
+	if len(got) != 1 || got[0].Deliveries != lim.DeliveryLimit {
+		t.Fatalf("after a left holding its last delivery, b acquired %v, want offset 0 delivered %d times", got, lim.DeliveryLimit)
+	}
+}
