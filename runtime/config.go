@@ -175,7 +175,8 @@ func MaxPollRecords(n int) Opt { return opt(func(c *config) { c.maxPollRecords =
 func GroupInstanceID(id string) Opt { return opt(func(c *config) { c.instanceID = id }) }
 
 // ClientOpts adds franz-go options to every client the application makes (TLS, SASL, tuning),
-// after the runtime's own.
+// after the runtime's own. The runtime's clients produce uncompressed batches, as Kafka Streams'
+// do by default; kgo.ProducerBatchCompression here chooses a codec.
 func ClientOpts(opts ...kgo.Opt) Opt {
 	return opt(func(c *config) { c.clientOpts = append(c.clientOpts, opts...) })
 }

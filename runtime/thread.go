@@ -117,6 +117,9 @@ func (th *thread) connectLocked() error {
 		kgo.RebalanceTimeout(cfg.rebalanceTimeout),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.RecordPartitioner(partitioner{}),
+		// Kafka Streams' producer does not compress (the producer's compression.type is none);
+		// franz-go's would use snappy. ClientOpts can choose a codec.
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.WithLogger(kgoLogger{th.logger}),
 	}
 	if a.plan.usesPatterns() {

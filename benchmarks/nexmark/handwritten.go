@@ -27,7 +27,8 @@ var handwritten = nexmark.Impl{
 
 func runHandwritten(ctx context.Context, q nexmark.Query, t nexmark.Target) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(t.Addr), kgo.ConsumerGroup(t.Group), kgo.ConsumeTopics(t.Inputs...),
-		kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.ProducerLinger(5*time.Millisecond))
+		kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerBatchCompression(kgo.NoCompression())) // as the runtime's (and Kafka Streams') producer
 	if err != nil {
 		return err
 	}

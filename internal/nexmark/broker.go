@@ -120,7 +120,9 @@ type drivenBy struct {
 // record and the output topic has been read to its end.
 func drive(ctx context.Context, cfg Config, q Query, impl string, in []runtime.RawRecord, d drivenBy) (Result, error) {
 	var r Result
-	cl, err := kgo.NewClient(kgo.SeedBrokers(d.addr), kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(1<<16))
+	// The events go in as a Kafka producer with its defaults sends them: uncompressed.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(d.addr), kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(1<<16),
+		kgo.ProducerBatchCompression(kgo.NoCompression()))
 	if err != nil {
 		return r, err
 	}
