@@ -463,8 +463,19 @@ func TestConsumerGroupAndClassicProtocolsExclude(t *testing.T) {
 	wantErr(t, "consumer join of a classic group", other.send(other.request("t")).ErrorCode, kerr.GroupIDNotFound)
 
 	// DescribeGroups does not describe consumer groups; ConsumerGroupDescribe does not describe classic ones.
+	// Before v6 such a group is Dead without an error; from v6, GROUP_ID_NOT_FOUND (KIP-1043).
 	dg := h.describe("g")
-	wantErr(t, "DescribeGroups of a consumer group", dg.ErrorCode, kerr.GroupIDNotFound)
+	if dg.ErrorCode != 0 || dg.State != "Dead" {
+		t.Fatalf("DescribeGroups v5 of a consumer group: %v, state %q; want Dead and no error", kerr.ErrorForCode(dg.ErrorCode), dg.State)
+	}
+	dg = h.describeVersion("g", 6)
+	wantErr(t, "DescribeGroups v6 of a consumer group", dg.ErrorCode, kerr.GroupIDNotFound)
+	if dg.State != "Dead" || dg.ErrorMessage == nil || *dg.ErrorMessage != "Group g is not a classic group." {
+		t.Fatalf("DescribeGroups v6 of a consumer group: state %q, message %v", dg.State, dg.ErrorMessage)
+	}
+	if dg = h.describeVersion("nobody", 6); dg.ErrorCode != kerr.GroupIDNotFound.Code || dg.State != "Dead" {
+		t.Fatalf("DescribeGroups v6 of no group: %v, state %q", kerr.ErrorForCode(dg.ErrorCode), dg.State)
+	}
 	wantErr(t, "ConsumerGroupDescribe of a classic group", h.describeConsumer("classic").ErrorCode, kerr.GroupIDNotFound)
 
 	// ListGroups knows both types and filters on them.

@@ -11,8 +11,10 @@ import (
 // group operation is allowed, READ (3), DELETE (6) and DESCRIBE (8).
 const groupOperations = 1<<3 | 1<<6 | 1<<8
 
-// DescribeGroups describes each group as Kafka does: a group that does not exist is "Dead" with no
-// error; the protocol and the members' metadata and assignments are shown only while Stable.
+// DescribeGroups describes each classic group as Kafka does: the protocol and the members' metadata
+// and assignments are shown only while Stable. A group that does not exist, or is a consumer or share
+// group (described by their own requests), is "Dead": with no error before v6, and with
+// GROUP_ID_NOT_FOUND and a message from v6 (KIP-1043).
 func (c *Coordinator) DescribeGroups(_ context.Context, r *kmsg.DescribeGroupsRequest) *kmsg.DescribeGroupsResponse {
 	resp := r.ResponseKind().(*kmsg.DescribeGroupsResponse)
 	entered := c.enter()
@@ -28,7 +30,7 @@ func (c *Coordinator) DescribeGroups(_ context.Context, r *kmsg.DescribeGroupsRe
 		case name == "":
 			dg.ErrorCode = kerr.InvalidGroupID.Code
 		default:
-			c.describe(&dg)
+			c.describe(&dg, r.Version)
 			if r.IncludeAuthorizedOperations {
 				dg.AuthorizedOperations = groupOperations
 			}
@@ -38,16 +40,22 @@ func (c *Coordinator) DescribeGroups(_ context.Context, r *kmsg.DescribeGroupsRe
 	return resp
 }
 
-func (c *Coordinator) describe(dg *kmsg.DescribeGroupsResponseGroup) {
+func (c *Coordinator) describe(dg *kmsg.DescribeGroupsResponseGroup, version int16) {
+	notFound := func(msg string) {
+		dg.State = stateDead.String()
+		if version >= 6 {
+			dg.ErrorCode = kerr.GroupIDNotFound.Code
+			dg.ErrorMessage = kmsg.StringPtr(msg)
+		}
+	}
 	g := c.lockGroup(dg.Group, false)
 	if g == nil {
-		dg.State = stateDead.String()
+		notFound("Group " + dg.Group + " not found.")
 		return
 	}
 	defer g.mu.Unlock()
 	if g.mu.consumer != nil || g.mu.share != nil {
-		dg.ErrorCode = kerr.GroupIDNotFound.Code
-		dg.ErrorMessage = kmsg.StringPtr("Group " + g.name + " is not a classic group.")
+		notFound("Group " + g.name + " is not a classic group.")
 		return
 	}
 	dg.State = g.mu.state.String()

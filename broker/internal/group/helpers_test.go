@@ -185,8 +185,13 @@ func (h *harness) stableGroup(group string) (string, int32) {
 
 func (h *harness) describe(group string) kmsg.DescribeGroupsResponseGroup {
 	h.t.Helper()
+	return h.describeVersion(group, 5)
+}
+
+func (h *harness) describeVersion(group string, version int16) kmsg.DescribeGroupsResponseGroup {
+	h.t.Helper()
 	r := kmsg.NewPtrDescribeGroupsRequest()
-	r.Version = 5
+	r.Version = version
 	r.Groups = []string{group}
 	return h.c.DescribeGroups(context.Background(), r).Groups[0]
 }
