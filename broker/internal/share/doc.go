@@ -8,7 +8,9 @@
 //   - Acquisition: a share fetch acquires available records for one member, each for the lock
 //     duration (share.record.lock.duration.ms), counting deliveries. Records whose lock expires, or
 //     that are released, become available again, until their delivery count reaches the limit
-//     (share.delivery.count.limit); then they are archived.
+//     (share.delivery.count.limit); then they are archived. Records a member still holds when it
+//     leaves the group or closes its share session go back with that delivery undone, as in Kafka:
+//     they were fetched, not handed to the application.
 //   - Acknowledgement: ACCEPT, RELEASE, REJECT and RENEW (and GAP for offsets that hold no record),
 //     valid only for records the member holds. The SPSO moves past every acknowledged or archived
 //     record at its front.
