@@ -702,3 +702,58 @@ func TestInternalTopics(t *testing.T) {
 	}
 	wantErr(t, "list offsets of __consumer_offsets", kerrFor(loresp.Topics[0].Partitions[0].ErrorCode), kerr.TopicAuthorizationFailed)
 }
+
+// DescribeProducers lists a partition's idempotent and transactional producers, with the start of an
+// open transaction (what holds back the last stable offset) until its marker is written.
+func TestDescribeProducers(t *testing.T) {
+	b := brokertest.Start(t)
+	adm := kadm.NewClient(newClient(t, b.Addr()))
+	createTopic(t, adm, "producers", 1, nil)
+	produceN(t, newClient(t, b.Addr(), kgo.DefaultProduceTopic("producers")), "producers", 3)
+
+	txn := newClient(t, b.Addr(), kgo.DefaultProduceTopic("producers"), kgo.TransactionalID("describe-me"))
+	if err := txn.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.ProduceSync(testContext(t), &kgo.Record{Value: []byte("in a transaction")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	describe := func() []kadm.DescribedProducer {
+		t.Helper()
+		d, err := adm.DescribeProducers(testContext(t), kadm.TopicsSet{"producers": {0: {}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := d["producers"].Partitions[0]
+		if p.Err != nil {
+			t.Fatalf("describe producers: %v", p.Err)
+		}
+		return p.ActiveProducers.Sorted()
+	}
+	ps := describe()
+	if len(ps) != 2 {
+		t.Fatalf("producers %+v, want the idempotent and the transactional one", ps)
+	}
+	idem, tx := ps[0], ps[1]
+	if idem.LastSequence != 2 || idem.CurrentTxnStartOffset != -1 || idem.CoordinatorEpoch != -1 || idem.LastTimestamp <= 0 {
+		t.Fatalf("idempotent producer: %+v", idem)
+	}
+	if tx.LastSequence != 0 || tx.CurrentTxnStartOffset != 3 {
+		t.Fatalf("transactional producer with an open transaction: %+v", tx)
+	}
+	if err := txn.EndTransaction(testContext(t), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	if tx = describe()[1]; tx.CurrentTxnStartOffset != -1 || tx.CoordinatorEpoch < 0 {
+		t.Fatalf("transactional producer after commit: %+v", tx)
+	}
+	req := kmsg.NewPtrDescribeProducersRequest()
+	req.Topics = []kmsg.DescribeProducersRequestTopic{{Topic: "producers", Partitions: []int32{7}}}
+	raw, err := txn.SeedBrokers()[0].Request(testContext(t), req) // unsharded: the client knows no leader of 7
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := raw.(*kmsg.DescribeProducersResponse); resp.Topics[0].Partitions[0].ErrorCode != kerr.UnknownTopicOrPartition.Code {
+		t.Fatalf("describe producers of a missing partition: %+v", resp)
+	}
+}

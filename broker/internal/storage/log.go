@@ -391,7 +391,7 @@ func (l *Log) AppendMarker(pid int64, epoch int16, commit bool, coordinatorEpoch
 	if err := l.writeLocked(batch, h); err != nil {
 		return AppendResult{}, err
 	}
-	if a, ok := l.mu.producers.endTxn(pid, epoch, commit, h.BaseOffset); ok {
+	if a, ok := l.mu.producers.endTxn(pid, epoch, commit, h.BaseOffset, coordinatorEpoch); ok {
 		s := l.mu.segments[len(l.mu.segments)-1]
 		s.aborted = append(s.aborted, a)
 	}

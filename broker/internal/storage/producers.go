@@ -1,10 +1,12 @@
 package storage
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/seichedb/seiche/broker/internal/records"
 )
@@ -29,6 +31,11 @@ type batchMeta struct {
 type producerState struct {
 	Epoch   int16
 	Batches []batchMeta // oldest first, at most producerBatchesKept
+	// LastTimestamp is the max timestamp of the producer's last data batch; CoordinatorEpoch that of
+	// the transaction coordinator that wrote its last marker here (-1 before any), as DescribeProducers
+	// reports them.
+	LastTimestamp    int64
+	CoordinatorEpoch int32
 }
 
 // producerStates is every producer the log has seen, and the transactions open in it.
@@ -112,6 +119,7 @@ func (ps producerStates) update(h records.Header) {
 		return
 	}
 	st := ps.stateFor(h.ProducerID, h.ProducerEpoch)
+	st.LastTimestamp = h.MaxTimestamp
 	st.Batches = append(st.Batches, batchMeta{h.BaseSequence, h.LastSequence(), h.BaseOffset, h.LastOffset()})
 	if len(st.Batches) > producerBatchesKept {
 		st.Batches = append(st.Batches[:0], st.Batches[len(st.Batches)-producerBatchesKept:]...)
@@ -128,7 +136,7 @@ func (ps producerStates) update(h records.Header) {
 func (ps producerStates) stateFor(pid int64, epoch int16) *producerState {
 	st, ok := ps.byID[pid]
 	if !ok {
-		st = &producerState{Epoch: epoch}
+		st = &producerState{Epoch: epoch, LastTimestamp: -1, CoordinatorEpoch: -1}
 		ps.byID[pid] = st
 	}
 	if epoch != st.Epoch {
@@ -137,10 +145,13 @@ func (ps producerStates) stateFor(pid int64, epoch int16) *producerState {
 	return st
 }
 
-// endTxn records a transaction marker at offset. It returns the aborted transaction for the index when
-// the marker aborts a transaction that wrote data here.
-func (ps producerStates) endTxn(pid int64, epoch int16, commit bool, offset int64) (AbortedTxn, bool) {
-	ps.stateFor(pid, epoch)
+// endTxn records a transaction marker at offset, written by the coordinator of coordinatorEpoch (-1 if
+// not known). It returns the aborted transaction for the index when the marker aborts a transaction
+// that wrote data here.
+func (ps producerStates) endTxn(pid int64, epoch int16, commit bool, offset int64, coordinatorEpoch int32) (AbortedTxn, bool) {
+	if st := ps.stateFor(pid, epoch); coordinatorEpoch >= 0 {
+		st.CoordinatorEpoch = coordinatorEpoch
+	}
 	first, ok := ps.open[pid]
 	if !ok {
 		return AbortedTxn{}, false
@@ -168,7 +179,7 @@ func (ps producerStates) firstUnstable() (int64, bool) {
 func (ps producerStates) replay(h records.Header, marker records.ControlType) (AbortedTxn, bool) {
 	if h.Control() {
 		if marker == records.ControlAbort || marker == records.ControlCommit {
-			return ps.endTxn(h.ProducerID, h.ProducerEpoch, marker == records.ControlCommit, h.BaseOffset)
+			return ps.endTxn(h.ProducerID, h.ProducerEpoch, marker == records.ControlCommit, h.BaseOffset, -1)
 		}
 		return AbortedTxn{}, false
 	}
@@ -193,6 +204,9 @@ type snapshotProducer struct {
 	Batches []snapshotBatch `json:"batches"`
 	// TxnFirst is the first offset of the producer's open transaction, if it has one.
 	TxnFirst *int64 `json:"txn_first,omitempty"`
+	// LastTimestamp and CoordinatorEpoch, absent from older snapshots (then -1).
+	LastTimestamp    *int64 `json:"ts,omitempty"`
+	CoordinatorEpoch *int32 `json:"ce,omitempty"`
 }
 
 type snapshotFile struct {
@@ -208,7 +222,7 @@ type producerSnapshot struct {
 func writeProducerSnapshot(dir string, offset int64, ps *producerStates) error {
 	sf := snapshotFile{Offset: offset}
 	for id, st := range ps.byID {
-		sp := snapshotProducer{ID: id, Epoch: st.Epoch}
+		sp := snapshotProducer{ID: id, Epoch: st.Epoch, LastTimestamp: &st.LastTimestamp, CoordinatorEpoch: &st.CoordinatorEpoch}
 		for _, b := range st.Batches {
 			sp.Batches = append(sp.Batches, snapshotBatch{b.FirstSeq, b.LastSeq, b.baseOffset, b.lastOffset})
 		}
@@ -235,7 +249,13 @@ func readProducerSnapshot(dir string) (producerSnapshot, error) {
 	}
 	ps := newProducerStates()
 	for _, sp := range sf.Producers {
-		st := &producerState{Epoch: sp.Epoch}
+		st := &producerState{Epoch: sp.Epoch, LastTimestamp: -1, CoordinatorEpoch: -1}
+		if sp.LastTimestamp != nil {
+			st.LastTimestamp = *sp.LastTimestamp
+		}
+		if sp.CoordinatorEpoch != nil {
+			st.CoordinatorEpoch = *sp.CoordinatorEpoch
+		}
 		for _, b := range sp.Batches {
 			st.Batches = append(st.Batches, batchMeta{b.FirstSeq, b.LastSeq, b.BaseOffset, b.LastOffset})
 		}
@@ -245,4 +265,35 @@ func readProducerSnapshot(dir string) (producerSnapshot, error) {
 		}
 	}
 	return producerSnapshot{offset: sf.Offset, states: ps}, nil
+}
+
+// ProducerInfo is one producer a partition's log has state for, as DescribeProducers reports it.
+type ProducerInfo struct {
+	ID               int64
+	Epoch            int16
+	LastSequence     int32 // -1 if the producer has no batch in its current epoch
+	LastTimestamp    int64 // -1 if not known
+	CoordinatorEpoch int32 // -1 if no marker was written for it here
+	TxnStartOffset   int64 // first offset of its open transaction, -1 if none
+}
+
+// Producers returns the producers the log has state for, by ID.
+func (l *Log) Producers() []ProducerInfo {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ps := l.mu.producers
+	out := make([]ProducerInfo, 0, len(ps.byID))
+	for id, st := range ps.byID {
+		p := ProducerInfo{ID: id, Epoch: st.Epoch, LastSequence: -1, LastTimestamp: st.LastTimestamp,
+			CoordinatorEpoch: st.CoordinatorEpoch, TxnStartOffset: -1}
+		if n := len(st.Batches); n > 0 {
+			p.LastSequence = st.Batches[n-1].LastSeq
+		}
+		if first, ok := ps.open[id]; ok {
+			p.TxnStartOffset = first
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
