@@ -67,8 +67,8 @@ func newGroupsDescribeCommand(cf *clientFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "describe GROUP...",
 		Short: "Show each partition's committed offset, log end offset, lag and consuming member",
-		Long: `Describe consumer groups as kafka-consumer-groups.sh --describe does: one row per partition the
-group is assigned or has committed offsets for, with the committed (current) offset, the log end
+		Long: `Describe consumer groups, classic and KIP-848 ones, as kafka-consumer-groups.sh --describe does:
+one row per partition the group is assigned or has committed offsets for, with the committed (current) offset, the log end
 offset, the lag between them and the member consuming it; "-" where there is none. Members without
 partitions get a row of their own. A group without members says so on standard error.`,
 		Args: cobra.MinimumNArgs(1),
@@ -92,8 +92,18 @@ partitions get a row of their own. A group without members says so on standard e
 					errs = append(errs, fmt.Errorf("describe group %s: no answer for it", g))
 					continue
 				case errors.Is(l.Error(), kerr.GroupIDNotFound), l.Error() == nil && l.State == "Dead":
-					errs = append(errs, fmt.Errorf("consumer group %s does not exist", g))
-					continue
+					// DescribeGroups describes classic groups only; a KIP-848 group answers
+					// ConsumerGroupDescribe.
+					cl, found, err := consumerGroupLag(ctx, adm, g)
+					if err != nil {
+						errs = append(errs, fmt.Errorf("describe group %s: %w", g, err))
+						continue
+					}
+					if !found {
+						errs = append(errs, fmt.Errorf("consumer group %s does not exist", g))
+						continue
+					}
+					l = cl
 				case l.Error() != nil:
 					errs = append(errs, fmt.Errorf("describe group %s: %w", g, l.Error()))
 					continue
@@ -109,6 +119,78 @@ partitions get a row of their own. A group without members says so on standard e
 			return errors.Join(errs...)
 		},
 	}
+}
+
+// describeConsumerGroup describes a KIP-848 consumer group; found is false if there is none of that
+// name (a classic group, or no group).
+func describeConsumerGroup(ctx context.Context, adm *kadm.Client, group string) (d kadm.DescribedConsumerGroup, found bool, err error) {
+	described, err := adm.DescribeConsumerGroups(ctx, group)
+	if err != nil {
+		return d, false, err
+	}
+	d, ok := described[group]
+	switch {
+	case !ok, errors.Is(d.Err, kerr.GroupIDNotFound):
+		return d, false, nil
+	case d.Err != nil:
+		return d, false, d.Err
+	}
+	return d, true, nil
+}
+
+// consumerGroupLag is what kadm's Lag computes for a classic group, for a KIP-848 consumer group: each
+// assigned or committed partition with its committed and end offsets and the member consuming it.
+func consumerGroupLag(ctx context.Context, adm *kadm.Client, group string) (l kadm.DescribedGroupLag, found bool, err error) {
+	d, found, err := describeConsumerGroup(ctx, adm, group)
+	if !found || err != nil {
+		return l, found, err
+	}
+	l = kadm.DescribedGroupLag{Group: group, Coordinator: d.Coordinator, State: d.State, ProtocolType: "consumer", Protocol: d.AssignorName}
+	committed, err := adm.FetchOffsets(ctx, group)
+	if err == nil {
+		err = committed.Error()
+	}
+	if err != nil {
+		return l, true, fmt.Errorf("fetch offsets: %w", err)
+	}
+	topics := d.AssignedPartitions()
+	committed.Each(func(r kadm.OffsetResponse) { topics.Add(r.Topic, r.Partition) })
+	ends, err := adm.ListEndOffsets(ctx, topics.Topics()...)
+	if err != nil {
+		return l, true, fmt.Errorf("list end offsets: %w", err)
+	}
+	for _, m := range d.Members {
+		l.Members = append(l.Members, kadm.DescribedGroupMember{MemberID: m.MemberID, InstanceID: m.InstanceID, ClientID: m.ClientID, ClientHost: m.ClientHost})
+	}
+	l.Lag = make(kadm.GroupLag)
+	add := func(member *kadm.DescribedGroupMember, t string, p int32) {
+		ml := kadm.GroupMemberLag{Member: member, Topic: t, Partition: p, Commit: kadm.Offset{Topic: t, Partition: p, At: -1}, Lag: -1}
+		if c, ok := committed.Lookup(t, p); ok {
+			ml.Commit, ml.Err = c.Offset, c.Err
+		}
+		if e, ok := ends.Lookup(t, p); ok {
+			ml.End = e
+			if ml.Err == nil {
+				ml.Err = e.Err
+			}
+		}
+		if ml.Err == nil && ml.Commit.At >= 0 {
+			ml.Lag = max(ml.End.Offset-ml.Commit.At, 0)
+		}
+		if l.Lag[t] == nil {
+			l.Lag[t] = make(map[int32]kadm.GroupMemberLag)
+		}
+		l.Lag[t][p] = ml
+	}
+	for i, m := range d.Members {
+		m.Assignment.Each(func(t string, p int32) { add(&l.Members[i], t, p) })
+	}
+	topics.Each(func(t string, p int32) {
+		if _, ok := l.Lag[t][p]; !ok {
+			add(nil, t, p)
+		}
+	})
+	return l, true, nil
 }
 
 // writeGroupLag writes one group's rows of groups describe.
@@ -289,6 +371,16 @@ func (o *resetOptions) plan(ctx context.Context, adm *kadm.Client, group string,
 	d, err := described.On(group, nil)
 	if err == nil {
 		err = d.Err
+	}
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		// Not a classic group: a KIP-848 consumer group, or none.
+		cg, found, cerr := describeConsumerGroup(ctx, adm, group)
+		switch {
+		case cerr != nil:
+			return nil, fmt.Errorf("describe group %s: %w", group, cerr)
+		case found:
+			d.State, err = cg.State, nil
+		}
 	}
 	switch {
 	case errors.Is(err, kerr.GroupIDNotFound):

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/seichedb/seiche/internal/testutil"
 )
 
@@ -201,4 +203,59 @@ func TestGroups(t *testing.T) {
 		t.Fatalf("groups list after deleting g1 shows it as %q", s)
 	}
 	fails(t, addr, "", "consumer group g1 does not exist", "groups", "delete", "g1")
+}
+
+// A KIP-848 consumer group, which DescribeGroups does not describe, is described and guarded against
+// resets while it has members, as a classic group is.
+func TestGroupsConsumerProtocol(t *testing.T) {
+	t.Parallel()
+	addr := startBroker(t)
+	ok(t, addr, "", "topics", "create", "views", "--partitions", "2")
+	ok(t, addr, "a\nb\n", "produce", "views", "--partition", "0")
+	ok(t, addr, "c\n", "produce", "views", "--partition", "1")
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumerGroup("next"), kgo.ConsumeTopics("views"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.ServerSideBalancer(), kgo.Balancers(kgo.RangeBalancer()),
+		kgo.ClientID("next-gen"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for n := 0; n < 3; {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		n += fs.NumRecords()
+	}
+	if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows := groupRows(t, addr, "next")
+	if len(rows) != 2 {
+		t.Fatalf("groups describe of a consumer-protocol group: %q", rows)
+	}
+	for i, want := range [][]string{{"next", "views", "0", "2", "2", "0"}, {"next", "views", "1", "1", "1", "0"}} {
+		if !slices.Equal(rows[i][:6], want) || rows[i][6] == "-" || rows[i][8] != "next-gen" {
+			t.Fatalf("groups describe row %d: %q, want %q and the member", i, rows[i], want)
+		}
+	}
+	fails(t, addr, "", "its state is Stable", "groups", "reset-offsets", "next", "--topic", "views", "--to-earliest", "--execute")
+
+	cl.Close() // leaves the group: it is empty, and can be reset
+	testutil.CheckFor(t, 5*time.Second, func() error {
+		if s := groupState(t, addr, "next"); s != "Empty" {
+			return fmt.Errorf("state of next is %q, want Empty", s)
+		}
+		return nil
+	})
+	ok(t, addr, "", "groups", "reset-offsets", "next", "--topic", "views", "--to-earliest", "--execute")
+	if rows := groupRows(t, addr, "next"); !slices.EqualFunc(rows, [][]string{
+		{"next", "views", "0", "0", "2", "2", "-", "-", "-"},
+		{"next", "views", "1", "0", "1", "1", "-", "-", "-"},
+	}, slices.Equal) {
+		t.Fatalf("groups describe after the reset: %q", rows)
+	}
 }
