@@ -37,13 +37,7 @@ func TestRepartitionTopicKeepsOldRecords(t *testing.T) {
 	}
 	createTopics(t, cl, 1, "in", "expired")
 
-	topo := NewTopology()
-	AddSource(topo, "src", SourceSpec[string, string]{Topics: []string{"in"}, Keys: serde.String(), Values: serde.String()})
-	AddSink(topo, "to-rep", SinkSpec[string, string]{Topic: "rep", Keys: serde.String(), Values: serde.String()}, "src")
-	topo.AddRepartitionTopic("rep", 0)
-	AddSource(topo, "from-rep", SourceSpec[string, string]{Topics: []string{"rep"}, Keys: serde.String(), Values: serde.String()})
-	AddProcessor(topo, "upper", func() Processor[string, string, string, string] { return &upper{} }, "from-rep")
-	AddSink(topo, "sink", SinkSpec[string, string]{Topic: "out", Keys: serde.String(), Values: serde.String()}, "upper")
+	topo := repartitionTopology("in", "out")
 	newApp := func() *App {
 		a, err := New(topo, ApplicationID("old"), Bootstrap(addr), CommitInterval(100*time.Millisecond),
 			StateDir(t.TempDir()), Logger(testLogger(t)))
@@ -109,4 +103,49 @@ func TestRepartitionTopicKeepsOldRecords(t *testing.T) {
 	if got := consumeAll(t, addr, "out", n, 30*time.Second); len(got) != n {
 		t.Fatalf("read %d outputs, want %d", len(got), n)
 	}
+}
+
+// TestRepartitionTopicPurged: after a commit, a thread deletes the records of its repartition
+// partitions below the committed offsets, since the topic's retention no longer does.
+func TestRepartitionTopicPurged(t *testing.T) {
+	addr, cl := testBroker(t)
+	createTopics(t, cl, 1, "in", "out")
+	a, err := New(repartitionTopology("in", "out"), ApplicationID("purge"), Bootstrap(addr),
+		CommitInterval(50*time.Millisecond), RepartitionPurgeInterval(time.Millisecond),
+		StateDir(t.TempDir()), Logger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startApp(t, a)
+	const n = 20
+	for i := range n {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "in", Key: []byte(fmt.Sprint(i)), Value: []byte("v")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consumeAll(t, addr, "out", n, 30*time.Second)
+	adm := kadm.NewClient(cl)
+	checkFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		starts, err := adm.ListStartOffsets(context.Background(), "purge-rep")
+		if err != nil {
+			return err
+		}
+		if s, _ := starts.Lookup("purge-rep", 0); s.Offset != n {
+			return fmt.Errorf("the repartition topic starts at %d, want %d (all consumed and committed)", s.Offset, n)
+		}
+		return nil
+	})
+}
+
+// repartitionTopology reads in, writes it through the repartition topic "rep", and writes what it
+// reads from there to out, upper-cased.
+func repartitionTopology(in, out string) *Topology {
+	topo := NewTopology()
+	AddSource(topo, "src", SourceSpec[string, string]{Topics: []string{in}, Keys: serde.String(), Values: serde.String()})
+	AddSink(topo, "to-rep", SinkSpec[string, string]{Topic: "rep", Keys: serde.String(), Values: serde.String()}, "src")
+	topo.AddRepartitionTopic("rep", 0)
+	AddSource(topo, "from-rep", SourceSpec[string, string]{Topics: []string{"rep"}, Keys: serde.String(), Values: serde.String()})
+	AddProcessor(topo, "upper", func() Processor[string, string, string, string] { return &upper{} }, "from-rep")
+	AddSink(topo, "sink", SinkSpec[string, string]{Topic: out, Keys: serde.String(), Values: serde.String()}, "upper")
+	return topo
 }
