@@ -10,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/seichedb/seiche/broker"
-	"github.com/seichedb/seiche/broker/brokertest"
 	"github.com/seichedb/seiche/serde"
 )
 
@@ -21,13 +20,7 @@ import (
 // (OFFSET_OUT_OF_RANGE, then the reset offset) and never committed past them: the Nexmark
 // "stall", whose events are timestamped 2015.
 func TestRepartitionTopicKeepsOldRecords(t *testing.T) {
-	b := brokertest.Start(t, broker.MaintenanceInterval(10*time.Millisecond))
-	addr := b.Addr()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
+	addr, cl := testBroker(t, broker.MaintenanceInterval(10*time.Millisecond))
 	adm := kadm.NewClient(cl)
 	ctx := context.Background()
 	// The output keeps the old timestamps too; "expired" is a topic with the default retention, which
