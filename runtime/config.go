@@ -83,6 +83,7 @@ type config struct {
 	plogTopic         string
 	guarantee         Guarantee
 	maxPollRecords    int
+	purgeInterval     time.Duration
 	instanceID        string
 	clientOpts        []kgo.Opt
 	replication       int16
@@ -102,6 +103,7 @@ func defaultConfig() config {
 		onDeser:          LogAndContinue,
 		onProc:           LogAndContinue,
 		maxPollRecords:   1000,
+		purgeInterval:    30 * time.Second,
 		replication:      -1,
 		now:              time.Now,
 	}
@@ -169,6 +171,14 @@ func ProcessingGuarantee(g Guarantee) Opt { return opt(func(c *config) { c.guara
 // wait for the batch in hand, so large batches of slow records delay them.
 func MaxPollRecords(n int) Opt { return opt(func(c *config) { c.maxPollRecords = n }) }
 
+// RepartitionPurgeInterval sets repartition.purge.interval.ms (default 30s): how often, at most, a
+// thread deletes the records of its repartition topics' partitions below the offsets it committed
+// (DeleteRecords, right after a commit). Repartition topics keep records regardless of their age,
+// so this is what bounds them.
+func RepartitionPurgeInterval(d time.Duration) Opt {
+	return opt(func(c *config) { c.purgeInterval = d })
+}
+
 // GroupInstanceID enables static membership: thread i joins as "<id>-<i>". A static member that
 // stops without leaving keeps its tasks until the session timeout, so a quick restart moves
 // nothing.
@@ -215,6 +225,9 @@ func (c *config) validate(needBroker bool) error {
 	}
 	if c.standbyReplicas < 0 {
 		errs = append(errs, fmt.Errorf("runtime: num.standby.replicas must not be negative, got %d", c.standbyReplicas))
+	}
+	if c.purgeInterval <= 0 {
+		errs = append(errs, fmt.Errorf("runtime: repartition purge interval must be positive, got %v", c.purgeInterval))
 	}
 	if c.maxPollRecords < 1 {
 		errs = append(errs, fmt.Errorf("runtime: max poll records must be at least 1"))

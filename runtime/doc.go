@@ -16,7 +16,9 @@
 //     partitions stay together), sticky across rebalances, carrying every member's host
 //     (application.server) for pull-query routing; the processing loop (poll, process record by
 //     record, punctuate, commit every commit.interval.ms and before giving partitions up); internal
-//     repartition topics "<application.id>-<name>-repartition" created before the threads start;
+//     repartition topics "<application.id>-<name>-repartition" created before the threads start,
+//     without time-based retention (their records keep their input's timestamps, however old), and
+//     purged below the committed offsets after commits (purge.go);
 //     the start-up checks (missing source topics, co-partitioning mismatches).
 //   - Event time: timestamp extractors (the record's timestamp, a function of the key and value, the
 //     wall clock), stream time per task (the largest timestamp seen), and punctuation on stream time

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/seichedb/seiche/broker"
 	"github.com/seichedb/seiche/broker/brokertest"
 	"github.com/seichedb/seiche/serde"
 )
@@ -29,10 +30,10 @@ func checkFor(t testing.TB, timeout, every time.Duration, fn func() error) {
 	}
 }
 
-// testBroker starts a broker and returns its address and a client for the test's own use.
-func testBroker(t testing.TB) (string, *kgo.Client) {
+// testBroker starts a broker with opts and returns its address and a client for the test's own use.
+func testBroker(t testing.TB, opts ...broker.Opt) (string, *kgo.Client) {
 	t.Helper()
-	b := brokertest.Start(t)
+	b := brokertest.Start(t, opts...)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.DefaultProduceTopic("unused"))
 	if err != nil {
 		t.Fatal(err)

@@ -54,7 +54,11 @@ type thread struct {
 		suspended  map[TaskID]*task
 		byTP       map[TopicPartition]*task
 		nextCommit time.Time
-		err        error // a failure found in a callback, returned by the loop
+		// purge holds the committed offsets of the thread's repartition partitions not yet purged
+		// below (purge.go); nextPurge is when they may be next.
+		purge     map[TopicPartition]int64
+		nextPurge time.Time
+		err       error // a failure found in a callback, returned by the loop
 		// abortPending is set under exactly-once when the group revoked or took the thread's
 		// partitions while a transaction was open: the revoke closed the tasks without
 		// committing, and the transaction must abort before the thread processes anything else.
@@ -68,6 +72,7 @@ func newThread(a *App, idx int) (*thread, error) {
 	th.mu.tasks = map[TaskID]*task{}
 	th.mu.suspended = map[TaskID]*task{}
 	th.mu.byTP = map[TopicPartition]*task{}
+	th.mu.purge = map[TopicPartition]int64{}
 	th.active.Store(&[]TaskID{})
 	th.given.Store(&[]TaskID{})
 	th.standby.Store(&[]TaskID{})
@@ -285,7 +290,10 @@ func (th *thread) handle(ctx context.Context, fetches kgo.Fetches) error {
 		requested = requested || t.commitRequested
 	}
 	if requested || !time.Now().Before(th.mu.nextCommit) {
-		return th.commitLocked(ctx)
+		if err := th.commitLocked(ctx); err != nil {
+			return err
+		}
+		th.maybePurgeLocked(ctx)
 	}
 	return nil
 }
@@ -358,6 +366,7 @@ func (th *thread) commitStatesLocked(ctx context.Context, start time.Time) error
 		if err := t.commitState(ctx); err != nil {
 			return err
 		}
+		th.notePurgeLocked(t)
 		clear(t.offsets)
 		t.commitRequested = false
 		if t.tm != nil {

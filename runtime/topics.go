@@ -167,7 +167,7 @@ func (a *App) prepareTopics(ctx context.Context, adm *kadm.Client) (map[string]i
 	}
 	for name := range p.topo.internal {
 		topic := p.decorate(name)
-		if err := a.ensureTopic(ctx, adm, topic, counts[topic], map[string]*string{"cleanup.policy": kadm.StringPtr("delete")}, true); err != nil {
+		if err := a.ensureTopic(ctx, adm, topic, counts[topic], repartitionTopicConfigs(), true); err != nil {
 			return nil, err
 		}
 	}
@@ -180,6 +180,20 @@ func (a *App) prepareTopics(ctx context.Context, adm *kadm.Client) (map[string]i
 		return nil, err
 	}
 	return counts, nil
+}
+
+// repartitionTopicConfigs are the configs a repartition topic is created with, Kafka Streams' own
+// (RepartitionTopicConfig): no time-based retention, since its records keep the timestamps of the
+// input they came from, which may be older than any retention.ms (a replay, a backfill, event times
+// from another era); under the broker's default of seven days the broker would delete what the
+// application has written there but not yet read, and the application would skip it
+// (OFFSET_OUT_OF_RANGE, then the reset offset) without an error.
+func repartitionTopicConfigs() map[string]*string {
+	return map[string]*string{
+		"cleanup.policy": kadm.StringPtr("delete"),
+		"retention.ms":   kadm.StringPtr("-1"),
+		"segment.bytes":  kadm.StringPtr("52428800"),
+	}
 }
 
 // ensureTopic creates topic unless it exists; exact demands an existing topic have partitions.

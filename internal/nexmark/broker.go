@@ -36,7 +36,8 @@ func measureBroker(ctx context.Context, cfg Config, q Query, impl string, in []r
 	}
 	defer os.RemoveAll(dir)
 	b, err := broker.New(broker.ListenAddr("127.0.0.1:0"), broker.DataDir(dir+"/broker"),
-		broker.Logger(slog.New(slog.DiscardHandler)), broker.GroupInitialRebalanceDelay(0))
+		broker.Logger(slog.New(slog.DiscardHandler)), broker.GroupInitialRebalanceDelay(0),
+		broker.TopicDefaults(noRetention))
 	if err != nil {
 		return r, err
 	}
@@ -200,7 +201,8 @@ func produce(ctx context.Context, cl *kgo.Client, in []runtime.RawRecord, out *o
 
 // waitCommitted waits until the groups have committed the end of every partition of topics, and
 // have no lag on any other topic they read (repartition and intermediate topics).
-// A query whose lag has not moved for stallTimeout is reported as stalled.
+// A query whose lag has not moved for stallTimeout is reported as stalled, naming the records the
+// broker deleted before the groups read them, if any.
 func waitCommitted(ctx context.Context, adm *kadm.Client, groups func(context.Context) ([]string, error), topics []string, failed <-chan error) error {
 	const stallTimeout = time.Minute
 	var lastLag int64 = -1
@@ -225,17 +227,29 @@ func waitCommitted(ctx context.Context, adm *kadm.Client, groups func(context.Co
 			return nil
 		}
 		var lag int64
-		byTopic := map[string]int64{}
+		byTopic, deleted := map[string]int64{}, map[string]int64{}
 		for _, l := range lags {
 			lag += l.Lag.Total()
 			for t, tl := range l.Lag.TotalByTopic() {
 				byTopic[t] += tl.Lag
 			}
+			for t, parts := range l.Lag {
+				for _, p := range parts {
+					if p.Start.Err == nil && p.Start.Offset > max(p.Commit.At, 0) {
+						deleted[t] += p.Start.Offset - max(p.Commit.At, 0)
+					}
+				}
+			}
 		}
 		if lag != lastLag {
 			lastLag, moved = lag, time.Now()
 		} else if time.Since(moved) > stallTimeout {
-			return fmt.Errorf("stalled: the query's groups %v have had lag %d for %v (by topic: %v)", gs, lag, stallTimeout, byTopic)
+			err := fmt.Errorf("stalled: the query's groups %v have had lag %d for %v (by topic: %v)", gs, lag, stallTimeout, byTopic)
+			if len(deleted) > 0 {
+				// The group will never read them, and may never commit past them.
+				err = fmt.Errorf("%w; records deleted before the groups read them (log start offset past the commit), by topic: %v", err, deleted)
+			}
+			return err
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

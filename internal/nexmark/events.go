@@ -25,6 +25,13 @@ CREATE STREAM bid (auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, 
   extra STRING) WITH (kafka_topic='bid', value_format='JSON');
 `
 
+// noRetention is the topic config default of the brokers the runner measures on: no time-based
+// retention. The events are timestamped from 2015 (gen.Config.BaseTime), far older than the default
+// retention.ms of seven days, so under it the broker deletes input, intermediate and output records
+// on its next retention pass (every 30 s) whether or not they have been read: a query behind by then
+// skips them (OFFSET_OUT_OF_RANGE, then the reset offset) and its group never commits past them.
+var noRetention = map[string]string{"retention.ms": "-1"}
+
 // Topics are the input topics, one per kind of event.
 var Topics = []string{gen.KindPerson.Topic(), gen.KindAuction.Topic(), gen.KindBid.Topic()}
 

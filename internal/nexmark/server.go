@@ -44,8 +44,12 @@ func measureServer(ctx context.Context, cfg Config, q Query, in []runtime.RawRec
 		return r, err
 	}
 	defer os.RemoveAll(dir)
-	cmd := exec.Command(cfg.Seiche, "server", "--data-dir", dir, "--listen", "127.0.0.1:0",
-		"--http-listen", "127.0.0.1:0", "--num-partitions", strconv.Itoa(cfg.Partitions))
+	args := []string{"server", "--data-dir", dir, "--listen", "127.0.0.1:0",
+		"--http-listen", "127.0.0.1:0", "--num-partitions", strconv.Itoa(cfg.Partitions)}
+	for k, v := range noRetention {
+		args = append(args, "--topic-config", k+"="+v)
+	}
+	cmd := exec.Command(cfg.Seiche, args...)
 	logs := &lockedBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
