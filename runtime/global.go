@@ -142,6 +142,9 @@ func (g *globalStore) apply(ctx context.Context, sh *shared, recs []*kgo.Record)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, r := range recs {
+		if r.Attrs.IsControl() {
+			continue // a transaction marker: only its offset counts, below
+		}
 		skip, del, err := g.def.decode(r.Key, r.Value)
 		if err != nil {
 			de := fmt.Errorf("runtime: global store %s: deserialize %s/%d@%d: %w", g.def.name, r.Topic, r.Partition, r.Offset, err)

@@ -139,12 +139,12 @@ func (f *globalFixture) items(from, to int, prefix string) {
 }
 
 // start runs the application on the fixture's state directory with a fresh fetch counter.
-func (f *globalFixture) start(commitInterval time.Duration) (*App, <-chan error, *fetchCounter) {
+func (f *globalFixture) start(commitInterval time.Duration, opts ...Opt) (*App, <-chan error, *fetchCounter) {
 	f.t.Helper()
 	fc := &fetchCounter{}
-	a, err := New(lookupTopology(), ApplicationID("gl-app"), Bootstrap(f.addr), StateDir(f.dir),
+	a, err := New(lookupTopology(), append([]Opt{ApplicationID("gl-app"), Bootstrap(f.addr), StateDir(f.dir),
 		CommitInterval(commitInterval), SessionTimeout(6*time.Second), HeartbeatInterval(500*time.Millisecond),
-		ClientOpts(kgo.WithHooks(fc)), Logger(testLogger(f.t)))
+		ClientOpts(kgo.WithHooks(fc)), Logger(testLogger(f.t))}, opts...)...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -471,4 +471,43 @@ func TestDescribeGlobalStore(t *testing.T) {
 	if topo.Err() == nil {
 		t.Errorf("a global store's source node named like a processor was accepted")
 	}
+}
+
+// A global topic written in transactions: the restore finishes though the topic ends with a
+// transaction marker (no record at the end offset - 1), and under exactly-once the store reads
+// committed records only, as Kafka Streams' global consumer does; at least once it reads all.
+func TestGlobalStoreOfATransactionalTopic(t *testing.T) {
+	f := newGlobalFixture(t)
+	txn, err := kgo.NewClient(kgo.SeedBrokers(f.addr), kgo.TransactionalID("gl-writer"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Close()
+	write := func(commit kgo.TransactionEndTry, from, to int, prefix string) {
+		t.Helper()
+		if err := txn.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		for i := from; i < to; i++ {
+			r := &kgo.Record{Topic: "gl-items", Partition: int32(i % 3), Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "%s%d", prefix, i)}
+			if err := txn.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := txn.EndTransaction(context.Background(), commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(kgo.TryCommit, 0, 6, "c-")
+	write(kgo.TryAbort, 6, 9, "a-")
+	write(kgo.TryCommit, 9, 12, "c-") // every partition ends with a commit marker
+
+	a, done, _ := f.start(time.Hour, ProcessingGuarantee(ExactlyOnceV2))
+	f.ask(map[string]string{"k0": "c-0", "k5": "c-5", "k6": "<none>", "k8": "<none>", "k11": "c-11"})
+	f.stop(a, done)
+
+	f.dir = t.TempDir() // a fresh store, at least once
+	a, done, _ = f.start(time.Hour)
+	f.ask(map[string]string{"k0": "c-0", "k6": "a-6", "k11": "c-11"})
+	f.stop(a, done)
 }
