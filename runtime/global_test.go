@@ -143,7 +143,7 @@ func (f *globalFixture) start(commitInterval time.Duration, opts ...Opt) (*App, 
 	f.t.Helper()
 	fc := &fetchCounter{}
 	a, err := New(lookupTopology(), append([]Opt{ApplicationID("gl-app"), Bootstrap(f.addr), StateDir(f.dir),
-		CommitInterval(commitInterval), SessionTimeout(6*time.Second), HeartbeatInterval(500*time.Millisecond),
+		CommitInterval(commitInterval), SessionTimeout(6 * time.Second), HeartbeatInterval(500 * time.Millisecond),
 		ClientOpts(kgo.WithHooks(fc)), Logger(testLogger(f.t))}, opts...)...)
 	if err != nil {
 		f.t.Fatal(err)

@@ -370,13 +370,3 @@ func (st *subtopology) sourceTopics() (topics []string, patterns []*regexp.Regex
 	sort.Strings(topics)
 	return topics, patterns
 }
-
-func (st *subtopology) sinkTopics() []string {
-	var topics []string
-	for _, n := range st.nodes {
-		if n.kind == sinkKind && n.sinkTopic != "" {
-			topics = append(topics, n.sinkTopic)
-		}
-	}
-	return topics
-}

@@ -59,20 +59,6 @@ func (c *catalog) refresh() {
 	}()
 }
 
-// wait waits for a refresh in flight (tests, and completion right after start).
-func (c *catalog) wait(d time.Duration) {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		c.mu.Lock()
-		busy := c.loading
-		c.mu.Unlock()
-		if !busy {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func (c *catalog) load() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

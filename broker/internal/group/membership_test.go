@@ -457,7 +457,7 @@ func TestJoinAndSyncReturnOnCancel(t *testing.T) {
 	first = h.c.JoinGroup(context.Background(), joinReq(5, "g", ""))
 	join2 = asyncJoin(context.Background(), h.c, joinReq(5, "g", first.MemberID))
 	h.waitMembers("g", 2)
-	j1 = h.join(joinReq(5, "g", m1))
+	h.join(joinReq(5, "g", m1))
 	j2 := await(t, join2)
 	ctx, cancel = context.WithCancel(context.Background())
 	sync2 := asyncSync(ctx, h.c, syncReq(5, "g", j2.MemberID, j2.Generation, nil))

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/seichedb/seiche/broker/internal/records"
 )
@@ -177,12 +176,4 @@ func recordTime(h records.Header, r *records.Record) int64 {
 		return h.MaxTimestamp
 	}
 	return h.FirstTimestamp + r.TimestampDelta
-}
-
-// segmentAge is how long ago a segment's newest record was written, by its timestamps.
-func segmentAge(s *segment, now time.Time) time.Duration {
-	if s.maxTs < 0 {
-		return 0
-	}
-	return now.Sub(time.UnixMilli(s.maxTs))
 }
