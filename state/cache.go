@@ -15,6 +15,9 @@ type cacheEntry struct {
 	key, value []byte
 	deleted    bool // a dirty delete; clean entries are never deleted ones
 	dirty      bool
+	// fresh: a dirty entry whose key the layers below do not hold (it was first written with
+	// PutNew and not flushed since), so a flush need not read its old value there.
+	fresh bool
 	gone       bool // removed from the cache
 
 	hash     uint64
@@ -186,12 +189,14 @@ func (c *cacheLayer) insert(k []byte, h uint64) *cacheEntry {
 	return e
 }
 
-func (c *cacheLayer) set(k, v []byte) error { return c.write(k, v, false) }
-func (c *cacheLayer) del(k []byte) error    { return c.write(k, nil, true) }
+func (c *cacheLayer) set(k, v []byte) error { return c.write(k, v, false, false) }
+func (c *cacheLayer) del(k []byte) error    { return c.write(k, nil, true, false) }
 
-func (c *cacheLayer) write(k, v []byte, deleted bool) error {
+// write sets or deletes k. fresh says that the caller knows the layers below do not hold k
+// (WindowStore.PutNew), so that neither this write nor its flush reads k's old value there.
+func (c *cacheLayer) write(k, v []byte, deleted, fresh bool) error {
 	if c.entries == nil {
-		return c.writeThrough(k, v, deleted)
+		return c.writeThrough(k, v, deleted, fresh)
 	}
 	e, h := c.lookup(k)
 	if e == nil {
@@ -202,7 +207,11 @@ func (c *cacheLayer) write(k, v []byte, deleted bool) error {
 		if e.dirty {
 			c.dirty.removeDirty(e)
 		}
+		// A clean entry came from below (a read or a flush), so below holds k whatever the
+		// caller says; a dirty one stays as new as its first write made it.
+		fresh = e.dirty && e.fresh
 	}
+	e.fresh = fresh
 	e.value, e.deleted, e.dirty = nil, deleted, true
 	if !deleted {
 		e.value = cloneNonNil(v)
@@ -253,7 +262,7 @@ func (c *cacheLayer) remove(e *cacheEntry) {
 	c.lru.removeLRU(e)
 	if e.dirty {
 		c.dirty.removeDirty(e)
-		e.dirty = false
+		e.dirty, e.fresh = false, false
 	}
 	c.size -= e.size()
 }
@@ -319,7 +328,7 @@ func (c *cacheLayer) flush(first *cacheEntry) error {
 		}
 		e := p.e
 		c.dirty.removeDirty(e)
-		e.dirty = false
+		e.dirty, e.fresh = false, false
 		if e.deleted || p.expired {
 			c.remove(e)
 		}
@@ -351,9 +360,9 @@ type pendingFlush struct {
 }
 
 // prepare reads the old value of a flushed entry if the listener or a delete needs it. An
-// expired window or session has none: a read of it finds nothing.
+// expired window or session has none: a read of it finds nothing; nor has a fresh entry.
 func (c *cacheLayer) prepare(p *pendingFlush) error {
-	if !p.expired && ((c.sendOld && c.listener != nil) || p.e.deleted) {
+	if !p.expired && !p.e.fresh && ((c.sendOld && c.listener != nil) || p.e.deleted) {
 		var err error
 		if p.old, p.hadOld, err = c.lower.get(p.e.key); err != nil {
 			return err
@@ -366,13 +375,14 @@ func (c *cacheLayer) prepare(p *pendingFlush) error {
 	return nil
 }
 
-// writeThrough is a write without a cache: straight down, then to the listener.
-func (c *cacheLayer) writeThrough(k, v []byte, deleted bool) error {
+// writeThrough is a write without a cache: straight down, then to the listener. A fresh key
+// (see write) has no old value to read.
+func (c *cacheLayer) writeThrough(k, v []byte, deleted, fresh bool) error {
 	var old []byte
 	var hadOld bool
 	r := &c.lastRead
 	switch {
-	case !c.sendOld || c.listener == nil:
+	case !c.sendOld || c.listener == nil || fresh:
 	case r.ok && bytes.Equal(r.key, k):
 		// The value read just before: nothing wrote k since (every write clears lastRead). The
 		// listener may keep old (and read this store again), so the buffer is handed over.
