@@ -45,9 +45,9 @@ type TestDriver struct {
 	// uncommitted are the tasks that processed records since their last commit.
 	uncommitted []*task
 	now         time.Time
-	db      *state.DB
-	closed  bool
-	reg     *prometheus.Registry
+	db          *state.DB
+	closed      bool
+	reg         *prometheus.Registry
 }
 
 // NewTestDriver instantiates t. ApplicationID defaults to "dsltest".
