@@ -85,14 +85,7 @@ func TestSuppressRestoresAfterRestart(t *testing.T) {
 				pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 				defer cancel()
 				cl.PollRecords(pctx, -1).EachRecord(func(r *kgo.Record) {
-					k, err := dsl.TimeWindowedSerde(serde.String(), 10*time.Millisecond).Deserialize(r.Key)
-					if err != nil {
-						t.Fatal(err)
-					}
-					n, err := serde.Int64().Deserialize(r.Value)
-					if err != nil {
-						t.Fatal(err)
-					}
+					k, n := decodeWindowedCount(t, r)
 					got = append(got, fmt.Sprintf("%s=%d@%d", k, n, r.Timestamp.UnixMilli()))
 				})
 				return got
