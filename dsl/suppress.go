@@ -3,7 +3,10 @@ package dsl
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
@@ -46,6 +49,14 @@ func SuppressUntilWindowCloses[K, V any](t *Table[Windowed[K], V], opts ...NodeO
 // suppressProc is Kafka Streams' KTableSuppressProcessor with a strict unbounded buffer keyed by
 // buffer time (the window end): entry key = window end (sign-flipped big-endian, so byte order is
 // time order) + serialized windowed key; value = record timestamp (8 bytes) + the Change.
+//
+// The buffer is the store, logged as every store is, and an index of it in memory, as Kafka
+// Streams' InMemoryTimeOrderedKeyValueBuffer keeps its entries in memory over its changelog: each
+// update writes the store (so a restart restores the buffer from the changelog), but finding a
+// key's first old value and the windows that closed reads only the index, never the store (a
+// store lookup per update was a quarter of an EMIT FINAL query's time through a broker). Init
+// builds the index from the store; a task that aborts is closed and opened again (the runtime
+// revives it), so the index never outlives a rollback of the store.
 type suppressProc[K, V any] struct {
 	forwarder[Windowed[K], Change[V]]
 	store    string
@@ -54,9 +65,21 @@ type suppressProc[K, V any] struct {
 	grace    int64
 	kv       state.KeyValueStore
 	observed int64
+	// index holds every buffered entry by its buffer key; byEnd the same entries by window end.
+	index map[string]*bufferEntry
+	byEnd map[int64][]*bufferEntry
 	// minTime is the smallest buffer time (window end) in the buffer, math.MaxInt64 when it is
-	// empty: evict scans the buffer only once stream time may have closed a window.
+	// empty: evict looks for due windows only once stream time may have closed one.
 	minTime int64
+}
+
+// bufferEntry is one buffered key: its buffer key and value (as in the store), and the old value
+// of its first buffered update, serialized, which every later update of the key keeps.
+type bufferEntry struct {
+	key    string
+	value  []byte // record timestamp(8) + the Change
+	old    []byte
+	hasOld bool
 }
 
 func (p *suppressProc[K, V]) Init(ctx runtime.ProcessorContext[Windowed[K], Change[V]]) error {
@@ -66,41 +89,41 @@ func (p *suppressProc[K, V]) Init(ctx runtime.ProcessorContext[Windowed[K], Chan
 		return err
 	}
 	p.kv = s.(state.KeyValueStore)
-	// The buffer's records give a lower bound of the stream time seen before a restart.
+	p.index, p.byEnd, p.minTime = map[string]*bufferEntry{}, map[int64][]*bufferEntry{}, math.MaxInt64
 	it, err := p.kv.All()
 	if err != nil {
 		return err
 	}
 	defer it.Close()
 	for it.Next() {
-		if v := it.Value(); len(v) >= 8 {
-			p.observed = max(p.observed, int64(binary.BigEndian.Uint64(v)))
+		k, v := bytes.Clone(it.Key()), bytes.Clone(it.Value())
+		if len(k) < 8 || len(v) < 8 {
+			return fmt.Errorf("dsl: suppression buffer %s: malformed entry", p.store)
 		}
-	}
-	if err := it.Err(); err != nil {
-		return err
-	}
-	return p.resetMinTime()
-}
-
-// resetMinTime sets minTime from the first entry of the buffer, whose keys sort by buffer time.
-func (p *suppressProc[K, V]) resetMinTime() error {
-	it, err := p.kv.All()
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	p.minTime = math.MaxInt64
-	if it.Next() && len(it.Key()) >= 8 {
-		p.minTime = int64(binary.BigEndian.Uint64(it.Key()) ^ (1 << 63))
+		// The buffer's records give a lower bound of the stream time seen before a restart.
+		p.observed = max(p.observed, int64(binary.BigEndian.Uint64(v)))
+		flags, _, ob, err := splitChange(v[8:])
+		if err != nil {
+			return err
+		}
+		p.add(&bufferEntry{key: string(k), value: v, old: ob, hasOld: flags&2 != 0}, bufferEnd(k))
 	}
 	return it.Err()
+}
+
+// add indexes a key not yet buffered.
+func (p *suppressProc[K, V]) add(e *bufferEntry, end int64) {
+	p.index[e.key] = e
+	p.byEnd[end] = append(p.byEnd[end], e)
+	p.minTime = min(p.minTime, end)
 }
 
 func bufferKey(end int64, kb []byte) []byte {
 	out := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(kb)), uint64(end)^(1<<63))
 	return append(out, kb...)
 }
+
+func bufferEnd(key []byte) int64 { return int64(binary.BigEndian.Uint64(key) ^ (1 << 63)) }
 
 func (p *suppressProc[K, V]) Process(rec runtime.Record[Windowed[K], Change[V]]) error {
 	p.observed = max(p.observed, rec.Timestamp)
@@ -110,71 +133,95 @@ func (p *suppressProc[K, V]) Process(rec runtime.Record[Windowed[K], Change[V]])
 	}
 	key := bufferKey(rec.Key.Window.End, kb)
 	ch := rec.Value
-	// Keep the value from before the first buffered update as the old value.
-	if prev, ok, err := p.kv.Get(key); err != nil {
-		return err
-	} else if ok && len(prev) >= 8 {
-		pc, err := p.changes.Deserialize(prev[8:])
-		if err != nil {
+	e, buffered := p.index[string(key)]
+	if !buffered {
+		e = &bufferEntry{key: string(key), hasOld: ch.HasOld}
+		if ch.HasOld {
+			if e.old, err = p.changes.values.Serialize(ch.Old); err != nil {
+				return err
+			}
+		}
+	}
+	// The old value is the one from before the key's first buffered update.
+	var flags byte
+	var nb []byte
+	if ch.HasNew {
+		flags |= 1
+		if nb, err = p.changes.values.Serialize(ch.New); err != nil {
 			return err
 		}
-		ch.Old, ch.HasOld = pc.Old, pc.HasOld
 	}
-	cb, err := p.changes.Serialize(ch)
-	if err != nil {
+	if e.hasOld {
+		flags |= 2
+	}
+	val := binary.BigEndian.AppendUint64(make([]byte, 0, 8+1+binary.MaxVarintLen64+len(nb)+len(e.old)), uint64(rec.Timestamp))
+	val = appendChange(val, flags, nb, e.old)
+	if err := p.kv.Put(key, val); err != nil {
 		return err
 	}
-	val := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(cb)), uint64(rec.Timestamp))
-	if err := p.kv.Put(key, append(val, cb...)); err != nil {
-		return err
+	e.value = val // the store copied it: the entry may keep it
+	if !buffered {
+		p.add(e, rec.Key.Window.End)
 	}
-	p.minTime = min(p.minTime, rec.Key.Window.End)
 	return p.evict()
 }
 
-// evict emits, in window-end order, every buffered window whose end is at or before
-// streamTime - grace.
+// evict emits, in buffer key order (window end, then key), every buffered window whose end is at
+// or before streamTime - grace, and deletes it from the buffer.
 func (p *suppressProc[K, V]) evict() error {
 	expiry := p.observed - p.grace
 	if p.minTime > expiry {
 		return nil
 	}
-	hi := binary.BigEndian.AppendUint64(nil, uint64(expiry+1)^(1<<63))
-	it, err := p.kv.Range(nil, hi)
+	var ends []int64
+	for end := range p.byEnd {
+		if end <= expiry {
+			ends = append(ends, end)
+		}
+	}
+	slices.Sort(ends)
+	var err error
+	for _, end := range ends {
+		due := p.byEnd[end]
+		delete(p.byEnd, end)
+		slices.SortFunc(due, func(a, b *bufferEntry) int { return strings.Compare(a.key, b.key) })
+		for i, e := range due {
+			if err = p.emit(e); err != nil {
+				if rest := due[i+1:]; len(rest) > 0 {
+					p.byEnd[end] = rest // still buffered, for the next eviction
+				}
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	p.minTime = math.MaxInt64
+	for end := range p.byEnd {
+		p.minTime = min(p.minTime, end)
+	}
+	return err
+}
+
+// emit deletes a closed window's entry from the buffer and forwards its final result.
+func (p *suppressProc[K, V]) emit(e *bufferEntry) error {
+	delete(p.index, e.key)
+	key, v := []byte(e.key), e.value
+	if err := p.kv.Delete(key); err != nil {
+		return err
+	}
+	k, err := p.keys.Deserialize(key[8:])
 	if err != nil {
 		return err
 	}
-	type entry struct{ k, v []byte }
-	var due []entry
-	for it.Next() {
-		due = append(due, entry{bytes.Clone(it.Key()), bytes.Clone(it.Value())})
-	}
-	err = it.Err()
-	if cerr := it.Close(); err == nil {
-		err = cerr
-	}
+	ch, err := p.changes.Deserialize(v[8:])
 	if err != nil {
 		return err
 	}
-	for _, e := range due {
-		if err := p.kv.Delete(e.k); err != nil {
-			return err
-		}
-		k, err := p.keys.Deserialize(e.k[8:])
-		if err != nil {
-			return err
-		}
-		ch, err := p.changes.Deserialize(e.v[8:])
-		if err != nil {
-			return err
-		}
-		if !ch.HasNew {
-			continue // final results drop tombstones (safeToDropTombstones)
-		}
-		ts := int64(binary.BigEndian.Uint64(e.v))
-		if err := p.ctx.Forward(runtime.Record[Windowed[K], Change[V]]{Key: k, Value: ch, Timestamp: ts}); err != nil {
-			return err
-		}
+	if !ch.HasNew {
+		return nil // final results drop tombstones (safeToDropTombstones)
 	}
-	return p.resetMinTime()
+	ts := int64(binary.BigEndian.Uint64(v))
+	return p.ctx.Forward(runtime.Record[Windowed[K], Change[V]]{Key: k, Value: ch, Timestamp: ts})
 }

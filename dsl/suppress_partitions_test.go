@@ -65,14 +65,7 @@ func TestSuppressStreamTimeIsPerPartition(t *testing.T) {
 	}
 	var got []string
 	record := func(r *kgo.Record) {
-		k, err := dsl.TimeWindowedSerde(serde.String(), 10*time.Millisecond).Deserialize(r.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := serde.Int64().Deserialize(r.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
+		k, n := decodeWindowedCount(t, r)
 		got = append(got, fmt.Sprintf("p%d %s=%d", r.Partition, k, n))
 	}
 	produce(0, "a", 1)
@@ -92,4 +85,18 @@ func TestSuppressStreamTimeIsPerPartition(t *testing.T) {
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("final results = %q, want [%q]", got, want)
 	}
+}
+
+// decodeWindowedCount decodes a record of a windowed count of string keys in 10 ms windows.
+func decodeWindowedCount(t testing.TB, r *kgo.Record) (dsl.Windowed[string], int64) {
+	t.Helper()
+	k, err := dsl.TimeWindowedSerde(serde.String(), 10*time.Millisecond).Deserialize(r.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := serde.Int64().Deserialize(r.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, n
 }

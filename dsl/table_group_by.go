@@ -3,6 +3,7 @@ package dsl
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
@@ -275,26 +276,38 @@ func (s changeSerde[V]) Serialize(ch Change[V]) ([]byte, error) {
 			return nil, err
 		}
 	}
-	out := append(make([]byte, 0, 1+binary.MaxVarintLen64+len(nb)+len(ob)), flags)
-	out = binary.AppendUvarint(out, uint64(len(nb)))
-	out = append(out, nb...)
-	return append(out, ob...), nil
+	return appendChange(nil, flags, nb, ob), nil
+}
+
+// A serialized Change is flags (1: has a new value, 2: has an old one) | uvarint len(new) | new |
+// old. appendChange appends one to dst; splitChange splits one, its slices aliasing b.
+func appendChange(dst []byte, flags byte, nb, ob []byte) []byte {
+	dst = slices.Grow(dst, 1+binary.MaxVarintLen64+len(nb)+len(ob))
+	dst = append(dst, flags)
+	dst = binary.AppendUvarint(dst, uint64(len(nb)))
+	dst = append(dst, nb...)
+	return append(dst, ob...)
+}
+
+func splitChange(b []byte) (flags byte, nb, ob []byte, err error) {
+	if len(b) < 2 {
+		return 0, nil, nil, errBadChange
+	}
+	n, w := binary.Uvarint(b[1:])
+	if w <= 0 || uint64(len(b)-1-w) < n {
+		return 0, nil, nil, errBadChange
+	}
+	return b[0], b[1+w : 1+w+int(n)], b[1+w+int(n):], nil
 }
 
 var errBadChange = errors.New("dsl: malformed change record in a repartition topic")
 
 func (s changeSerde[V]) Deserialize(b []byte) (Change[V], error) {
 	var ch Change[V]
-	if len(b) < 2 {
-		return ch, errBadChange
+	flags, nb, ob, err := splitChange(b)
+	if err != nil {
+		return ch, err
 	}
-	flags := b[0]
-	n, w := binary.Uvarint(b[1:])
-	if w <= 0 || uint64(len(b)-1-w) < n {
-		return ch, errBadChange
-	}
-	nb, ob := b[1+w:1+w+int(n)], b[1+w+int(n):]
-	var err error
 	if flags&1 != 0 {
 		if ch.New, err = s.values.Deserialize(nb); err != nil {
 			return ch, err

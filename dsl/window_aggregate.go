@@ -192,7 +192,8 @@ func (p *windowAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
 		}
 		var oldB []byte
 		var ok bool
-		if p.known(kb, w.Start) {
+		known := p.known(kb, w.Start)
+		if known {
 			if oldB, ok, err = p.ws.Get(kb, w.Start); err != nil {
 				return err
 			}
@@ -226,7 +227,12 @@ func (p *windowAggregate[K, V, VA]) Process(rec runtime.Record[K, V]) error {
 		if err != nil {
 			return err
 		}
-		if err := p.ws.Put(kb, w.Start, vb); err != nil {
+		if known {
+			err = p.ws.Put(kb, w.Start, vb)
+		} else {
+			err = p.ws.PutNew(kb, w.Start, vb) // nor need the store look the window up for its listener
+		}
+		if err != nil {
 			return err
 		}
 	}

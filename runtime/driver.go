@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,8 +27,10 @@ type RawRecord struct {
 // TestDriver runs a topology synchronously, without a broker: Kafka Streams' TopologyTestDriver.
 // Every sub-topology runs as one task for partition 0; a record piped in is processed completely,
 // including what it sends through repartition topics, before PipeInput returns. Wall-clock time is
-// a mock clock that only AdvanceWallClock moves, so runs are deterministic. Stores live in memory
-// and are committed after every input record.
+// a mock clock that only AdvanceWallClock moves, so runs are deterministic. Stores live in memory;
+// their record caches are flushed after every input record (what reaches the outputs does not
+// depend on how records are piped in), and they are committed once per call: after every record
+// piped with PipeInput, once for a whole batch piped with PipeInputs.
 //
 // The dsl's dsltest package wraps it with typed input and output topics. A TestDriver is not safe
 // for concurrent use.
@@ -39,10 +42,12 @@ type TestDriver struct {
 	offsets map[string]int64
 	outputs map[string][]RawRecord
 	pending []*kgo.Record
-	now     time.Time
-	db      *state.DB
-	closed  bool
-	reg     *prometheus.Registry
+	// uncommitted are the tasks that processed records since their last commit.
+	uncommitted []*task
+	now         time.Time
+	db          *state.DB
+	closed      bool
+	reg         *prometheus.Registry
 }
 
 // NewTestDriver instantiates t. ApplicationID defaults to "dsltest".
@@ -144,6 +149,31 @@ func (d *TestDriver) PipeInput(topic string, key, value []byte, timestamp int64,
 // input leads to, so that a topology feeding its own input stops. It then returns ctx's error, and
 // the records not yet processed are dropped.
 func (d *TestDriver) PipeInputContext(ctx context.Context, topic string, key, value []byte, timestamp int64, headers ...Header) error {
+	if err := d.pipe(ctx, topic, key, value, timestamp, headers); err != nil {
+		return err
+	}
+	return d.commitAll()
+}
+
+// PipeInputs processes recs in order, each completely (with what it sends through repartition
+// topics) before the next, as one PipeInputContext call per record would, and with the same
+// outputs, store contents and stream time; but the stores are committed once, at the end, not
+// after every record. Only Topic, Key, Value, Timestamp and Headers of a record are read; the
+// key and value bytes are retained as PipeInput's are. It stops at the first record that fails
+// (records after it are not processed) and returns that record's error, as PipeInputContext
+// would; a done ctx stops it as it stops PipeInputContext.
+func (d *TestDriver) PipeInputs(ctx context.Context, recs []RawRecord) error {
+	for i := range recs {
+		r := &recs[i]
+		if err := d.pipe(ctx, r.Topic, r.Key, r.Value, r.Timestamp, r.Headers); err != nil {
+			return err
+		}
+	}
+	return d.commitAll()
+}
+
+// pipe processes one input record and what it leads to, without committing.
+func (d *TestDriver) pipe(ctx context.Context, topic string, key, value []byte, timestamp int64, headers []Header) error {
 	if d.closed {
 		return ErrClosed
 	}
@@ -174,12 +204,27 @@ func (d *TestDriver) Reads(topic string) bool {
 	return ok || d.sh.globals.forTopic(topic) != nil
 }
 
+// run processes one record on t and flushes t's stores (their caches forward what they hold), as a
+// commit would, but leaves the commit to commitAll.
 func (d *TestDriver) run(t *task, r *kgo.Record) error {
 	if err := t.process(r); err != nil {
 		return err
 	}
 	t.consumed(TopicPartition{Topic: r.Topic, Partition: r.Partition}, kgo.EpochOffset{Epoch: -1, Offset: r.Offset + 1})
-	return d.commit(t)
+	if !slices.Contains(d.uncommitted, t) {
+		d.uncommitted = append(d.uncommitted, t)
+	}
+	return t.flushState(context.Background())
+}
+
+// commitAll commits the tasks that processed records since their last commit.
+func (d *TestDriver) commitAll() error {
+	for len(d.uncommitted) > 0 {
+		if err := d.commit(d.uncommitted[len(d.uncommitted)-1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // drain processes the records sent to internal topics, in the order they were sent, until there are
@@ -211,7 +256,11 @@ func (d *TestDriver) commit(t *task) error {
 		return err
 	}
 	clear(t.offsets)
-	return t.commitState(context.Background())
+	if err := t.commitState(context.Background()); err != nil {
+		return err
+	}
+	d.uncommitted = slices.DeleteFunc(d.uncommitted, func(u *task) bool { return u == t })
+	return nil
 }
 
 // AdvanceWallClock moves the mock wall clock forward by by and runs the wall-clock punctuations
@@ -236,7 +285,7 @@ func (d *TestDriver) AdvanceWallClock(by time.Duration) error {
 			return err
 		}
 	}
-	return nil
+	return d.commitAll()
 }
 
 // WallClock returns the mock wall-clock time.

@@ -15,7 +15,13 @@ type cacheEntry struct {
 	key, value []byte
 	deleted    bool // a dirty delete; clean entries are never deleted ones
 	dirty      bool
-	gone       bool // removed from the cache
+	// belowKnown: what the layers below hold for a dirty entry's key is known without reading
+	// them: belowFound and below. So it is for an entry that was clean (read from below, or
+	// flushed) before its first write since, and for one first written with PutNew (below holds
+	// nothing); a flush then need not read the old value below.
+	belowKnown, belowFound bool
+	below                  []byte
+	gone                   bool // removed from the cache
 
 	hash     uint64
 	hashNext *cacheEntry // the next entry whose key has the same hash
@@ -186,22 +192,34 @@ func (c *cacheLayer) insert(k []byte, h uint64) *cacheEntry {
 	return e
 }
 
-func (c *cacheLayer) set(k, v []byte) error { return c.write(k, v, false) }
-func (c *cacheLayer) del(k []byte) error    { return c.write(k, nil, true) }
+func (c *cacheLayer) set(k, v []byte) error { return c.write(k, v, false, false) }
+func (c *cacheLayer) del(k []byte) error    { return c.write(k, nil, true, false) }
 
-func (c *cacheLayer) write(k, v []byte, deleted bool) error {
+// write sets or deletes k. fresh says that the caller knows the layers below do not hold k
+// (WindowStore.PutNew), so that neither this write nor its flush reads k's old value there;
+// neither does the flush of a write to an entry that was clean (see cacheEntry.belowKnown).
+func (c *cacheLayer) write(k, v []byte, deleted, fresh bool) error {
 	if c.entries == nil {
-		return c.writeThrough(k, v, deleted)
+		return c.writeThrough(k, v, deleted, fresh)
 	}
 	e, h := c.lookup(k)
-	if e == nil {
+	switch {
+	case e == nil:
 		e = c.insert(k, h)
-	} else {
+		// Below holds nothing for a key first written with PutNew; otherwise it is not known.
+		e.belowKnown, e.belowFound, e.below = fresh, false, nil
+	case e.dirty:
+		// Below has not changed since the entry's first write: what was known then still is.
 		c.size -= e.size()
 		c.lru.removeLRU(e)
-		if e.dirty {
-			c.dirty.removeDirty(e)
-		}
+		c.dirty.removeDirty(e)
+	default:
+		// A clean entry holds what below holds, whatever a PutNew caller says. Entries' values
+		// are never modified in place, so it may keep the slice (outside the byte budget: only
+		// dirty entries keep one, until the next flush).
+		c.size -= e.size()
+		c.lru.removeLRU(e)
+		e.belowKnown, e.belowFound, e.below = true, true, e.value
 	}
 	e.value, e.deleted, e.dirty = nil, deleted, true
 	if !deleted {
@@ -253,7 +271,7 @@ func (c *cacheLayer) remove(e *cacheEntry) {
 	c.lru.removeLRU(e)
 	if e.dirty {
 		c.dirty.removeDirty(e)
-		e.dirty = false
+		e.dirty, e.belowKnown, e.below = false, false, nil
 	}
 	c.size -= e.size()
 }
@@ -319,7 +337,7 @@ func (c *cacheLayer) flush(first *cacheEntry) error {
 		}
 		e := p.e
 		c.dirty.removeDirty(e)
-		e.dirty = false
+		e.dirty, e.belowKnown, e.below = false, false, nil
 		if e.deleted || p.expired {
 			c.remove(e)
 		}
@@ -350,10 +368,14 @@ type pendingFlush struct {
 	skip bool
 }
 
-// prepare reads the old value of a flushed entry if the listener or a delete needs it. An
-// expired window or session has none: a read of it finds nothing.
+// prepare reads the old value of a flushed entry if the listener or a delete needs it, unless the
+// entry knows it. An expired window or session has none: a read of it finds nothing.
 func (c *cacheLayer) prepare(p *pendingFlush) error {
-	if !p.expired && ((c.sendOld && c.listener != nil) || p.e.deleted) {
+	switch {
+	case p.expired || !(c.sendOld && c.listener != nil) && !p.e.deleted:
+	case p.e.belowKnown:
+		p.old, p.hadOld = p.e.below, p.e.belowFound
+	default:
 		var err error
 		if p.old, p.hadOld, err = c.lower.get(p.e.key); err != nil {
 			return err
@@ -366,13 +388,14 @@ func (c *cacheLayer) prepare(p *pendingFlush) error {
 	return nil
 }
 
-// writeThrough is a write without a cache: straight down, then to the listener.
-func (c *cacheLayer) writeThrough(k, v []byte, deleted bool) error {
+// writeThrough is a write without a cache: straight down, then to the listener. A fresh key
+// (see write) has no old value to read.
+func (c *cacheLayer) writeThrough(k, v []byte, deleted, fresh bool) error {
 	var old []byte
 	var hadOld bool
 	r := &c.lastRead
 	switch {
-	case !c.sendOld || c.listener == nil:
+	case !c.sendOld || c.listener == nil || fresh:
 	case r.ok && bytes.Equal(r.key, k):
 		// The value read just before: nothing wrote k since (every write clears lastRead). The
 		// listener may keep old (and read this store again), so the buffer is handed over.

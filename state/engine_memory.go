@@ -91,9 +91,10 @@ func (t *memoryTxn) set(key, value []byte) error {
 	t.e.mu.Lock()
 	defer t.e.mu.Unlock()
 	t.e.freezeLocked()
-	prev, existed := t.e.tree.ReplaceOrInsert(memItem{key: bytes.Clone(key), value: cloneNonNil(value)})
+	item := memItem{key: bytes.Clone(key), value: cloneNonNil(value)}
+	prev, existed := t.e.tree.ReplaceOrInsert(item)
 	if !existed {
-		prev = memItem{key: bytes.Clone(key)}
+		prev = memItem{key: item.key} // keys are never modified in place: the undo entry may share it
 	}
 	t.undo = append(t.undo, undo{item: prev, existed: existed})
 	return nil

@@ -609,12 +609,16 @@ func (e *ddEnv) fmtWindows(it WindowIterator, err error) error {
 func (e *ddEnv) execWindow(d *ddCase, s WindowStore) error {
 	back := d.has("backward")
 	switch d.cmd {
-	case "put":
-		// put key@start=value ...
+	case "put", "put-new":
+		// put key@start=value ...; put-new writes with PutNew.
+		put := s.Put
+		if d.cmd == "put-new" {
+			put = s.PutNew
+		}
 		for _, a := range d.args {
 			k, start := parseAt(e.t, a.key)
 			n, _ := strconv.ParseInt(start, 10, 64)
-			if err := s.Put(k, n, parseBytes(e.t, a.val)); err != nil {
+			if err := put(k, n, parseBytes(e.t, a.val)); err != nil {
 				return err
 			}
 		}

@@ -22,6 +22,13 @@ type WindowStore interface {
 	// Put sets the value of key's window starting at windowStart. A nil value deletes it (unless the
 	// store retains duplicates, where it is ignored).
 	Put(key []byte, windowStart int64, value []byte) error
+	// PutNew is Put of a window the caller knows the store does not hold: one it has not put since
+	// the store opened and that was not restored. It skips what Put does to find the window's old
+	// value, a read of the layers below for a store whose flush listener gets old values (a lookup
+	// of an absent key, a store's most expensive read), and hands the listener no old value. value
+	// must not be nil. Putting a window the store does hold is not detected: its old value is lost
+	// to the listener (the stored value is replaced all the same).
+	PutNew(key []byte, windowStart int64, value []byte) error
 	// Get returns the value of one window (the first one put, if the store retains duplicates).
 	Get(key []byte, windowStart int64) ([]byte, bool, error)
 	// Fetch iterates over key's windows starting in [from, to].
@@ -83,6 +90,25 @@ func (s *windowStore) Put(key []byte, start int64, value []byte) error {
 	}
 	return s.put(s.top, key, start, value, 0, false)
 }
+
+func (s *windowStore) PutNew(key []byte, start int64, value []byte) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if value == nil {
+		return fmt.Errorf("state: window store %q: PutNew of a nil value (a new window has nothing to delete)", s.name)
+	}
+	if s.cache == nil {
+		return s.put(s.top, key, start, value, 0, false)
+	}
+	return s.put(newWindowLayer{s.cache}, key, start, value, 0, false)
+}
+
+// newWindowLayer is the top of a store being written a key the caller knows it does not hold
+// (PutNew): the record cache is told so, which saves it the read of the old value.
+type newWindowLayer struct{ *cacheLayer }
+
+func (l newWindowLayer) set(k, v []byte) error { return l.write(k, v, false, true) }
 
 // put writes one window through l; restoring, seq comes from the changelog record.
 func (s *windowStore) put(l layer, key []byte, start int64, value []byte, seq uint32, restoring bool) error {

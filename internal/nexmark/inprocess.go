@@ -24,11 +24,16 @@ func (q Query) Topology(impl string) (*runtime.Topology, error) {
 	return seichesql.Compile(analyzer.NewMetastore(), DDL+q.SQL)
 }
 
+// inProcessBatch is how many input records the in-process runs pipe at once: Kafka Streams'
+// max.poll.records default, what one poll hands a stream thread. The test drivers commit their
+// stores once per batch (runtime.TestDriver.PipeInputs); the test session pipes record by record.
+const inProcessBatch = 500
+
 // measureInProcess pipes in through q on impl, with no broker, and times the piping. The CPU time
 // is this process's.
 func measureInProcess(ctx context.Context, cfg Config, q Query, impl string, in []runtime.RawRecord) (Result, error) {
 	var r Result
-	var pipe func(runtime.RawRecord) error
+	var pipe func([]runtime.RawRecord) error
 	var outputs func() int64
 	switch impl {
 	case ImplSQL:
@@ -42,7 +47,14 @@ func measureInProcess(ctx context.Context, cfg Config, q Query, impl string, in 
 		if _, err := s.Execute(ctx, DDL+q.SQL); err != nil {
 			return r, err
 		}
-		pipe = func(rec runtime.RawRecord) error { return s.Pipe(ctx, rec) }
+		pipe = func(recs []runtime.RawRecord) error {
+			for _, rec := range recs {
+				if err := s.Pipe(ctx, rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		outputs = func() int64 { return int64(len(s.Written(q.Output()))) }
 	case ImplSQLTopology, ImplDSL:
 		topo, err := q.Topology(impl)
@@ -55,8 +67,8 @@ func measureInProcess(ctx context.Context, cfg Config, q Query, impl string, in 
 		}
 		defer d.Close()
 		var n int64
-		pipe = func(rec runtime.RawRecord) error {
-			if err := d.PipeInput(rec.Topic, rec.Key, rec.Value, rec.Timestamp); err != nil {
+		pipe = func(recs []runtime.RawRecord) error {
+			if err := d.PipeInputs(ctx, recs); err != nil {
 				return err
 			}
 			for _, sink := range q.Sinks {
@@ -82,11 +94,13 @@ func measureInProcess(ctx context.Context, cfg Config, q Query, impl string, in 
 		return fmt.Sprintf("%d of %d input records processed", piped.Load(), len(in))
 	})
 	defer stop()
-	for _, rec := range in {
-		if err := pipe(rec); err != nil {
+	for rest := in; len(rest) > 0; {
+		batch := rest[:min(inProcessBatch, len(rest))]
+		rest = rest[len(batch):]
+		if err := pipe(batch); err != nil {
 			return r, err
 		}
-		piped.Add(1)
+		piped.Add(int64(len(batch)))
 	}
 	r.Wall, r.CPU = time.Since(t0), cpuTime()-cpu0
 	r.CPUOf = "this process"

@@ -158,3 +158,12 @@ type flow struct {
 
 // stateful are the options of every aggregation: ksqlDB's tests run with caching off.
 func stateful() []dsl.AggregateOpt { return []dsl.AggregateOpt{dsl.CacheBytes(0)} }
+
+// finalCache is the record cache of a time-windowed aggregation under EMIT FINAL (ksqlDB's
+// default cache.max.bytes.buffering, 10 MB), as Kafka Streams puts one before a suppression by
+// default. The suppression emits a window's last update once stream time passes its end + grace;
+// the cache hands it each window's updates coalesced, in the order of their last write, with the
+// same timestamps, so a window's last update still reaches it before any update that closes the
+// window (an update written later), and the final results are the same. The test drivers flush
+// caches after every record, so there nothing is coalesced at all.
+func finalCache() dsl.AggregateOpt { return dsl.CacheBytes(10 << 20) }
