@@ -16,6 +16,7 @@ package format
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/seichedb/seiche/sql/types"
@@ -39,6 +40,11 @@ type Options struct {
 	Wrap *bool
 	// Delimiter is DELIMITED's field separator (default ',').
 	Delimiter string
+	// Unread marks the columns (by position, nil for none) whose values the caller never reads:
+	// a format may leave them NULL in what Deserialize returns instead of building them. It still
+	// checks them as it would read them, so a record fails (and with the same error) exactly when it
+	// would without Unread. Only JSON uses it; the other formats build every column.
+	Unread []bool
 }
 
 var known = map[string]bool{"KAFKA": true, "JSON": true, "DELIMITED": true, "NONE": true, "AVRO": true,
@@ -198,7 +204,11 @@ func New(format string, cols []types.Column, opts Options) (Serde, error) {
 			}
 			wrap = *opts.Wrap
 		}
-		return newJSONSerde(cols, wrap), nil
+		s := newJSONSerde(cols, wrap)
+		if slices.Contains(opts.Unread, true) {
+			s.unread = slices.Clone(opts.Unread)
+		}
+		return s, nil
 	case "DELIMITED":
 		d := opts.Delimiter
 		switch strings.ToUpper(d) {

@@ -26,6 +26,8 @@ type jsonSerde struct {
 	// fieldNames holds each column's name as the writer starts its field: quoted, then a colon.
 	fieldNames [][]byte
 	wrap       bool
+	// unread marks the columns Deserialize checks but leaves NULL (Options.Unread); nil for none.
+	unread []bool
 }
 
 func newJSONSerde(cols []types.Column, wrap bool) *jsonSerde {
@@ -39,6 +41,9 @@ func newJSONSerde(cols []types.Column, wrap bool) *jsonSerde {
 	}
 	return s
 }
+
+// isUnread reports whether column i is one Deserialize need not build.
+func (s *jsonSerde) isUnread(i int) bool { return i < len(s.unread) && s.unread[i] }
 
 func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
 	if vals == nil {
@@ -184,7 +189,8 @@ func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {
 
 // deserializeGeneral is Deserialize by decoding the whole record first (decodeJSON), then converting
 // each column's value (fromJSON). It decides every record deserializeFast leaves to it and words the
-// errors.
+// errors. It builds the unread columns too: they are checked by converting them, and the caller
+// ignores them.
 func (s *jsonSerde) deserializeGeneral(data []byte) ([]types.Value, error) {
 	raw, err := decodeJSON(data)
 	if err != nil {

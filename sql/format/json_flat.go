@@ -28,6 +28,11 @@ import (
 // repeated key, several keys matching a column without case and none with it, invalid UTF-8 in a
 // string that is read, invalid JSON, nesting deeper than maxFastDepth, or a value that does not
 // convert.
+//
+// An unread column (Options.Unread) is checked, not built: its field is looked up and its value must
+// convert as it would if read (checkFieldValue), or the general path decides the record, so the
+// record fails exactly when it would if the column were read. Most checks need no value: any JSON
+// value converts to STRING, and a number's conversion is decided by strconv alone.
 
 // maxFastDepth bounds the nesting the fast path skips; deeper values go to the general path, whose
 // decoder has its own limit.
@@ -48,6 +53,9 @@ func (s *jsonSerde) deserializeFast(data []byte) ([]types.Value, bool) {
 		if !ok || skipJSONSpace(data, end) != len(data) {
 			return nil, false
 		}
+		if s.isUnread(0) {
+			return []types.Value{nil}, checkFieldValue(data[start:end], s.cols[0].Type)
+		}
 		v, ok := decodeFieldValue(data[start:end], s.cols[0].Type)
 		if !ok {
 			return nil, false
@@ -67,6 +75,12 @@ func (s *jsonSerde) deserializeFast(data []byte) ([]types.Value, bool) {
 		}
 		if f == nil {
 			continue // no field: NULL
+		}
+		if s.isUnread(i) {
+			if !checkFieldValue(data[f.start:f.end], c.Type) {
+				return nil, false
+			}
+			continue
 		}
 		v, ok := decodeFieldValue(data[f.start:f.end], c.Type)
 		if !ok {
@@ -379,37 +393,63 @@ func decodeFieldValue(b []byte, t *types.Type) (types.Value, bool) {
 	return v, err == nil
 }
 
-// numberValue converts the JSON number b to t where strconv alone decides the result fromJSON gives.
-// ok is false otherwise (another type, or a number fromJSON reads another way or rejects). The string
-// conversions do not escape, so they need no allocation.
-func numberValue(b []byte, t *types.Type) (types.Value, bool) {
-	switch t.Kind {
-	case types.KindInt, types.KindBigint, types.KindTimestamp:
-		i, err := strconv.ParseInt(string(b), 10, 64)
-		if err != nil {
-			return nil, false
+// checkFieldValue reports whether decodeFieldValue(b, t) succeeds, without building the value where
+// that is decided without it.
+func checkFieldValue(b []byte, t *types.Type) bool {
+	switch c := b[0]; {
+	case c == 'n', t.Kind == types.KindString:
+		// fromJSON turns any JSON value into a STRING: a scalar's text, a composite's JSON.
+		return true
+	case (c == 't' || c == 'f') && t.Kind == types.KindBoolean:
+		return true
+	case c == '-' || ('0' <= c && c <= '9'):
+		if _, _, ok := parseNumber(b, t.Kind); ok {
+			return true
 		}
-		switch t.Kind {
-		case types.KindInt:
-			return int32(i), true
-		case types.KindTimestamp:
-			return types.TimestampValue(i), true
-		}
-		return i, true
-	case types.KindDouble:
-		f, err := strconv.ParseFloat(string(b), 64)
-		return f, err == nil
-	case types.KindTime, types.KindDate:
-		i, err := strconv.ParseInt(string(b), 10, 32)
-		if err != nil {
-			return nil, false
-		}
-		if t.Kind == types.KindTime {
-			return types.TimeValue(i), true
-		}
-		return types.DateValue(i), true
 	}
-	return nil, false
+	_, ok := decodeFieldValue(b, t)
+	return ok
+}
+
+// parseNumber parses the JSON number b for a column of kind k where strconv alone decides the
+// result fromJSON gives: i for INT, BIGINT, TIMESTAMP, TIME and DATE, f for DOUBLE. ok is false
+// otherwise (another kind, or a number fromJSON reads another way or rejects). The string
+// conversions do not escape, so they need no allocation.
+func parseNumber(b []byte, k types.Kind) (i int64, f float64, ok bool) {
+	var err error
+	switch k {
+	case types.KindInt, types.KindBigint, types.KindTimestamp:
+		i, err = strconv.ParseInt(string(b), 10, 64)
+	case types.KindTime, types.KindDate:
+		i, err = strconv.ParseInt(string(b), 10, 32)
+	case types.KindDouble:
+		f, err = strconv.ParseFloat(string(b), 64)
+	default:
+		return 0, 0, false
+	}
+	return i, f, err == nil
+}
+
+// numberValue converts the JSON number b to t where strconv alone decides the result fromJSON gives
+// (parseNumber); ok is false otherwise.
+func numberValue(b []byte, t *types.Type) (types.Value, bool) {
+	i, f, ok := parseNumber(b, t.Kind)
+	if !ok {
+		return nil, false
+	}
+	switch t.Kind {
+	case types.KindInt:
+		return int32(i), true
+	case types.KindTimestamp:
+		return types.TimestampValue(i), true
+	case types.KindTime:
+		return types.TimeValue(i), true
+	case types.KindDate:
+		return types.DateValue(i), true
+	case types.KindDouble:
+		return f, true
+	}
+	return i, true
 }
 
 // unquoteJSON decodes the validated JSON string q, quotes included, as encoding/json does. ok is

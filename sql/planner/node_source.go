@@ -19,6 +19,10 @@ import (
 // WINDOWEND for a windowed source). A table is materialized; a tombstone deletes its key.
 type SourceNode struct {
 	Source *ir.Source
+	// Reads, when set, are the columns the query reads (ir.QuerySource.Reads): the value columns it
+	// does not read, but the TIMESTAMP column, are checked and left NULL instead of built. nil reads
+	// every column.
+	Reads []bool
 }
 
 // Describe implements Node.
@@ -30,14 +34,13 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	if err != nil {
 		return flow{}, err
 	}
-	vals, err := ValueSerde(src)
-	if err != nil {
-		return flow{}, err
-	}
-	d := &deserializer{src: src, keys: keys, values: vals, tsCol: -1}
+	d := &deserializer{src: src, keys: keys, tsCol: -1}
 	if src.TimestampColumn != "" {
 		d.tsCol = src.Schema.Index(src.TimestampColumn)
 		d.tsFormat = src.Props["TIMESTAMP_FORMAT"]
+	}
+	if d.values, err = sourceSerde(src, src.ValueFormat, ValueColumns(src), false, n.unread(d.tsCol)); err != nil {
+		return flow{}, err
 	}
 	if src.Window != "" {
 		d.windowSize = WindowSize(src)
@@ -72,6 +75,22 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	}
 	f.stream = rows
 	return f, nil
+}
+
+// unread marks the value columns (in ValueColumns order) that the query does not read and the
+// source does not take its timestamp from; nil when it reads them all.
+func (n *SourceNode) unread(tsCol int) []bool {
+	if n.Reads == nil {
+		return nil
+	}
+	var out []bool
+	for i, c := range n.Source.Schema.Columns {
+		if c.Namespace == types.NamespaceKey || c.Namespace == types.NamespacePseudo || c.Namespace == types.NamespaceHeader {
+			continue // not in ValueColumns
+		}
+		out = append(out, i < len(n.Reads) && !n.Reads[i] && i != tsCol)
+	}
+	return out
 }
 
 func inputColumns(src *ir.Source) []types.Column {
