@@ -31,6 +31,17 @@ type Serde interface {
 	Deserialize(data []byte) ([]types.Value, error)
 }
 
+// IntoDeserializer is a Serde that decodes into the caller's slice, so that the values of a record
+// land where the caller keeps them without a slice of their own.
+type IntoDeserializer interface {
+	Serde
+	// DeserializeInto decodes data as Deserialize does, writing column i's value to dst[pos[i]] (dst[i] when
+	// pos is nil); dst
+	// must hold NULL at those positions. null is set where Deserialize returns nil, and then, as
+	// after an error, dst holds some of the values or none.
+	DeserializeInto(dst []types.Value, pos []int, data []byte) (null bool, err error)
+}
+
 // Options configure a serde (from the WITH clause: VALUE_DELIMITER, WRAP_SINGLE_VALUE, ...).
 type Options struct {
 	// IsKey is set for key serdes.

@@ -187,6 +187,28 @@ func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {
 	return s.deserializeGeneral(data)
 }
 
+// DeserializeInto implements IntoDeserializer.
+func (s *jsonSerde) DeserializeInto(dst []types.Value, pos []int, data []byte) (bool, error) {
+	if data == nil {
+		return true, nil
+	}
+	if s.deserializeFastInto(dst, pos, data) {
+		return false, nil
+	}
+	out, err := s.deserializeGeneral(data)
+	if err != nil || out == nil {
+		return out == nil, err
+	}
+	for i, v := range out {
+		if pos != nil {
+			dst[pos[i]] = v
+		} else {
+			dst[i] = v
+		}
+	}
+	return false, nil
+}
+
 // deserializeGeneral is Deserialize by decoding the whole record first (decodeJSON), then converting
 // each column's value (fromJSON). It decides every record deserializeFast leaves to it and words the
 // errors. It builds the unread columns too: they are checked by converting them, and the caller

@@ -119,3 +119,52 @@ func BenchmarkJSONWriteBid(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkJSONReadBidUnread reads the bid for the columns Nexmark's q0 (all but channel and url) and
+// q2 (auction and price) read, the others unread (Options.Unread), against reading every column in
+// the same run.
+func BenchmarkJSONReadBidUnread(b *testing.B) {
+	all := newJSONSerde(benchBidCols, true)
+	for _, q := range []struct {
+		name   string
+		unread []bool
+	}{
+		{"q0", []bool{false, false, false, true, true, false, false}},
+		{"q2", []bool{false, true, false, true, true, true, true}},
+	} {
+		pruned, err := New("JSON", benchBidCols, Options{Unread: q.unread})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok := pruned.(*jsonSerde).deserializeFast(benchBid); !ok {
+			b.Fatal("the fast path does not take the bid")
+		}
+		b.Run("query="+q.name, func(b *testing.B) {
+			alternate(b, len(benchBid), "all-columns", func() {
+				if _, err := all.Deserialize(benchBid); err != nil {
+					b.Fatal(err)
+				}
+			}, func() {
+				if _, err := pruned.Deserialize(benchBid); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+		b.Run("query="+q.name+"/allocs", func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := pruned.Deserialize(benchBid); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("all-columns/allocs", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := all.Deserialize(benchBid); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -47,56 +48,75 @@ type flatField struct {
 
 // deserializeFast decodes data as Deserialize does, or returns ok=false when the general path must.
 func (s *jsonSerde) deserializeFast(data []byte) ([]types.Value, bool) {
+	out := make([]types.Value, len(s.cols))
+	if !s.deserializeFastInto(out, nil, data) {
+		return nil, false
+	}
+	return out, true
+}
+
+// deserializeFastInto is deserializeFast writing column i's value to dst[pos[i]] (dst[i] when pos
+// is nil); it writes no NULL, so dst must hold NULLs where it has no field. When it returns false it
+// may have written some of the columns.
+func (s *jsonSerde) deserializeFastInto(dst []types.Value, pos []int, data []byte) bool {
+	at := func(i int) int {
+		if pos == nil {
+			return i
+		}
+		return pos[i]
+	}
 	if !s.wrap {
 		start := skipJSONSpace(data, 0)
 		end, ok := skipValue(data, start, 0)
 		if !ok || skipJSONSpace(data, end) != len(data) {
-			return nil, false
+			return false
 		}
 		if s.isUnread(0) {
-			return []types.Value{nil}, checkFieldValue(data[start:end], s.cols[0].Type)
+			return checkFieldValue(data[start:end], s.cols[0].Type)
 		}
 		v, ok := decodeFieldValue(data[start:end], s.cols[0].Type)
-		if !ok {
-			return nil, false
-		}
-		return []types.Value{v}, true
+		dst[at(0)] = v
+		return ok
 	}
 	var buf [16]flatField
 	fields, ok := scanFlatObject(data, buf[:0])
 	if !ok {
-		return nil, false
+		return false
 	}
-	out := make([]types.Value, len(s.cols))
 	for i, c := range s.cols {
-		f, ok := s.lookup(fields, i)
+		// Fields usually come in the columns' order: column i's is likely field i.
+		f, ok := s.lookup(fields, i, i)
 		if !ok {
-			return nil, false
+			return false
 		}
 		if f == nil {
 			continue // no field: NULL
 		}
 		if s.isUnread(i) {
 			if !checkFieldValue(data[f.start:f.end], c.Type) {
-				return nil, false
+				return false
 			}
 			continue
 		}
 		v, ok := decodeFieldValue(data[f.start:f.end], c.Type)
 		if !ok {
-			return nil, false
+			return false
 		}
-		out[i] = v
+		dst[at(i)] = v
 	}
-	return out, true
+	return true
 }
 
 // lookup finds the field of column i: the one whose key is the column's name, else the one whose
 // upper-cased key is the upper-cased name (nil when there is none). ok is false when several fields
 // match without case and none exactly, which the general path resolves. Keys are distinct and ASCII
-// (scanFlatObject), so at most one matches exactly and an upper-cased key keeps its length.
-func (s *jsonSerde) lookup(fields []flatField, i int) (*flatField, bool) {
+// (scanFlatObject), so at most one matches exactly and an upper-cased key keeps its length; the
+// field at index hint is tried first for it.
+func (s *jsonSerde) lookup(fields []flatField, i, hint int) (*flatField, bool) {
 	name, upper := s.cols[i].Name, s.upper[i]
+	if hint < len(fields) && string(fields[hint].key) == name {
+		return &fields[hint], true
+	}
 	var match *flatField
 	ambiguous := false
 	for j := range fields {
@@ -419,8 +439,14 @@ func parseNumber(b []byte, k types.Kind) (i int64, f float64, ok bool) {
 	var err error
 	switch k {
 	case types.KindInt, types.KindBigint, types.KindTimestamp:
+		if i, ok = smallInt(b); ok {
+			return i, 0, true
+		}
 		i, err = strconv.ParseInt(string(b), 10, 64)
 	case types.KindTime, types.KindDate:
+		if i, ok = smallInt(b); ok && i >= math.MinInt32 && i <= math.MaxInt32 {
+			return i, 0, true
+		}
 		i, err = strconv.ParseInt(string(b), 10, 32)
 	case types.KindDouble:
 		f, err = strconv.ParseFloat(string(b), 64)
@@ -428,6 +454,30 @@ func parseNumber(b []byte, k types.Kind) (i int64, f float64, ok bool) {
 		return 0, 0, false
 	}
 	return i, f, err == nil
+}
+
+// smallInt parses b when it is an optional minus and 1 to 18 decimal digits, which no int64
+// overflows, as strconv.ParseInt does; ok is false for anything else, which ParseInt decides.
+func smallInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // numberValue converts the JSON number b to t where strconv alone decides the result fromJSON gives

@@ -82,6 +82,38 @@ func checkFastUnread(t *testing.T, s *jsonSerde, data []byte, mask uint64) {
 	}
 }
 
+// checkInto checks that DeserializeInto writes what Deserialize returns, at the positions it is given
+// (here: after two other values, in reverse order), and nothing elsewhere.
+func checkInto(t *testing.T, s *jsonSerde, data []byte) {
+	want, wantErr := s.Deserialize(data)
+	n := len(s.cols)
+	pos := make([]int, n)
+	for i := range pos {
+		pos[i] = 2 + n - 1 - i
+	}
+	dst := make([]types.Value, n+3)
+	null, err := s.DeserializeInto(dst, pos, data)
+	if (err != nil) != (wantErr != nil) || (err != nil && err.Error() != wantErr.Error()) {
+		t.Fatalf("%q: DeserializeInto error %v, Deserialize error %v", data, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if null != (want == nil) {
+		t.Fatalf("%q: DeserializeInto null %v, Deserialize %#v", data, null, want)
+	}
+	if null {
+		return
+	}
+	got := make([]types.Value, n)
+	for i := range got {
+		got[i] = dst[pos[i]]
+	}
+	if !reflect.DeepEqual(nanFree(got), nanFree(want)) || dst[0] != nil || dst[1] != nil || dst[n+2] != nil {
+		t.Fatalf("%q: DeserializeInto wrote %#v, Deserialize returns %#v", data, dst, want)
+	}
+}
+
 // nanFree replaces NaN, which DeepEqual never finds equal, with a marker.
 func nanFree(vals []types.Value) []types.Value {
 	out := append([]types.Value{}, vals...)
@@ -130,6 +162,7 @@ func TestDeserializeFastMatchesGeneralPath(t *testing.T) {
 	s := newJSONSerde(flatCols, true)
 	for _, in := range flatSeeds {
 		checkFast(t, s, []byte(in))
+		checkInto(t, s, []byte(in))
 		if _, ok := s.deserializeFast([]byte(in)); ok {
 			accepted++
 		}
@@ -315,6 +348,8 @@ func FuzzDeserializeFast(f *testing.F) {
 		checkFast(t, unwrapped, data)
 		checkFastUnread(t, wrapped, data, unread)
 		checkFastUnread(t, unwrapped, data, unread&1)
+		checkInto(t, wrapped, data)
+		checkInto(t, unwrapped, data)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
+	"github.com/seichedb/seiche/sql/format"
 	"github.com/seichedb/seiche/sql/function"
 	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
@@ -41,6 +42,9 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	}
 	if d.values, err = sourceSerde(src, src.ValueFormat, ValueColumns(src), false, n.unread(d.tsCol)); err != nil {
 		return flow{}, err
+	}
+	if rs, ok := d.values.(rowSerde); ok {
+		d.into, _ = rs.f.(format.IntoDeserializer)
 	}
 	if src.Window != "" {
 		d.windowSize = WindowSize(src)
@@ -136,8 +140,10 @@ func SplitWindowedKey(src *ir.Source, kb []byte, size int64) (key []byte, start,
 }
 
 type deserializer struct {
-	src            *ir.Source
-	keys, values   serde.Serde[Row]
+	src          *ir.Source
+	keys, values serde.Serde[Row]
+	// into is values' format when it decodes into the Input row itself (nil otherwise).
+	into           format.IntoDeserializer
 	keyPos, valPos []int
 	headerPos      []int
 	tsCol          int
@@ -181,22 +187,32 @@ func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
 		// A table's delete; a stream passes a null value on (a filter or an aggregation drops it).
 		return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
 	}
-	val, err := d.values.Deserialize(rec.Value)
-	if err != nil {
-		return fmt.Errorf("planner: %s: value: %w", d.src.Name, err)
-	}
-	if val == nil {
-		return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
-	}
 	row := make(Row, d.width)
+	if d.into != nil {
+		null, err := d.into.DeserializeInto(row, d.valPos, rec.Value)
+		if err != nil {
+			return fmt.Errorf("planner: %s: value: %w", d.src.Name, err)
+		}
+		if null {
+			return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
+		}
+	} else {
+		val, err := d.values.Deserialize(rec.Value)
+		if err != nil {
+			return fmt.Errorf("planner: %s: value: %w", d.src.Name, err)
+		}
+		if val == nil {
+			return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
+		}
+		for i, pos := range d.valPos {
+			if i < len(val) {
+				row[pos] = val[i]
+			}
+		}
+	}
 	for i, pos := range d.keyPos {
 		if i < len(key) {
 			row[pos] = key[i]
-		}
-	}
-	for i, pos := range d.valPos {
-		if i < len(val) {
-			row[pos] = val[i]
 		}
 	}
 	for _, pos := range d.headerPos {
