@@ -183,17 +183,20 @@ func project[KIn, KOut any](s *dsl.Stream[KIn, Row], fn func(k KIn, row Row, war
 type projectProc[KIn, KOut any] struct {
 	fn  func(k KIn, row Row, warn func(error)) (KOut, Row, error)
 	ctx runtime.ProcessorContext[KOut, Row]
+	// warnFn is p.warn, made once: a method value passed on is an allocation each time.
+	warnFn func(error)
 }
 
 func (p *projectProc[KIn, KOut]) Init(ctx runtime.ProcessorContext[KOut, Row]) error {
 	p.ctx = ctx
+	p.warnFn = p.warn
 	return nil
 }
 
 func (p *projectProc[KIn, KOut]) Close() error { return nil }
 
 func (p *projectProc[KIn, KOut]) Process(rec runtime.Record[KIn, Row]) error {
-	k, v, err := p.fn(rec.Key, rec.Value, p.warn)
+	k, v, err := p.fn(rec.Key, rec.Value, p.warnFn)
 	if err != nil {
 		return err
 	}

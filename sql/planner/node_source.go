@@ -35,7 +35,13 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	if err != nil {
 		return flow{}, err
 	}
-	d := &deserializer{src: src, keys: keys, tsCol: -1}
+	d := &deserializer{src: src, keys: keys, tsCol: -1, meta: [3]bool{true, true, true}}
+	if n.Reads != nil {
+		for i := range d.meta {
+			p := len(src.Schema.Columns) + i
+			d.meta[i] = p < len(n.Reads) && n.Reads[p]
+		}
+	}
 	if src.TimestampColumn != "" {
 		d.tsCol = src.Schema.Index(src.TimestampColumn)
 		d.tsFormat = src.Props["TIMESTAMP_FORMAT"]
@@ -150,6 +156,9 @@ type deserializer struct {
 	tsFormat       string
 	windowSize     int64
 	width          int
+	// meta says which of ROWTIME, ROWPARTITION and ROWOFFSET the Input row holds: those the query
+	// reads (SourceNode.Reads), all without Reads; the others are NULL.
+	meta [3]bool
 }
 
 type deserializeProc struct {
@@ -233,10 +242,17 @@ func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
 	if ts < 0 {
 		return nil
 	}
-	row[n] = ts
+	// ROWTIME, ROWPARTITION and ROWOFFSET; each boxed value is an allocation, so only those read.
+	if d.meta[0] {
+		row[n] = ts
+	}
 	if md, ok := p.ctx.RecordMetadata(); ok {
-		row[n+1] = md.Partition
-		row[n+2] = md.Offset
+		if d.meta[1] {
+			row[n+1] = md.Partition
+		}
+		if d.meta[2] {
+			row[n+2] = md.Offset
+		}
 	}
 	if windowed {
 		row[n+3], row[n+4] = wstart, wend

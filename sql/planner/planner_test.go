@@ -253,7 +253,7 @@ func TestUnreadColumns(t *testing.T) {
 		`{"A":1,"B":2,"C":"x","D":1.5,"TS":100}`,
 		`{"A":2,"B":"two","C":"x","D":1.5,"TS":101}`, // B does not convert
 		`{"A":3,"B":3,"C":{"z":[1]},"D":1.5,"TS":102}`,
-		`{"A":4,"B":4,"C":"x","D":123.45,"TS":103}`, // D out of range
+		`{"A":4,"B":4,"C":"x","D":123.45,"TS":103}`,      // D out of range
 		`{"A":5,"B":5,"C":"x","D":1.5,"TS":104,"E":[1,}`, // malformed
 		`{"A":6,"TS":"105"}`,
 	}
