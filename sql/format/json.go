@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/seichedb/seiche/sql/types"
@@ -28,10 +29,13 @@ type jsonSerde struct {
 	wrap       bool
 	// unread marks the columns Deserialize checks but leaves NULL (Options.Unread); nil for none.
 	unread []bool
+	// layout is the fast path's last field layout (fieldsOf), shared by the goroutines using the
+	// serde: each reads an immutable one and may replace it.
+	layout *atomic.Pointer[fieldLayout]
 }
 
 func newJSONSerde(cols []types.Column, wrap bool) *jsonSerde {
-	s := &jsonSerde{cols: cols, wrap: wrap}
+	s := &jsonSerde{cols: cols, wrap: wrap, layout: new(atomic.Pointer[fieldLayout])}
 	for _, c := range cols {
 		s.upper = append(s.upper, strings.ToUpper(c.Name))
 		var b bytes.Buffer
@@ -244,10 +248,7 @@ func (s *jsonSerde) deserializeGeneral(data []byte) ([]types.Value, error) {
 		return nil, fmt.Errorf("format: expected a JSON object, got %s", string(data))
 	}
 	obj := o.vals
-	upper := make(map[string]any, len(obj))
-	for k, v := range obj {
-		upper[strings.ToUpper(k)] = v
-	}
+	upper := upperFields(o)
 	out := make([]types.Value, len(s.cols))
 	for i, c := range s.cols {
 		rv, ok := obj[c.Name]
@@ -261,6 +262,17 @@ func (s *jsonSerde) deserializeGeneral(data []byte) ([]types.Value, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// upperFields maps o's keys upper-cased to their values. Where several keys upper-case alike, the
+// last in the document wins, as in ksqlDB, which upper-cases an object's fields into a map in
+// document order (and as a Go map's iteration order would not decide).
+func upperFields(o *jsonObject) map[string]any {
+	upper := make(map[string]any, len(o.keys))
+	for _, k := range o.keys {
+		upper[strings.ToUpper(k)] = o.vals[k]
+	}
+	return upper
 }
 
 func jsonText(raw any) (string, bool) {
@@ -380,10 +392,7 @@ func fromJSON(raw any, t *types.Type) (types.Value, error) {
 	case types.KindStruct:
 		if o, ok := raw.(*jsonObject); ok {
 			obj := o.vals
-			upper := make(map[string]any, len(obj))
-			for k, v := range obj {
-				upper[strings.ToUpper(k)] = v
-			}
+			upper := upperFields(o)
 			out := &types.Struct{Vals: make([]types.Value, len(t.Fields))}
 			for i, f := range t.Fields {
 				rv, ok := obj[f.Name]

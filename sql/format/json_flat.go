@@ -83,15 +83,15 @@ func (s *jsonSerde) deserializeFastInto(dst []types.Value, pos []int, data []byt
 	if !ok {
 		return false
 	}
+	fieldOf, ok := s.fieldsOf(fields)
+	if !ok {
+		return false
+	}
 	for i, c := range s.cols {
-		// Fields usually come in the columns' order: column i's is likely field i.
-		f, ok := s.lookup(fields, i, i)
-		if !ok {
-			return false
-		}
-		if f == nil {
+		if fieldOf[i] < 0 {
 			continue // no field: NULL
 		}
+		f := &fields[fieldOf[i]]
 		if s.isUnread(i) {
 			if !checkFieldValue(data[f.start:f.end], c.Type) {
 				return false
@@ -107,26 +107,61 @@ func (s *jsonSerde) deserializeFastInto(dst []types.Value, pos []int, data []byt
 	return true
 }
 
-// lookup finds the field of column i: the one whose key is the column's name, else the one whose
-// upper-cased key is the upper-cased name (nil when there is none). ok is false when several fields
-// match without case and none exactly, which the general path resolves. Keys are distinct and ASCII
-// (scanFlatObject), so at most one matches exactly and an upper-cased key keeps its length; the
-// field at index hint is tried first for it.
-func (s *jsonSerde) lookup(fields []flatField, i, hint int) (*flatField, bool) {
-	name, upper := s.cols[i].Name, s.upper[i]
-	if hint < len(fields) && string(fields[hint].key) == name {
-		return &fields[hint], true
+// fieldLayout is where the columns' fields are in a record whose keys are keys, in this order.
+type fieldLayout struct {
+	keys []string
+	// fieldOf holds, per column, the index of its field, -1 for none.
+	fieldOf []int
+}
+
+// fieldsOf returns, per column, the index of its field among fields (lookup), -1 for none; ok is
+// false where lookup leaves a column to the general path. The records of a topic mostly repeat one
+// producer's keys in one order, so the last record's answer is kept and taken when the keys are
+// the same: the answer depends on nothing else.
+func (s *jsonSerde) fieldsOf(fields []flatField) ([]int, bool) {
+	if l := s.layout.Load(); l != nil && len(l.keys) == len(fields) {
+		same := true
+		for j := range fields {
+			if string(fields[j].key) != l.keys[j] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return l.fieldOf, true
+		}
 	}
-	var match *flatField
+	l := &fieldLayout{keys: make([]string, len(fields)), fieldOf: make([]int, len(s.cols))}
+	for i := range s.cols {
+		j, ok := s.lookup(fields, i)
+		if !ok {
+			return nil, false
+		}
+		l.fieldOf[i] = j
+	}
+	for j := range fields {
+		l.keys[j] = string(fields[j].key)
+	}
+	s.layout.Store(l)
+	return l.fieldOf, true
+}
+
+// lookup finds the field of column i: the one whose key is the column's name, else the one whose
+// upper-cased key is the upper-cased name (-1 when there is none). ok is false when several fields
+// match without case and none exactly, which the general path resolves. Keys are distinct and ASCII
+// (scanFlatObject), so at most one matches exactly and an upper-cased key keeps its length.
+func (s *jsonSerde) lookup(fields []flatField, i int) (int, bool) {
+	name, upper := s.cols[i].Name, s.upper[i]
+	match := -1
 	ambiguous := false
 	for j := range fields {
 		key := fields[j].key
 		if string(key) == name {
-			return &fields[j], true
+			return j, true
 		}
 		if upperASCIIEqual(key, upper) {
-			ambiguous = match != nil
-			match = &fields[j]
+			ambiguous = match >= 0
+			match = j
 		}
 	}
 	return match, !ambiguous

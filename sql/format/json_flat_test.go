@@ -363,3 +363,28 @@ func TestWriteJSONStringMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldLayoutReused: the fast path reuses the last record's field layout only for a record with
+// the same keys in the same order.
+func TestFieldLayoutReused(t *testing.T) {
+	s := newJSONSerde([]types.Column{{Name: "A", Type: types.Bigint}, {Name: "B", Type: types.String}}, true)
+	for _, tc := range []struct {
+		in   string
+		want []types.Value
+	}{
+		{`{"a":1,"b":"x"}`, []types.Value{int64(1), "x"}},
+		{`{"a":2,"b":"y"}`, []types.Value{int64(2), "y"}},
+		{`{"b":"z","a":3}`, []types.Value{int64(3), "z"}},
+		{`{"a":4,"B":"w"}`, []types.Value{int64(4), "w"}},
+		{`{"a":5,"A":6}`, []types.Value{int64(6), nil}},
+		{`{"a":7,"A":8}`, []types.Value{int64(8), nil}},
+		{`{"a":9}`, []types.Value{int64(9), nil}},
+		{`{"b":"v","a":10}`, []types.Value{int64(10), "v"}},
+	} {
+		got, err := s.Deserialize([]byte(tc.in))
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %#v, %v; want %#v", tc.in, got, err, tc.want)
+		}
+		checkFast(t, s, []byte(tc.in))
+	}
+}
