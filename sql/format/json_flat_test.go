@@ -354,7 +354,11 @@ func FuzzDeserializeFast(f *testing.F) {
 }
 
 func TestWriteJSONStringMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{"", "abc", "a b~", "<a&b>", `q"\`, "tab\t", "\x7f", "é", "\u2028", "\xff"} {
+	strs := []string{"", "abc", "a b~", "<a&b>", `q"\`, "tab\t", "\x7f", "é", "\u2028", "\xff"}
+	for c := range 256 {
+		strs = append(strs, "a"+string([]byte{byte(c)})+"b")
+	}
+	for _, s := range strs {
 		var b bytes.Buffer
 		writeJSONString(&b, s)
 		want, _ := json.Marshal(s)
