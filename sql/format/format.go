@@ -2,7 +2,8 @@
 // ksqlDB's KAFKA, JSON, DELIMITED and NONE formats. AVRO, PROTOBUF and JSON_SR need a schema registry and
 // will plug in behind the same Serde interface.
 //
-// A Serde is immutable after New and safe for concurrent use.
+// A Serde is fixed at New and safe for concurrent use (the JSON reader keeps the last record's field
+// layout behind an atomic pointer, see fieldsOf).
 //
 // # Why not serde.Serde
 //
