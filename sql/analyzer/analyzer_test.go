@@ -8,6 +8,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/seichedb/seiche/sql/parser"
 	"github.com/seichedb/seiche/sql/sqlerr"
+	"github.com/seichedb/seiche/sql/types"
 )
 
 // describe renders an analyzed statement for testdata.
@@ -83,4 +84,49 @@ func TestAnalyze(t *testing.T) {
 		}
 		return b.String()
 	})
+}
+
+// TestReads checks the columns each query records as read, per source (ir.QuerySource.Reads).
+func TestReads(t *testing.T) {
+	ddl := "CREATE STREAM S (ID INT KEY, A INT, B INT, C STRING, ARR ARRAY<INT>) WITH (kafka_topic='s', format='JSON');\n" +
+		"CREATE TABLE T (ID INT PRIMARY KEY, X STRING, Y STRING) WITH (kafka_topic='t', format='JSON');\n"
+	for _, tc := range []struct{ sql, want string }{
+		{"SELECT A FROM S WHERE B > 0 EMIT CHANGES;", "S: A B"},
+		{"SELECT * FROM S EMIT CHANGES;", "S: ID A B C ARR"},
+		{"SELECT ID, ROWTIME, A + LEN(C) AS N FROM S EMIT CHANGES;", "S: ID A C ROWTIME"},
+		{"SELECT 1 AS ONE FROM S EMIT CHANGES;", "S:"},
+		{"SELECT A, COUNT(*) AS N, SUM(B) AS M FROM S GROUP BY A HAVING COUNT(*) > 1 EMIT CHANGES;", "S: A B"},
+		{"SELECT ID, EXPLODE(ARR) AS E FROM S EMIT CHANGES;", "S: ID ARR"},
+		{"SELECT ID, TRANSFORM(ARR, x => x + A) AS E FROM S EMIT CHANGES;", "S: ID A ARR"},
+		{"SELECT C, ID FROM S PARTITION BY C EMIT CHANGES;", "S: ID C"},
+		{"SELECT S.ID, X FROM S JOIN T ON S.A = T.ID EMIT CHANGES;", "S: ID A; T: ID X"},
+	} {
+		a := New(NewMetastore())
+		var ps parser.Parser
+		parsed, err := ps.ParseScript(ddl + tc.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last Analyzed
+		for _, p := range parsed {
+			if last, err = a.Analyze(p.Statement, p.Text); err != nil {
+				t.Fatalf("%s: %v", p.Text, err)
+			}
+			a.Apply(last)
+		}
+		var parts []string
+		for _, s := range last.(*TransientQuery).Query.Sources {
+			part := s.Alias + ":"
+			cols := append(append([]types.Column{}, s.Source.Schema.Columns...), pseudoColumns(s.Source.Window != "")...)
+			for i, r := range s.Reads {
+				if r {
+					part += " " + cols[i].Name
+				}
+			}
+			parts = append(parts, part)
+		}
+		if got := strings.Join(parts, "; "); got != tc.want {
+			t.Errorf("%s\n got %s\nwant %s", tc.sql, got, tc.want)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -468,7 +469,8 @@ func coalesceKeys(l, r *expr.Compiled) *expr.Compiled {
 		return conv
 	}
 	lc, rc := cast(l), cast(r)
-	return &expr.Compiled{Type: t, Eval: func(row expr.Row) (types.Value, error) {
+	cols := slices.Compact(slices.Sorted(slices.Values(append(slices.Clip(l.Columns), r.Columns...))))
+	return &expr.Compiled{Type: t, Columns: cols, Eval: func(row expr.Row) (types.Value, error) {
 		conv := lc
 		v, err := l.Eval(row)
 		if err == nil && v == nil {

@@ -13,7 +13,7 @@ import (
 // irExpr is the IR of expression e compiled as c: with ksqlDB's text of e and, when e is nothing but a
 // column reference, the column's position in scope (nil when c does not read e's column).
 func irExpr(c *expr.Compiled, e parser.Expr, scope *expr.Scope) *ir.Expr {
-	out := &ir.Expr{Type: c.Type, Eval: c.Eval, Const: c.Const, Text: parser.FormatExpr(e), Column: -1}
+	out := &ir.Expr{Type: c.Type, Eval: c.Eval, Const: c.Const, Text: parser.FormatExpr(e), Column: -1, Columns: c.Columns}
 	if cr, ok := e.(*parser.ColumnRef); ok && scope != nil {
 		if idx, err := scope.Resolve(qualifierOf(cr), cr.Name.Name); err == nil && idx >= 0 {
 			out.Column = idx

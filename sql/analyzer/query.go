@@ -156,7 +156,57 @@ func (a *Analyzer) analyzeQuery(pq *parser.Query, sink string) (_ *queryAnalysis
 	if pq.Emit == parser.EmitFinal && (len(pq.GroupBy) == 0 || pq.Window == nil) {
 		return nil, nil, sqlerr.New(sqlerr.Semantic, pq.P, "EMIT FINAL is only supported for windowed aggregations.")
 	}
+	recordReads(q)
 	return qa, qa.planErr, nil
+}
+
+// recordReads sets each source's Reads from the columns of the expressions over the Input row.
+func recordReads(q *ir.Query) {
+	width := 0
+	for _, s := range q.Sources {
+		width = max(width, s.Offset+s.Width)
+	}
+	read := make([]bool, width)
+	mark := func(e *ir.Expr) {
+		if e == nil {
+			return
+		}
+		for _, c := range e.Columns {
+			if c < width { // a table function's value follows the Input row
+				read[c] = true
+			}
+		}
+	}
+	mark(q.Where)
+	for _, j := range q.Joins {
+		mark(j.LeftKey)
+		mark(j.RightKey)
+	}
+	for _, e := range q.GroupBy {
+		mark(e)
+	}
+	for _, e := range q.PartitionBy {
+		mark(e)
+	}
+	for _, a := range q.Aggregates {
+		for _, e := range a.Args {
+			mark(e)
+		}
+	}
+	for _, tf := range q.TableFuncs {
+		for _, e := range tf.Args {
+			mark(e)
+		}
+	}
+	if !q.Aggregating() {
+		for _, p := range q.Projection {
+			mark(p.Expr)
+		}
+	}
+	for i := range q.Sources {
+		s := &q.Sources[i]
+		s.Reads = read[s.Offset : s.Offset+s.Width : s.Offset+s.Width]
+	}
 }
 
 func (qa *queryAnalysis) from(f *parser.From) error {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/cockroachdb/apd/v3"
@@ -37,6 +38,10 @@ type Compiled struct {
 	Eval EvalFunc
 	// Const is set when the expression does not depend on the row (literals and expressions of literals).
 	Const bool
+	// Columns are the positions in the row that Eval reads, ascending and distinct: the scope's
+	// columns it references and the positions Substitute gave it (lambda variables are not row
+	// columns). Set by a Compile call that is not nested in another; nil when it reads none.
+	Columns []int
 }
 
 // Column is a column visible to expressions; its position in Scope.Columns is its position in the row.
@@ -87,6 +92,10 @@ type Compiler struct {
 	Clause string
 
 	lambdas []lambdaVar
+	// reads collects the row positions read by the expression being compiled; depth is the nesting
+	// of Compile calls, so that the outermost one sets Compiled.Columns.
+	reads []int
+	depth int
 }
 
 type lambdaVar struct {
@@ -101,9 +110,39 @@ func errAt(code sqlerr.Code, n parser.Node, format string, args ...any) *sqlerr.
 
 // Compile type-checks and compiles e.
 func (c *Compiler) Compile(e parser.Expr) (*Compiled, error) {
+	start := len(c.reads)
+	c.depth++
+	out, err := c.compile(e)
+	c.depth--
+	if c.depth == 0 {
+		if err == nil {
+			out.Columns = sortedDistinct(c.reads[start:])
+		}
+		c.reads = c.reads[:start]
+	}
+	return out, err
+}
+
+// sortedDistinct returns the distinct values of xs in ascending order, nil when there are none.
+func sortedDistinct(xs []int) []int {
+	if len(xs) == 0 {
+		return nil
+	}
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// read is a compiled read of row position idx, of type t.
+func (c *Compiler) read(idx int, t *types.Type) *Compiled {
+	c.reads = append(c.reads, idx)
+	return &Compiled{Type: t, Eval: func(row Row) (Value, error) { return row[idx], nil }}
+}
+
+func (c *Compiler) compile(e parser.Expr) (*Compiled, error) {
 	if c.Substitute != nil {
 		if idx, t, ok := c.Substitute(e); ok {
-			return &Compiled{Type: t, Eval: func(row Row) (Value, error) { return row[idx], nil }}, nil
+			return c.read(idx, t), nil
 		}
 	}
 	switch e := e.(type) {
@@ -244,8 +283,7 @@ func (c *Compiler) column(e *parser.ColumnRef) (*Compiled, error) {
 		}
 		return nil, errAt(sqlerr.UnknownColumn, e, "Column '%s' cannot be resolved.", name)
 	}
-	t := c.Scope.Columns[idx].Type
-	return &Compiled{Type: t, Eval: func(row Row) (Value, error) { return row[idx], nil }}, nil
+	return c.read(idx, c.Scope.Columns[idx].Type), nil
 }
 
 func (c *Compiler) dereference(e *parser.Dereference) (*Compiled, error) {

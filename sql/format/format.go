@@ -2,7 +2,8 @@
 // ksqlDB's KAFKA, JSON, DELIMITED and NONE formats. AVRO, PROTOBUF and JSON_SR need a schema registry and
 // will plug in behind the same Serde interface.
 //
-// A Serde is immutable after New and safe for concurrent use.
+// A Serde is fixed at New and safe for concurrent use (the JSON reader keeps the last record's field
+// layout behind an atomic pointer, see fieldsOf).
 //
 // # Why not serde.Serde
 //
@@ -16,6 +17,7 @@ package format
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/seichedb/seiche/sql/types"
@@ -30,6 +32,17 @@ type Serde interface {
 	Deserialize(data []byte) ([]types.Value, error)
 }
 
+// IntoDeserializer is a Serde that decodes into the caller's slice, so that the values of a record
+// land where the caller keeps them without a slice of their own.
+type IntoDeserializer interface {
+	Serde
+	// DeserializeInto decodes data as Deserialize does, writing column i's value to dst[pos[i]] (dst[i] when
+	// pos is nil); dst
+	// must hold NULL at those positions. null is set where Deserialize returns nil, and then, as
+	// after an error, dst holds some of the values or none.
+	DeserializeInto(dst []types.Value, pos []int, data []byte) (null bool, err error)
+}
+
 // Options configure a serde (from the WITH clause: VALUE_DELIMITER, WRAP_SINGLE_VALUE, ...).
 type Options struct {
 	// IsKey is set for key serdes.
@@ -39,6 +52,11 @@ type Options struct {
 	Wrap *bool
 	// Delimiter is DELIMITED's field separator (default ',').
 	Delimiter string
+	// Unread marks the columns (by position, nil for none) whose values the caller never reads:
+	// a format may leave them NULL in what Deserialize returns instead of building them. It still
+	// checks them as it would read them, so a record fails (and with the same error) exactly when it
+	// would without Unread. Only JSON uses it; the other formats build every column.
+	Unread []bool
 }
 
 var known = map[string]bool{"KAFKA": true, "JSON": true, "DELIMITED": true, "NONE": true, "AVRO": true,
@@ -198,7 +216,11 @@ func New(format string, cols []types.Column, opts Options) (Serde, error) {
 			}
 			wrap = *opts.Wrap
 		}
-		return newJSONSerde(cols, wrap), nil
+		s := newJSONSerde(cols, wrap)
+		if slices.Contains(opts.Unread, true) {
+			s.unread = slices.Clone(opts.Unread)
+		}
+		return s, nil
 	case "DELIMITED":
 		d := opts.Delimiter
 		switch strings.ToUpper(d) {

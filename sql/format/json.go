@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/seichedb/seiche/sql/types"
@@ -26,10 +27,15 @@ type jsonSerde struct {
 	// fieldNames holds each column's name as the writer starts its field: quoted, then a colon.
 	fieldNames [][]byte
 	wrap       bool
+	// unread marks the columns Deserialize checks but leaves NULL (Options.Unread); nil for none.
+	unread []bool
+	// layout is the fast path's last field layout (fieldsOf), shared by the goroutines using the
+	// serde: each reads an immutable one and may replace it.
+	layout *atomic.Pointer[fieldLayout]
 }
 
 func newJSONSerde(cols []types.Column, wrap bool) *jsonSerde {
-	s := &jsonSerde{cols: cols, wrap: wrap}
+	s := &jsonSerde{cols: cols, wrap: wrap, layout: new(atomic.Pointer[fieldLayout])}
 	for _, c := range cols {
 		s.upper = append(s.upper, strings.ToUpper(c.Name))
 		var b bytes.Buffer
@@ -39,6 +45,9 @@ func newJSONSerde(cols []types.Column, wrap bool) *jsonSerde {
 	}
 	return s
 }
+
+// isUnread reports whether column i is one Deserialize need not build.
+func (s *jsonSerde) isUnread(i int) bool { return i < len(s.unread) && s.unread[i] }
 
 func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
 	if vals == nil {
@@ -182,9 +191,32 @@ func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {
 	return s.deserializeGeneral(data)
 }
 
+// DeserializeInto implements IntoDeserializer.
+func (s *jsonSerde) DeserializeInto(dst []types.Value, pos []int, data []byte) (bool, error) {
+	if data == nil {
+		return true, nil
+	}
+	if s.deserializeFastInto(dst, pos, data) {
+		return false, nil
+	}
+	out, err := s.deserializeGeneral(data)
+	if err != nil || out == nil {
+		return out == nil, err
+	}
+	for i, v := range out {
+		if pos != nil {
+			dst[pos[i]] = v
+		} else {
+			dst[i] = v
+		}
+	}
+	return false, nil
+}
+
 // deserializeGeneral is Deserialize by decoding the whole record first (decodeJSON), then converting
 // each column's value (fromJSON). It decides every record deserializeFast leaves to it and words the
-// errors.
+// errors. It builds the unread columns too: they are checked by converting them, and the caller
+// ignores them.
 func (s *jsonSerde) deserializeGeneral(data []byte) ([]types.Value, error) {
 	raw, err := decodeJSON(data)
 	if err != nil {
@@ -216,10 +248,7 @@ func (s *jsonSerde) deserializeGeneral(data []byte) ([]types.Value, error) {
 		return nil, fmt.Errorf("format: expected a JSON object, got %s", string(data))
 	}
 	obj := o.vals
-	upper := make(map[string]any, len(obj))
-	for k, v := range obj {
-		upper[strings.ToUpper(k)] = v
-	}
+	upper := upperFields(o)
 	out := make([]types.Value, len(s.cols))
 	for i, c := range s.cols {
 		rv, ok := obj[c.Name]
@@ -233,6 +262,17 @@ func (s *jsonSerde) deserializeGeneral(data []byte) ([]types.Value, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// upperFields maps o's keys upper-cased to their values. Where several keys upper-case alike, the
+// last in the document wins, as in ksqlDB, which upper-cases an object's fields into a map in
+// document order (and as a Go map's iteration order would not decide).
+func upperFields(o *jsonObject) map[string]any {
+	upper := make(map[string]any, len(o.keys))
+	for _, k := range o.keys {
+		upper[strings.ToUpper(k)] = o.vals[k]
+	}
+	return upper
 }
 
 func jsonText(raw any) (string, bool) {
@@ -352,10 +392,7 @@ func fromJSON(raw any, t *types.Type) (types.Value, error) {
 	case types.KindStruct:
 		if o, ok := raw.(*jsonObject); ok {
 			obj := o.vals
-			upper := make(map[string]any, len(obj))
-			for k, v := range obj {
-				upper[strings.ToUpper(k)] = v
-			}
+			upper := upperFields(o)
 			out := &types.Struct{Vals: make([]types.Value, len(t.Fields))}
 			for i, f := range t.Fields {
 				rv, ok := obj[f.Name]

@@ -119,3 +119,48 @@ func BenchmarkJSONWriteBid(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkJSONReadBidUnread reads the bid for the columns Nexmark's q0 (all but channel and url) and
+// q2 (auction and price) read, the others unread (Options.Unread), against reading every column in
+// the same run.
+func BenchmarkJSONReadBidUnread(b *testing.B) {
+	// reader returns a function reading the bid with s.
+	reader := func(s Serde) func() {
+		return func() {
+			if _, err := s.Deserialize(benchBid); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	// allocs reports read's allocations alone.
+	allocs := func(read func()) func(b *testing.B) {
+		return func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				read()
+			}
+		}
+	}
+	readAll := reader(newJSONSerde(benchBidCols, true))
+	for _, q := range []struct {
+		name   string
+		unread []bool
+	}{
+		{"q0", []bool{false, false, false, true, true, false, false}},
+		{"q2", []bool{false, true, false, true, true, true, true}},
+	} {
+		pruned, err := New("JSON", benchBidCols, Options{Unread: q.unread})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok := pruned.(*jsonSerde).deserializeFast(benchBid); !ok {
+			b.Fatal("the fast path does not take the bid")
+		}
+		readPruned := reader(pruned)
+		b.Run("query="+q.name, func(b *testing.B) {
+			alternate(b, len(benchBid), "all-columns", readAll, readPruned)
+		})
+		b.Run("query="+q.name+"/allocs", allocs(readPruned))
+	}
+	b.Run("all-columns/allocs", allocs(readAll))
+}

@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -28,6 +29,11 @@ import (
 // repeated key, several keys matching a column without case and none with it, invalid UTF-8 in a
 // string that is read, invalid JSON, nesting deeper than maxFastDepth, or a value that does not
 // convert.
+//
+// An unread column (Options.Unread) is checked, not built: its field is looked up and its value must
+// convert as it would if read (checkFieldValue), or the general path decides the record, so the
+// record fails exactly when it would if the column were read. Most checks need no value: any JSON
+// value converts to STRING, and a number's conversion is decided by strconv alone.
 
 // maxFastDepth bounds the nesting the fast path skips; deeper values go to the general path, whose
 // decoder has its own limit.
@@ -42,57 +48,120 @@ type flatField struct {
 
 // deserializeFast decodes data as Deserialize does, or returns ok=false when the general path must.
 func (s *jsonSerde) deserializeFast(data []byte) ([]types.Value, bool) {
-	if !s.wrap {
-		start := skipJSONSpace(data, 0)
-		end, ok := skipValue(data, start, 0)
-		if !ok || skipJSONSpace(data, end) != len(data) {
-			return nil, false
-		}
-		v, ok := decodeFieldValue(data[start:end], s.cols[0].Type)
-		if !ok {
-			return nil, false
-		}
-		return []types.Value{v}, true
-	}
-	var buf [16]flatField
-	fields, ok := scanFlatObject(data, buf[:0])
-	if !ok {
-		return nil, false
-	}
 	out := make([]types.Value, len(s.cols))
-	for i, c := range s.cols {
-		f, ok := s.lookup(fields, i)
-		if !ok {
-			return nil, false
-		}
-		if f == nil {
-			continue // no field: NULL
-		}
-		v, ok := decodeFieldValue(data[f.start:f.end], c.Type)
-		if !ok {
-			return nil, false
-		}
-		out[i] = v
+	if !s.deserializeFastInto(out, nil, data) {
+		return nil, false
 	}
 	return out, true
 }
 
+// deserializeFastInto is deserializeFast writing column i's value to dst[pos[i]] (dst[i] when pos
+// is nil); it writes no NULL, so dst must hold NULLs where it has no field. When it returns false it
+// may have written some of the columns.
+func (s *jsonSerde) deserializeFastInto(dst []types.Value, pos []int, data []byte) bool {
+	at := func(i int) int {
+		if pos == nil {
+			return i
+		}
+		return pos[i]
+	}
+	if !s.wrap {
+		start := skipJSONSpace(data, 0)
+		end, ok := skipValue(data, start, 0)
+		if !ok || skipJSONSpace(data, end) != len(data) {
+			return false
+		}
+		if s.isUnread(0) {
+			return checkFieldValue(data[start:end], s.cols[0].Type)
+		}
+		v, ok := decodeFieldValue(data[start:end], s.cols[0].Type)
+		dst[at(0)] = v
+		return ok
+	}
+	var buf [16]flatField
+	fields, ok := scanFlatObject(data, buf[:0])
+	if !ok {
+		return false
+	}
+	fieldOf, ok := s.fieldsOf(fields)
+	if !ok {
+		return false
+	}
+	for i, c := range s.cols {
+		if fieldOf[i] < 0 {
+			continue // no field: NULL
+		}
+		f := &fields[fieldOf[i]]
+		if s.isUnread(i) {
+			if !checkFieldValue(data[f.start:f.end], c.Type) {
+				return false
+			}
+			continue
+		}
+		v, ok := decodeFieldValue(data[f.start:f.end], c.Type)
+		if !ok {
+			return false
+		}
+		dst[at(i)] = v
+	}
+	return true
+}
+
+// fieldLayout is where the columns' fields are in a record whose keys are keys, in this order.
+type fieldLayout struct {
+	keys []string
+	// fieldOf holds, per column, the index of its field, -1 for none.
+	fieldOf []int
+}
+
+// fieldsOf returns, per column, the index of its field among fields (lookup), -1 for none; ok is
+// false where lookup leaves a column to the general path. The records of a topic mostly repeat one
+// producer's keys in one order, so the last record's answer is kept and taken when the keys are
+// the same: the answer depends on nothing else.
+func (s *jsonSerde) fieldsOf(fields []flatField) ([]int, bool) {
+	if l := s.layout.Load(); l != nil && len(l.keys) == len(fields) {
+		same := true
+		for j := range fields {
+			if string(fields[j].key) != l.keys[j] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return l.fieldOf, true
+		}
+	}
+	l := &fieldLayout{keys: make([]string, len(fields)), fieldOf: make([]int, len(s.cols))}
+	for i := range s.cols {
+		j, ok := s.lookup(fields, i)
+		if !ok {
+			return nil, false
+		}
+		l.fieldOf[i] = j
+	}
+	for j := range fields {
+		l.keys[j] = string(fields[j].key)
+	}
+	s.layout.Store(l)
+	return l.fieldOf, true
+}
+
 // lookup finds the field of column i: the one whose key is the column's name, else the one whose
-// upper-cased key is the upper-cased name (nil when there is none). ok is false when several fields
+// upper-cased key is the upper-cased name (-1 when there is none). ok is false when several fields
 // match without case and none exactly, which the general path resolves. Keys are distinct and ASCII
 // (scanFlatObject), so at most one matches exactly and an upper-cased key keeps its length.
-func (s *jsonSerde) lookup(fields []flatField, i int) (*flatField, bool) {
+func (s *jsonSerde) lookup(fields []flatField, i int) (int, bool) {
 	name, upper := s.cols[i].Name, s.upper[i]
-	var match *flatField
+	match := -1
 	ambiguous := false
 	for j := range fields {
 		key := fields[j].key
 		if string(key) == name {
-			return &fields[j], true
+			return j, true
 		}
 		if upperASCIIEqual(key, upper) {
-			ambiguous = match != nil
-			match = &fields[j]
+			ambiguous = match >= 0
+			match = j
 		}
 	}
 	return match, !ambiguous
@@ -379,37 +448,93 @@ func decodeFieldValue(b []byte, t *types.Type) (types.Value, bool) {
 	return v, err == nil
 }
 
-// numberValue converts the JSON number b to t where strconv alone decides the result fromJSON gives.
-// ok is false otherwise (another type, or a number fromJSON reads another way or rejects). The string
-// conversions do not escape, so they need no allocation.
-func numberValue(b []byte, t *types.Type) (types.Value, bool) {
-	switch t.Kind {
-	case types.KindInt, types.KindBigint, types.KindTimestamp:
-		i, err := strconv.ParseInt(string(b), 10, 64)
-		if err != nil {
-			return nil, false
+// checkFieldValue reports whether decodeFieldValue(b, t) succeeds, without building the value where
+// that is decided without it.
+func checkFieldValue(b []byte, t *types.Type) bool {
+	switch c := b[0]; {
+	case c == 'n', t.Kind == types.KindString:
+		// fromJSON turns any JSON value into a STRING: a scalar's text, a composite's JSON.
+		return true
+	case (c == 't' || c == 'f') && t.Kind == types.KindBoolean:
+		return true
+	case c == '-' || ('0' <= c && c <= '9'):
+		if _, _, ok := parseNumber(b, t.Kind); ok {
+			return true
 		}
-		switch t.Kind {
-		case types.KindInt:
-			return int32(i), true
-		case types.KindTimestamp:
-			return types.TimestampValue(i), true
-		}
-		return i, true
-	case types.KindDouble:
-		f, err := strconv.ParseFloat(string(b), 64)
-		return f, err == nil
-	case types.KindTime, types.KindDate:
-		i, err := strconv.ParseInt(string(b), 10, 32)
-		if err != nil {
-			return nil, false
-		}
-		if t.Kind == types.KindTime {
-			return types.TimeValue(i), true
-		}
-		return types.DateValue(i), true
 	}
-	return nil, false
+	_, ok := decodeFieldValue(b, t)
+	return ok
+}
+
+// parseNumber parses the JSON number b for a column of kind k where strconv alone decides the
+// result fromJSON gives: i for INT, BIGINT, TIMESTAMP, TIME and DATE, f for DOUBLE. ok is false
+// otherwise (another kind, or a number fromJSON reads another way or rejects). The string
+// conversions do not escape, so they need no allocation.
+func parseNumber(b []byte, k types.Kind) (i int64, f float64, ok bool) {
+	var err error
+	switch k {
+	case types.KindInt, types.KindBigint, types.KindTimestamp:
+		if i, ok = smallInt(b); ok {
+			return i, 0, true
+		}
+		i, err = strconv.ParseInt(string(b), 10, 64)
+	case types.KindTime, types.KindDate:
+		if i, ok = smallInt(b); ok && i >= math.MinInt32 && i <= math.MaxInt32 {
+			return i, 0, true
+		}
+		i, err = strconv.ParseInt(string(b), 10, 32)
+	case types.KindDouble:
+		f, err = strconv.ParseFloat(string(b), 64)
+	default:
+		return 0, 0, false
+	}
+	return i, f, err == nil
+}
+
+// smallInt parses b when it is an optional minus and 1 to 18 decimal digits, which no int64
+// overflows, as strconv.ParseInt does; ok is false for anything else, which ParseInt decides.
+func smallInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// numberValue converts the JSON number b to t where strconv alone decides the result fromJSON gives
+// (parseNumber); ok is false otherwise.
+func numberValue(b []byte, t *types.Type) (types.Value, bool) {
+	i, f, ok := parseNumber(b, t.Kind)
+	if !ok {
+		return nil, false
+	}
+	switch t.Kind {
+	case types.KindInt:
+		return int32(i), true
+	case types.KindTimestamp:
+		return types.TimestampValue(i), true
+	case types.KindTime:
+		return types.TimeValue(i), true
+	case types.KindDate:
+		return types.DateValue(i), true
+	case types.KindDouble:
+		return f, true
+	}
+	return i, true
 }
 
 // unquoteJSON decodes the validated JSON string q, quotes included, as encoding/json does. ok is
@@ -500,10 +625,18 @@ func hex4(b []byte) (rune, bool) {
 // encoding/json does not escape (it escapes the quote, the backslash and, for HTML, <, > and &).
 func plainJSONString(s string) bool {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+		if !plainJSONByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// plainJSONByte marks the bytes plainJSONString accepts.
+var plainJSONByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'], t['<'], t['>'], t['&'] = false, false, false, false, false
+	return t
+}()

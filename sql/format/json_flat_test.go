@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/seichedb/seiche/sql/types"
@@ -40,6 +42,75 @@ func checkFast(t *testing.T, s *jsonSerde, data []byte) {
 	}
 	if !reflect.DeepEqual(nanFree(got), nanFree(want)) {
 		t.Fatalf("%q: fast path %#v, general path %#v", data, got, want)
+	}
+}
+
+// unreadSerde is s with the columns whose bit is set in mask marked unread.
+func unreadSerde(s *jsonSerde, mask uint64) *jsonSerde {
+	unread := make([]bool, len(s.cols))
+	for i := range unread {
+		unread[i] = mask&(1<<i) != 0
+	}
+	cp := *s
+	cp.unread = unread
+	return &cp
+}
+
+// checkFastUnread checks, for s with the columns of mask unread, that the fast path accepts data
+// only where the general path of s does, and then decodes the columns read as it does, leaving the
+// unread ones NULL.
+func checkFastUnread(t *testing.T, s *jsonSerde, data []byte, mask uint64) {
+	u := unreadSerde(s, mask)
+	got, ok := u.deserializeFast(data)
+	if !ok {
+		return
+	}
+	want, err := s.deserializeGeneral(data)
+	if err != nil {
+		t.Fatalf("fast path with unread columns %b accepted %q, which the general path rejects: %v", mask, data, err)
+	}
+	if want != nil {
+		want = slices.Clone(want)
+		for i := range want {
+			if u.isUnread(i) {
+				want[i] = nil
+			}
+		}
+	}
+	if !reflect.DeepEqual(nanFree(got), nanFree(want)) {
+		t.Fatalf("%q with unread columns %b: fast path %#v, general path %#v", data, mask, got, want)
+	}
+}
+
+// checkInto checks that DeserializeInto writes what Deserialize returns, at the positions it is given
+// (here: after two other values, in reverse order), and nothing elsewhere.
+func checkInto(t *testing.T, s *jsonSerde, data []byte) {
+	want, wantErr := s.Deserialize(data)
+	n := len(s.cols)
+	pos := make([]int, n)
+	for i := range pos {
+		pos[i] = 2 + n - 1 - i
+	}
+	dst := make([]types.Value, n+3)
+	null, err := s.DeserializeInto(dst, pos, data)
+	if (err != nil) != (wantErr != nil) || (err != nil && err.Error() != wantErr.Error()) {
+		t.Fatalf("%q: DeserializeInto error %v, Deserialize error %v", data, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if null != (want == nil) {
+		t.Fatalf("%q: DeserializeInto null %v, Deserialize %#v", data, null, want)
+	}
+	if null {
+		return
+	}
+	got := make([]types.Value, n)
+	for i := range got {
+		got[i] = dst[pos[i]]
+	}
+	if !reflect.DeepEqual(nanFree(got), nanFree(want)) || dst[0] != nil || dst[1] != nil || dst[n+2] != nil {
+		t.Fatalf("%q: DeserializeInto wrote %#v, Deserialize returns %#v", data, dst, want)
 	}
 }
 
@@ -91,6 +162,7 @@ func TestDeserializeFastMatchesGeneralPath(t *testing.T) {
 	s := newJSONSerde(flatCols, true)
 	for _, in := range flatSeeds {
 		checkFast(t, s, []byte(in))
+		checkInto(t, s, []byte(in))
 		if _, ok := s.deserializeFast([]byte(in)); ok {
 			accepted++
 		}
@@ -197,25 +269,126 @@ func TestDeserializeFastUnwrapped(t *testing.T) {
 	}
 }
 
-func FuzzDeserializeFast(f *testing.F) {
-	for _, s := range flatSeeds {
-		f.Add([]byte(s))
+// TestDeserializeUnread: a column marked unread is left NULL, and still fails the record (with the
+// same error) when its value would not convert; the columns read decode as without Unread.
+func TestDeserializeUnread(t *testing.T) {
+	cols := []types.Column{{Name: "A", Type: types.Bigint}, {Name: "B", Type: types.String},
+		{Name: "C", Type: types.Bigint}, {Name: "D", Type: types.DecimalOf(4, 2)}, {Name: "E", Type: types.ArrayOf(types.Int)}}
+	all, err := New("JSON", cols, Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	pruned, err := New("JSON", cols, Options{Unread: []bool{false, true, true, true, true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, in string
+		want     []types.Value // nil: an error
+		fast     bool          // the fast path decides it with the unread columns
+	}{
+		{"unread built nowhere", `{"A":1,"B":"x\u0026y","C":123456,"D":1.5,"E":[1,"2"]}`, []types.Value{int64(1), nil, nil, nil, nil}, true},
+		{"unread string of any JSON", `{"A":1,"B":{"x":[1]},"C":"7"}`, []types.Value{int64(1), nil, nil, nil, nil}, true},
+		{"unread number as a float", `{"A":1,"C":1.5e2}`, []types.Value{int64(1), nil, nil, nil, nil}, true},
+		{"unread invalid UTF-8 string", "{\"A\":1,\"B\":\"\xff\"}", []types.Value{int64(1), nil, nil, nil, nil}, true},
+		{"unread NULL and missing", `{"a":2,"c":null}`, []types.Value{int64(2), nil, nil, nil, nil}, true},
+		{"unread number that is not one", `{"A":1,"C":"one"}`, nil, false},
+		{"unread decimal out of range", `{"A":1,"D":123.45}`, nil, false},
+		{"unread array of a non-number", `{"A":1,"E":["x"]}`, nil, false},
+		{"unread object for a number", `{"A":1,"C":{}}`, nil, false},
+		{"unread field malformed", `{"A":1,"C":[1,}`, nil, false},
+	} {
+		js := pruned.(*jsonSerde)
+		if _, ok := js.deserializeFast([]byte(tc.in)); ok != tc.fast {
+			t.Errorf("%s: fast path decided %s: %v, want %v", tc.name, tc.in, ok, tc.fast)
+		}
+		got, err := pruned.Deserialize([]byte(tc.in))
+		_, wantErr := all.Deserialize([]byte(tc.in))
+		if tc.want == nil {
+			if err == nil || wantErr == nil || err.Error() != wantErr.Error() {
+				t.Errorf("%s: %s: error %v, want the error without unread columns: %v", tc.name, tc.in, err, wantErr)
+			}
+			continue
+		}
+		if wantErr != nil {
+			t.Errorf("%s: %s fails without unread columns: %v", tc.name, tc.in, wantErr)
+		}
+		if err != nil {
+			t.Errorf("%s: %s: %v", tc.name, tc.in, err)
+			continue
+		}
+		if tc.fast && !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %#v, want %#v", tc.name, got, tc.want)
+		}
+		if got[0] != tc.want[0] {
+			t.Errorf("%s: column read: got %#v, want %#v", tc.name, got[0], tc.want[0])
+		}
+		checkFastUnread(t, all.(*jsonSerde), []byte(tc.in), 0b11110)
+	}
+	// Unwrapped, the only column unread.
+	s := newJSONSerde([]types.Column{{Name: "K", Type: types.Bigint}}, false)
+	for _, in := range []string{`42`, `"42"`, `"x"`, `[1]`, `null`, strings.Repeat("[", 5)} {
+		checkFastUnread(t, s, []byte(in), 1)
+	}
+	if got, ok := unreadSerde(s, 1).deserializeFast([]byte(`42`)); !ok || !reflect.DeepEqual(got, []types.Value{nil}) {
+		t.Errorf("unwrapped unread: got %#v, %v", got, ok)
+	}
+}
+
+func FuzzDeserializeFast(f *testing.F) {
+	for i, s := range flatSeeds {
+		f.Add([]byte(s), uint64(0))
+		f.Add([]byte(s), uint64(0x5a5)>>(i%4))
+	}
+	f.Add([]byte(`{"ID":1,"NAME":"\ud800","N":"x"}`), uint64(0b10010))
 	wrapped := newJSONSerde(flatCols, true)
 	unwrapped := newJSONSerde(flatCols[:1], false)
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, data []byte, unread uint64) {
 		checkFast(t, wrapped, data)
 		checkFast(t, unwrapped, data)
+		checkFastUnread(t, wrapped, data, unread)
+		checkFastUnread(t, unwrapped, data, unread&1)
+		checkInto(t, wrapped, data)
+		checkInto(t, unwrapped, data)
 	})
 }
 
 func TestWriteJSONStringMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{"", "abc", "a b~", "<a&b>", `q"\`, "tab\t", "\x7f", "é", "\u2028", "\xff"} {
+	strs := []string{"", "abc", "a b~", "<a&b>", `q"\`, "tab\t", "\x7f", "é", "\u2028", "\xff"}
+	for c := range 256 {
+		strs = append(strs, "a"+string([]byte{byte(c)})+"b")
+	}
+	for _, s := range strs {
 		var b bytes.Buffer
 		writeJSONString(&b, s)
 		want, _ := json.Marshal(s)
 		if b.String() != string(want) {
 			t.Errorf("%q: wrote %s, encoding/json writes %s", s, b.String(), want)
 		}
+	}
+}
+
+// TestFieldLayoutReused: the fast path reuses the last record's field layout only for a record with
+// the same keys in the same order.
+func TestFieldLayoutReused(t *testing.T) {
+	s := newJSONSerde([]types.Column{{Name: "A", Type: types.Bigint}, {Name: "B", Type: types.String}}, true)
+	for _, tc := range []struct {
+		in   string
+		want []types.Value
+	}{
+		{`{"a":1,"b":"x"}`, []types.Value{int64(1), "x"}},
+		{`{"a":2,"b":"y"}`, []types.Value{int64(2), "y"}},
+		{`{"b":"z","a":3}`, []types.Value{int64(3), "z"}},
+		{`{"a":4,"B":"w"}`, []types.Value{int64(4), "w"}},
+		{`{"a":5,"A":6}`, []types.Value{int64(6), nil}},
+		{`{"a":7,"A":8}`, []types.Value{int64(8), nil}},
+		{`{"a":9}`, []types.Value{int64(9), nil}},
+		{`{"b":"v","a":10}`, []types.Value{int64(10), "v"}},
+	} {
+		got, err := s.Deserialize([]byte(tc.in))
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %#v, %v; want %#v", tc.in, got, err, tc.want)
+		}
+		checkFast(t, s, []byte(tc.in))
 	}
 }

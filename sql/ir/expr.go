@@ -15,6 +15,9 @@ type Expr struct {
 	// Column is the position of the column the expression reads when it is nothing but a column
 	// reference, -1 otherwise.
 	Column int
+	// Columns are the positions in the row of its scope that the expression reads, ascending and
+	// distinct (nil when it reads none): what a source must decode for it.
+	Columns []int
 }
 
 // IsColumn reports whether the expression only reads a column, and which.

@@ -71,6 +71,11 @@ type QuerySource struct {
 	Alias  string
 	Offset int
 	Width  int
+	// Reads says, for each of the source's columns (Input row position Offset+i), whether the
+	// query's expressions read it: WHERE, the join keys, GROUP BY, PARTITION BY, the aggregate and
+	// table function arguments, and the projection of a query that does not aggregate (an
+	// aggregation's projection and HAVING read the Aggregate row). nil means unknown: every column.
+	Reads []bool
 }
 
 // Contains reports whether Input row position i is one of the source's columns.

@@ -33,6 +33,12 @@
 // the record kept, as ksqlDB's SelectValueMapper does; a failing PARTITION BY expression so gives a
 // NULL key.
 //
+// A query over one stream builds only the columns of the source it reads (ir.QuerySource.Reads, which
+// the analyzer records from the compiled expressions), the TIMESTAMP column and the window bounds;
+// the value format checks the others without building them (format.Options.Unread), so a record
+// fails, and is logged, exactly as if every column were read. The others are NULL in the Input row,
+// which nothing but the query's own expressions reads. Tables and joins decode every column.
+//
 // # Internal formats
 //
 // Sources and sinks keep the formats their statements declare, byte for byte. What only Seiche reads

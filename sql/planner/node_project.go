@@ -17,6 +17,15 @@ type ProjectNode struct {
 	Query *ir.Query
 }
 
+// projection is where the projected columns go, computed once when the node is lowered so that a
+// record costs no look-up: slots holds, per projected column, its position in the output key (a key
+// column) or value, -1 for a key column the output does not have; nKey and nVal are the widths.
+type projection struct {
+	*ProjectNode
+	slots      []int
+	nKey, nVal int
+}
+
 // Describe implements Node.
 func (n *ProjectNode) Describe() string { return "Project" }
 
@@ -30,26 +39,38 @@ func (n *ProjectNode) keySlot(name string) int {
 	return -1
 }
 
-// split evaluates the projection over row; a failing expression is reported to warn and gives NULL.
-func (n *ProjectNode) split(row Row, warn func(error)) (Row, Row, error) {
-	nk := len(n.Query.Output.Key())
-	var k Row
-	if nk > 0 {
-		k = make(Row, nk)
+// layout returns the node's projection.
+func (n *ProjectNode) layout() *projection {
+	pr := &projection{ProjectNode: n, nKey: len(n.Query.Output.Key()), slots: make([]int, len(n.Query.Projection))}
+	for i, p := range n.Query.Projection {
+		if p.Key {
+			pr.slots[i] = n.keySlot(p.Name)
+		} else {
+			pr.slots[i] = pr.nVal
+			pr.nVal++
+		}
 	}
-	v := make(Row, 0, len(n.Query.Projection))
-	for _, p := range n.Query.Projection {
+	return pr
+}
+
+// split evaluates the projection over row; a failing expression is reported to warn and gives NULL.
+func (pr *projection) split(row Row, warn func(error)) (Row, Row, error) {
+	var k Row
+	if pr.nKey > 0 {
+		k = make(Row, pr.nKey)
+	}
+	v := make(Row, pr.nVal)
+	for i, p := range pr.Query.Projection {
 		x, err := p.Expr.Eval(row)
 		if err != nil {
 			warn(fmt.Errorf("planner: error computing expression %s for column %s: %w", p.Expr.Text, p.Name, err))
 			x = nil
 		}
-		if p.Key {
-			if i := n.keySlot(p.Name); i >= 0 {
-				k[i] = x
-			}
-		} else {
-			v = append(v, x)
+		switch slot := pr.slots[i]; {
+		case !p.Key:
+			v[slot] = x
+		case slot >= 0:
+			k[slot] = x
 		}
 	}
 	return k, v, nil
@@ -98,6 +119,7 @@ func (n *ProjectNode) deleteRow(k Row, in flow) Row {
 }
 
 func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
+	pr := n.layout()
 	out := flow{window: in.window}
 	switch {
 	case in.stream != nil && n.Query.Sources[0].Source.Window != "" && !n.Query.Aggregating():
@@ -108,7 +130,7 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 			if row == nil {
 				return dsl.Windowed[Row]{}, nil, fmt.Errorf("planner: null value of a windowed stream: dropped")
 			}
-			k, v, err := n.split(row, warn)
+			k, v, err := pr.split(row, warn)
 			ws, _ := row[w-2].(int64)
 			we, _ := row[w-1].(int64)
 			return dsl.Windowed[Row]{Key: k, Window: dsl.Window{Start: ws, End: we}}, v, err
@@ -124,7 +146,7 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 				key, err := n.keyOnly(n.deleteRow(k, in))
 				return key, nil, err
 			}
-			return n.split(row, warn)
+			return pr.split(row, warn)
 		})
 	case in.table != nil:
 		out.stream = project(in.table.ToStream(), func(k Row, row Row, warn func(error)) (Row, Row, error) {
@@ -132,7 +154,7 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 				key, err := n.keyOnly(n.deleteRow(k, in))
 				return key, nil, err
 			}
-			return n.split(row, warn)
+			return pr.split(row, warn)
 		})
 	default:
 		out.wstream = project(in.wtable.ToStream(), func(k dsl.Windowed[Row], row Row, warn func(error)) (dsl.Windowed[Row], Row, error) {
@@ -144,7 +166,7 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 				key, err := n.keyOnly(r)
 				return dsl.Windowed[Row]{Key: key, Window: k.Window}, nil, err
 			}
-			key, val, err := n.split(row, warn)
+			key, val, err := pr.split(row, warn)
 			return dsl.Windowed[Row]{Key: key, Window: k.Window}, val, err
 		})
 		out.windowKind = n.Query.Window.Kind.String()
@@ -161,17 +183,20 @@ func project[KIn, KOut any](s *dsl.Stream[KIn, Row], fn func(k KIn, row Row, war
 type projectProc[KIn, KOut any] struct {
 	fn  func(k KIn, row Row, warn func(error)) (KOut, Row, error)
 	ctx runtime.ProcessorContext[KOut, Row]
+	// warnFn is p.warn, made once: a method value passed on is an allocation each time.
+	warnFn func(error)
 }
 
 func (p *projectProc[KIn, KOut]) Init(ctx runtime.ProcessorContext[KOut, Row]) error {
 	p.ctx = ctx
+	p.warnFn = p.warn
 	return nil
 }
 
 func (p *projectProc[KIn, KOut]) Close() error { return nil }
 
 func (p *projectProc[KIn, KOut]) Process(rec runtime.Record[KIn, Row]) error {
-	k, v, err := p.fn(rec.Key, rec.Value, p.warn)
+	k, v, err := p.fn(rec.Key, rec.Value, p.warnFn)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
+	"github.com/seichedb/seiche/sql/format"
 	"github.com/seichedb/seiche/sql/function"
 	"github.com/seichedb/seiche/sql/ir"
 	"github.com/seichedb/seiche/sql/types"
@@ -19,6 +20,10 @@ import (
 // WINDOWEND for a windowed source). A table is materialized; a tombstone deletes its key.
 type SourceNode struct {
 	Source *ir.Source
+	// Reads, when set, are the columns the query reads (ir.QuerySource.Reads): the value columns it
+	// does not read, but the TIMESTAMP column, are checked and left NULL instead of built. nil reads
+	// every column.
+	Reads []bool
 }
 
 // Describe implements Node.
@@ -30,14 +35,22 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	if err != nil {
 		return flow{}, err
 	}
-	vals, err := ValueSerde(src)
-	if err != nil {
-		return flow{}, err
+	d := &deserializer{src: src, keys: keys, tsCol: -1, meta: [3]bool{true, true, true}}
+	if n.Reads != nil {
+		for i := range d.meta {
+			p := len(src.Schema.Columns) + i
+			d.meta[i] = p < len(n.Reads) && n.Reads[p]
+		}
 	}
-	d := &deserializer{src: src, keys: keys, values: vals, tsCol: -1}
 	if src.TimestampColumn != "" {
 		d.tsCol = src.Schema.Index(src.TimestampColumn)
 		d.tsFormat = src.Props["TIMESTAMP_FORMAT"]
+	}
+	if d.values, err = sourceSerde(src, src.ValueFormat, ValueColumns(src), false, n.unread(d.tsCol)); err != nil {
+		return flow{}, err
+	}
+	if rs, ok := d.values.(rowSerde); ok {
+		d.into, _ = rs.f.(format.IntoDeserializer)
 	}
 	if src.Window != "" {
 		d.windowSize = WindowSize(src)
@@ -72,6 +85,22 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	}
 	f.stream = rows
 	return f, nil
+}
+
+// unread marks the value columns (in ValueColumns order) that the query does not read and the
+// source does not take its timestamp from; nil when it reads them all.
+func (n *SourceNode) unread(tsCol int) []bool {
+	if n.Reads == nil {
+		return nil
+	}
+	var out []bool
+	for i, c := range n.Source.Schema.Columns {
+		if c.Namespace == types.NamespaceKey || c.Namespace == types.NamespacePseudo || c.Namespace == types.NamespaceHeader {
+			continue // not in ValueColumns
+		}
+		out = append(out, i < len(n.Reads) && !n.Reads[i] && i != tsCol)
+	}
+	return out
 }
 
 func inputColumns(src *ir.Source) []types.Column {
@@ -117,14 +146,19 @@ func SplitWindowedKey(src *ir.Source, kb []byte, size int64) (key []byte, start,
 }
 
 type deserializer struct {
-	src            *ir.Source
-	keys, values   serde.Serde[Row]
+	src          *ir.Source
+	keys, values serde.Serde[Row]
+	// into is values' format when it decodes into the Input row itself (nil otherwise).
+	into           format.IntoDeserializer
 	keyPos, valPos []int
 	headerPos      []int
 	tsCol          int
 	tsFormat       string
 	windowSize     int64
 	width          int
+	// meta says which of ROWTIME, ROWPARTITION and ROWOFFSET the Input row holds: those the query
+	// reads (SourceNode.Reads), all without Reads; the others are NULL.
+	meta [3]bool
 }
 
 type deserializeProc struct {
@@ -162,22 +196,32 @@ func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
 		// A table's delete; a stream passes a null value on (a filter or an aggregation drops it).
 		return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
 	}
-	val, err := d.values.Deserialize(rec.Value)
-	if err != nil {
-		return fmt.Errorf("planner: %s: value: %w", d.src.Name, err)
-	}
-	if val == nil {
-		return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
-	}
 	row := make(Row, d.width)
+	if d.into != nil {
+		null, err := d.into.DeserializeInto(row, d.valPos, rec.Value)
+		if err != nil {
+			return fmt.Errorf("planner: %s: value: %w", d.src.Name, err)
+		}
+		if null {
+			return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
+		}
+	} else {
+		val, err := d.values.Deserialize(rec.Value)
+		if err != nil {
+			return fmt.Errorf("planner: %s: value: %w", d.src.Name, err)
+		}
+		if val == nil {
+			return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
+		}
+		for i, pos := range d.valPos {
+			if i < len(val) {
+				row[pos] = val[i]
+			}
+		}
+	}
 	for i, pos := range d.keyPos {
 		if i < len(key) {
 			row[pos] = key[i]
-		}
-	}
-	for i, pos := range d.valPos {
-		if i < len(val) {
-			row[pos] = val[i]
 		}
 	}
 	for _, pos := range d.headerPos {
@@ -198,10 +242,17 @@ func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
 	if ts < 0 {
 		return nil
 	}
-	row[n] = ts
+	// ROWTIME, ROWPARTITION and ROWOFFSET; each boxed value is an allocation, so only those read.
+	if d.meta[0] {
+		row[n] = ts
+	}
 	if md, ok := p.ctx.RecordMetadata(); ok {
-		row[n+1] = md.Partition
-		row[n+2] = md.Offset
+		if d.meta[1] {
+			row[n+1] = md.Partition
+		}
+		if d.meta[2] {
+			row[n+2] = md.Offset
+		}
 	}
 	if windowed {
 		row[n+3], row[n+4] = wstart, wend

@@ -51,7 +51,14 @@ func Build(q *ir.Query, sink *ir.Source) (*Plan, error) {
 func queryNodes(q *ir.Query) ([]Node, error) {
 	src := q.Sources[0].Source
 	var nodes []Node
-	nodes = append(nodes, &SourceNode{Source: src})
+	source := &SourceNode{Source: src}
+	if len(q.Sources) == 1 && src.Kind == ir.Stream {
+		// A stream's row lives only for the record's pass through this query, so columns it does
+		// not read need not be built. A table's rows are kept in its store and joined sources are
+		// read whole (no pruning has been needed there yet).
+		source.Reads = q.Sources[0].Reads
+	}
+	nodes = append(nodes, source)
 	for i, j := range q.Joins {
 		nodes = append(nodes, &JoinNode{Query: q, Index: i, Step: j})
 	}

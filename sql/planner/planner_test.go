@@ -2,7 +2,11 @@ package planner_test
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -236,5 +240,59 @@ func TestTableJoinKeyFormats(t *testing.T) {
 	}
 	if want := []string{`{"T1_V":1,"T2_V":2}`, `{"T1_V":3,"T2_V":2}`}; strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestUnreadColumns checks the columns a query does not read: they are not decoded for it, yet a
+// record whose unread column is malformed fails as it does for a query that reads every column, with
+// the same processing log entry, and the TIMESTAMP column is read though the query does not select it.
+func TestUnreadColumns(t *testing.T) {
+	ddl := "CREATE STREAM I (ID STRING KEY, A BIGINT, B BIGINT, C STRING, D DECIMAL(4, 2), TS BIGINT) " +
+		"WITH (kafka_topic='in', value_format='JSON', timestamp='ts');\n"
+	in := []string{
+		`{"A":1,"B":2,"C":"x","D":1.5,"TS":100}`,
+		`{"A":2,"B":"two","C":"x","D":1.5,"TS":101}`, // B does not convert
+		`{"A":3,"B":3,"C":{"z":[1]},"D":1.5,"TS":102}`,
+		`{"A":4,"B":4,"C":"x","D":123.45,"TS":103}`,      // D out of range
+		`{"A":5,"B":5,"C":"x","D":1.5,"TS":104,"E":[1,}`, // malformed
+		`{"A":6,"TS":"105"}`,
+	}
+	run := func(query string) (out, log []string) {
+		topo, err := sql.Compile(analyzer.NewMetastore(), ddl+query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drv, err := runtime.NewTestDriver(topo, runtime.ApplicationID("planner-test"), runtime.ProcessingLogTopic("plog"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer drv.Close()
+		for i, v := range in {
+			if err := drv.PipeInput("in", []byte(strconv.Itoa(i)), []byte(v), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for r, ok := drv.ReadOutput("out"); ok; r, ok = drv.ReadOutput("out") {
+			out = append(out, fmt.Sprintf("%s@%d", r.Value, r.Timestamp))
+		}
+		for r, ok := drv.ReadOutput("plog"); ok; r, ok = drv.ReadOutput("plog") {
+			var e runtime.ProcessingLogEntry
+			if err := json.Unmarshal(r.Value, &e); err != nil {
+				t.Fatal(err)
+			}
+			log = append(log, fmt.Sprintf("%s %s offset %d: %s", e.Type, e.Node, e.Offset, e.Message))
+		}
+		return out, log
+	}
+	out, log := run("CREATE STREAM O WITH (kafka_topic='out') AS SELECT ID, A FROM I WHERE A > 0;")
+	if want := []string{`{"A":1}@100`, `{"A":3}@102`, `{"A":6}@105`}; !slices.Equal(out, want) {
+		t.Errorf("output: got %q, want %q", out, want)
+	}
+	allOut, allLog := run("CREATE STREAM O WITH (kafka_topic='out') AS SELECT * FROM I WHERE A > 0;")
+	if len(allOut) != len(out) {
+		t.Errorf("reading every column: %q", allOut)
+	}
+	if len(log) != 3 || !slices.Equal(log, allLog) {
+		t.Errorf("processing log:\n%s\nreading every column:\n%s", strings.Join(log, "\n"), strings.Join(allLog, "\n"))
 	}
 }

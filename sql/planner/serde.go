@@ -80,12 +80,12 @@ func typeColumns(ts []*types.Type) []types.Column {
 
 // KeySerde returns the serde of src's key columns in its key format.
 func KeySerde(src *ir.Source) (serde.Serde[Row], error) {
-	return sourceSerde(src, src.KeyFormat, src.Schema.Key(), true)
+	return sourceSerde(src, src.KeyFormat, src.Schema.Key(), true, nil)
 }
 
 // ValueSerde returns the serde of src's value columns in its value format.
 func ValueSerde(src *ir.Source) (serde.Serde[Row], error) {
-	return sourceSerde(src, src.ValueFormat, ValueColumns(src), false)
+	return sourceSerde(src, src.ValueFormat, ValueColumns(src), false, nil)
 }
 
 // ValueColumns are the columns stored in src's record values: its value columns but the headers.
@@ -99,8 +99,10 @@ func ValueColumns(src *ir.Source) []types.Column {
 	return out
 }
 
-func sourceSerde(src *ir.Source, fm string, cols []types.Column, isKey bool) (serde.Serde[Row], error) {
-	opts := format.Options{IsKey: isKey}
+// sourceSerde is the serde of cols, stored in src's records in format fm; unread are the columns it
+// need not build (format.Options.Unread).
+func sourceSerde(src *ir.Source, fm string, cols []types.Column, isKey bool, unread []bool) (serde.Serde[Row], error) {
+	opts := format.Options{IsKey: isKey, Unread: unread}
 	prefix := "VALUE_"
 	if isKey {
 		prefix = "KEY_"

@@ -52,11 +52,17 @@ func DecimalTypeOf(d *apd.Decimal) *Type {
 
 // RoundDecimal returns d rounded (HALF_UP) to scale s, and an error if the result needs more than p digits.
 func RoundDecimal(d *apd.Decimal, p, s int) (*apd.Decimal, error) {
-	r := new(apd.Decimal)
-	if _, err := decCtx.Quantize(r, d, int32(-s)); err != nil {
-		return nil, err
+	r := d
+	// A finite d already at scale s, not a negative zero and within decCtx's precision, is what
+	// Quantize would copy: decimals are never modified once made, so d itself is the result (an
+	// allocation less, as for a DECIMAL product of a BIGINT and a decimal of the result's scale).
+	if d.Form != apd.Finite || d.Exponent != int32(-s) || (d.IsZero() && d.Negative) || d.NumDigits() > int64(decCtx.Precision) {
+		r = new(apd.Decimal)
+		if _, err := decCtx.Quantize(r, d, int32(-s)); err != nil {
+			return nil, err
+		}
 	}
-	if r.IsZero() {
+	if r.IsZero() && r.Negative { // never d: a negative zero is quantized into a new r
 		r.Negative = false
 	}
 	intDigits := int(r.NumDigits()) - s
