@@ -100,7 +100,11 @@ partitions get a row of their own. A group without members says so on standard e
 						continue
 					}
 					if !found {
-						errs = append(errs, fmt.Errorf("consumer group %s does not exist", g))
+						err := fmt.Errorf("consumer group %s does not exist", g)
+						if isShareGroup(ctx, adm, g) {
+							err = errShareGroup(g)
+						}
+						errs = append(errs, err)
 						continue
 					}
 					l = cl
@@ -136,6 +140,18 @@ func describeConsumerGroup(ctx context.Context, adm *kadm.Client, group string) 
 		return d, false, d.Err
 	}
 	return d, true, nil
+}
+
+// errShareGroup is the error for a share group named where a consumer group is wanted.
+func errShareGroup(group string) error {
+	return fmt.Errorf("group %s is a share group, not a consumer group", group)
+}
+
+// isShareGroup reports whether group is a share group (if listing the groups fails, it says no).
+func isShareGroup(ctx context.Context, adm *kadm.Client, group string) bool {
+	share, err := adm.ListGroupsByType(ctx, []string{"share"})
+	_, ok := share[group]
+	return err == nil && ok
 }
 
 // consumerGroupLag is what kadm's Lag computes for a classic group, for a KIP-848 consumer group: each
@@ -373,13 +389,15 @@ func (o *resetOptions) plan(ctx context.Context, adm *kadm.Client, group string,
 		err = d.Err
 	}
 	if errors.Is(err, kerr.GroupIDNotFound) {
-		// Not a classic group: a KIP-848 consumer group, or none.
+		// Not a classic group: a KIP-848 consumer group, a share group, or none.
 		cg, found, cerr := describeConsumerGroup(ctx, adm, group)
 		switch {
 		case cerr != nil:
 			return nil, fmt.Errorf("describe group %s: %w", group, cerr)
 		case found:
 			d.State, err = cg.State, nil
+		case isShareGroup(ctx, adm, group):
+			return nil, errShareGroup(group)
 		}
 	}
 	switch {

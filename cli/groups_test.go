@@ -258,4 +258,19 @@ func TestGroupsConsumerProtocol(t *testing.T) {
 	}, slices.Equal) {
 		t.Fatalf("groups describe after the reset: %q", rows)
 	}
+
+	// A share group is named as such, not as a missing consumer group.
+	sc, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ShareGroup("sharers"), kgo.ConsumeTopics("views"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	testutil.CheckFor(t, 10*time.Second, func() error { // the client joins as it starts
+		if groupState(t, addr, "sharers") == "" {
+			return fmt.Errorf("groups list does not show the share group yet")
+		}
+		return nil
+	})
+	fails(t, addr, "", "group sharers is a share group, not a consumer group", "groups", "describe", "sharers")
+	fails(t, addr, "", "group sharers is a share group, not a consumer group", "groups", "reset-offsets", "sharers", "--topic", "views", "--to-earliest", "--execute")
 }
