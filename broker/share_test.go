@@ -76,6 +76,22 @@ func (s *shareClient) acknowledge(topicID [16]byte, first, last int64, typ int8)
 	return resp
 }
 
+// alterGroupConfig sets one config of a group (IncrementalAlterConfigs) and returns the group's
+// error code.
+func alterGroupConfig(t *testing.T, cl *kgo.Client, group, name, value string) int16 {
+	t.Helper()
+	ia := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	ia.Resources = []kmsg.IncrementalAlterConfigsRequestResource{{
+		ResourceType: kmsg.ConfigResourceTypeGroupConfig, ResourceName: group,
+		Configs: []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: name, Value: kmsg.StringPtr(value)}},
+	}}
+	resp, err := ia.RequestWith(testContext(t), cl)
+	if err != nil {
+		t.Fatalf("alter config %s of group %s: %v", name, group, err)
+	}
+	return resp.Resources[0].ErrorCode
+}
+
 func acquiredOf(t *testing.T, resp *kmsg.ShareFetchResponse) []kmsg.ShareFetchResponseTopicPartitionAcquiredRecord {
 	t.Helper()
 	if resp.ErrorCode != 0 {
@@ -121,17 +137,11 @@ func TestShareGroupOverTheWire(t *testing.T) {
 	id := td["jobs"].ID
 
 	// The group reads from the start of the log (share.auto.offset.reset is a group config).
-	ia := kmsg.NewPtrIncrementalAlterConfigsRequest()
-	ia.Resources = []kmsg.IncrementalAlterConfigsRequestResource{{
-		ResourceType: kmsg.ConfigResourceTypeGroupConfig, ResourceName: "workers",
-		Configs: []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: "share.auto.offset.reset", Value: kmsg.StringPtr("earliest")}},
-	}}
-	if resp, err := ia.RequestWith(testContext(t), cl); err != nil || resp.Resources[0].ErrorCode != 0 {
-		t.Fatalf("set group config: %v %+v", err, resp)
+	if code := alterGroupConfig(t, cl, "workers", "share.auto.offset.reset", "earliest"); code != 0 {
+		t.Fatalf("set group config: %v", kerr.ErrorForCode(code))
 	}
-	ia.Resources[0].Configs[0].Value = kmsg.StringPtr("sometimes")
-	if resp, _ := ia.RequestWith(testContext(t), cl); resp.Resources[0].ErrorCode != kerr.InvalidConfig.Code {
-		t.Fatalf("bad share.auto.offset.reset accepted: %+v", resp.Resources[0])
+	if code := alterGroupConfig(t, cl, "workers", "share.auto.offset.reset", "sometimes"); code != kerr.InvalidConfig.Code {
+		t.Fatalf("bad share.auto.offset.reset accepted: %v", kerr.ErrorForCode(code))
 	}
 
 	s := &shareClient{t: t, cl: cl, group: "workers", member: "member-one-uuid-000000000000000000"}
@@ -293,13 +303,8 @@ func TestShareSessionForgetAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := td["tasks"].ID
-	ia := kmsg.NewPtrIncrementalAlterConfigsRequest()
-	ia.Resources = []kmsg.IncrementalAlterConfigsRequestResource{{
-		ResourceType: kmsg.ConfigResourceTypeGroupConfig, ResourceName: "crew",
-		Configs: []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: "share.auto.offset.reset", Value: kmsg.StringPtr("earliest")}},
-	}}
-	if resp, err := ia.RequestWith(testContext(t), cl); err != nil || resp.Resources[0].ErrorCode != 0 {
-		t.Fatalf("set group config: %v %+v", err, resp)
+	if code := alterGroupConfig(t, cl, "crew", "share.auto.offset.reset", "earliest"); code != 0 {
+		t.Fatalf("set group config: %v", kerr.ErrorForCode(code))
 	}
 
 	a := &shareClient{t: t, cl: cl, group: "crew", member: "member-a-uuid-00000000000000000000"}
