@@ -6,6 +6,7 @@ import (
 
 	"github.com/seichedb/seiche/dsl"
 	"github.com/seichedb/seiche/dsl/dsltest"
+	"github.com/seichedb/seiche/runtime"
 	"github.com/seichedb/seiche/serde"
 )
 
@@ -17,10 +18,18 @@ func TestRecordCacheCoalescesBetweenCommits(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		cache int64
+		opts  []runtime.Opt
 		want  []int64
 	}{
-		{"cached", dsl.DefaultCacheBytes, []int64{3, 4}},
-		{"cache size 0", 0, []int64{1, 2, 3, 4}},
+		{"cached", dsl.DefaultCacheBytes, nil, []int64{3, 4}},
+		{"cache size 0", 0, nil, []int64{1, 2, 3, 4}},
+		// The application's cache.max.bytes.buffering bounds every store's cache: 0 turns them
+		// off, a budget smaller than one entry evicts each write at once, and one that is larger
+		// than the store asks for leaves it as it is.
+		{"cache.max.bytes.buffering 0", dsl.DefaultCacheBytes, []runtime.Opt{runtime.CacheMaxBytes(0)}, []int64{1, 2, 3, 4}},
+		{"cache.max.bytes.buffering 1", dsl.DefaultCacheBytes, []runtime.Opt{runtime.CacheMaxBytes(1)}, []int64{1, 2, 3, 4}},
+		{"cache.max.bytes.buffering 1 MB", dsl.DefaultCacheBytes, []runtime.Opt{runtime.CacheMaxBytes(1 << 20)}, []int64{3, 4}},
+		{"cache.max.bytes.buffering over CacheBytes(0)", 0, []runtime.Opt{runtime.CacheMaxBytes(1 << 20)}, []int64{1, 2, 3, 4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := dsl.NewBuilder()
@@ -28,7 +37,7 @@ func TestRecordCacheCoalescesBetweenCommits(t *testing.T) {
 			// FlatMapValues keeps the key: the three updates happen in one task, in one commit.
 			words := dsl.FlatMapValues(lines, func(_ string, l string) ([]string, error) { return strings.Fields(l), nil }).WithValueSerde(serde.String())
 			words.GroupByKey().Count(dsl.CacheBytes(tc.cache)).ToStream().To("counts")
-			d := dsltest.New(t, b)
+			d := dsltest.New(t, b, tc.opts...)
 			in := dsltest.Input(d, "lines", serde.String(), serde.String())
 			in.PipeAt("a", "x y z", at(1))
 			in.PipeAt("a", "x", at(2))

@@ -115,11 +115,23 @@ func (e *Engine) queryOpts(appID string, props map[string]string) []runtime.Opt 
 		runtime.ApplicationID(appID),
 		runtime.Logger(e.log.With("app", appID)),
 		runtime.ProcessingLogTopic(e.plogTopic),
+		runtime.CacheMaxBytes(e.cacheMaxBytes(props)),
 	}
 	if strings.EqualFold(property(props, e.cfg.props, "ksql.timestamp.throw.on.invalid"), "true") {
 		opts = append(opts, runtime.OnProcessingError(failOnTimestampError))
 	}
 	return opts
+}
+
+// cacheMaxBytes is a query's cache.max.bytes.buffering: the record cache of each of its
+// aggregations' stores, from the query's properties, else the server's, else ksqlDB's default
+// (10,000,000 bytes). 0 forwards every update of an aggregation as it happens, as ksqlDB's tests
+// run; a cache coalesces a key's updates until the next commit.
+func (e *Engine) cacheMaxBytes(props map[string]string) int64 {
+	if n, ok := intProperty(props, e.cfg.props, "cache.max.bytes.buffering", 0); ok {
+		return n
+	}
+	return planner.DefaultCacheBytes
 }
 
 // failOnTimestampError fails the query on a record whose timestamp cannot be extracted, as ksqlDB does

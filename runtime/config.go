@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/seichedb/seiche/state"
 )
 
 // Opt configures an App or a TestDriver. Options are applied in order and validated once, by New
@@ -90,6 +92,9 @@ type config struct {
 	startTime         time.Time
 	now               func() time.Time
 	standbyReplicas   int
+	// cacheMaxBytes bounds every store's record cache when cacheMaxSet (CacheMaxBytes).
+	cacheMaxBytes int64
+	cacheMaxSet   bool
 }
 
 func defaultConfig() config {
@@ -126,6 +131,24 @@ func NumStreamThreads(n int) Opt { return opt(func(c *config) { c.threads = n })
 // at-least-once and 100ms under exactly-once, as in Kafka Streams.
 func CommitInterval(d time.Duration) Opt {
 	return opt(func(c *config) { c.commitInterval, c.commitIntervalSet = d, true })
+}
+
+// CacheMaxBytes sets cache.max.bytes.buffering: the record cache of each store the topology
+// opens is at most n bytes, and 0 turns every cache off, so that an aggregation forwards every
+// update as it happens. Without it, each store has the cache its builder asked for (the dsl's
+// CacheBytes, default dsl.DefaultCacheBytes). Kafka Streams shares one such budget between all
+// the stores of a stream thread; here it bounds each store's cache on its own. The test driver
+// honours it too, though it flushes every cache after each input record.
+func CacheMaxBytes(n int64) Opt {
+	return opt(func(c *config) { c.cacheMaxBytes, c.cacheMaxSet = max(n, 0), true })
+}
+
+// taskStateOpts are the state options every active task's state is opened with.
+func (c *config) taskStateOpts() []state.TaskOpt {
+	if !c.cacheMaxSet {
+		return nil
+	}
+	return []state.TaskOpt{state.MaxCacheBytes(c.cacheMaxBytes)}
 }
 
 // SessionTimeout sets the group session timeout (default 45s): how long the group waits for a

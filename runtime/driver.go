@@ -96,7 +96,9 @@ func NewTestDriver(t *Topology, opts ...Opt) (*TestDriver, error) {
 			if d.db == nil {
 				d.db = state.OpenMemory()
 			}
-			openState = func(id TaskID) (*state.Task, error) { return d.db.OpenTask(cfg.appID, id.String(), id.Partition) }
+			openState = func(id TaskID) (*state.Task, error) {
+				return d.db.OpenTask(cfg.appID, id.String(), id.Partition, cfg.taskStateOpts()...)
+			}
 			break
 		}
 	}

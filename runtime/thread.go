@@ -542,10 +542,10 @@ func (th *thread) openState(id TaskID) (*state.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return db.OpenTask(th.app.cfg.appID, id.String(), id.Partition,
+	return db.OpenTask(th.app.cfg.appID, id.String(), id.Partition, append(th.app.cfg.taskStateOpts(),
 		state.WithChangelog(state.NewKafkaChangelog(th.cl, state.RestoreClientOpts(th.app.cfg.clientOpts...))),
 		state.ChangelogPartitions(th.app.subTasks(id.Subtopology)),
-		state.OnRestore(th.restoreReporter(id)))
+		state.OnRestore(th.restoreReporter(id)))...)
 }
 
 // restoreLogEvery is how often a long restore logs its progress.

@@ -51,6 +51,9 @@ type taskConfig struct {
 	partitions int32
 	onRestore  func(RestoreProgress)
 	standby    bool
+	// cacheCap bounds every store's record cache when cacheCapSet (MaxCacheBytes).
+	cacheCap    int64
+	cacheCapSet bool
 }
 
 type taskOpt func(*taskConfig)
@@ -74,6 +77,15 @@ func ChangelogPartitions(n int32) TaskOpt {
 // once more with Done set. It runs on the goroutine opening the store.
 func OnRestore(fn func(RestoreProgress)) TaskOpt {
 	return taskOpt(func(t *taskConfig) { t.onRestore = fn })
+}
+
+// MaxCacheBytes bounds the record cache of every store opened on the task to n bytes, whatever
+// its Caching option asks for; 0 turns caching off (every write goes straight through and reaches
+// the flush listener at once). It is how an application's cache.max.bytes.buffering reaches its
+// stores: Kafka Streams enables caching per store and sizes it from that one setting, so that 0
+// disables every cache. Without this option each store has the cache its Caching option names.
+func MaxCacheBytes(n int64) TaskOpt {
+	return taskOpt(func(t *taskConfig) { t.cacheCap, t.cacheCapSet = max(n, 0), true })
 }
 
 // StoreOpt configures one store.

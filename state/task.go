@@ -377,6 +377,9 @@ func (t *Task) openStore(ctx context.Context, name string, kind storeKind, cfg s
 		s.log = newLogLayer(s.top, s, t.cfg.changelog, s.topic, t.partition, s.checkpoint)
 		s.top = s.log
 	}
+	if t.cfg.cacheCapSet {
+		cfg.cacheBytes = min(cfg.cacheBytes, t.cfg.cacheCap)
+	}
 	if !t.cfg.standby && (cfg.cacheBytes > 0 || cfg.listener != nil) {
 		s.cache = newCacheLayer(s.top, s, cfg.cacheBytes, cfg.listener, cfg.sendOldValues)
 		s.top = s.cache

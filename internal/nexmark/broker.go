@@ -17,6 +17,7 @@ import (
 
 	"github.com/seichedb/seiche/broker"
 	"github.com/seichedb/seiche/runtime"
+	"github.com/seichedb/seiche/sql/planner"
 )
 
 // CommitInterval is every implementation's commit interval through a broker: how often a query's
@@ -72,9 +73,15 @@ func measureBroker(ctx context.Context, cfg Config, q Query, impl string, in []r
 			stopImpl()
 			return r, err
 		}
-		app, err := runtime.New(topo, runtime.ApplicationID(group), runtime.Bootstrap(addr),
-			runtime.CommitInterval(CommitInterval), runtime.StateDir(dir+"/state"),
-			runtime.Logger(slog.New(slog.DiscardHandler)))
+		opts := []runtime.Opt{runtime.ApplicationID(group), runtime.Bootstrap(addr),
+			runtime.CommitInterval(CommitInterval), runtime.StateDir(dir + "/state"),
+			runtime.Logger(slog.New(slog.DiscardHandler))}
+		if impl != ImplDSL {
+			// What a server gives a query whose properties name no cache.max.bytes.buffering
+			// (the DSL programs' stores have dsl.DefaultCacheBytes each).
+			opts = append(opts, runtime.CacheMaxBytes(planner.DefaultCacheBytes))
+		}
+		app, err := runtime.New(topo, opts...)
 		if err != nil {
 			stopImpl()
 			return r, err

@@ -265,16 +265,8 @@ func (n *AggregateNode) lower(e *Env, in flow) (flow, error) {
 		grace = w.Grace
 	}
 	var opts []dsl.WindowedAggregateOpt
-	if q.Emit == ir.EmitFinal && w.Kind != ir.Session {
-		// Under EMIT FINAL only the suppression below sees the window's updates, and it keeps
-		// the last one per window: a record cache changes nothing it emits (see finalCache), and
-		// coalesces a window's updates between commits instead of writing each to the store,
-		// the changelog and the suppression's buffer.
-		opts = append(opts, finalCache())
-	} else {
-		for _, o := range stateful() {
-			opts = append(opts, o)
-		}
+	for _, o := range stateful() {
+		opts = append(opts, o)
 	}
 	if w.HasRetention {
 		opts = append(opts, dsl.Retention(w.Retention))

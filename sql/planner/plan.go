@@ -163,14 +163,18 @@ type flow struct {
 	valCols []types.Column
 }
 
-// stateful are the options of every aggregation: ksqlDB's tests run with caching off.
-func stateful() []dsl.AggregateOpt { return []dsl.AggregateOpt{dsl.CacheBytes(0)} }
+// DefaultCacheBytes is ksqlDB's default cache.max.bytes.buffering (KsqlConfig sets
+// ksql.streams.cache.max.bytes.buffering to 10,000,000 bytes): what a server gives a query whose
+// properties do not name one.
+const DefaultCacheBytes = 10_000_000
 
-// finalCache is the record cache of a time-windowed aggregation under EMIT FINAL (ksqlDB's
-// default cache.max.bytes.buffering, 10 MB), as Kafka Streams puts one before a suppression by
-// default. The suppression emits a window's last update once stream time passes its end + grace;
-// the cache hands it each window's updates coalesced, in the order of their last write, with the
-// same timestamps, so a window's last update still reaches it before any update that closes the
-// window (an update written later), and the final results are the same. The test drivers flush
-// caches after every record, so there nothing is coalesced at all.
-func finalCache() dsl.AggregateOpt { return dsl.CacheBytes(10 << 20) }
+// stateful are the options of every aggregation: a record cache in front of its store, as Kafka
+// Streams gives every aggregation's KTable. Its size is the query's cache.max.bytes.buffering,
+// applied when the topology runs (runtime.CacheMaxBytes); ksqlDB's tests run with 0, so every
+// update is forwarded as it happens. With a cache, an aggregation under EMIT CHANGES forwards a
+// key's updates coalesced between commits (the last one, with its timestamp), and a
+// time-windowed one under EMIT FINAL hands its suppression each window's updates coalesced, in
+// the order of their last write, so a window's last update still reaches the suppression before
+// any update that closes it and the final results are the same. The test drivers flush caches
+// after every input record, so there only the updates one record makes to one key coalesce.
+func stateful() []dsl.AggregateOpt { return []dsl.AggregateOpt{dsl.CacheBytes(DefaultCacheBytes)} }

@@ -67,7 +67,9 @@ func Run(ctx context.Context, v Variant) Result {
 // script), then its inputs are piped in and what was written is compared with its outputs.
 func run(ctx context.Context, v Variant) (r Result) {
 	c := v.Case
-	props := map[string]string{}
+	// ksqlDB's runner (TestExecutor) runs every case with record caching off, so that each
+	// intermediate aggregate is written; a case's own properties may say otherwise.
+	props := map[string]string{"cache.max.bytes.buffering": "0"}
 	for k, val := range c.Properties {
 		props[k] = fmt.Sprint(val)
 	}
