@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 )
@@ -89,30 +90,34 @@ func mustIter(t *testing.T, tx txn) rawIter {
 }
 
 // BenchmarkMemoryEngineLookupWrite is what the test driver does for a record of a join or an
-// aggregation on the memory engine: a range lookup, one write, a commit. The baseline is the memory
-// engine as it was, cloning the tree for every iterator (so the write after it copies its B-tree
-// path), alternating chunks of records with the current engine in the same run.
+// aggregation on the memory engine: a range lookup, one write, a commit, in one store. The
+// baseline is the memory engine as it was, cloning the tree for every iterator (so the write after
+// it copies its B-tree path), alternating chunks of records with the current engine in the same run.
 func BenchmarkMemoryEngineLookupWrite(b *testing.B) {
 	const keys = 100_000
 	const chunkOps = 1000
 	cur, old := newMemoryEngine(), newMemoryEngine()
 	val := make([]byte, 100)
+	prefix := append(storePrefix("app", "0_0", "store"), storeData)
+	key := func(i int) []byte { return append(bytes.Clone(prefix), benchKey(i)...) }
 	for _, e := range []*memoryEngine{cur, old} {
 		tx := e.newTxn()
 		for i := 0; i < keys; i++ {
-			tx.set(benchKey(i*2), val)
+			tx.set(key(i*2), val)
 		}
 		tx.commit()
 	}
 	eagerIter := func(t *memoryTxn, lo, hi []byte) rawIter {
 		t.e.mu.Lock()
-		snap := &memView{tree: t.e.tree.Clone()}
-		t.e.mu.Unlock()
-		return &memoryIter{e: t.e, view: snap, lo: lo, hi: hi}
+		defer t.e.mu.Unlock()
+		p, rest := splitKey(lo)
+		tr := t.e.treeLocked(p, false)
+		snap := &memView{tree: tr.tree.Clone()}
+		return &memoryIter{e: t.e, t: tr, view: snap, lo: rest, hi: hi[len(p):]}
 	}
 	lookupWrite := func(e *memoryEngine, i int, eager bool) {
 		tx := e.newTxn().(*memoryTxn)
-		k := benchKey((i * 7919) % (2 * keys))
+		k := key((i * 7919) % (2 * keys))
 		hi := append(bytes.Clone(k), 0xff)
 		var it rawIter
 		if eager {
@@ -153,4 +158,101 @@ func BenchmarkMemoryEngineLookupWrite(b *testing.B) {
 	b.ReportMetric(nsCur/float64(nCur), "cpu-ns/op")
 	b.ReportMetric(nsOld/float64(nOld), "baseline-cpu-ns/op")
 	b.ReportMetric(nsOld/nsCur*float64(nCur)/float64(nOld), "speedup")
+}
+
+// TestMemoryEngineMatchesPebble runs the same random operations on both engines, over keys of
+// several applications, tasks and stores (the memory engine keeps a tree per store) and keys that
+// are no store's, with ranges within a store and across stores, tasks and applications, and
+// compares every read.
+func TestMemoryEngineMatchesPebble(t *testing.T) {
+	pdb, err := Open(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pdb.Close()
+	engines := []engine{newMemoryEngine(), pdb.eng}
+	// The Pebble DB holds its format key: so must the memory engine.
+	format := []byte{tagFormat, 'f', 'o', 'r', 'm', 'a', 't'}
+	if v, ok, err := pdb.eng.get(format); err != nil || !ok {
+		t.Fatalf("format key: %v %v", ok, err)
+	} else if tx := engines[0].newTxn(); tx.set(format, v) != nil || tx.commit() != nil {
+		t.Fatal("copying the format key")
+	}
+	var prefixes [][]byte
+	for _, app := range []string{"a", "ab"} {
+		for _, task := range []string{"0_0", "0_1"} {
+			for _, store := range []string{"s", "s2"} {
+				p := storePrefix(app, task, store)
+				prefixes = append(prefixes, append(bytes.Clone(p), storeMeta), append(bytes.Clone(p), storeData))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	randKey := func() []byte {
+		switch rng.IntN(10) {
+		case 0:
+			return []byte{tagFormat, 'f'}
+		case 1: // a bound that is a task or application prefix
+			if rng.IntN(2) == 0 {
+				return taskPrefix([]string{"a", "ab"}[rng.IntN(2)], "0_1")
+			}
+			return prefixEnd(appPrefix("a"))
+		}
+		k := bytes.Clone(prefixes[rng.IntN(len(prefixes))])
+		for range rng.IntN(3) {
+			k = append(k, byte(rng.IntN(4)*0x55))
+		}
+		return k
+	}
+	txns := []txn{engines[0].newTxn(), engines[1].newTxn()}
+	read := func(i int, lo, hi []byte, reverse bool) string {
+		it, err := txns[i].iter(lo, hi, reverse)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for it.next() {
+			out = append(out, fmt.Sprintf("%x=%s", it.key(), it.value()))
+		}
+		it.close()
+		return fmt.Sprint(out)
+	}
+	for step := range 5000 {
+		k, v := randKey(), []byte(fmt.Sprint(step))
+		lo, hi := randKey(), randKey()
+		if bytes.Compare(lo, hi) > 0 {
+			lo, hi = hi, lo
+		}
+		op := rng.IntN(20)
+		var got [2]string
+		for i := range engines {
+			tx := txns[i]
+			switch {
+			case op < 8:
+				tx.set(k, v)
+			case op < 10:
+				tx.del(k)
+			case op < 11:
+				tx.deleteRange(lo, hi)
+			case op < 13:
+				val, ok, _ := tx.get(k)
+				got[i] = fmt.Sprint(ok, string(val))
+			case op < 16:
+				got[i] = read(i, lo, hi, op%2 == 0)
+			case op < 17:
+				got[i] = read(i, lo, nil, op%2 == 0)
+			case op < 19:
+				if err := tx.commit(); err != nil {
+					t.Fatal(err)
+				}
+				txns[i] = engines[i].newTxn()
+			default:
+				tx.abort()
+				txns[i] = engines[i].newTxn()
+			}
+		}
+		if got[0] != got[1] {
+			t.Fatalf("step %d, op %d (key %x, range %x..%x): memory %s, pebble %s", step, op, k, lo, hi, got[0], got[1])
+		}
+	}
 }
