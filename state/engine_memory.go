@@ -21,7 +21,7 @@ func memLess(a, b memItem) bool { return bytes.Compare(a.key, b.key) < 0 }
 // Every key of a store shares a prefix of 40–60 bytes (application, task and store names), which
 // one tree for all keys compared again at every step of every lookup and insert; with a tree per
 // store a key is compared on its own bytes, and its prefix is hashed once, to find the tree (the
-// tree of the previous access is checked first: consecutive accesses mostly go to one store). A
+// trees of the last few accesses are checked first: a record's processing goes to a few stores). A
 // key that is no store's (the format key) is a tree of its own, with an empty rest.
 //
 // Store prefixes are prefix-free (names are length-prefixed), so keys order by prefix first:
@@ -46,7 +46,9 @@ type memoryEngine struct {
 	trees map[string]*memTree
 	// order holds the trees by prefix, for ranges.
 	order *btree.BTreeG[*memTree]
-	last  *memTree // the tree of the last access, or nil
+	// recent are the trees of the last accesses, the latest first: a record's processing goes
+	// back and forth between a few stores (a window store and the suppression after it, say).
+	recent [4]*memTree
 }
 
 // memTree is the keys of one store prefix.
@@ -123,8 +125,12 @@ func splitKey(key []byte) (prefix, rest []byte) {
 // treeLocked returns the tree of prefix, adding it if create is set, or nil.
 // REQUIRES: e.mu is held.
 func (e *memoryEngine) treeLocked(prefix []byte, create bool) *memTree {
-	if t := e.last; t != nil && bytes.Equal(t.prefix, prefix) {
-		return t
+	for i, t := range e.recent {
+		if t != nil && bytes.Equal(t.prefix, prefix) {
+			copy(e.recent[1:i+1], e.recent[:i])
+			e.recent[0] = t
+			return t
+		}
 	}
 	t := e.trees[string(prefix)]
 	if t == nil {
@@ -135,7 +141,8 @@ func (e *memoryEngine) treeLocked(prefix []byte, create bool) *memTree {
 		e.trees[string(t.prefix)] = t
 		e.order.ReplaceOrInsert(t)
 	}
-	e.last = t
+	copy(e.recent[1:], e.recent[:len(e.recent)-1])
+	e.recent[0] = t
 	return t
 }
 
@@ -216,10 +223,11 @@ func (t *memoryTxn) set(key, value []byte) error {
 	p, rest := splitKey(key)
 	tr := t.e.treeLocked(p, true)
 	tr.freezeLocked()
-	item := memItem{key: bytes.Clone(rest), value: cloneNonNil(value)}
-	if item.key == nil {
-		item.key = []byte{}
-	}
+	// One allocation for both: they are dropped together.
+	buf := make([]byte, len(rest)+len(value))
+	copy(buf, rest)
+	copy(buf[len(rest):], value)
+	item := memItem{key: buf[:len(rest):len(rest)], value: buf[len(rest):]}
 	prev, existed := tr.tree.ReplaceOrInsert(item)
 	if !existed {
 		prev = memItem{key: item.key} // keys are never modified in place: the undo entry may share it
