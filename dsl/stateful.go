@@ -86,9 +86,9 @@ func (s dslStore) Open(ctx context.Context, t *state.Task) (state.Store, error) 
 		opts = append(opts, state.OnFlush(slot.call))
 		// Old values let a downstream table filter (a HAVING) delete what it passed before.
 		opts = append(opts, state.SendOldValues())
-		if s.cache > 0 {
-			opts = append(opts, state.Caching(s.cache))
-		}
+	}
+	if s.cache > 0 {
+		opts = append(opts, state.Caching(s.cache))
 	}
 	if s.dups {
 		opts = append(opts, state.RetainDuplicates())

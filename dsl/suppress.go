@@ -42,7 +42,9 @@ func SuppressUntilWindowCloses[K, V any](t *Table[Windowed[K], V], opts ...NodeO
 	addProcessor(b, name, func() runtime.Processor[Windowed[K], Change[V], Windowed[K], Change[V]] {
 		return &suppressProc[K, V]{store: store, keys: keys, changes: changeSerde[V]{values: values}, grace: grace, observed: -1}
 	}, t.node)
-	b.topo.AddStateStore(dslStore{name: store, kind: kvKind}, name)
+	// The buffer's record cache coalesces a key's updates until the next commit, as Kafka
+	// Streams' InMemoryTimeOrderedKeyValueBuffer logs only the keys that changed at each flush.
+	b.topo.AddStateStore(dslStore{name: store, kind: kvKind, cache: DefaultCacheBytes}, name)
 	return &Table[Windowed[K], V]{b: b, node: name, keys: keys, values: values}
 }
 
@@ -52,7 +54,8 @@ func SuppressUntilWindowCloses[K, V any](t *Table[Windowed[K], V], opts ...NodeO
 //
 // The buffer is the store, logged as every store is, and an index of it in memory, as Kafka
 // Streams' InMemoryTimeOrderedKeyValueBuffer keeps its entries in memory over its changelog: each
-// update writes the store (so a restart restores the buffer from the changelog), but finding a
+// update writes the store, through a record cache that coalesces a key's updates until the next
+// commit (so a restart restores the buffer from the changelog as of that commit), but finding a
 // key's first old value and the windows that closed reads only the index, never the store (a
 // store lookup per update was a quarter of an EMIT FINAL query's time through a broker). Init
 // builds the index from the store; a task that aborts is closed and opened again (the runtime

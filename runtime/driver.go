@@ -28,9 +28,10 @@ type RawRecord struct {
 // Every sub-topology runs as one task for partition 0; a record piped in is processed completely,
 // including what it sends through repartition topics, before PipeInput returns. Wall-clock time is
 // a mock clock that only AdvanceWallClock moves, so runs are deterministic. Stores live in memory;
-// their record caches are flushed after every input record (what reaches the outputs does not
-// depend on how records are piped in), and they are committed once per call: after every record
-// piped with PipeInput, once for a whole batch piped with PipeInputs.
+// the record caches that forward what they hold (an aggregation's) are flushed after every input
+// record (what reaches the outputs does not depend on how records are piped in), and the stores
+// are committed once per call, with the caches that only coalesce writes (a suppression's buffer):
+// after every record piped with PipeInput, once for a whole batch piped with PipeInputs.
 //
 // The dsl's dsltest package wraps it with typed input and output topics. A TestDriver is not safe
 // for concurrent use.
@@ -206,8 +207,8 @@ func (d *TestDriver) Reads(topic string) bool {
 	return ok || d.sh.globals.forTopic(topic) != nil
 }
 
-// run processes one record on t and flushes t's stores (their caches forward what they hold), as a
-// commit would, but leaves the commit to commitAll.
+// run processes one record on t and flushes the caches that forward what they hold, as a commit
+// would, but leaves the commit, and the caches that only coalesce writes, to commitAll.
 func (d *TestDriver) run(t *task, r *kgo.Record) error {
 	if err := t.process(r); err != nil {
 		return err
@@ -216,7 +217,7 @@ func (d *TestDriver) run(t *task, r *kgo.Record) error {
 	if !slices.Contains(d.uncommitted, t) {
 		d.uncommitted = append(d.uncommitted, t)
 	}
-	return t.flushState(context.Background())
+	return t.flushForwarding()
 }
 
 // commitAll commits the tasks that processed records since their last commit.

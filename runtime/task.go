@@ -328,6 +328,19 @@ func (t *task) flushState(ctx context.Context) error {
 	return nil
 }
 
+// flushForwarding flushes the record caches that forward what they hold (state.Task.FlushForwarding).
+func (t *task) flushForwarding() error {
+	if t.stateTask == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.stateTask.FlushForwarding(); err != nil {
+		return &TaskError{Task: t.id, Err: fmt.Errorf("flush state: %w", err)}
+	}
+	return nil
+}
+
 // commitState makes the stores durable after the offsets are committed.
 func (t *task) commitState(ctx context.Context) error {
 	if t.stateTask == nil {

@@ -65,6 +65,25 @@ func (t *Task) check() error {
 	return nil
 }
 
+// FlushForwarding flushes the record caches of the stores that have a flush listener, so that
+// what they hold is forwarded, and leaves the caches of the others (stores only their own
+// processor reads, such as a suppression buffer) to coalesce until the next Flush or Commit. It
+// neither waits for the changelogs nor commits. The test driver calls it after every record, where
+// Kafka Streams' TopologyTestDriver flushes every cache: what is forwarded is the same.
+func (t *Task) FlushForwarding() error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	for _, s := range t.stores {
+		if s.cache != nil && s.cache.listener != nil {
+			if err := s.cache.flush(nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Flush writes every store's cached changes down (the flush listeners run) and waits until every
 // change produced to the changelogs is acknowledged. Under exactly-once the runtime calls Flush,
 // commits its producer's transaction, then calls Commit.
