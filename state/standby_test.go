@@ -104,7 +104,7 @@ func TestStandbyFollowsChangelog(t *testing.T) {
 
 	// Reopened, the standby resumes after its checkpoint.
 	put(30, 40)
-	st, kv = openStandby()
+	st, _ = openStandby()
 	if ps := st.StandbyPositions(); ps[0].Next != 30 || ps[0].End != 40 {
 		t.Fatalf("positions after a restart: %+v", ps)
 	}
