@@ -22,7 +22,7 @@ const restKnownFailuresFile = "testdata/rest_known_failures.txt"
 // -rewrite regenerates it.
 func TestRESTConformance(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the REST corpus takes minutes; skipped with -short")
+		t.Skip("the REST corpus takes over a minute; skipped with -short")
 	}
 	dir := resttest.CorpusDir(".")
 	if dir == "" {
