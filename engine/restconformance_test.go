@@ -32,7 +32,7 @@ func TestRESTConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := engine.StartEmbedded(engine.EmbeddedConfig{DataDir: t.TempDir(), Opts: engine.TestOpts()})
+	srv, err := engine.StartEmbedded(engine.EmbeddedConfig{DataDir: t.TempDir(), Opts: engine.TestOpts(), BrokerOpts: engine.TestBrokerOpts()})
 	if err != nil {
 		t.Fatal(err)
 	}
