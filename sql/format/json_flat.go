@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/seichedb/seiche/sql/types"
 )
@@ -74,19 +74,28 @@ func (s *jsonSerde) deserializeFastInto(dst []types.Value, pos []int, data []byt
 		if s.isUnread(0) {
 			return checkFieldValue(data[start:end], s.cols[0].Type)
 		}
-		v, ok := decodeFieldValue(data[start:end], s.cols[0].Type)
+		v, ok := decodeFieldValue(data[start:end], s.cols[0].Type, nil)
 		dst[at(0)] = v
 		return ok
 	}
 	var buf [16]flatField
-	fields, ok := scanFlatObject(data, buf[:0])
-	if !ok {
-		return false
+	var fieldOf []int
+	fields, ok := []flatField(nil), false
+	if l := s.layout.Load(); l != nil {
+		if fields, ok = scanKnownKeys(data, l.keys, buf[:0]); ok {
+			fieldOf = l.fieldOf
+		}
 	}
-	fieldOf, ok := s.fieldsOf(fields)
 	if !ok {
-		return false
+		if fields, ok = scanFlatObject(data, buf[:0]); !ok {
+			return false
+		}
+		if fieldOf, ok = s.fieldsOf(fields); !ok {
+			return false
+		}
 	}
+	var a recordArena
+	s.initArena(&a, data, fields, fieldOf)
 	for i, c := range s.cols {
 		if fieldOf[i] < 0 {
 			continue // no field: NULL
@@ -98,7 +107,7 @@ func (s *jsonSerde) deserializeFastInto(dst []types.Value, pos []int, data []byt
 			}
 			continue
 		}
-		v, ok := decodeFieldValue(data[f.start:f.end], c.Type)
+		v, ok := decodeFieldValue(data[f.start:f.end], c.Type, &a)
 		if !ok {
 			return false
 		}
@@ -248,6 +257,49 @@ func scanFlatObject(data []byte, fields []flatField) ([]flatField, bool) {
 			return nil, false
 		}
 	}
+}
+
+// scanKnownKeys is scanFlatObject for a record whose keys are expected to be keys, in this order (a
+// kept field layout's): each key is compared in place, and needs neither scanning nor the check
+// against the keys before it, since the layout's keys are plain and distinct. ok is false for
+// invalid JSON and for other keys, which the caller then scans without expecting them.
+func scanKnownKeys(data []byte, keys []string, fields []flatField) ([]flatField, bool) {
+	i := skipJSONSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, false
+	}
+	i = skipJSONSpace(data, i+1)
+	if len(keys) == 0 {
+		return fields, i < len(data) && data[i] == '}' && skipJSONSpace(data, i+1) == len(data)
+	}
+	for j, key := range keys {
+		end := i + 1 + len(key) // the closing quote
+		if end >= len(data) || data[i] != '"' || data[end] != '"' || string(data[i+1:end]) != key {
+			return nil, false
+		}
+		i = skipJSONSpace(data, end+1)
+		if i >= len(data) || data[i] != ':' {
+			return nil, false
+		}
+		start := skipJSONSpace(data, i+1)
+		vend, ok := skipValue(data, start, 0)
+		if !ok {
+			return nil, false
+		}
+		fields = append(fields, flatField{key: data[end-len(key) : end], start: start, end: vend})
+		i = skipJSONSpace(data, vend)
+		if i >= len(data) {
+			return nil, false
+		}
+		if j == len(keys)-1 {
+			return fields, data[i] == '}' && skipJSONSpace(data, i+1) == len(data)
+		}
+		if data[i] != ',' {
+			return nil, false
+		}
+		i = skipJSONSpace(data, i+1)
+	}
+	return nil, false // not reached: the loop returns at the last key
 }
 
 // skipValue validates the JSON value at data[i:], at the given nesting depth, and returns the index
@@ -412,14 +464,15 @@ func scanNumber(data []byte, i int) (int, bool) {
 }
 
 // decodeFieldValue converts the validated JSON value b to a value of type t, as fromJSON converts the
-// general decoder's value of it; ok is false when the conversion fails.
-func decodeFieldValue(b []byte, t *types.Type) (types.Value, bool) {
+// general decoder's value of it; ok is false when the conversion fails. A number or a string's bytes
+// are placed in a when it has room (nil: each value is allocated).
+func decodeFieldValue(b []byte, t *types.Type, a *recordArena) (types.Value, bool) {
 	var raw any
 	switch c := b[0]; {
 	case c == 'n':
 		return nil, true
 	case c == '"':
-		s, ok := unquoteJSON(b)
+		s, ok := unquoteJSON(b, a)
 		if !ok {
 			return nil, false
 		}
@@ -439,13 +492,36 @@ func decodeFieldValue(b []byte, t *types.Type) (types.Value, bool) {
 		}
 		raw = v
 	default:
-		if v, ok := numberValue(b, t); ok {
+		if v, ok := numberValue(b, t, a); ok {
 			return v, true
 		}
 		raw = json.Number(b)
 	}
 	v, err := fromJSON(raw, t)
 	return v, err == nil
+}
+
+// initArena makes a the arena for the values of the columns read from a record with these fields:
+// room for each number read into a number column and for the bytes of each string read into a
+// STRING column (its escaped length, which decoding never exceeds).
+func (s *jsonSerde) initArena(a *recordArena, data []byte, fields []flatField, fieldOf []int) {
+	nums, strBytes := 0, 0
+	for i, c := range s.cols {
+		if fieldOf[i] < 0 || s.isUnread(i) {
+			continue
+		}
+		f := &fields[fieldOf[i]]
+		switch b := data[f.start]; {
+		case b == '"' && c.Type.Kind == types.KindString:
+			strBytes += f.end - f.start - 2
+		case b == '-' || ('0' <= b && b <= '9'):
+			switch c.Type.Kind {
+			case types.KindInt, types.KindBigint, types.KindDouble, types.KindTimestamp, types.KindTime, types.KindDate:
+				nums++
+			}
+		}
+	}
+	a.init(nums, strBytes)
 }
 
 // checkFieldValue reports whether decodeFieldValue(b, t) succeeds, without building the value where
@@ -462,7 +538,7 @@ func checkFieldValue(b []byte, t *types.Type) bool {
 			return true
 		}
 	}
-	_, ok := decodeFieldValue(b, t)
+	_, ok := decodeFieldValue(b, t, nil)
 	return ok
 }
 
@@ -516,11 +592,29 @@ func smallInt(b []byte) (int64, bool) {
 }
 
 // numberValue converts the JSON number b to t where strconv alone decides the result fromJSON gives
-// (parseNumber); ok is false otherwise.
-func numberValue(b []byte, t *types.Type) (types.Value, bool) {
+// (parseNumber), placing it in a when it has room; ok is false otherwise.
+func numberValue(b []byte, t *types.Type, a *recordArena) (types.Value, bool) {
 	i, f, ok := parseNumber(b, t.Kind)
 	if !ok {
 		return nil, false
+	}
+	var v types.Value
+	switch t.Kind {
+	case types.KindInt:
+		v, ok = arenaNumber(a, int32(i))
+	case types.KindTimestamp:
+		v, ok = arenaNumber(a, types.TimestampValue(i))
+	case types.KindTime:
+		v, ok = arenaNumber(a, types.TimeValue(i))
+	case types.KindDate:
+		v, ok = arenaNumber(a, types.DateValue(i))
+	case types.KindDouble:
+		v, ok = arenaNumber(a, f)
+	default:
+		v, ok = arenaNumber(a, i)
+	}
+	if ok {
+		return v, true
 	}
 	switch t.Kind {
 	case types.KindInt:
@@ -537,38 +631,52 @@ func numberValue(b []byte, t *types.Type) (types.Value, bool) {
 	return i, true
 }
 
-// unquoteJSON decodes the validated JSON string q, quotes included, as encoding/json does. ok is
-// false for invalid UTF-8, which encoding/json replaces and the general path handles.
-func unquoteJSON(q []byte) (string, bool) {
+// unquoteJSON decodes the validated JSON string q, quotes included, as encoding/json does, into a
+// when it has room. ok is false for invalid UTF-8, which encoding/json replaces and the general path
+// handles.
+func unquoteJSON(q []byte, a *recordArena) (string, bool) {
 	b := q[1 : len(q)-1]
 	if !utf8.Valid(b) {
 		return "", false
 	}
-	if bytes.IndexByte(b, '\\') < 0 {
-		return string(b), true
+	if len(b) == 0 {
+		return "", true
 	}
-	// The decoded string is never longer than its escaped form, so out grows once.
-	var out strings.Builder
-	out.Grow(len(b))
+	dst := a.bytesFor(len(b))
+	if dst == nil {
+		if bytes.IndexByte(b, '\\') < 0 {
+			return string(b), true
+		}
+		// The decoded string is never longer than its escaped form, so dst grows once.
+		dst = make([]byte, 0, len(b))
+	}
+	dst = appendUnquoted(dst, b)
+	if len(dst) == 0 {
+		return "", true
+	}
+	return unsafe.String(&dst[0], len(dst)), true
+}
+
+// appendUnquoted appends the JSON string content b (validated, without its quotes) decoded.
+func appendUnquoted(out, b []byte) []byte {
 	for {
 		i := bytes.IndexByte(b, '\\')
 		if i < 0 {
-			out.Write(b)
-			return out.String(), true
+			return append(out, b...)
 		}
-		out.Write(b[:i])
+		out = append(out, b[:i]...)
 		b = b[i:]
 		switch e := b[1]; e {
 		case 'b':
-			out.WriteByte('\b')
+			out = append(out, '\b')
 		case 'f':
-			out.WriteByte('\f')
+			out = append(out, '\f')
 		case 'n':
-			out.WriteByte('\n')
+			out = append(out, '\n')
 		case 'r':
-			out.WriteByte('\r')
+			out = append(out, '\r')
 		case 't':
-			out.WriteByte('\t')
+			out = append(out, '\t')
 		case 'u':
 			// A surrogate pair is one rune; a lone surrogate is U+FFFD, as encoding/json has it.
 			r, _ := hex4(b[2:])
@@ -582,10 +690,10 @@ func unquoteJSON(q []byte) (string, bool) {
 					r = unicode.ReplacementChar
 				}
 			}
-			out.WriteRune(r)
+			out = utf8.AppendRune(out, r)
 			continue
 		default: // '"', '\\', '/'
-			out.WriteByte(e)
+			out = append(out, e)
 		}
 		b = b[2:]
 	}
