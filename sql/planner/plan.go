@@ -57,6 +57,7 @@ func queryNodes(q *ir.Query) ([]Node, error) {
 		// not read need not be built. A table's rows are kept in its store and joined sources are
 		// read whole (no pruning has been needed there yet).
 		source.Reads = q.Sources[0].Reads
+		source.RowDies = len(q.TableFuncs) == 0 && !q.Aggregating()
 	}
 	nodes = append(nodes, source)
 	for i, j := range q.Joins {
