@@ -43,6 +43,9 @@ func Build(q *ir.Query, sink *ir.Source) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if pn, ok := nodes[len(nodes)-1].(*ProjectNode); ok {
+		pn.RowDies = true // the sink only serializes its rows
+	}
 	nodes = append(nodes, &SinkNode{Sink: sink, Query: q})
 	return &Plan{Query: q, Sink: sink, Nodes: nodes}, nil
 }

@@ -298,9 +298,10 @@ func TestUnreadColumns(t *testing.T) {
 }
 
 // TestInputRowReused: a stream read by a filter and the projection only decodes every record into
-// one Input row (SourceNode.RowDies). No value of a record reaches the next one, whether the record
-// before it had more fields, failed half-decoded, or was filtered out; the other queries keep a row
-// per record.
+// one Input row (SourceNode.RowDies), and a persistent query's projection writes every value into
+// one row (ProjectNode.RowDies). No value of a record reaches the next one, whether the record
+// before it had more fields, failed half-decoded, or was filtered out; the other queries keep an
+// Input row per record.
 func TestInputRowReused(t *testing.T) {
 	ddl := "CREATE STREAM I (ID STRING KEY, A BIGINT, B BIGINT, C STRING) WITH (kafka_topic='in', value_format='JSON');\n"
 	in := []string{
@@ -343,6 +344,10 @@ func TestInputRowReused(t *testing.T) {
 		}
 		if got := p.Nodes[0].(*planner.SourceNode).RowDies; got != tc.reused {
 			t.Errorf("%s: RowDies %v, want %v", tc.query, got, tc.reused)
+		}
+		// A persistent query's projection feeds only its sink, which serializes the row.
+		if pn := p.Nodes[len(p.Nodes)-2].(*planner.ProjectNode); !pn.RowDies {
+			t.Errorf("%s: the projection's RowDies is false", tc.query)
 		}
 		if tc.want == nil {
 			continue
