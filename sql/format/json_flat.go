@@ -2,6 +2,7 @@ package format
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -335,12 +336,25 @@ var stringStop = func() (t [256]bool) {
 	return t
 }()
 
+// hasStringStop reports whether any of the eight bytes in w is a stringStop byte: below 0x20, the
+// quote or the backslash. Each test is the classic one for a zero byte (v-0x01..) & ^v & 0x80..,
+// exact as to whether there is one; the three share ^w's high bits, since the quote and the
+// backslash are ASCII.
+func hasStringStop(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := w^(ones*'"'), w^(ones*'\\')
+	return ((w-ones*0x20)|(quote-ones)|(backslash-ones))&^w&highs != 0
+}
+
 // skipString validates the string at data[i:], which starts with its quote, and returns the index
 // after its closing quote. Its escapes must be JSON's; its bytes are not checked as UTF-8, which the
 // general decoder does not require either.
 func skipString(data []byte, i int) (int, bool) {
 	j := i + 1
 	for {
+		for j+8 <= len(data) && !hasStringStop(binary.LittleEndian.Uint64(data[j:])) {
+			j += 8
+		}
 		for j < len(data) && !stringStop[data[j]] {
 			j++
 		}

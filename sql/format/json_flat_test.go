@@ -2,6 +2,7 @@ package format
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -448,4 +449,24 @@ func TestRecordArena(t *testing.T) {
 	}
 	checkFast(t, s, first)
 	checkFast(t, s, second)
+}
+
+// TestHasStringStop checks the eight-byte test against stringStop for every byte at every position,
+// among plain ASCII and non-ASCII neighbours.
+func TestHasStringStop(t *testing.T) {
+	for _, fill := range []byte{'a', 0x7f, 0x80, 0xff, ' ', '#', '[', ']'} {
+		for c := range 256 {
+			for pos := range 8 {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[pos] = byte(c)
+				want := stringStop[c] || stringStop[fill]
+				if got := hasStringStop(binary.LittleEndian.Uint64(b[:])); got != want {
+					t.Fatalf("%q: got %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
 }
