@@ -746,12 +746,27 @@ func hex4(b []byte) (rune, bool) {
 // plainJSONString reports whether s is written as JSON by quoting it alone: printable ASCII that
 // encoding/json does not escape (it escapes the quote, the backslash and, for HTML, <, > and &).
 func plainJSONString(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s) && plainJSONWord(binary.LittleEndian.Uint64([]byte(s[i:i+8]))); i += 8 {
+	}
+	for ; i < len(s); i++ {
 		if !plainJSONByte[s[i]] {
 			return false
 		}
 	}
 	return true
+}
+
+// plainJSONWord reports whether all eight bytes in w are plainJSONByte ones: none has its high bit
+// set, and then none is below 0x20 or equal to 0x7f or one of the five escaped, by the zero-byte
+// test (see hasStringStop), whose ^v is all high bits for bytes below 0x80.
+func plainJSONWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	if w&highs != 0 {
+		return false
+	}
+	zero := func(c byte) uint64 { return (w ^ ones*uint64(c)) - ones }
+	return ((w-ones*0x20)|zero(0x7f)|zero('"')|zero('\\')|zero('<')|zero('>')|zero('&'))&highs == 0
 }
 
 // plainJSONByte marks the bytes plainJSONString accepts.

@@ -470,3 +470,23 @@ func TestHasStringStop(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainJSONWord checks the eight-byte test against plainJSONByte for every byte at every
+// position.
+func TestPlainJSONWord(t *testing.T) {
+	for _, fill := range []byte{'a', ' ', '~', 0x7f, 0x80, 0xff, '"', '%', '='} {
+		for c := range 256 {
+			for pos := range 8 {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[pos] = byte(c)
+				want := plainJSONByte[c] && plainJSONByte[fill]
+				if got := plainJSONWord(binary.LittleEndian.Uint64(b[:])); got != want {
+					t.Fatalf("%q: got %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
