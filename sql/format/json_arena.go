@@ -35,9 +35,15 @@ func (a *recordArena) init(nums, strBytes int) {
 	*a = recordArena{buf: unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*8), numsEnd: nums * 8, strs: nums * 8}
 }
 
-// arenaNumber returns a Value of type T holding v (in 8 bytes, whatever T's size), stored in the arena; ok is false
-// when the arena has no room left for numbers.
-func arenaNumber[T int32 | int64 | float64 | types.TimestampValue | types.TimeValue | types.DateValue](a *recordArena, v T) (types.Value, bool) {
+// arenaNum are the types of the numbers an arena holds: none is pointer-shaped, so an interface
+// holding one points at its data (boxAt).
+type arenaNum interface {
+	int32 | int64 | float64 | types.TimestampValue | types.TimeValue | types.DateValue
+}
+
+// arenaNumber returns a Value of type T holding v (in 8 bytes, whatever T's size), stored in the
+// arena; ok is false when the arena has no room left for numbers.
+func arenaNumber[T arenaNum](a *recordArena, v T) (types.Value, bool) {
 	if a == nil || a.nums+8 > a.numsEnd { // nil, or no room: the caller boxes v itself
 		return nil, false
 	}
@@ -59,7 +65,7 @@ func (a *recordArena) bytesFor(n int) []byte {
 
 // boxAt returns *p as a Value whose data refers to *p itself rather than to a copy. *p must never be
 // modified afterwards.
-func boxAt[T any](p *T) types.Value {
+func boxAt[T arenaNum](p *T) types.Value {
 	var zero T
 	v := types.Value(zero) // a zero number or "" is boxed without allocating
 	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(p)
@@ -67,7 +73,7 @@ func boxAt[T any](p *T) types.Value {
 }
 
 // eface is the layout of a Go interface value without methods: its type, and a pointer to its data
-// (for every type that boxAt is used with; pointer-shaped types are stored in the word itself).
+// (for the types boxAt takes; a pointer-shaped type is stored in the word itself).
 type eface struct {
 	typ, data unsafe.Pointer
 }
