@@ -24,7 +24,7 @@ func runRESTTests(ctx context.Context, out, errOut io.Writer, path string, re *r
 		return fmt.Errorf("test: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	srv, err := engine.StartEmbedded(engine.EmbeddedConfig{DataDir: dir, Opts: engine.TestOpts()})
+	srv, err := engine.StartEmbedded(engine.EmbeddedConfig{DataDir: dir, Opts: engine.TestOpts(), BrokerOpts: engine.TestBrokerOpts()})
 	if err != nil {
 		return fmt.Errorf("test: start an embedded server: %w", err)
 	}

@@ -37,8 +37,11 @@ type kafkaBackend struct {
 }
 
 func newKafkaBackend(e *Engine, bootstrap []string) (*kafkaBackend, error) {
+	// MetadataMinAge is Kafka's retry.backoff.ms rather than franz-go's 5 s: a statement that meets a
+	// topic deleted and created again (UNKNOWN_TOPIC_ID) waits that long for fresh metadata before it
+	// can write, and INSERT VALUES is interactive.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(0))
+		kgo.ProducerLinger(0), kgo.MetadataMinAge(100*time.Millisecond))
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}

@@ -22,6 +22,8 @@ type EmbeddedConfig struct {
 	Logger               *slog.Logger
 	// Opts are more engine options (properties, commit interval, ...).
 	Opts []Opt
+	// BrokerOpts are more broker options (topic defaults, ...).
+	BrokerOpts []broker.Opt
 }
 
 // Embedded is a broker, an engine and its REST API in one process: what `seiche test --rest` and
@@ -52,8 +54,9 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	b, err := broker.New(broker.ListenAddr(cfg.BrokerAddr), broker.DataDir(filepath.Join(cfg.DataDir, "broker")),
-		broker.Logger(cfg.Logger), broker.GroupInitialRebalanceDelay(0))
+	bopts := append([]broker.Opt{broker.ListenAddr(cfg.BrokerAddr), broker.DataDir(filepath.Join(cfg.DataDir, "broker")),
+		broker.Logger(cfg.Logger), broker.GroupInitialRebalanceDelay(0)}, cfg.BrokerOpts...)
+	b, err := broker.New(bopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +117,14 @@ func (x *Embedded) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return errors.Join(x.errs...)
+}
+
+// TestBrokerOpts are the broker options for running test cases: topics keep every record, whatever
+// its age. Test files timestamp their records near the epoch (ksqlDB's use 0 to a few seconds), and
+// the default retention.ms (7 days) would let a retention pass delete a case's inputs between their
+// being written and a query reading them; the query would then start at the end and see nothing.
+func TestBrokerOpts() []broker.Opt {
+	return []broker.Opt{broker.TopicDefaults(map[string]string{"retention.ms": "-1"})}
 }
 
 // TestOpts are the engine options for running test cases: queries commit every 100ms (so pull

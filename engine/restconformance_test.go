@@ -22,7 +22,7 @@ const restKnownFailuresFile = "testdata/rest_known_failures.txt"
 // -rewrite regenerates it.
 func TestRESTConformance(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the REST corpus takes minutes; skipped with -short")
+		t.Skip("the REST corpus takes over a minute; skipped with -short")
 	}
 	dir := resttest.CorpusDir(".")
 	if dir == "" {
@@ -32,7 +32,7 @@ func TestRESTConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := engine.StartEmbedded(engine.EmbeddedConfig{DataDir: t.TempDir(), Opts: engine.TestOpts()})
+	srv, err := engine.StartEmbedded(engine.EmbeddedConfig{DataDir: t.TempDir(), Opts: engine.TestOpts(), BrokerOpts: engine.TestBrokerOpts()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -799,8 +799,16 @@ func arithmetic(e *parser.Binary, l, r *Compiled) (*Compiled, error) {
 		return nil, errAt(sqlerr.Type, e, "Error processing expression: %s. Unsupported arithmetic types. %s %s",
 			parser.FormatExpr(e), l.Type, r.Type)
 	}
-	fn := ArithFunc(op, t)
 	le, re := coerce(l, operandType(t, lt)), coerce(r, operandType(t, rt))
+	isInt := func(t *types.Type) bool { return t.Kind == types.KindInt || t.Kind == types.KindBigint }
+	if t.Kind == types.KindDecimal && isInt(lt) != isInt(rt) && (lt.Kind == types.KindDecimal || rt.Kind == types.KindDecimal) {
+		dec := re
+		if isInt(rt) {
+			dec = le
+		}
+		return &Compiled{Type: t, Const: l.Const && r.Const, Eval: decimalIntArith(op, t, l, r, dec, isInt(lt))}, nil
+	}
+	fn := ArithFunc(op, t)
 	return &Compiled{Type: t, Const: l.Const && r.Const, Eval: func(row Row) (Value, error) {
 		a, err := le(row)
 		if a == nil || err != nil {
@@ -887,28 +895,74 @@ func ArithFunc(op types.ArithOp, t *types.Type) func(a, b Value) (Value, error) 
 			return math.Mod(x, y), nil
 		}
 	}
-	p, s := t.Precision, t.Scale
 	return func(a, b Value) (Value, error) {
-		x, y := a.(*apd.Decimal), b.(*apd.Decimal)
-		var r *apd.Decimal
+		return decimalArith(op, t, a.(*apd.Decimal), b.(*apd.Decimal))
+	}
+}
+
+// decimalArith computes x op y for a result of DECIMAL type t. It keeps neither operand, so an
+// operand may live on the caller's stack.
+func decimalArith(op types.ArithOp, t *types.Type, x, y *apd.Decimal) (Value, error) {
+	var r *apd.Decimal
+	var err error
+	switch op {
+	case types.Add:
+		r, err = types.DecimalAdd(x, y)
+	case types.Sub:
+		r, err = types.DecimalSub(x, y)
+	case types.Mul:
+		r, err = types.DecimalMul(x, y)
+	case types.Div:
+		r, err = types.DecimalDiv(x, y, t.Scale)
+	default:
+		r, err = types.DecimalRem(x, y)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return types.RoundDecimal(r, t.Precision, t.Scale)
+}
+
+// decimalIntArith is the DECIMAL arithmetic of a decimal and an INT or BIGINT operand (the left
+// one when intLeft): the integer is made a decimal on the stack, where converting it to its DECIMAL
+// operand type (DECIMAL(10, 0) or DECIMAL(19, 0), which hold any INT or BIGINT) would allocate it.
+// dec is the decimal operand's conversion to its operand type.
+func decimalIntArith(op types.ArithOp, t *types.Type, l, r *Compiled, dec EvalFunc, intLeft bool) EvalFunc {
+	return func(row Row) (Value, error) {
+		var a, b Value
 		var err error
-		switch op {
-		case types.Add:
-			r, err = types.DecimalAdd(x, y)
-		case types.Sub:
-			r, err = types.DecimalSub(x, y)
-		case types.Mul:
-			r, err = types.DecimalMul(x, y)
-		case types.Div:
-			r, err = types.DecimalDiv(x, y, s)
-		default:
-			r, err = types.DecimalRem(x, y)
+		if intLeft {
+			a, err = l.Eval(row)
+		} else {
+			a, err = dec(row)
 		}
-		if err != nil {
+		if a == nil || err != nil {
 			return nil, err
 		}
-		return types.RoundDecimal(r, p, s)
+		if intLeft {
+			b, err = dec(row)
+		} else {
+			b, err = r.Eval(row)
+		}
+		if b == nil || err != nil {
+			return nil, err
+		}
+		var n apd.Decimal
+		if intLeft {
+			n.SetInt64(integer(a))
+			return decimalArith(op, t, &n, b.(*apd.Decimal))
+		}
+		n.SetInt64(integer(b))
+		return decimalArith(op, t, a.(*apd.Decimal), &n)
 	}
+}
+
+// integer is the value of an INT or BIGINT.
+func integer(v Value) int64 {
+	if i, ok := v.(int32); ok {
+		return int64(i)
+	}
+	return v.(int64)
 }
 
 func (c *Compiler) unary(e *parser.Unary) (*Compiled, error) {

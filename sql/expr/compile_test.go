@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -85,4 +86,71 @@ func BenchmarkEvalArithmeticPredicate(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestDecimalIntArithmetic: DECIMAL arithmetic with an INT or BIGINT operand (which makes the integer
+// a decimal on the stack) gives what converting the integer to its DECIMAL operand type and then
+// computing gives, errors and NULLs included.
+func TestDecimalIntArithmetic(t *testing.T) {
+	scope, base := testScope()
+	ints := []Value{int32(0), int32(7), int32(-3), int32(math.MinInt32), int64(0), int64(10000000000), int64(math.MinInt64), nil}
+	for _, op := range []string{"+", "-", "*", "/", "%"} {
+		for _, text := range []string{"DEC %s I", "I %s DEC", "DEC %s B", "B %s DEC", "DEC %s N", "N %s DEC", "1.5 %s I"} {
+			text = fmt.Sprintf(text, op)
+			e, err := parser.ParseExpr(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ce, err := (&Compiler{Scope: scope, Funcs: function.Builtins()}).Compile(e)
+			if err != nil {
+				t.Fatalf("%s: %v", text, err)
+			}
+			bin := e.(*parser.Binary)
+			for _, iv := range ints {
+				row := append(Row{}, base...)
+				switch {
+				case strings.Contains(text, "I"):
+					if _, ok := iv.(int64); ok {
+						continue
+					}
+					row[0] = iv
+				case strings.Contains(text, "B"):
+					if _, ok := iv.(int32); ok {
+						continue
+					}
+					row[1] = iv
+				}
+				got, gotErr := ce.Eval(row)
+				want, wantErr := referenceArith(scope, bin, ce.Type, row)
+				if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || types.Format(got) != types.Format(want) || (got == nil) != (want == nil) {
+					t.Errorf("%s with %v: got %v, %v; want %v, %v", text, iv, got, gotErr, want, wantErr)
+				}
+			}
+		}
+	}
+}
+
+// referenceArith computes e over row as arithmetic does in general: each operand converted to its
+// DECIMAL operand type, then ArithFunc.
+func referenceArith(scope *Scope, e *parser.Binary, rt *types.Type, row Row) (Value, error) {
+	c := &Compiler{Scope: scope, Funcs: function.Builtins()}
+	l, err := c.Compile(e.L)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Compile(e.R)
+	if err != nil {
+		return nil, err
+	}
+	a, err := coerce(l, operandType(rt, l.Type))(row)
+	if a == nil || err != nil {
+		return nil, err
+	}
+	b, err := coerce(r, operandType(rt, r.Type))(row)
+	if b == nil || err != nil {
+		return nil, err
+	}
+	op := map[parser.BinaryOp]types.ArithOp{parser.OpAdd: types.Add, parser.OpSub: types.Sub, parser.OpMul: types.Mul,
+		parser.OpDiv: types.Div, parser.OpMod: types.Mod}[e.Op]
+	return ArithFunc(op, rt)(a, b)
 }

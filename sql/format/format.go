@@ -13,6 +13,13 @@
 // serves every schema and a generic parameter would say nothing. The planner adapts a format Serde
 // to serde.Serde[types.Row] (sql/planner's rowSerde) where rows enter the dsl; nothing else converts
 // between the two.
+//
+// # Unsafe
+//
+// The JSON reader builds the values of one record pointing into one allocation (json_arena.go):
+// boxing each number and string on its own was most of a record's allocations. It relies on Go's
+// layout of an interface value, and on values never being modified once made; the values it
+// returns are ordinary to every reader of them.
 package format
 
 import (

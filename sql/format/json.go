@@ -57,37 +57,41 @@ func (s *jsonSerde) Serialize(vals []types.Value) ([]byte, error) {
 		if vals[0] == nil {
 			return nil, nil
 		}
-		b := bytes.NewBuffer(make([]byte, 0, jsonSizeHint(vals[0])))
-		if err := writeJSON(b, s.cols[0].Type, vals[0]); err != nil {
-			return nil, err
-		}
-		return b.Bytes(), nil
+		return appendJSON(make([]byte, 0, jsonSizeHint(vals[0])), s.cols[0].Type, vals[0])
 	}
 	size := 2
 	for i, name := range s.fieldNames {
 		size += len(name) + 1 + jsonSizeHint(vals[i])
 	}
-	b := bytes.NewBuffer(make([]byte, 0, size))
-	b.WriteByte('{')
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	var err error
 	for i, c := range s.cols {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.Write(s.fieldNames[i])
-		if err := writeJSON(b, c.Type, vals[i]); err != nil {
+		b = append(b, s.fieldNames[i]...)
+		if b, err = appendJSON(b, c.Type, vals[i]); err != nil {
 			return nil, err
 		}
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
 }
 
-// jsonSizeHint guesses how many bytes writeJSON writes for v, so that a record's buffer is allocated
-// once: exact for plain strings, enough for any number, a guess for the rest.
+// jsonSizeHint guesses how many bytes appendJSON writes for v, so that a record's buffer is allocated
+// once: exact for plain strings and integers, enough for any other number, a guess for the rest.
 func jsonSizeHint(v types.Value) int {
 	switch x := v.(type) {
+	case nil:
+		return 4
 	case string:
 		return len(x) + 2
+	case int64:
+		return intLen(x)
+	case int32:
+		return intLen(int64(x))
+	case types.TimestampValue:
+		return intLen(int64(x))
 	case []byte:
 		return base64.StdEncoding.EncodedLen(len(x)) + 2
 	case []types.Value, *types.Map, *types.Struct:
@@ -96,89 +100,111 @@ func jsonSizeHint(v types.Value) int {
 	return 24
 }
 
-func writeJSONString(b *bytes.Buffer, s string) {
+// intLen is the length of i in decimal.
+func intLen(i int64) int {
+	n := 1
+	u := uint64(i)
+	if i < 0 {
+		n++
+		u = -u
+	}
+	for ; u >= 10; u /= 10 {
+		n++
+	}
+	return n
+}
+
+func writeJSONString(b *bytes.Buffer, s string) { b.Write(appendJSONString(b.AvailableBuffer(), s)) }
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json escapes it.
+func appendJSONString(b []byte, s string) []byte {
 	if plainJSONString(s) {
-		b.WriteByte('"')
-		b.WriteString(s)
-		b.WriteByte('"')
-		return
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
 	}
 	enc, _ := json.Marshal(s)
-	b.Write(enc)
+	return append(b, enc...)
 }
 
 func writeJSON(b *bytes.Buffer, t *types.Type, v types.Value) error {
+	out, err := appendJSON(b.AvailableBuffer(), t, v)
+	b.Write(out)
+	return err
+}
+
+// appendJSON appends v, of type t, as JSON.
+func appendJSON(b []byte, t *types.Type, v types.Value) ([]byte, error) {
 	if v == nil {
-		b.WriteString("null")
-		return nil
+		return append(b, "null"...), nil
 	}
+	var err error
 	switch x := v.(type) {
 	case bool:
-		b.WriteString(strconv.FormatBool(x))
+		b = strconv.AppendBool(b, x)
 	case int32:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
+		b = strconv.AppendInt(b, int64(x), 10)
 	case int64:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), x, 10))
+		b = strconv.AppendInt(b, x, 10)
 	case float64:
 		// Jackson writes a double with Double.toString, and NaN and the infinities as strings.
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			writeJSONString(b, types.JavaDouble(x))
-			return nil
+			return appendJSONString(b, types.JavaDouble(x)), nil
 		}
-		b.Write(types.AppendJavaDouble(b.AvailableBuffer(), x))
+		b = types.AppendJavaDouble(b, x)
 	case *apd.Decimal:
-		b.WriteString(types.DecimalString(x))
+		b = types.AppendDecimal(b, x)
 	case string:
-		writeJSONString(b, x)
+		b = appendJSONString(b, x)
 	case []byte:
-		writeJSONString(b, base64.StdEncoding.EncodeToString(x))
+		b = appendJSONString(b, base64.StdEncoding.EncodeToString(x))
 	case types.TimestampValue:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
+		b = strconv.AppendInt(b, int64(x), 10)
 	case types.TimeValue:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
+		b = strconv.AppendInt(b, int64(x), 10)
 	case types.DateValue:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(x), 10))
+		b = strconv.AppendInt(b, int64(x), 10)
 	case []types.Value:
-		b.WriteByte('[')
+		b = append(b, '[')
 		for i, e := range x {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			if err := writeJSON(b, t.Elem, e); err != nil {
-				return err
+			if b, err = appendJSON(b, t.Elem, e); err != nil {
+				return b, err
 			}
 		}
-		b.WriteByte(']')
+		b = append(b, ']')
 	case *types.Map:
-		b.WriteByte('{')
+		b = append(b, '{')
 		for i := range x.Keys {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			writeJSONString(b, types.Format(x.Keys[i]))
-			b.WriteByte(':')
-			if err := writeJSON(b, t.Elem, x.Vals[i]); err != nil {
-				return err
+			b = appendJSONString(b, types.Format(x.Keys[i]))
+			b = append(b, ':')
+			if b, err = appendJSON(b, t.Elem, x.Vals[i]); err != nil {
+				return b, err
 			}
 		}
-		b.WriteByte('}')
+		b = append(b, '}')
 	case *types.Struct:
-		b.WriteByte('{')
+		b = append(b, '{')
 		for i, f := range t.Fields {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			writeJSONString(b, f.Name)
-			b.WriteByte(':')
-			if err := writeJSON(b, f.Type, x.Vals[i]); err != nil {
-				return err
+			b = appendJSONString(b, f.Name)
+			b = append(b, ':')
+			if b, err = appendJSON(b, f.Type, x.Vals[i]); err != nil {
+				return b, err
 			}
 		}
-		b.WriteByte('}')
+		b = append(b, '}')
 	default:
-		return fmt.Errorf("format: JSON cannot serialize %T", v)
+		return b, fmt.Errorf("format: JSON cannot serialize %T", v)
 	}
-	return nil
+	return b, nil
 }
 
 func (s *jsonSerde) Deserialize(data []byte) ([]types.Value, error) {

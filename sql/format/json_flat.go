@@ -2,13 +2,14 @@ package format
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/seichedb/seiche/sql/types"
 )
@@ -74,19 +75,28 @@ func (s *jsonSerde) deserializeFastInto(dst []types.Value, pos []int, data []byt
 		if s.isUnread(0) {
 			return checkFieldValue(data[start:end], s.cols[0].Type)
 		}
-		v, ok := decodeFieldValue(data[start:end], s.cols[0].Type)
+		v, ok := decodeFieldValue(data[start:end], s.cols[0].Type, nil)
 		dst[at(0)] = v
 		return ok
 	}
 	var buf [16]flatField
-	fields, ok := scanFlatObject(data, buf[:0])
-	if !ok {
-		return false
+	var fieldOf []int
+	fields, ok := []flatField(nil), false
+	if l := s.layout.Load(); l != nil {
+		if fields, ok = scanKnownKeys(data, l.keys, buf[:0]); ok {
+			fieldOf = l.fieldOf
+		}
 	}
-	fieldOf, ok := s.fieldsOf(fields)
 	if !ok {
-		return false
+		if fields, ok = scanFlatObject(data, buf[:0]); !ok {
+			return false
+		}
+		if fieldOf, ok = s.fieldsOf(fields); !ok {
+			return false
+		}
 	}
+	var a recordArena
+	s.initArena(&a, data, fields, fieldOf)
 	for i, c := range s.cols {
 		if fieldOf[i] < 0 {
 			continue // no field: NULL
@@ -98,7 +108,7 @@ func (s *jsonSerde) deserializeFastInto(dst []types.Value, pos []int, data []byt
 			}
 			continue
 		}
-		v, ok := decodeFieldValue(data[f.start:f.end], c.Type)
+		v, ok := decodeFieldValue(data[f.start:f.end], c.Type, &a)
 		if !ok {
 			return false
 		}
@@ -250,6 +260,49 @@ func scanFlatObject(data []byte, fields []flatField) ([]flatField, bool) {
 	}
 }
 
+// scanKnownKeys is scanFlatObject for a record whose keys are expected to be keys, in this order (a
+// kept field layout's): each key is compared in place, and needs neither scanning nor the check
+// against the keys before it, since the layout's keys are plain and distinct. ok is false for
+// invalid JSON and for other keys, which the caller then scans without expecting them.
+func scanKnownKeys(data []byte, keys []string, fields []flatField) ([]flatField, bool) {
+	i := skipJSONSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, false
+	}
+	i = skipJSONSpace(data, i+1)
+	if len(keys) == 0 {
+		return fields, i < len(data) && data[i] == '}' && skipJSONSpace(data, i+1) == len(data)
+	}
+	for j, key := range keys {
+		end := i + 1 + len(key) // the closing quote
+		if end >= len(data) || data[i] != '"' || data[end] != '"' || string(data[i+1:end]) != key {
+			return nil, false
+		}
+		i = skipJSONSpace(data, end+1)
+		if i >= len(data) || data[i] != ':' {
+			return nil, false
+		}
+		start := skipJSONSpace(data, i+1)
+		vend, ok := skipValue(data, start, 0)
+		if !ok {
+			return nil, false
+		}
+		fields = append(fields, flatField{key: data[end-len(key) : end], start: start, end: vend})
+		i = skipJSONSpace(data, vend)
+		if i >= len(data) {
+			return nil, false
+		}
+		if j == len(keys)-1 {
+			return fields, data[i] == '}' && skipJSONSpace(data, i+1) == len(data)
+		}
+		if data[i] != ',' {
+			return nil, false
+		}
+		i = skipJSONSpace(data, i+1)
+	}
+	return nil, false // not reached: the loop returns at the last key
+}
+
 // skipValue validates the JSON value at data[i:], at the given nesting depth, and returns the index
 // after it.
 func skipValue(data []byte, i, depth int) (int, bool) {
@@ -283,12 +336,25 @@ var stringStop = func() (t [256]bool) {
 	return t
 }()
 
+// hasStringStop reports whether any of the eight bytes in w is a stringStop byte: below 0x20, the
+// quote or the backslash. Each test is the classic one for a zero byte (v-0x01..) & ^v & 0x80..,
+// exact as to whether there is one; the three share ^w's high bits, since the quote and the
+// backslash are ASCII.
+func hasStringStop(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := w^(ones*'"'), w^(ones*'\\')
+	return ((w-ones*0x20)|(quote-ones)|(backslash-ones))&^w&highs != 0
+}
+
 // skipString validates the string at data[i:], which starts with its quote, and returns the index
 // after its closing quote. Its escapes must be JSON's; its bytes are not checked as UTF-8, which the
 // general decoder does not require either.
 func skipString(data []byte, i int) (int, bool) {
 	j := i + 1
 	for {
+		for j+8 <= len(data) && !hasStringStop(binary.LittleEndian.Uint64(data[j:])) {
+			j += 8
+		}
 		for j < len(data) && !stringStop[data[j]] {
 			j++
 		}
@@ -412,14 +478,15 @@ func scanNumber(data []byte, i int) (int, bool) {
 }
 
 // decodeFieldValue converts the validated JSON value b to a value of type t, as fromJSON converts the
-// general decoder's value of it; ok is false when the conversion fails.
-func decodeFieldValue(b []byte, t *types.Type) (types.Value, bool) {
+// general decoder's value of it; ok is false when the conversion fails. A number or a string's bytes
+// are placed in a when it has room (nil: each value is allocated).
+func decodeFieldValue(b []byte, t *types.Type, a *recordArena) (types.Value, bool) {
 	var raw any
 	switch c := b[0]; {
 	case c == 'n':
 		return nil, true
 	case c == '"':
-		s, ok := unquoteJSON(b)
+		s, ok := unquoteJSON(b, a)
 		if !ok {
 			return nil, false
 		}
@@ -439,13 +506,36 @@ func decodeFieldValue(b []byte, t *types.Type) (types.Value, bool) {
 		}
 		raw = v
 	default:
-		if v, ok := numberValue(b, t); ok {
+		if v, ok := numberValue(b, t, a); ok {
 			return v, true
 		}
 		raw = json.Number(b)
 	}
 	v, err := fromJSON(raw, t)
 	return v, err == nil
+}
+
+// initArena makes a the arena for the values of the columns read from a record with these fields:
+// room for each number read into a number column and for the bytes of each string read into a
+// STRING column (its escaped length, which decoding never exceeds).
+func (s *jsonSerde) initArena(a *recordArena, data []byte, fields []flatField, fieldOf []int) {
+	nums, strBytes := 0, 0
+	for i, c := range s.cols {
+		if fieldOf[i] < 0 || s.isUnread(i) {
+			continue
+		}
+		f := &fields[fieldOf[i]]
+		switch b := data[f.start]; {
+		case b == '"' && c.Type.Kind == types.KindString:
+			strBytes += f.end - f.start - 2
+		case b == '-' || ('0' <= b && b <= '9'):
+			switch c.Type.Kind {
+			case types.KindInt, types.KindBigint, types.KindDouble, types.KindTimestamp, types.KindTime, types.KindDate:
+				nums++
+			}
+		}
+	}
+	a.init(nums, strBytes)
 }
 
 // checkFieldValue reports whether decodeFieldValue(b, t) succeeds, without building the value where
@@ -462,7 +552,7 @@ func checkFieldValue(b []byte, t *types.Type) bool {
 			return true
 		}
 	}
-	_, ok := decodeFieldValue(b, t)
+	_, ok := decodeFieldValue(b, t, nil)
 	return ok
 }
 
@@ -516,11 +606,29 @@ func smallInt(b []byte) (int64, bool) {
 }
 
 // numberValue converts the JSON number b to t where strconv alone decides the result fromJSON gives
-// (parseNumber); ok is false otherwise.
-func numberValue(b []byte, t *types.Type) (types.Value, bool) {
+// (parseNumber), placing it in a when it has room; ok is false otherwise.
+func numberValue(b []byte, t *types.Type, a *recordArena) (types.Value, bool) {
 	i, f, ok := parseNumber(b, t.Kind)
 	if !ok {
 		return nil, false
+	}
+	var v types.Value
+	switch t.Kind {
+	case types.KindInt:
+		v, ok = arenaNumber(a, int32(i))
+	case types.KindTimestamp:
+		v, ok = arenaNumber(a, types.TimestampValue(i))
+	case types.KindTime:
+		v, ok = arenaNumber(a, types.TimeValue(i))
+	case types.KindDate:
+		v, ok = arenaNumber(a, types.DateValue(i))
+	case types.KindDouble:
+		v, ok = arenaNumber(a, f)
+	default:
+		v, ok = arenaNumber(a, i)
+	}
+	if ok {
+		return v, true
 	}
 	switch t.Kind {
 	case types.KindInt:
@@ -537,38 +645,52 @@ func numberValue(b []byte, t *types.Type) (types.Value, bool) {
 	return i, true
 }
 
-// unquoteJSON decodes the validated JSON string q, quotes included, as encoding/json does. ok is
-// false for invalid UTF-8, which encoding/json replaces and the general path handles.
-func unquoteJSON(q []byte) (string, bool) {
+// unquoteJSON decodes the validated JSON string q, quotes included, as encoding/json does, into a
+// when it has room. ok is false for invalid UTF-8, which encoding/json replaces and the general path
+// handles.
+func unquoteJSON(q []byte, a *recordArena) (string, bool) {
 	b := q[1 : len(q)-1]
 	if !utf8.Valid(b) {
 		return "", false
 	}
-	if bytes.IndexByte(b, '\\') < 0 {
-		return string(b), true
+	if len(b) == 0 {
+		return "", true
 	}
-	// The decoded string is never longer than its escaped form, so out grows once.
-	var out strings.Builder
-	out.Grow(len(b))
+	dst := a.bytesFor(len(b))
+	if dst == nil {
+		if bytes.IndexByte(b, '\\') < 0 {
+			return string(b), true
+		}
+		// The decoded string is never longer than its escaped form, so dst grows once.
+		dst = make([]byte, 0, len(b))
+	}
+	dst = appendUnquoted(dst, b)
+	if len(dst) == 0 {
+		return "", true
+	}
+	return unsafe.String(&dst[0], len(dst)), true
+}
+
+// appendUnquoted appends the JSON string content b (validated, without its quotes) decoded.
+func appendUnquoted(out, b []byte) []byte {
 	for {
 		i := bytes.IndexByte(b, '\\')
 		if i < 0 {
-			out.Write(b)
-			return out.String(), true
+			return append(out, b...)
 		}
-		out.Write(b[:i])
+		out = append(out, b[:i]...)
 		b = b[i:]
 		switch e := b[1]; e {
 		case 'b':
-			out.WriteByte('\b')
+			out = append(out, '\b')
 		case 'f':
-			out.WriteByte('\f')
+			out = append(out, '\f')
 		case 'n':
-			out.WriteByte('\n')
+			out = append(out, '\n')
 		case 'r':
-			out.WriteByte('\r')
+			out = append(out, '\r')
 		case 't':
-			out.WriteByte('\t')
+			out = append(out, '\t')
 		case 'u':
 			// A surrogate pair is one rune; a lone surrogate is U+FFFD, as encoding/json has it.
 			r, _ := hex4(b[2:])
@@ -582,10 +704,10 @@ func unquoteJSON(q []byte) (string, bool) {
 					r = unicode.ReplacementChar
 				}
 			}
-			out.WriteRune(r)
+			out = utf8.AppendRune(out, r)
 			continue
 		default: // '"', '\\', '/'
-			out.WriteByte(e)
+			out = append(out, e)
 		}
 		b = b[2:]
 	}
@@ -624,12 +746,27 @@ func hex4(b []byte) (rune, bool) {
 // plainJSONString reports whether s is written as JSON by quoting it alone: printable ASCII that
 // encoding/json does not escape (it escapes the quote, the backslash and, for HTML, <, > and &).
 func plainJSONString(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s) && plainJSONWord(binary.LittleEndian.Uint64([]byte(s[i:i+8]))); i += 8 {
+	}
+	for ; i < len(s); i++ {
 		if !plainJSONByte[s[i]] {
 			return false
 		}
 	}
 	return true
+}
+
+// plainJSONWord reports whether all eight bytes in w are plainJSONByte ones: none has its high bit
+// set, and then none is below 0x20 or equal to 0x7f or one of the five escaped, by the zero-byte
+// test (see hasStringStop), whose ^v is all high bits for bytes below 0x80.
+func plainJSONWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	if w&highs != 0 {
+		return false
+	}
+	zero := func(c byte) uint64 { return (w ^ ones*uint64(c)) - ones }
+	return ((w-ones*0x20)|zero(0x7f)|zero('"')|zero('\\')|zero('<')|zero('>')|zero('&'))&highs == 0
 }
 
 // plainJSONByte marks the bytes plainJSONString accepts.

@@ -2,6 +2,7 @@ package format
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -390,5 +391,102 @@ func TestFieldLayoutReused(t *testing.T) {
 			t.Errorf("%s: got %#v, %v; want %#v", tc.in, got, err, tc.want)
 		}
 		checkFast(t, s, []byte(tc.in))
+	}
+}
+
+// TestFieldLayoutKeysCompared: a record is read with the kept layout only when its keys are the
+// layout's exactly; any other record is scanned afresh and decodes as the general path has it.
+func TestFieldLayoutKeysCompared(t *testing.T) {
+	s := newJSONSerde([]types.Column{{Name: "A", Type: types.Bigint}, {Name: "B", Type: types.String}}, true)
+	for _, tc := range []struct {
+		in   string
+		want []types.Value
+		err  bool
+	}{
+		{`{"a":1,"b":"x"}`, []types.Value{int64(1), "x"}, false},
+		{`{"a":2,"b":"y","c":3}`, []types.Value{int64(2), "y"}, false},
+		{`{"a":4}`, []types.Value{int64(4), nil}, false},
+		{`{"ab":5,"b":"z"}`, []types.Value{nil, "z"}, false},
+		{`{"a":6,"b":"w"}`, []types.Value{int64(6), "w"}, false},
+		{`{"a":7,"b":"w",}`, nil, true},
+		{`{"a":8,"b":"w"`, nil, true},
+		{`{"a":9,"b":"w"}x`, nil, true},
+		{`{"a":10 ,"b" : "v" }`, []types.Value{int64(10), "v"}, false},
+		{`{"a":11,"b":"v","a":12}`, []types.Value{int64(12), "v"}, false},
+	} {
+		got, err := s.Deserialize([]byte(tc.in))
+		if (err != nil) != tc.err || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %#v, %v; want %#v (error %v)", tc.in, got, err, tc.want, tc.err)
+		}
+		checkFast(t, s, []byte(tc.in))
+	}
+}
+
+// TestRecordArena: the numbers and strings a record's values share one arena; each value keeps its
+// type and value, and the values of one record do not change when the next is read.
+func TestRecordArena(t *testing.T) {
+	cols := []types.Column{
+		{Name: "I", Type: types.Int}, {Name: "B", Type: types.Bigint}, {Name: "D", Type: types.Double},
+		{Name: "TS", Type: types.Timestamp}, {Name: "T", Type: types.Time}, {Name: "DT", Type: types.Date},
+		{Name: "S", Type: types.String}, {Name: "E", Type: types.String}, {Name: "U", Type: types.String},
+		{Name: "X", Type: types.Bigint},
+	}
+	s := newJSONSerde(cols, true)
+	first := []byte(`{"I":70000,"B":-123456789012,"D":2.5e300,"TS":1700000000000,"T":3600000,"DT":19000,` +
+		`"S":"plain","E":"","U":"a\u00e9\ud83d\ude00\n","X":"77"}`)
+	second := []byte(`{"I":1,"B":2,"D":3,"TS":4,"T":5,"DT":6,"S":"other","E":"e","U":"u","X":"8"}`)
+	want := []types.Value{int32(70000), int64(-123456789012), 2.5e300, types.TimestampValue(1700000000000),
+		types.TimeValue(3600000), types.DateValue(19000), "plain", "", "aé😀\n", int64(77)}
+	got, ok := s.deserializeFast(first)
+	if !ok {
+		t.Fatal("the fast path left the record to the general path")
+	}
+	if _, ok := s.deserializeFast(second); !ok {
+		t.Fatal("the fast path left the second record to the general path")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %#v, want %#v", got, want)
+	}
+	checkFast(t, s, first)
+	checkFast(t, s, second)
+}
+
+// TestHasStringStop checks the eight-byte test against stringStop for every byte at every position,
+// among plain ASCII and non-ASCII neighbours.
+func TestHasStringStop(t *testing.T) {
+	for _, fill := range []byte{'a', 0x7f, 0x80, 0xff, ' ', '#', '[', ']'} {
+		for c := range 256 {
+			for pos := range 8 {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[pos] = byte(c)
+				want := stringStop[c] || stringStop[fill]
+				if got := hasStringStop(binary.LittleEndian.Uint64(b[:])); got != want {
+					t.Fatalf("%q: got %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestPlainJSONWord checks the eight-byte test against plainJSONByte for every byte at every
+// position.
+func TestPlainJSONWord(t *testing.T) {
+	for _, fill := range []byte{'a', ' ', '~', 0x7f, 0x80, 0xff, '"', '%', '='} {
+		for c := range 256 {
+			for pos := range 8 {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[pos] = byte(c)
+				want := plainJSONByte[c] && plainJSONByte[fill]
+				if got := plainJSONWord(binary.LittleEndian.Uint64(b[:])); got != want {
+					t.Fatalf("%q: got %v, want %v", b, got, want)
+				}
+			}
+		}
 	}
 }

@@ -15,6 +15,9 @@ import (
 // evaluate is NULL and the failure is logged, as ksqlDB's SelectValueMapper does: the record is kept.
 type ProjectNode struct {
 	Query *ir.Query
+	// RowDies says that the rows it makes die with the record's pass (a sink only serializes them;
+	// an Emit keeps them): the projection then writes every record's value into the same row.
+	RowDies bool
 }
 
 // projection is where the projected columns go, computed once when the node is lowered so that a
@@ -54,12 +57,16 @@ func (n *ProjectNode) layout() *projection {
 }
 
 // split evaluates the projection over row; a failing expression is reported to warn and gives NULL.
-func (pr *projection) split(row Row, warn func(error)) (Row, Row, error) {
+// The value is written into out when it is not nil (the processor's row, see ProjectNode.RowDies).
+func (pr *projection) split(row Row, warn func(error), out Row) (Row, Row, error) {
 	var k Row
 	if pr.nKey > 0 {
 		k = make(Row, pr.nKey)
 	}
-	v := make(Row, pr.nVal)
+	v := out
+	if v == nil {
+		v = make(Row, pr.nVal)
+	}
 	for i, p := range pr.Query.Projection {
 		x, err := p.Expr.Eval(row)
 		if err != nil {
@@ -120,24 +127,28 @@ func (n *ProjectNode) deleteRow(k Row, in flow) Row {
 
 func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 	pr := n.layout()
+	reuse := 0 // the width of the row each processor reuses, 0 for a new row per record
+	if n.RowDies {
+		reuse = pr.nVal
+	}
 	out := flow{window: in.window}
 	switch {
 	case in.stream != nil && n.Query.Sources[0].Source.Window != "" && !n.Query.Aggregating():
 		// A windowed source passed through keeps its windows: WINDOWSTART and WINDOWEND close its Input row.
 		out.windowKind = n.Query.Sources[0].Source.Window
 		w := len(in.valCols)
-		out.wstream = project(in.stream, func(_ Row, row Row, warn func(error)) (dsl.Windowed[Row], Row, error) {
+		out.wstream = project(in.stream, reuse, func(_ Row, row Row, warn func(error), into Row) (dsl.Windowed[Row], Row, error) {
 			if row == nil {
 				return dsl.Windowed[Row]{}, nil, fmt.Errorf("planner: null value of a windowed stream: dropped")
 			}
-			k, v, err := pr.split(row, warn)
+			k, v, err := pr.split(row, warn, into)
 			ws, _ := row[w-2].(int64)
 			we, _ := row[w-1].(int64)
 			return dsl.Windowed[Row]{Key: k, Window: dsl.Window{Start: ws, End: we}}, v, err
 		})
 	case in.stream != nil:
 		partitioned := len(n.Query.PartitionBy) > 0
-		out.stream = project(in.stream, func(k Row, row Row, warn func(error)) (Row, Row, error) {
+		out.stream = project(in.stream, reuse, func(k Row, row Row, warn func(error), into Row) (Row, Row, error) {
 			if row == nil && partitioned {
 				// A null value has nothing to partition by: it passes on with a null key.
 				return nil, nil, nil
@@ -146,18 +157,18 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 				key, err := n.keyOnly(n.deleteRow(k, in))
 				return key, nil, err
 			}
-			return pr.split(row, warn)
+			return pr.split(row, warn, into)
 		})
 	case in.table != nil:
-		out.stream = project(in.table.ToStream(), func(k Row, row Row, warn func(error)) (Row, Row, error) {
+		out.stream = project(in.table.ToStream(), reuse, func(k Row, row Row, warn func(error), into Row) (Row, Row, error) {
 			if row == nil {
 				key, err := n.keyOnly(n.deleteRow(k, in))
 				return key, nil, err
 			}
-			return pr.split(row, warn)
+			return pr.split(row, warn, into)
 		})
 	default:
-		out.wstream = project(in.wtable.ToStream(), func(k dsl.Windowed[Row], row Row, warn func(error)) (dsl.Windowed[Row], Row, error) {
+		out.wstream = project(in.wtable.ToStream(), reuse, func(k dsl.Windowed[Row], row Row, warn func(error), into Row) (dsl.Windowed[Row], Row, error) {
 			if row == nil {
 				r := n.deleteRow(k.Key, in)
 				if len(r) >= 2 && n.Query.Window != nil {
@@ -166,7 +177,7 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 				key, err := n.keyOnly(r)
 				return dsl.Windowed[Row]{Key: key, Window: k.Window}, nil, err
 			}
-			key, val, err := pr.split(row, warn)
+			key, val, err := pr.split(row, warn, into)
 			return dsl.Windowed[Row]{Key: key, Window: k.Window}, val, err
 		})
 		out.windowKind = n.Query.Window.Kind.String()
@@ -176,27 +187,36 @@ func (n *ProjectNode) lower(e *Env, in flow) (flow, error) {
 
 // project maps each record of s with fn, which may report a failure that does not drop the record
 // (a projected column that is NULL instead) through its warn argument: the task's logger gets it.
-func project[KIn, KOut any](s *dsl.Stream[KIn, Row], fn func(k KIn, row Row, warn func(error)) (KOut, Row, error)) *dsl.Stream[KOut, Row] {
-	return dsl.Process(s, func() runtime.Processor[KIn, Row, KOut, Row] { return &projectProc[KIn, KOut]{fn: fn} })
+// With reuse > 0, fn's into is a row of that width that fn may return as the value, the same for
+// every record of a processor and cleared before each (ProjectNode.RowDies); otherwise it is nil.
+func project[KIn, KOut any](s *dsl.Stream[KIn, Row], reuse int, fn func(k KIn, row Row, warn func(error), into Row) (KOut, Row, error)) *dsl.Stream[KOut, Row] {
+	return dsl.Process(s, func() runtime.Processor[KIn, Row, KOut, Row] { return &projectProc[KIn, KOut]{fn: fn, reuse: reuse} })
 }
 
 type projectProc[KIn, KOut any] struct {
-	fn  func(k KIn, row Row, warn func(error)) (KOut, Row, error)
-	ctx runtime.ProcessorContext[KOut, Row]
+	fn    func(k KIn, row Row, warn func(error), into Row) (KOut, Row, error)
+	reuse int
+	ctx   runtime.ProcessorContext[KOut, Row]
 	// warnFn is p.warn, made once: a method value passed on is an allocation each time.
 	warnFn func(error)
+	// into is the row reused for every record's value, when reuse > 0.
+	into Row
 }
 
 func (p *projectProc[KIn, KOut]) Init(ctx runtime.ProcessorContext[KOut, Row]) error {
 	p.ctx = ctx
 	p.warnFn = p.warn
+	if p.reuse > 0 {
+		p.into = make(Row, p.reuse)
+	}
 	return nil
 }
 
 func (p *projectProc[KIn, KOut]) Close() error { return nil }
 
 func (p *projectProc[KIn, KOut]) Process(rec runtime.Record[KIn, Row]) error {
-	k, v, err := p.fn(rec.Key, rec.Value, p.warnFn)
+	clear(p.into)
+	k, v, err := p.fn(rec.Key, rec.Value, p.warnFn, p.into)
 	if err != nil {
 		return err
 	}

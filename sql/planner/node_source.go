@@ -24,6 +24,11 @@ type SourceNode struct {
 	// does not read, but the TIMESTAMP column, are checked and left NULL instead of built. nil reads
 	// every column.
 	Reads []bool
+	// RowDies says that no node after the source keeps a record's Input row once the record's pass
+	// through the query returns (a stream read only by a filter and the projection, which builds rows
+	// of its own): the source then decodes every record into the same row. The values in it are
+	// never reused, so they may be kept.
+	RowDies bool
 }
 
 // Describe implements Node.
@@ -35,7 +40,7 @@ func (n *SourceNode) lower(e *Env, _ flow) (flow, error) {
 	if err != nil {
 		return flow{}, err
 	}
-	d := &deserializer{src: src, keys: keys, tsCol: -1, meta: [3]bool{true, true, true}}
+	d := &deserializer{src: src, keys: keys, tsCol: -1, meta: [3]bool{true, true, true}, reuseRow: n.RowDies}
 	if n.Reads != nil {
 		for i := range d.meta {
 			p := len(src.Schema.Columns) + i
@@ -159,11 +164,28 @@ type deserializer struct {
 	// meta says which of ROWTIME, ROWPARTITION and ROWOFFSET the Input row holds: those the query
 	// reads (SourceNode.Reads), all without Reads; the others are NULL.
 	meta [3]bool
+	// reuseRow is SourceNode.RowDies.
+	reuseRow bool
 }
 
 type deserializeProc struct {
 	d   *deserializer
 	ctx runtime.ProcessorContext[Row, Row]
+	// row is the Input row every record is decoded into when d.reuseRow.
+	row Row
+}
+
+// newRow returns the Input row for the next record, all NULL.
+func (p *deserializeProc) newRow() Row {
+	if !p.d.reuseRow {
+		return make(Row, p.d.width)
+	}
+	if p.row == nil {
+		p.row = make(Row, p.d.width)
+	} else {
+		clear(p.row)
+	}
+	return p.row
 }
 
 func (p *deserializeProc) Init(ctx runtime.ProcessorContext[Row, Row]) error { p.ctx = ctx; return nil }
@@ -196,7 +218,7 @@ func (p *deserializeProc) Process(rec runtime.Record[[]byte, []byte]) error {
 		// A table's delete; a stream passes a null value on (a filter or an aggregation drops it).
 		return p.ctx.Forward(runtime.WithKeyValue(rec, key, Row(nil)))
 	}
-	row := make(Row, d.width)
+	row := p.newRow()
 	if d.into != nil {
 		null, err := d.into.DeserializeInto(row, d.valPos, rec.Value)
 		if err != nil {

@@ -43,6 +43,9 @@ func Build(q *ir.Query, sink *ir.Source) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if pn, ok := nodes[len(nodes)-1].(*ProjectNode); ok {
+		pn.RowDies = true // the sink only serializes its rows
+	}
 	nodes = append(nodes, &SinkNode{Sink: sink, Query: q})
 	return &Plan{Query: q, Sink: sink, Nodes: nodes}, nil
 }
@@ -57,6 +60,7 @@ func queryNodes(q *ir.Query) ([]Node, error) {
 		// not read need not be built. A table's rows are kept in its store and joined sources are
 		// read whole (no pruning has been needed there yet).
 		source.Reads = q.Sources[0].Reads
+		source.RowDies = len(q.TableFuncs) == 0 && !q.Aggregating()
 	}
 	nodes = append(nodes, source)
 	for i, j := range q.Joins {

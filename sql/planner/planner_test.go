@@ -296,3 +296,82 @@ func TestUnreadColumns(t *testing.T) {
 		t.Errorf("processing log:\n%s\nreading every column:\n%s", strings.Join(log, "\n"), strings.Join(allLog, "\n"))
 	}
 }
+
+// TestInputRowReused: a stream read by a filter and the projection only decodes every record into
+// one Input row (SourceNode.RowDies), and a persistent query's projection writes every value into
+// one row (ProjectNode.RowDies). No value of a record reaches the next one, whether the record
+// before it had more fields, failed half-decoded, or was filtered out; the other queries keep an
+// Input row per record.
+func TestInputRowReused(t *testing.T) {
+	ddl := "CREATE STREAM I (ID STRING KEY, A BIGINT, B BIGINT, C STRING) WITH (kafka_topic='in', value_format='JSON');\n"
+	in := []string{
+		`{"A":1,"B":2,"C":"x"}`,
+		`{"A":2}`,
+		`{"C":"y","A":3,"B":"three"}`, // B does not convert: the record fails after C and A are decoded
+		`{"B":4}`,
+		`{"A":-5,"B":5,"C":"z"}`, // filtered out
+		`{"C":"w"}`,
+	}
+	for _, tc := range []struct {
+		query  string
+		reused bool
+		want   []string
+	}{
+		{"CREATE STREAM O WITH (kafka_topic='out') AS SELECT * FROM I WHERE A IS NULL OR A > 0;", true,
+			[]string{`{"A":1,"B":2,"C":"x"}`, `{"A":2,"B":null,"C":null}`, `{"A":null,"B":4,"C":null}`, `{"A":null,"B":null,"C":"w"}`}},
+		{"CREATE STREAM O WITH (kafka_topic='out') AS SELECT ID, C, A FROM I;", true,
+			[]string{`{"C":"x","A":1}`, `{"C":null,"A":2}`, `{"C":null,"A":null}`, `{"C":"z","A":-5}`, `{"C":"w","A":null}`}},
+		{"CREATE TABLE O WITH (kafka_topic='out') AS SELECT ID, COUNT(*) AS N FROM I GROUP BY ID;", false, nil},
+	} {
+		stmts := ddl + tc.query
+		a := analyzer.New(analyzer.NewMetastore())
+		var ps parser.Parser
+		var last analyzer.Analyzed
+		parsed, err := ps.ParseScript(stmts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range parsed {
+			if last, err = a.Analyze(st.Statement, st.Text); err != nil {
+				t.Fatalf("%s: %v", st.Text, err)
+			}
+			a.Apply(last)
+		}
+		pq := last.(*analyzer.PersistentQuery)
+		p, err := planner.Build(pq.Query, pq.Sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Nodes[0].(*planner.SourceNode).RowDies; got != tc.reused {
+			t.Errorf("%s: RowDies %v, want %v", tc.query, got, tc.reused)
+		}
+		// A persistent query's projection feeds only its sink, which serializes the row.
+		if pn := p.Nodes[len(p.Nodes)-2].(*planner.ProjectNode); !pn.RowDies {
+			t.Errorf("%s: the projection's RowDies is false", tc.query)
+		}
+		if tc.want == nil {
+			continue
+		}
+		topo, err := sql.Compile(analyzer.NewMetastore(), stmts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drv, err := runtime.NewTestDriver(topo, runtime.ApplicationID("planner-test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range in {
+			if err := drv.PipeInput("in", []byte(strconv.Itoa(i)), []byte(v), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		for r, ok := drv.ReadOutput("out"); ok; r, ok = drv.ReadOutput("out") {
+			got = append(got, string(r.Value))
+		}
+		drv.Close()
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.query, got, tc.want)
+		}
+	}
+}

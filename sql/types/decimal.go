@@ -15,6 +15,9 @@ var decCtx = apd.Context{Precision: 100, MaxExponent: apd.MaxExponent, MinExpone
 // BigDecimal.toPlainString.
 func DecimalString(d *apd.Decimal) string { return d.Text('f') }
 
+// AppendDecimal appends DecimalString(d) to dst.
+func AppendDecimal(dst []byte, d *apd.Decimal) []byte { return d.Append(dst, 'f') }
+
 // ParseDecimal parses a decimal literal exactly.
 func ParseDecimal(s string) (*apd.Decimal, error) {
 	d, _, err := apd.NewFromString(s)
