@@ -10,7 +10,7 @@ import (
 
 // TestPacked checks that packed records read back as generated: topics, keys (nil for bids), values
 // and timestamps, in order, also after keeping only some topics, and that a record's bytes cannot
-// be appended to over the next record's.
+// be appended to over the next record's; unpack's copies outlive free.
 func TestPacked(t *testing.T) {
 	recs := Generate(gen.New(gen.Config{}), 2_000, Topics)
 	recs = append(recs, runtime.RawRecord{Topic: "bid", Key: []byte{}, Value: []byte{}, Timestamp: 7})
@@ -43,5 +43,13 @@ func TestPacked(t *testing.T) {
 	}
 	if i != bids.Len() || i == 0 {
 		t.Errorf("only(bid) has %d records, want %d", bids.Len(), i)
+	}
+	copied := p.unpack()
+	bids.free()
+	p.free()
+	for i, r := range copied {
+		if !same(r, recs[i]) {
+			t.Fatalf("unpacked record %d after free = %+v, want %+v", i, r, recs[i])
+		}
 	}
 }

@@ -196,6 +196,7 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 	g := gen.New(cfg.Generator)
 	// Packed, the events kept for every round cost the measured code's garbage collections nothing.
 	recs := pack(Generate(g, cfg.Events, topics))
+	defer recs.free()
 	fmt.Fprintf(cfg.Log, "generated %d events (%d records of %v) in %v\n", cfg.Events, recs.Len(), topics,
 		time.Since(start).Round(time.Millisecond))
 	if cfg.Profile != nil {
@@ -204,11 +205,18 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	inputs := map[string]packedRecords{}
+	for _, name := range cfg.Queries {
+		q, _ := QueryNamed(name)
+		in := recs.only(q.Reads)
+		defer in.free() // before recs.free, deferred earlier
+		inputs[name] = in
+	}
 	var rs Results
 	for round := range cfg.Count {
 		for _, name := range cfg.Queries {
 			q, _ := QueryNamed(name)
-			in := recs.only(q.Reads)
+			in := inputs[name]
 			order := cfg.impls()
 			if round%2 == 1 {
 				slices.Reverse(order)
