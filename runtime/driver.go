@@ -36,13 +36,16 @@ type RawRecord struct {
 // The dsl's dsltest package wraps it with typed input and output topics. A TestDriver is not safe
 // for concurrent use.
 type TestDriver struct {
-	cfg     config
-	sh      *shared
-	plan    *plan
-	tasks   []*task
-	offsets map[string]int64
-	outputs map[string][]RawRecord
+	cfg   config
+	sh    *shared
+	plan  *plan
+	tasks []*task
+	// topics are the topics records were piped to or written to, by run-time name.
+	topics  map[string]*driverTopic
 	pending []*kgo.Record
+	// in is the record PipeInput hands a task: a task does not retain the record it processes
+	// (its source copies the fields it keeps), so one serves every input record.
+	in kgo.Record
 	// uncommitted are the tasks that processed records since their last commit.
 	uncommitted []*task
 	now         time.Time
@@ -65,7 +68,7 @@ func NewTestDriver(t *Topology, opts ...Opt) (*TestDriver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &TestDriver{cfg: cfg, plan: p, offsets: map[string]int64{}, outputs: map[string][]RawRecord{}, now: cfg.startTime}
+	d := &TestDriver{cfg: cfg, plan: p, topics: map[string]*driverTopic{}, now: cfg.startTime}
 	if d.now.IsZero() {
 		d.now = time.UnixMilli(0)
 	}
@@ -114,20 +117,50 @@ func NewTestDriver(t *Topology, opts ...Opt) (*TestDriver, error) {
 	return d, nil
 }
 
+// driverTopic is what the driver knows of one topic: its next offset, the records written to it and
+// not yet read, and who reads it.
+type driverTopic struct {
+	next int64
+	// out[head:] are the records not yet read, oldest first.
+	out  []RawRecord
+	head int
+	// task is the task reading the topic, nil if none; global says a global store reads it.
+	task   *task
+	global bool
+}
+
+// topic returns name's state, creating it on first use.
+func (d *TestDriver) topic(name string) *driverTopic {
+	if tp := d.topics[name]; tp != nil {
+		return tp
+	}
+	tp := &driverTopic{task: d.taskFor(name), global: d.sh.globals.forTopic(name) != nil}
+	d.topics[name] = tp
+	return tp
+}
+
+// driverCollector keeps what the tasks send as outputs, and queues what is sent to a topic the
+// topology reads to be processed again. It copies what it keeps, so send does not retain r
+// (copyingCollector): a sink may reuse one record for all its sends.
 type driverCollector struct{ d *TestDriver }
 
 func (c driverCollector) send(r *kgo.Record) {
 	d := c.d
-	off := d.offsets[r.Topic]
-	d.offsets[r.Topic] = off + 1
-	d.outputs[r.Topic] = append(d.outputs[r.Topic], RawRecord{
-		Topic: r.Topic, Offset: off, Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: r.Timestamp.UnixMilli(),
+	tp := d.topic(r.Topic)
+	off := tp.next
+	tp.next++
+	ts := r.Timestamp.UnixMilli()
+	tp.out = append(tp.out, RawRecord{
+		Topic: r.Topic, Offset: off, Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: ts,
 	})
-	if d.taskFor(r.Topic) != nil || d.sh.globals.forTopic(r.Topic) != nil {
-		r.Partition, r.Offset = 0, off
-		d.pending = append(d.pending, r)
+	if tp.task != nil || tp.global {
+		d.pending = append(d.pending, &kgo.Record{
+			Topic: r.Topic, Partition: 0, Offset: off, Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: r.Timestamp,
+		})
 	}
 }
+
+func (driverCollector) copiesRecords() {}
 
 // taskFor returns the task reading topic: records sent to a topic the topology reads (a
 // repartition topic, or any other source topic) are processed again, as in TopologyTestDriver.
@@ -187,13 +220,16 @@ func (d *TestDriver) pipe(ctx context.Context, topic string, key, value []byte, 
 	if !ok && d.sh.globals.forTopic(topic) == nil {
 		return fmt.Errorf("runtime: no source reads topic %s", topic)
 	}
-	off := d.offsets[topic]
-	d.offsets[topic] = off + 1
-	r := &kgo.Record{Topic: topic, Partition: 0, Offset: off, Key: key, Value: value, Headers: headers, Timestamp: time.UnixMilli(timestamp)}
+	tp := d.topic(topic)
+	off := tp.next
+	tp.next++
 	if !ok {
-		return d.applyGlobal(r)
+		return d.applyGlobal(&kgo.Record{Topic: topic, Partition: 0, Offset: off, Key: key, Value: value, Headers: headers, Timestamp: time.UnixMilli(timestamp)})
 	}
-	if err := d.run(d.tasks[id], r); err != nil {
+	d.in = kgo.Record{Topic: topic, Partition: 0, Offset: off, Key: key, Value: value, Headers: headers, Timestamp: time.UnixMilli(timestamp)}
+	err := d.run(d.tasks[id], &d.in)
+	d.in = kgo.Record{}
+	if err != nil {
 		d.pending = nil
 		return err
 	}
@@ -213,7 +249,8 @@ func (d *TestDriver) run(t *task, r *kgo.Record) error {
 	if err := t.process(r); err != nil {
 		return err
 	}
-	t.consumed(TopicPartition{Topic: r.Topic, Partition: r.Partition}, kgo.EpochOffset{Epoch: -1, Offset: r.Offset + 1})
+	// t.consumed is not called: the offsets a task notes are for a stream thread to commit to the
+	// group (and to purge repartition topics below), and the driver has neither.
 	if !slices.Contains(d.uncommitted, t) {
 		d.uncommitted = append(d.uncommitted, t)
 	}
@@ -258,7 +295,6 @@ func (d *TestDriver) commit(t *task) error {
 	if err := t.flushState(context.Background()); err != nil {
 		return err
 	}
-	clear(t.offsets)
 	if err := t.commitState(context.Background()); err != nil {
 		return err
 	}
@@ -297,21 +333,26 @@ func (d *TestDriver) WallClock() time.Time { return d.now }
 // ReadOutput removes and returns the oldest record written to topic, ok false if there is none.
 // Records sent to repartition topics are readable too, under their run-time names.
 func (d *TestDriver) ReadOutput(topic string) (RawRecord, bool) {
-	q := d.outputs[topic]
-	if len(q) == 0 {
+	tp := d.topics[topic]
+	if tp == nil || tp.head == len(tp.out) {
 		return RawRecord{}, false
 	}
-	r := q[0]
-	d.outputs[topic] = q[1:]
+	r := tp.out[tp.head]
+	tp.head++
+	if tp.head == len(tp.out) {
+		// All read: the queue starts again at the front of the same array, dropping its references.
+		clear(tp.out)
+		tp.out, tp.head = tp.out[:0], 0
+	}
 	return r, true
 }
 
 // OutputTopics returns the topics that have records not yet read.
 func (d *TestDriver) OutputTopics() []string {
 	var out []string
-	for t, q := range d.outputs {
-		if len(q) > 0 {
-			out = append(out, t)
+	for name, tp := range d.topics {
+		if tp.head < len(tp.out) {
+			out = append(out, name)
 		}
 	}
 	return out

@@ -491,6 +491,9 @@ func decodeFieldValue(b []byte, t *types.Type, a *recordArena) (types.Value, boo
 			return nil, false
 		}
 		if t.Kind == types.KindString {
+			if v, ok := arenaString(a, s); ok {
+				return v, true
+			}
 			return s, true
 		}
 		raw = s
@@ -517,9 +520,9 @@ func decodeFieldValue(b []byte, t *types.Type, a *recordArena) (types.Value, boo
 
 // initArena makes a the arena for the values of the columns read from a record with these fields:
 // room for each number read into a number column and for the bytes of each string read into a
-// STRING column (its escaped length, which decoding never exceeds).
+// STRING column (a header, and its escaped length, which decoding never exceeds).
 func (s *jsonSerde) initArena(a *recordArena, data []byte, fields []flatField, fieldOf []int) {
-	nums, strBytes := 0, 0
+	nums, strs, strBytes := 0, 0, 0
 	for i, c := range s.cols {
 		if fieldOf[i] < 0 || s.isUnread(i) {
 			continue
@@ -527,6 +530,7 @@ func (s *jsonSerde) initArena(a *recordArena, data []byte, fields []flatField, f
 		f := &fields[fieldOf[i]]
 		switch b := data[f.start]; {
 		case b == '"' && c.Type.Kind == types.KindString:
+			strs++
 			strBytes += f.end - f.start - 2
 		case b == '-' || ('0' <= b && b <= '9'):
 			switch c.Type.Kind {
@@ -535,7 +539,7 @@ func (s *jsonSerde) initArena(a *recordArena, data []byte, fields []flatField, f
 			}
 		}
 	}
-	a.init(nums, strBytes)
+	a.init(nums, strs, strBytes)
 }
 
 // checkFieldValue reports whether decodeFieldValue(b, t) succeeds, without building the value where

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/seichedb/seiche/sql/types"
 )
@@ -487,6 +490,48 @@ func TestPlainJSONWord(t *testing.T) {
 					t.Fatalf("%q: got %v, want %v", b, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestArenaString checks that a string's header is stored in its record's arena only when its bytes
+// are there too, and that strings kept alone (nothing else of their records) survive garbage
+// collections intact: the arena is memory the collector does not scan.
+func TestArenaString(t *testing.T) {
+	var a recordArena
+	a.init(0, 1, 5)
+	if _, ok := arenaString(&a, strings.Repeat("x", 5)); ok {
+		t.Errorf("arenaString took a string whose bytes are not in the arena")
+	}
+	b := a.bytesFor(5)
+	b = append(b, "hello"...)
+	v, ok := arenaString(&a, unsafe.String(&b[0], len(b)))
+	if !ok || v != "hello" {
+		t.Fatalf("arenaString = %#v, %v; want \"hello\", true", v, ok)
+	}
+	if _, ok := arenaString(&a, unsafe.String(&b[0], len(b))); ok {
+		t.Errorf("arenaString stored a second header in room for one")
+	}
+	if v, ok := arenaString(nil, ""); !ok || v != "" {
+		t.Errorf("arenaString(nil, \"\") = %#v, %v", v, ok)
+	}
+
+	s := newJSONSerde([]types.Column{{Name: "N", Type: types.Bigint}, {Name: "S", Type: types.String}}, true)
+	var kept []types.Value
+	for i := range 2000 {
+		row, ok := s.deserializeFast(fmt.Appendf(nil, `{"N":%d,"S":"value \u0041 %d"}`, 1000+i, i))
+		if !ok {
+			t.Fatal("the fast path left the record to the general path")
+		}
+		kept = append(kept, row[1])
+		if i%100 == 0 {
+			runtime.GC()
+		}
+	}
+	runtime.GC()
+	for i, v := range kept {
+		if want := fmt.Sprintf("value A %d", i); v != want {
+			t.Fatalf("kept string %d = %q, want %q", i, v, want)
 		}
 	}
 }
