@@ -81,9 +81,9 @@ func (k *keys) TearDown() error {
 	if rerr := term.Restore(k.tty, k.orig); err == nil {
 		err = rerr
 	}
-	if t, terr := unix.IoctlGetTermios(k.tty, unix.TCGETS); terr == nil {
+	if t, terr := unix.IoctlGetTermios(k.tty, ioctlGetTermios); terr == nil {
 		t.Lflag &^= unix.ECHO
-		_ = unix.IoctlSetTermios(k.tty, unix.TCSETS, t)
+		_ = unix.IoctlSetTermios(k.tty, ioctlSetTermios, t)
 	}
 	return err
 }

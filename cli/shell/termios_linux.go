@@ -1,0 +1,9 @@
+package shell
+
+import "golang.org/x/sys/unix"
+
+// The ioctl requests that read and set a terminal's termios (golang.org/x/term uses the same).
+const (
+	ioctlGetTermios = unix.TCGETS
+	ioctlSetTermios = unix.TCSETS
+)
