@@ -457,27 +457,22 @@ func TestRecordArena(t *testing.T) {
 // TestHasStringStop checks the eight-byte test against stringStop for every byte at every position,
 // among plain ASCII and non-ASCII neighbours.
 func TestHasStringStop(t *testing.T) {
-	for _, fill := range []byte{'a', 0x7f, 0x80, 0xff, ' ', '#', '[', ']'} {
-		for c := range 256 {
-			for pos := range 8 {
-				var b [8]byte
-				for i := range b {
-					b[i] = fill
-				}
-				b[pos] = byte(c)
-				want := stringStop[c] || stringStop[fill]
-				if got := hasStringStop(binary.LittleEndian.Uint64(b[:])); got != want {
-					t.Fatalf("%q: got %v, want %v", b, got, want)
-				}
-			}
-		}
-	}
+	checkWordTest(t, []byte{'a', 0x7f, 0x80, 0xff, ' ', '#', '[', ']'}, hasStringStop,
+		func(c, fill byte) bool { return stringStop[c] || stringStop[fill] })
 }
 
 // TestPlainJSONWord checks the eight-byte test against plainJSONByte for every byte at every
 // position.
 func TestPlainJSONWord(t *testing.T) {
-	for _, fill := range []byte{'a', ' ', '~', 0x7f, 0x80, 0xff, '"', '%', '='} {
+	checkWordTest(t, []byte{'a', ' ', '~', 0x7f, 0x80, 0xff, '"', '%', '='}, plainJSONWord,
+		func(c, fill byte) bool { return plainJSONByte[c] && plainJSONByte[fill] })
+}
+
+// checkWordTest checks an eight-byte test against want, its byte-at-a-time answer, for words of one
+// fill byte with every byte value at every position.
+func checkWordTest(t *testing.T, fills []byte, test func(uint64) bool, want func(c, fill byte) bool) {
+	t.Helper()
+	for _, fill := range fills {
 		for c := range 256 {
 			for pos := range 8 {
 				var b [8]byte
@@ -485,9 +480,8 @@ func TestPlainJSONWord(t *testing.T) {
 					b[i] = fill
 				}
 				b[pos] = byte(c)
-				want := plainJSONByte[c] && plainJSONByte[fill]
-				if got := plainJSONWord(binary.LittleEndian.Uint64(b[:])); got != want {
-					t.Fatalf("%q: got %v, want %v", b, got, want)
+				if got, w := test(binary.LittleEndian.Uint64(b[:])), want(byte(c), fill); got != w {
+					t.Fatalf("%q: got %v, want %v", b, got, w)
 				}
 			}
 		}
