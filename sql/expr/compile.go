@@ -10,6 +10,7 @@
 package expr
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -626,27 +627,39 @@ func (c *Compiler) binary(e *parser.Binary) (*Compiled, error) {
 	return arithmetic(e, l, r)
 }
 
+// logical is AND or OR as ksqlDB evaluates them, Java's && and || on boxed Booleans rather than SQL's
+// three-valued logic: the left operand alone decides when it is false (AND) or true (OR), and the right
+// one is not evaluated; otherwise the result is the right operand. A NULL operand that has to be read
+// is an error (ksqlDB fails to unbox it): the expression's value is NULL, and the record's error goes
+// to the processing log. So NULL AND FALSE is NULL, where SQL has FALSE, and FALSE AND NULL is FALSE.
 func logical(and bool, l, r *Compiled) *Compiled {
-	// SQL three-valued logic.
+	op := "OR"
+	if and {
+		op = "AND"
+	}
+	operand := func(x *Compiled, row Row) (bool, error) {
+		v, err := x.Eval(row)
+		if err != nil {
+			return false, err
+		}
+		if v == nil {
+			return false, fmt.Errorf("%s of a NULL value", op)
+		}
+		return v.(bool), nil
+	}
 	return &Compiled{Type: types.Boolean, Const: l.Const && r.Const, Eval: func(row Row) (Value, error) {
-		a, err := l.Eval(row)
+		a, err := operand(l, row)
 		if err != nil {
 			return nil, err
 		}
-		if a != nil && a.(bool) != and {
-			return !and, nil
+		if a != and {
+			return a, nil
 		}
-		b, err := r.Eval(row)
+		b, err := operand(r, row)
 		if err != nil {
 			return nil, err
 		}
-		if b != nil && b.(bool) != and {
-			return !and, nil
-		}
-		if a == nil || b == nil {
-			return nil, nil
-		}
-		return and, nil
+		return b, nil
 	}}
 }
 
@@ -975,10 +988,14 @@ func (c *Compiler) unary(e *parser.Unary) (*Compiled, error) {
 		if x.Type.Kind != types.KindBoolean && x.Type.Kind != types.KindNull {
 			return nil, errAt(sqlerr.Type, e, "NOT expects a boolean value, got %s", x.Type)
 		}
+		// As ksqlDB, which unboxes the operand: NOT NULL is an error, so NULL with a processing-log entry.
 		return &Compiled{Type: types.Boolean, Const: x.Const, Eval: func(row Row) (Value, error) {
 			v, err := x.Eval(row)
-			if v == nil || err != nil {
+			if err != nil {
 				return nil, err
+			}
+			if v == nil {
+				return nil, errors.New("NOT of a NULL value")
 			}
 			return !v.(bool), nil
 		}}, nil
@@ -1123,55 +1140,73 @@ func (c *Compiler) like(e *parser.Like) (*Compiled, error) {
 		esc = []rune(e.Escape)[0]
 	}
 	not := e.Not
+	// ksqlDB matches through a Java regular expression made from the pattern, so the same things fail:
+	// a NULL value or pattern (not unboxed) and a pattern ending in its escape character are errors,
+	// NULL with a processing-log entry; and, as Java's '.', neither % nor _ matches a line terminator.
 	var fixed func(string) bool
+	var fixedErr error
 	if pat.Const {
 		pv, _ := pat.Eval(nil)
 		if pv != nil {
-			fixed = likeMatcher(pv.(string), esc)
+			fixed, fixedErr = likeMatcher(pv.(string), esc)
 		}
 	}
 	return &Compiled{Type: types.Boolean, Eval: func(row Row) (Value, error) {
 		v, err := x.Eval(row)
-		if v == nil || err != nil {
+		if err != nil {
 			return nil, err
+		}
+		if v == nil {
+			return nil, errors.New("LIKE of a NULL value")
 		}
 		m := fixed
 		if m == nil {
+			if fixedErr != nil {
+				return nil, fixedErr
+			}
 			pv, err := pat.Eval(row)
-			if pv == nil || err != nil {
+			if err != nil {
 				return nil, err
 			}
-			m = likeMatcher(pv.(string), esc)
+			if pv == nil {
+				return nil, errors.New("LIKE with a NULL pattern")
+			}
+			if m, err = likeMatcher(pv.(string), esc); err != nil {
+				return nil, err
+			}
 		}
 		return m(v.(string)) != not, nil
 	}}, nil
 }
 
-// likeMatcher compiles a LIKE pattern: % matches any sequence, _ any single character; esc (if not 0)
-// escapes the next character.
-func likeMatcher(pattern string, esc rune) func(string) bool {
-	type tok struct {
-		kind byte // 'l' literal, '%', '_'
-		r    rune
-	}
-	var toks []tok
+// likeMatcher compiles a LIKE pattern: % matches any sequence, _ any single character, neither of them
+// a line terminator (as Java's '.': \n, \r, U+0085, U+2028, U+2029); esc (if not 0) makes the next
+// character a literal, and may not end the pattern.
+func likeMatcher(pattern string, esc rune) (func(string) bool, error) {
+	var toks []likeTok
 	rs := []rune(pattern)
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
 		switch {
-		case esc != 0 && r == esc && i+1 < len(rs):
+		case esc != 0 && r == esc:
+			if i+1 == len(rs) {
+				return nil, errors.New("LIKE pattern must not end with escape character")
+			}
 			i++
-			toks = append(toks, tok{'l', rs[i]})
+			toks = append(toks, likeTok{'l', rs[i]})
 		case r == '%':
-			toks = append(toks, tok{'%', 0})
+			toks = append(toks, likeTok{'%', 0})
 		case r == '_':
-			toks = append(toks, tok{'_', 0})
+			toks = append(toks, likeTok{'_', 0})
 		default:
-			toks = append(toks, tok{'l', r})
+			toks = append(toks, likeTok{'l', r})
 		}
 	}
 	return func(s string) bool {
 		in := []rune(s)
+		if slices.ContainsFunc(in, lineTerminator) {
+			return likeLines(toks, in)
+		}
 		// Iterative wildcard matching with backtracking to the last %.
 		ti, si, star, mark := 0, 0, -1, 0
 		for si < len(in) {
@@ -1194,7 +1229,44 @@ func likeMatcher(pattern string, esc rune) func(string) bool {
 			ti++
 		}
 		return ti == len(toks)
+	}, nil
+}
+
+// likeTok is one element of a compiled LIKE pattern.
+type likeTok struct {
+	kind byte // 'l' literal, '%', '_'
+	r    rune
+}
+
+// likeLines matches a string holding line terminators, which % and _ do not match (only a literal
+// does), by dynamic programming over the pattern and the string: backtracking to the last % alone, as
+// the general matcher does, is not enough once a % cannot reach every position.
+func likeLines(toks []likeTok, in []rune) bool {
+	// ok[si] says whether the tokens so far match in[:si].
+	ok := make([]bool, len(in)+1)
+	next := make([]bool, len(in)+1)
+	ok[0] = true
+	for _, t := range toks {
+		clear(next)
+		for si := 0; si <= len(in); si++ {
+			switch t.kind {
+			case '%':
+				next[si] = ok[si] || si > 0 && next[si-1] && !lineTerminator(in[si-1])
+			case '_':
+				next[si] = si > 0 && ok[si-1] && !lineTerminator(in[si-1])
+			default:
+				next[si] = si > 0 && ok[si-1] && in[si-1] == t.r
+			}
+		}
+		ok, next = next, ok
 	}
+	return ok[len(in)]
+}
+
+// lineTerminator says whether Java's regular expressions (without DOTALL or UNIX_LINES) take r for the
+// end of a line, which '.' does not match.
+func lineTerminator(r rune) bool {
+	return r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029'
 }
 
 func (c *Compiler) array(e *parser.ArrayConstructor) (*Compiled, error) {
