@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +27,11 @@ that holds the directory SIGTERM, as a service manager would, and waits until th
 
 This is the way to stop a server started in the background with "go run . server &": go run does
 not pass SIGTERM on to the server it started. A server running with --bootstrap (no broker of its
-own) holds no data directory lock; stop it with SIGTERM.`,
+own) holds no data directory lock; stop it with SIGTERM.
+
+On Windows, which has no SIGTERM to send another process, the server is terminated at once; what it
+had committed is on disk (its log is fsynced before a produce is acknowledged), and its queries
+resume from their last commit when it starts again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := os.Stat(dataDir); err != nil {
@@ -50,7 +53,7 @@ own) holds no data directory lock; stop it with SIGTERM.`,
 			case pid == 0:
 				return fmt.Errorf("%s is locked by a process that did not write its pid into %s", dataDir, dirlock.FileName)
 			}
-			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			if err := stopProcess(pid); err != nil {
 				return fmt.Errorf("stop server (pid %d): %w", pid, err)
 			}
 			deadline := time.Now().Add(timeout)

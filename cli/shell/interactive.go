@@ -12,10 +12,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	prompt "github.com/c-bata/go-prompt"
-	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -57,13 +55,13 @@ type keys struct {
 var errPaused = errors.New("shell: input paused until the next prompt")
 
 func newKeys() (*keys, error) {
-	tty, err := syscall.Open("/dev/tty", syscall.O_RDONLY, 0)
+	tty, err := openTTY()
 	if err != nil {
-		return nil, fmt.Errorf("shell: no terminal: %w", err)
+		return nil, err
 	}
 	orig, err := term.GetState(tty)
 	if err != nil {
-		syscall.Close(tty)
+		closeTTY(tty)
 		return nil, fmt.Errorf("shell: terminal mode: %w", err)
 	}
 	return &keys{ConsoleParser: prompt.NewStandardInputParser(), tty: tty, orig: orig}, nil
@@ -81,17 +79,14 @@ func (k *keys) TearDown() error {
 	if rerr := term.Restore(k.tty, k.orig); err == nil {
 		err = rerr
 	}
-	if t, terr := unix.IoctlGetTermios(k.tty, ioctlGetTermios); terr == nil {
-		t.Lflag &^= unix.ECHO
-		_ = unix.IoctlSetTermios(k.tty, ioctlSetTermios, t)
-	}
+	noEcho(k.tty)
 	return err
 }
 
 // close restores the terminal and releases it.
 func (k *keys) close() {
 	_ = term.Restore(k.tty, k.orig)
-	syscall.Close(k.tty)
+	closeTTY(k.tty)
 }
 
 func (k *keys) Read() ([]byte, error) {

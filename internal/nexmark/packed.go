@@ -3,7 +3,6 @@ package nexmark
 import (
 	"fmt"
 	"slices"
-	"syscall"
 	"unsafe"
 
 	"github.com/seichedb/seiche/runtime"
@@ -40,7 +39,7 @@ func offHeap[T any](p *packedRecords, n int) []T {
 	if size == 0 {
 		return nil
 	}
-	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	b, err := mapAnon(size)
 	if err != nil {
 		panic(fmt.Sprintf("nexmark: mapping %d bytes for the generated records: %v", size, err))
 	}
@@ -51,7 +50,7 @@ func offHeap[T any](p *packedRecords, n int) []T {
 // free unmaps p's memory. p's records, and the keys and values At returned, must not be used after.
 func (p *packedRecords) free() {
 	for _, b := range p.mapped {
-		_ = syscall.Munmap(b)
+		unmapAnon(b)
 	}
 	*p = packedRecords{}
 }

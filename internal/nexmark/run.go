@@ -8,7 +8,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"sort"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -269,15 +268,6 @@ func (r Result) latency() string {
 		return ""
 	}
 	return fmt.Sprintf(", latency p50 %v p99 %v", r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond))
-}
-
-// cpuTime returns this process's user plus system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // Print writes a table of each query and implementation's best round, with the ratio of its
