@@ -144,7 +144,7 @@ func describeConsumerGroup(ctx context.Context, adm *kadm.Client, group string) 
 
 // errShareGroup is the error for a share group named where a consumer group is wanted.
 func errShareGroup(group string) error {
-	return fmt.Errorf("group %s is a share group, not a consumer group", group)
+	return fmt.Errorf("group %s is a share group, not a consumer group (see seiche share-groups)", group)
 }
 
 // isShareGroup reports whether group is a share group (if listing the groups fails, it says no).
@@ -369,17 +369,12 @@ func (o *resetOptions) scenario(cmd *cobra.Command) (resetScenario, error) {
 	}
 }
 
-// plan checks that the group is inactive and computes the new offset of every selected partition.
+// plan checks that the consumer group is inactive and computes the new offset of every selected
+// partition.
 func (o *resetOptions) plan(ctx context.Context, adm *kadm.Client, group string, scenario resetScenario) (kadm.Offsets, error) {
-	var atMillis int64
-	if o.toDatetime != "" {
-		t, err := time.Parse(time.RFC3339, o.toDatetime)
-		if err != nil {
-			return nil, fmt.Errorf("--to-datetime %q: want an RFC 3339 time such as 2024-05-01T12:00:00Z", o.toDatetime)
-		}
-		atMillis = t.UnixMilli()
+	if err := o.checkDatetime(); err != nil {
+		return nil, err
 	}
-
 	described, err := adm.DescribeGroups(ctx, group)
 	if err != nil {
 		return nil, fmt.Errorf("describe group %s: %w", group, err)
@@ -418,7 +413,23 @@ func (o *resetOptions) plan(ctx context.Context, adm *kadm.Client, group string,
 	if err != nil {
 		return nil, fmt.Errorf("fetch offsets of group %s: %w", group, err)
 	}
+	return o.planFrom(ctx, adm, group, scenario, committed)
+}
 
+// checkDatetime checks --to-datetime, if given.
+func (o *resetOptions) checkDatetime() error {
+	if o.toDatetime == "" {
+		return nil
+	}
+	if _, err := time.Parse(time.RFC3339, o.toDatetime); err != nil {
+		return fmt.Errorf("--to-datetime %q: want an RFC 3339 time such as 2024-05-01T12:00:00Z", o.toDatetime)
+	}
+	return nil
+}
+
+// planFrom computes the new offset of every selected partition from the group's current offsets
+// (committed offsets of a consumer group, start offsets of a share group).
+func (o *resetOptions) planFrom(ctx context.Context, adm *kadm.Client, group string, scenario resetScenario, committed kadm.OffsetResponses) (kadm.Offsets, error) {
 	// selected maps each topic to its chosen partitions; nil means all of them.
 	selected := map[string][]int32{}
 	if o.allTopics {
@@ -426,7 +437,7 @@ func (o *resetOptions) plan(ctx context.Context, adm *kadm.Client, group string,
 			selected[r.Topic] = append(selected[r.Topic], r.Partition)
 		})
 		if len(selected) == 0 {
-			return nil, fmt.Errorf("group %s has no committed offsets, so --all-topics selects nothing", group)
+			return nil, fmt.Errorf("group %s has no offsets, so --all-topics selects nothing", group)
 		}
 	}
 	for _, t := range o.topics {
@@ -455,7 +466,8 @@ func (o *resetOptions) plan(ctx context.Context, adm *kadm.Client, group string,
 	}
 	var atTime kadm.ListedOffsets
 	if o.toDatetime != "" {
-		if atTime, err = adm.ListOffsetsAfterMilli(ctx, atMillis, topics...); err != nil {
+		t, _ := time.Parse(time.RFC3339, o.toDatetime) // checked by checkDatetime
+		if atTime, err = adm.ListOffsetsAfterMilli(ctx, t.UnixMilli(), topics...); err != nil {
 			return nil, fmt.Errorf("list offsets after %s: %w", o.toDatetime, err)
 		}
 	}
