@@ -23,6 +23,7 @@ func init() { register(newConsumeCommand) }
 type consumeOptions struct {
 	fromBeginning bool
 	group         string
+	shareGroup    string
 	partition     int32
 	offset        string
 	reset         string
@@ -49,6 +50,13 @@ consumer group: the group's committed offsets are where reading starts (--from-b
 to partitions without one), and the offsets of printed records are committed periodically and on exit.
 With --group, --timeout-ms counts from the moment the group assigned this member its partitions; the
 join itself may take up to --timeout.
+
+With --share-group the records are read as a member of that share group (KIP-932, Kafka's queues; as
+kafka-console-share-consumer.sh): the broker hands each record to one member at a time, and each
+printed record is acknowledged as accepted (records taken but not printed are released to other
+members). Where a share group starts reading is its own (share.auto.offset.reset, or the offsets
+"seiche share-groups reset-offsets" sets), so --from-beginning, --partition and --offset do not apply;
+--timeout-ms counts from the start, the join included.
 
 The topics, and with --partition the partition, must exist: the command fails otherwise, and when
 the cluster does not answer within --timeout. --offset past the end of the partition, or before its
@@ -100,6 +108,14 @@ listing the supported ones.
 				return err
 			}
 			n, err := o.consume(ctx, cf, cl, assigned, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			if o.shareGroup != "" {
+				// Send the acknowledgements of what was printed before leaving, also after a signal.
+				cctx, cancel := cf.requestContext(context.WithoutCancel(ctx))
+				if aerr := cl.FlushAcks(cctx); aerr != nil && err == nil {
+					err = fmt.Errorf("consume: acknowledge records of share group %s: %w", o.shareGroup, cf.describeErr(aerr))
+				}
+				cancel()
+			}
 			if o.commit {
 				// Commit what was printed before leaving the group, also after a signal; Close's own
 				// commit on revoke would do the same but swallows errors.
@@ -118,6 +134,7 @@ listing the supported ones.
 	f := cmd.Flags()
 	f.BoolVar(&o.fromBeginning, "from-beginning", false, "start at the earliest offset when there is no committed offset (default: the latest)")
 	f.StringVar(&o.group, "group", "", "consumer group to consume as; committed offsets are resumed and updated")
+	f.StringVar(&o.shareGroup, "share-group", "", "share group to consume as (Kafka's queues): printed records are acknowledged")
 	f.Int32Var(&o.partition, "partition", -1, "consume only this partition of the single TOPIC (not with --group)")
 	f.StringVar(&o.offset, "offset", "", "with --partition: earliest, latest or an offset to start at (default: latest, or earliest with --from-beginning)")
 	f.StringVar(&o.reset, "reset", "", "where to go when --offset is outside the log: latest, earliest or none (fail); the default is latest, or earliest with --from-beginning")
@@ -187,6 +204,14 @@ func (o *consumeOptions) validate(cmd *cobra.Command, topics []string, props cli
 		return fmt.Errorf("--reset %q: want earliest, latest or none", o.reset)
 	}
 	offsetGiven := cmd.Flags().Changed("offset")
+	if o.shareGroup != "" {
+		switch {
+		case o.group != "":
+			return errors.New("--group and --share-group cannot both be given")
+		case o.partition >= 0 || offsetGiven || o.fromBeginning || cmd.Flags().Changed("reset"):
+			return errors.New("--partition, --offset, --from-beginning and --reset do not apply to a share group: it starts where its share.auto.offset.reset or \"seiche share-groups reset-offsets\" says")
+		}
+	}
 	switch {
 	case o.partition < -1:
 		return fmt.Errorf("--partition %d: must not be negative", o.partition)
@@ -316,6 +341,8 @@ func (o *consumeOptions) clientOpts(topics []string, start kgo.Offset, assigned 
 	switch {
 	case o.partition >= 0:
 		return []kgo.Opt{reset, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topics[0]: {o.partition: start}})}
+	case o.shareGroup != "":
+		return []kgo.Opt{kgo.ShareGroup(o.shareGroup), kgo.ConsumeTopics(topics...)}
 	case o.group != "":
 		var once sync.Once
 		opts := []kgo.Opt{
@@ -387,6 +414,9 @@ func (o *consumeOptions) consume(ctx context.Context, cf *clientFlags, cl *kgo.C
 			n++
 			if o.commit {
 				cl.MarkCommitRecords(r)
+			}
+			if o.shareGroup != "" {
+				cl.MarkAcks(kgo.AckAccept, r)
 			}
 		}
 		if err := w.Flush(); err != nil {

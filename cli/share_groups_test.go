@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,26 @@ func TestShareGroups(t *testing.T) {
 	if got := startOffsets(t, addr, "workers"); len(got) != 0 {
 		t.Fatalf("share-groups describe after delete-offsets: %q", got)
 	}
+
+	// seiche consume reads as a member of the share group, acknowledging what it prints.
+	ok(t, addr, "", "share-groups", "reset-offsets", "workers", "--topic", "jobs", "--to-earliest", "--execute")
+	r = run(t, addr, "", "consume", "jobs", "--share-group", "workers", "--max-messages", "2")
+	if lines := sortedLines(r.stdout); r.err != nil || len(lines) != 2 || !strings.Contains(r.stderr, "Processed a total of 2 messages") {
+		t.Fatalf("consume --share-group --max-messages 2: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	testutil.CheckFor(t, 10*time.Second, func() error {
+		lag := 0
+		for _, row := range startOffsets(t, addr, "workers") {
+			n, _ := strconv.Atoi(row[3])
+			lag += n
+		}
+		if lag != 1 {
+			return fmt.Errorf("share-groups describe after consuming two of three records: lag %d in all, want 1", lag)
+		}
+		return nil
+	})
+	fails(t, addr, "", "do not apply to a share group", "consume", "jobs", "--share-group", "workers", "--from-beginning")
+	fails(t, addr, "", "--group and --share-group cannot both be given", "consume", "jobs", "--share-group", "workers", "--group", "g")
 
 	// A consumer group is not a share group; a share group is not a consumer group.
 	ok(t, addr, "", "consume", "jobs", "--group", "readers", "--from-beginning", "--max-messages", "3")
